@@ -1,0 +1,56 @@
+# LEAD Outcomes: `make run` for the dashboard on demo data, `make test` for every test.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3.11
+PORT ?= 8501
+HOME_DIR ?= $(or $(OUTCOMES_HOME),data)
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+VENV := .venv
+OUT := $(VENV)/bin/outcomes
+export UV_PYTHON_DOWNLOADS := never
+export OUTCOMES_HOME := $(HOME_DIR)
+
+.PHONY: help setup browser run demo nightly serve test bench lint clean
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-9s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m pip install --user --quiet uv
+
+setup: $(UV) ## Create .venv with everything installed (the `outcomes` command included)
+	$(UV) sync --frozen --python $(PYTHON)
+
+browser: ## Install Debian's Chromium for the browser tests (if missing)
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@/usr/bin/chromium --version
+
+run: setup ## Set up, write demo data if the home is empty, run the nightly, start the dashboard
+	@if [ -z "$$(ls -A $(HOME_DIR)/inbox $(HOME_DIR)/archive 2>/dev/null)" ]; then $(OUT) demo; fi
+	$(OUT) nightly; test $$? -le 1
+	$(OUT) serve --demo --port $(PORT)
+
+demo: setup ## Write synthetic demo exports into the inbox
+	$(OUT) demo
+
+nightly: setup ## Ingest, validate, rebuild and publish a release
+	$(OUT) nightly
+
+serve: setup ## Start the dashboard (demo sign-in) on 127.0.0.1 (PORT, default 8501)
+	$(OUT) serve --demo --port $(PORT)
+
+test: setup browser ## Run every test (browser tests in Chromium included)
+	$(VENV)/bin/pytest -q
+
+bench: setup ## National-scale benchmark: nightly stages against DuckDB's own CSV load
+	$(VENV)/bin/python -m pipelines.bench
+
+lint: setup ## Lint and check formatting
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean: ## Remove the virtual environment and caches (keeps data/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache
