@@ -1,0 +1,64 @@
+"""What every export model shares: helper columns the pipeline adds, and their checks.
+
+Before validation the pipeline adds helper columns to each export:
+`_as_of` (the run's as-of date) to every table, and to the outcome tables
+`_referral_date` and `_participant` ("loaded", "quarantined", or null when the
+site's participants export has no such participant).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
+
+AS_OF = "_as_of"
+REFERRAL_DATE = "_referral_date"
+PARTICIPANT_STATE = "_participant"
+HELPER_COLUMNS = (AS_OF, REFERRAL_DATE, PARTICIPANT_STATE)
+
+
+def kind(name: str, **extra: object) -> dict[str, object]:
+    """Field metadata: how the reader parses a column's text (text, date, int, enum, list...)."""
+    return {"kind": name, **extra}
+
+
+def passes(data: PolarsData, expr: pl.Expr) -> pl.LazyFrame:
+    """A check result: true where the rule holds or the value is missing (required is separate)."""
+    return data.lazyframe.select(expr | pl.col(data.key).is_null())
+
+
+def on_or_before_as_of(data: PolarsData) -> pl.LazyFrame:
+    return passes(data, pl.col(data.key) <= pl.col(AS_OF))
+
+
+def days_after_referral(data: PolarsData, days: int) -> pl.LazyFrame:
+    limit = pl.col(REFERRAL_DATE) - dt.timedelta(days=days)
+    return passes(data, (pl.col(data.key) >= limit) | pl.col(REFERRAL_DATE).is_null())
+
+
+class OutcomeModel(pa.DataFrameModel):
+    """An outcome export: each row belongs to a loaded participant of the same site."""
+
+    participant_id: str = pa.Field(
+        description="A participant_id of the same site's participants export.",
+        metadata={"kind": "text"},
+    )
+
+    @pa.check("participant_id", name="unknown_participant", error="is not in this site's participants export")
+    def unknown_participant(cls, data: PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(pl.col(PARTICIPANT_STATE).is_not_null())
+
+    @pa.check(
+        "participant_id",
+        name="participant_quarantined",
+        error="has its participants row quarantined; fix that row first",
+    )
+    def participant_quarantined(cls, data: PolarsData) -> pl.LazyFrame:
+        state = pl.col(PARTICIPANT_STATE)
+        return data.lazyframe.select(state.is_null() | (state == "loaded"))
+
+    class Config:
+        strict = False

@@ -1,0 +1,213 @@
+"""Read one export file into text columns, or refuse it whole with a message naming the problem.
+
+Every value stays text here (IDs keep their leading zeros); parsing dates and numbers is
+validation's job. A row whose number of values differs from the header's is kept aside as
+ragged, so a value is never shifted into another column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from checks import MODELS, OPTIONAL_TABLES, vocab
+
+ROW = "_row"  # the row number a spreadsheet shows, header = row 1
+FIELDS = "_fields"  # how many values the row has (CSV only); null when it has as many as the header
+EXTENSIONS = (".csv", ".xlsx")
+
+
+class Refused(Exception):
+    """The file as a whole cannot be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """An export file in the inbox or the archive: which site and table it is for."""
+
+    site_id: str
+    table: str
+    path: Path
+
+
+@dataclass
+class TextExport:
+    """A readable export: one text column per contract column, plus the row number."""
+
+    header_width: int
+    rows: pl.DataFrame  # _row, _fields, then the contract's columns in contract order
+    blank_rows: int
+
+
+def identify(path: Path, inbox: Path) -> ExportFile:
+    """Site and table from `inbox/<site_id>/<table>.(csv|xlsx)`, or Refused."""
+    rel = path.relative_to(inbox)
+    if len(rel.parts) != 2:
+        raise Refused(f"put each export in a folder named for its site: inbox/<site_id>/{rel.name}")
+    site_id, name = rel.parts
+    if not vocab.SITE_ID.match(site_id):
+        raise Refused(
+            f"site folder '{site_id}' is not a valid site id: use lower-case letters, digits, "
+            "_ and -, starting with a letter or digit, at most 40 characters"
+        )
+    if path.suffix.lower() not in EXTENSIONS:
+        raise Refused(f"'{name}' is not a .csv or .xlsx file")
+    table = path.stem.strip().lower()
+    if table not in MODELS:
+        raise Refused(f"unknown table '{path.stem}': name the file after its table, one of {', '.join(vocab.TABLES)}")
+    return ExportFile(site_id, table, path)
+
+
+def normalise_header(name: str) -> str:
+    """`Case Manager ID` -> `case_manager_id`: lower-case, trimmed, spaces and hyphens to _."""
+    return re.sub(r"[\s\-]+", "_", name.replace("\ufeff", "").strip().lower())
+
+
+def decode(raw: bytes) -> str:
+    """CSV bytes as text: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as e:
+            raise Refused(f"the file starts with a UTF-16 byte order mark but is not valid UTF-16 ({e.reason})") from None
+    if b"\x00" in raw[:4096]:
+        raise Refused("the file holds NUL bytes: it looks like UTF-16 without a byte order mark; save it as UTF-8 CSV")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError as e:
+        raise Refused(
+            f"the text is neither UTF-8 nor Windows-1252 (byte {e.start}); save it as UTF-8 CSV"
+        ) from None
+
+
+def csv_records(text: str) -> pl.DataFrame:
+    """Every record of a CSV text as columns f0..fn, with its row number and field count."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if '"' not in text:
+        # No quoting: one line is one record, and splitting on commas is exact (and fast).
+        fields = pl.Series("f", text.split("\n")).str.split(",")
+        width = int(fields.list.len().max() or 0)
+        columns = {f"f{i}": fields.list.get(i, null_on_oob=True) for i in range(width)}
+        frame = pl.DataFrame({FIELDS: fields.list.len(), **columns})
+    else:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+        width = max((len(r) for r in records), default=0)
+        counts = [len(r) for r in records]
+        columns = {
+            f"f{i}": pl.Series([r[i] if i < len(r) else None for r in records], dtype=pl.String)
+            for i in range(width)
+        }
+        frame = pl.DataFrame({FIELDS: pl.Series(counts, dtype=pl.UInt32), **columns})
+    return frame.with_row_index(ROW, offset=1)
+
+
+def xlsx_records(path: Path, table: str) -> pl.DataFrame:
+    """The sheet named as the table (else the first sheet) as columns f0..fn, all text."""
+    try:
+        reader = fastexcel.read_excel(str(path))
+        names = [normalise_header(n) for n in reader.sheet_names]
+        sheet = names.index(table) if table in names else 0
+        frame = reader.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
+    except Exception as e:  # fastexcel raises its own error types for broken workbooks
+        raise Refused(f"the workbook cannot be opened: {e}") from None
+    frame = frame.rename({c: f"f{i}" for i, c in enumerate(frame.columns)})
+    return frame.with_columns(pl.lit(None, pl.UInt32).alias(FIELDS)).with_row_index(ROW, offset=1)
+
+
+def read_records(path: Path, table: str) -> pl.DataFrame:
+    """The file's records, whatever its format."""
+    if path.suffix.lower() == ".xlsx":
+        return xlsx_records(path, table)
+    return csv_records(decode(path.read_bytes()))
+
+
+def check_header(header: list[str], table: str) -> None:
+    """Refuse a header with direct identifiers, no known column, duplicates, unknown or missing columns."""
+    schema = MODELS[table].to_schema()
+    known = list(schema.columns)
+    named = [h for h in header if h]
+    identifiers = [h for h in named if vocab.DIRECT_IDENTIFIER.match(h)]
+    if identifiers:
+        raise Refused(
+            f"holds direct identifiers in column(s) {', '.join(identifiers)}: this product keeps "
+            "pseudonymous IDs only. The file was not archived; delete it from the inbox and export "
+            "again without those columns"
+        )
+    if not set(named) & set(known):
+        shown = ", ".join(repr(h) for h in header[:4])
+        raise Refused(
+            f"no header row: the first row ({shown}) names none of the {table} columns "
+            f"({', '.join(known)}); add the header as row 1"
+        )
+    duplicated = sorted({h for h in named if named.count(h) > 1})
+    if duplicated:
+        raise Refused(f"column(s) {', '.join(duplicated)} appear more than once in the header")
+    unknown = [h for h in named if h not in known]
+    if unknown:
+        raise Refused(
+            f"unknown column(s) {', '.join(unknown)}: the {table} export has only "
+            f"{', '.join(known)}; remove or rename them"
+        )
+    required = [c for c in known if not schema.columns[c].metadata.get("optional")]
+    missing = [c for c in required if c not in named]
+    if missing:
+        raise Refused(f"missing required column(s) {', '.join(missing)}")
+
+
+def read_export(path: Path, table: str) -> TextExport:
+    """Read an export file into trimmed text columns in contract order, or raise Refused."""
+    records = read_records(path, table)
+    if records.height == 0 or len(records.columns) <= 2:
+        raise Refused("the file is empty, or its first row is blank: put the header in row 1")
+    header_row = records.row(0, named=True)
+    width = len(records.columns) - 2
+    cells = [f"f{i}" for i in range(width)]
+    header = [normalise_header(header_row[c] or "") for c in cells]
+    header_width = int(header_row[FIELDS] or len(header))
+    header = header[:header_width]
+    if not any(header):
+        raise Refused("the file is empty, or its first row is blank: put the header in row 1")
+    check_header(header, table)
+
+    values = records.slice(1)
+    empty = [pl.col(c).str.strip_chars().fill_null("") == "" for c in cells]
+    # Rows with nothing in them (blank lines, Excel's empty rows of commas) are not data.
+    values = values.filter(~pl.all_horizontal(empty))
+    ragged = pl.col(FIELDS).is_not_null() & (pl.col(FIELDS) != header_width)
+    # A column without a name may only stay empty: a value there belongs to no column.
+    unnamed = [e for i, e in enumerate(empty) if i >= len(header) or not header[i]]
+    if unnamed:
+        ragged = ragged | ~pl.all_horizontal(unnamed)
+    missing = [t for t in vocab.MISSING_TOKENS if t]
+    columns = []
+    for name in MODELS[table].to_schema().columns:
+        if name in header:
+            value = pl.col(cells[header.index(name)]).str.strip_chars()
+            value = pl.when(value.str.to_lowercase().is_in(missing) | (value == "")).then(None).otherwise(value)
+        else:
+            value = pl.lit(None, pl.String)
+        columns.append(value.alias(name))
+    rows = values.select(
+        ROW,
+        pl.when(ragged).then(pl.col(FIELDS).fill_null(width)).otherwise(None).alias(FIELDS),
+        *columns,
+    )
+    blank_rows = records.height - 1 - rows.height
+    return TextExport(header_width, rows, blank_rows)
+
+
+def is_optional_table(table: str) -> bool:
+    """Whether a site may have no export of this table at all."""
+    return table in OPTIONAL_TABLES
