@@ -1,0 +1,180 @@
+"""The `outcomes` command (also `python -m pipelines`)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pipelines.settings import Home, resolve_home
+
+EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_USAGE = 0, 1, 2
+
+
+def parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date YYYY-MM-DD") from None
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="outcomes", description="LEAD Outcomes: participant outcome pipeline and dashboard.")
+    p.add_argument("--home", help="home folder (default: $OUTCOMES_HOME, else ./data)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="write realistic synthetic exports into the inbox")
+    demo.add_argument("--participants", type=positive, default=600)
+    demo.add_argument("--sites", type=positive, default=3)
+    demo.add_argument("--months", type=positive, default=36)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--messy", action="store_true", help="add the faults real exports have")
+    demo.add_argument("--as-of", type=parse_date, default=None, help="last day of the data (default: today)")
+
+    nightly = sub.add_parser("nightly", help="ingest, validate, rebuild and publish a release")
+    nightly.add_argument("--as-of", type=parse_date, default=None, help="the run's as-of date (default: today)")
+    nightly.add_argument("--json", action="store_true", help="print the run report as JSON on stdout")
+
+    sub.add_parser("runs", help="run history")
+
+    contract = sub.add_parser("contract", help="write the data dictionary and empty templates")
+    contract.add_argument("--out", type=Path, default=None, help="folder (default: <home>/contract)")
+
+    serve = sub.add_parser("serve", help="start the dashboard on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8501)))
+    serve.add_argument("--demo", action="store_true", help="demo sign-in (synthetic data only)")
+    return p
+
+
+def setup_logging(home: Home, run_id: str, quiet_stderr: bool = False) -> Path:
+    """Progress to stderr and to logs/<run_id>.log."""
+    home.logs.mkdir(parents=True, exist_ok=True)
+    log_path = home.logs / f"{run_id}.log"
+    root = logging.getLogger("outcomes")
+    root.setLevel(logging.INFO)
+    root.handlers.clear()
+    to_file = logging.FileHandler(log_path, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root.addHandler(to_file)
+    if not quiet_stderr:
+        to_err = logging.StreamHandler(sys.stderr)
+        to_err.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        root.addHandler(to_err)
+    return log_path
+
+
+def summary(report: dict, log_path: Path) -> str:
+    """The run report in a few readable lines."""
+    t = report["totals"]
+    new = sum(f["status"] == "new" for f in report["files"])
+    lines = [
+        f"Run {report['run_id']} (as of {report['as_of']}): {report['status']}"
+        + (f", release {report['release']}" if report["published"] else ", the previous release stays live"),
+        f"  files: {t['files']} in force or received ({new} new, {t['files_refused']} refused)",
+        f"  rows: {t['rows_read']:,} read, {t['rows_loaded']:,} loaded, "
+        f"{t['rows_quarantined']:,} quarantined, {t['rows_duplicate']:,} exact duplicates",
+    ]
+    if report["error"]:
+        lines.append(f"  error: {report['error']}")
+    for f in report["files"]:
+        if f["error"]:
+            lines.append(f"  REFUSED {f['path']}: {f['error']}")
+        elif f["rows_quarantined"]:
+            lines.append(f"  {f['path']}: {f['rows_quarantined']:,} of {f['rows_read']:,} rows quarantined")
+    lines.append(f"  log: {log_path}")
+    return "\n".join(lines)
+
+
+def cmd_nightly(home: Home, args: argparse.Namespace) -> int:
+    from pipelines.nightly import RunLocked, new_run_id, nightly
+
+    run_id = new_run_id()
+    log_path = setup_logging(home, run_id)
+    try:
+        run = nightly(home, args.as_of or dt.date.today(), run_id=run_id)
+    except RunLocked as e:
+        print(f"outcomes nightly: {e}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"run_id": run_id, "status": "locked", "published": False, "error": str(e)}))
+        return EXIT_NOT_PUBLISHED
+    report = run.report()
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(summary(report, log_path))
+    return EXIT_PUBLISHED if run.published else EXIT_NOT_PUBLISHED
+
+
+def cmd_runs(home: Home) -> int:
+    reports = sorted(home.runs.glob("*.json"), reverse=True) if home.runs.exists() else []
+    if not reports:
+        print("no runs yet: run `outcomes nightly`")
+        return 0
+    print(f"{'run_id':<26} {'as_of':<10} {'status':<18} {'read':>10} {'loaded':>10} {'quarant.':>9} {'dup':>6} refused")
+    for path in reports:
+        r = json.loads(path.read_text())
+        t = r.get("totals", {})
+        print(
+            f"{r['run_id']:<26} {r['as_of']:<10} {r['status']:<18} {t.get('rows_read', 0):>10,} "
+            f"{t.get('rows_loaded', 0):>10,} {t.get('rows_quarantined', 0):>9,} {t.get('rows_duplicate', 0):>6,} "
+            f"{t.get('files_refused', 0)}"
+        )
+    return 0
+
+
+def cmd_serve(home: Home, args: argparse.Namespace) -> int:
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    env = os.environ | {"OUTCOMES_HOME": str(home.root)}
+    if args.demo:
+        env["OUTCOMES_DEMO"] = "1"
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.address", "127.0.0.1", "--server.port", str(args.port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]
+    print(f"LEAD Outcomes dashboard: http://127.0.0.1:{args.port}/  (Ctrl-C to stop)")
+    return subprocess.call(command, env=env)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; the exit code follows DESIGN s.3."""
+    args = parser().parse_args(argv)
+    home = resolve_home(args.home)
+    if args.command == "demo":
+        from pipelines.demo import write_demo
+
+        written = write_demo(
+            home.inbox, participants=args.participants, sites=args.sites, months=args.months,
+            seed=args.seed, messy=args.messy, as_of=args.as_of,
+        )
+        print(f"wrote demo exports to {home.inbox}: " + ", ".join(f"{n:,} {t}" for t, n in written.items()))
+        return 0
+    if args.command == "nightly":
+        return cmd_nightly(home, args)
+    if args.command == "runs":
+        return cmd_runs(home)
+    if args.command == "contract":
+        from pipelines.contract import write_contract
+
+        out = write_contract(args.out or home.root / "contract")
+        print(f"wrote the data dictionary and templates to {out}")
+        return 0
+    if args.command == "serve":
+        return cmd_serve(home, args)
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
