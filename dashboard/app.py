@@ -1,0 +1,46 @@
+"""LEAD Outcomes dashboard: the router. Pages lay themselves out in app_pages/."""
+
+from __future__ import annotations
+
+import os
+
+import duckdb
+import streamlit as st
+
+from dashboard import cached
+
+DEMO_BANNER = "Demo data: synthetic participants, not a real program"
+
+# Add a page here; its file lays itself out. Paths are relative to this file.
+PAGES = [
+    st.Page("app_pages/overview.py", title="Overview", icon=":material/monitoring:", default=True),
+]
+
+
+def release_sidebar() -> None:
+    """Which release every page is reading, or that none is published yet."""
+    with st.sidebar:
+        path = cached.current_release()
+        if path is None:
+            st.caption("No release yet")
+            return
+        try:
+            release = cached.release_info(str(path))
+        except duckdb.Error:
+            st.caption("The published release could not be read")
+            return
+        if release is None:
+            st.caption("No release yet")
+            return
+        st.markdown(f"**Release as of {release.as_of:%Y-%m-%d}**")
+        st.caption(f"Run `{release.run_id}`")
+        if release.built_at is not None:
+            st.caption(f"Built {release.built_at:%Y-%m-%d %H:%M}")
+
+
+st.set_page_config(page_title="LEAD Outcomes", page_icon=":material/monitoring:", layout="wide")
+page = st.navigation(PAGES)
+if os.environ.get("OUTCOMES_DEMO") == "1":
+    st.warning(DEMO_BANNER, icon=":material/science:")
+release_sidebar()
+page.run()

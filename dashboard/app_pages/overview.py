@@ -1,0 +1,152 @@
+"""Overview: the program's headline measures, the change over a quarter, and a trend for each."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import streamlit as st
+
+from dashboard import cached, charts
+from dashboard.formatting import (
+    format_change,
+    format_value,
+    is_zero_change,
+    month_label,
+)
+from dashboard.queries import KPI_LOOKBACK_MONTHS, Release, latest_complete_month
+from pipelines.metrics import METRICS, Metric
+
+OVERVIEW_METRICS = (
+    "active_participants",
+    "permanent_housing",
+    "sheltered",
+    "unsheltered",
+    "treatment_engaged",
+    "employed",
+    "employment_continuum",
+    "income_or_benefits",
+    "arrested",
+)
+KPI_COLUMNS = 3
+NO_RELEASE = (
+    "No release has been published yet, so there is nothing to show. "
+    "Run `outcomes nightly` (or `make run` for the demo data) to build one, then reload."
+)
+# A fall is the program's aim for these; the size of the caseload is neither good nor bad.
+DELTA_COLOURS = {"active_participants": "off", "unsheltered": "inverse", "arrested": "inverse"}
+
+
+def definition_line(metric: Metric) -> str:
+    """The line under every chart that says what is counted."""
+    return f"Numerator: {metric.numerator}; denominator: {metric.denominator}."
+
+
+def kpi_tiles(path: Path, release: Release) -> None:
+    """One st.metric per headline measure, with the change against three months earlier."""
+    table = cached.kpis(str(path), OVERVIEW_METRICS, release.as_of)
+    columns = st.columns(KPI_COLUMNS)
+    for index, row in enumerate(table.iter_rows(named=True)):
+        metric = METRICS[row["metric"]]
+        change = row["change"]
+        zero = is_zero_change(change, metric.is_count)
+        counts = (
+            f"{row['numerator']:,} of {row['denominator']:,} in {month_label(row['month'])}. "
+            if row["value"] is not None and not metric.is_count
+            else ""
+        )
+        with columns[index % KPI_COLUMNS]:
+            st.metric(
+                metric.label,
+                format_value(row["value"], metric.is_count),
+                delta=format_change(change, metric.is_count),
+                delta_color="off" if zero else DELTA_COLOURS.get(metric.name, "normal"),
+                delta_arrow="off" if zero else "auto",
+                delta_description=(
+                    f"vs. {month_label(row['prior_month'])}" if change is not None else None
+                ),
+                help=counts + definition_line(metric),
+                border=True,
+            )
+
+
+def metric_table_config(metric: Metric) -> dict[str, object]:
+    """Column labels and formats for a metric's table; the numbers stay as stored."""
+    if metric.is_count:
+        value = st.column_config.NumberColumn("Participants", format="localized")
+    else:
+        value = st.column_config.NumberColumn("Value", format="percent")
+    return {
+        "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
+        "numerator": st.column_config.NumberColumn("Numerator", format="localized"),
+        "denominator": st.column_config.NumberColumn("Denominator", format="localized"),
+        "value": value,
+    }
+
+
+def trend(path: Path, name: str, through: date) -> None:
+    """A metric's trend line, its definition, and the same numbers as a table beside it."""
+    metric = METRICS[name]
+    series = cached.metric_series(str(path), name, through)
+    st.subheader(metric.label)
+    st.caption(definition_line(metric))
+    if series.is_empty():
+        st.info(f"This release has no monthly values for {metric.label.lower()}.")
+        return
+    chart, table = st.columns([3, 2])
+    with chart:
+        st.plotly_chart(
+            charts.trend_chart(series, name, titled=False),
+            width="stretch",
+            key=f"trend-{name}",
+            config={"displaylogo": False},
+        )
+    with table:
+        # Newest first: the months staff ask about first are visible without scrolling.
+        st.dataframe(
+            series.sort("month", descending=True),
+            width="stretch",
+            height=320,
+            hide_index=True,
+            column_config=metric_table_config(metric),
+            key=f"table-{name}",
+        )
+
+
+def release_page(path: Path) -> None:
+    """The KPIs and trends of one release file."""
+    release = cached.release_info(str(path))
+    if release is None:
+        st.info(NO_RELEASE, icon=":material/info:")
+        return
+    month = latest_complete_month(release.as_of)
+    st.caption(
+        f"All sites, latest complete month: {month_label(month)} (release as of "
+        f"{release.as_of:%Y-%m-%d}). Changes are against {KPI_LOOKBACK_MONTHS} months earlier; "
+        "rates change in percentage points (pp)."
+    )
+    kpi_tiles(path, release)
+    st.header("Trends")
+    st.caption(f"Complete months through {month_label(month)}.")
+    for name in OVERVIEW_METRICS:
+        trend(path, name, month)
+
+
+def render() -> None:
+    """The Overview page, or a clear message when there is no release to read."""
+    st.title("Overview")
+    path = cached.current_release()
+    if path is None:
+        st.info(NO_RELEASE, icon=":material/info:")
+        return
+    try:
+        release_page(path)
+    except duckdb.Error as error:
+        st.error(
+            "The published release could not be read. Run `outcomes nightly` again, "
+            f"or see `outcomes runs`. ({type(error).__name__})"
+        )
+
+
+render()

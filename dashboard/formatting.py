@@ -1,0 +1,40 @@
+"""How numbers read on the pages: rates as percentages, changes in rates as percentage points."""
+
+from __future__ import annotations
+
+from datetime import date
+
+MISSING = "—"
+
+
+def month_label(month: date) -> str:
+    """A month as staff say it: `May 2024`."""
+    return month.strftime("%b %Y")
+
+
+def format_value(value: float | None, is_count: bool) -> str:
+    """A count with thousands separators, or a rate as a percentage with one decimal."""
+    if value is None:
+        return MISSING
+    if is_count:
+        return f"{round(value):,}"
+    return f"{value * 100:.1f}%"
+
+
+def format_change(change: float | None, is_count: bool) -> str | None:
+    """A signed change: whole participants for counts, percentage points for rates."""
+    if change is None:
+        return None
+    # A change that rounds to zero carries no sign: "-0.0 pp" would read as a fall.
+    if is_zero_change(change, is_count):
+        return "0" if is_count else "0.0 pp"
+    if is_count:
+        return f"{round(change):+,}"
+    return f"{change * 100:+.1f} pp"
+
+
+def is_zero_change(change: float | None, is_count: bool) -> bool:
+    """Whether a change rounds to nothing at the precision shown."""
+    if change is None:
+        return False
+    return round(change) == 0 if is_count else round(change * 100, 1) == 0
