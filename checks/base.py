@@ -49,7 +49,7 @@ class OutcomeModel(pa.DataFrameModel):
 
     @pa.check("participant_id", name="unknown_participant", error="is not in this site's participants export")
     def unknown_participant(cls, data: PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col(PARTICIPANT_STATE).is_not_null())
+        return passes(data, pl.col(PARTICIPANT_STATE).is_not_null())
 
     @pa.check(
         "participant_id",
