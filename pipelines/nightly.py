@@ -101,8 +101,8 @@ def now_utc() -> str:
 
 
 def new_run_id() -> str:
-    """Sortable and unique: UTC time to the second, then random hex."""
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    """Sortable and unique: UTC time to the microsecond, then random hex."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ") + "-" + secrets.token_hex(3)
 
 
 def fail_point(step: str) -> None:
