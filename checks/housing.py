@@ -29,7 +29,9 @@ class Housing(OutcomeModel):
     def not_future(cls, data: PolarsData) -> pl.LazyFrame:
         return on_or_before_as_of(data)
 
-    @pa.check("assessed_on", name="before_referral_window", error="is more than 30 days before the referral_date")
+    @pa.check(
+        "assessed_on", name="before_referral_window", error="is more than 30 days before the referral_date"
+    )
     def near_referral(cls, data: PolarsData) -> pl.LazyFrame:
         return days_after_referral(data, 30)
 

@@ -84,7 +84,11 @@ class Participants(pa.DataFrameModel):
         age = pl.col("referral_date").dt.year() - pl.col(data.key)
         return passes(data, age.is_between(18, 100) | age.is_null())
 
-    @pa.check("race_ethnicity", name="allowed_values", error="is not a ;-separated list of: " + ", ".join(vocab.RACES))
+    @pa.check(
+        "race_ethnicity",
+        name="allowed_values",
+        error="is not a ;-separated list of: " + ", ".join(vocab.RACES),
+    )
     def known_races(cls, data: PolarsData) -> pl.LazyFrame:
         parts = pl.col(data.key).str.split(";")
         return passes(data, parts.list.eval(pl.element().is_in(vocab.RACES)).list.all())

@@ -28,7 +28,9 @@ class Treatment(OutcomeModel):
     )
     end_date: dt.date = pa.Field(
         nullable=True,
-        description="End of the episode (empty while it goes on): on or after start_date, not after the as-of date.",
+        description=(
+            "End of the episode (empty while it goes on): on or after start_date, not after the as-of date."
+        ),
         metadata=kind("date", optional=True),
     )
     discharge_reason: str = pa.Field(
@@ -42,7 +44,9 @@ class Treatment(OutcomeModel):
     def start_not_future(cls, data: PolarsData) -> pl.LazyFrame:
         return on_or_before_as_of(data)
 
-    @pa.check("start_date", name="before_referral_window", error="is more than 365 days before the referral_date")
+    @pa.check(
+        "start_date", name="before_referral_window", error="is more than 365 days before the referral_date"
+    )
     def near_referral(cls, data: PolarsData) -> pl.LazyFrame:
         return days_after_referral(data, 365)
 

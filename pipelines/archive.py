@@ -71,8 +71,15 @@ def _fsync_dir(path: Path) -> None:
 
 
 def accept(
-    archive: Path, source: Path, inbox: Path, site_id: str, table: str, sha256: str,
-    accepted_at: str, run_id: str, seq: int,
+    archive: Path,
+    source: Path,
+    inbox: Path,
+    site_id: str,
+    table: str,
+    sha256: str,
+    accepted_at: str,
+    run_id: str,
+    seq: int,
 ) -> Accepted:
     """Copy a file into the archive (once per content), then record it in the index, durably."""
     rel = Path(site_id) / table / f"{sha256}{source.suffix.lower()}"
@@ -87,8 +94,14 @@ def accept(
         partial.replace(target)
         _fsync_dir(target.parent)
     entry = Accepted(
-        seq=seq, site_id=site_id, table=table, sha256=sha256, path=str(rel),
-        source=str(source.relative_to(inbox)), accepted_at=accepted_at, run_id=run_id,
+        seq=seq,
+        site_id=site_id,
+        table=table,
+        sha256=sha256,
+        path=str(rel),
+        source=str(source.relative_to(inbox)),
+        accepted_at=accepted_at,
+        run_id=run_id,
     )
     index = archive / INDEX
     torn = index.exists() and index.stat().st_size and not index.read_bytes().endswith(b"\n")

@@ -33,9 +33,7 @@ def living_situations() -> pl.DataFrame:
 def empty_table(table: str) -> pl.DataFrame:
     """A table with the contract's columns and no rows (a table no site has exported yet)."""
     schema = MODELS[table].to_schema()
-    return pl.DataFrame(
-        schema={"site_id": pl.String, **{n: c.dtype.type for n, c in schema.columns.items()}}
-    )
+    return pl.DataFrame(schema={"site_id": pl.String, **{n: c.dtype.type for n, c in schema.columns.items()}})
 
 
 def load(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:

@@ -31,7 +31,9 @@ def positive(text: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="outcomes", description="LEAD Outcomes: participant outcome pipeline and dashboard.")
+    p = argparse.ArgumentParser(
+        prog="outcomes", description="LEAD Outcomes: participant outcome pipeline and dashboard."
+    )
     p.add_argument("--home", help="home folder (default: $OUTCOMES_HOME, else ./data)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -44,7 +46,9 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--as-of", type=parse_date, default=None, help="last day of the data (default: today)")
 
     nightly = sub.add_parser("nightly", help="ingest, validate, rebuild and publish a release")
-    nightly.add_argument("--as-of", type=parse_date, default=None, help="the run's as-of date (default: today)")
+    nightly.add_argument(
+        "--as-of", type=parse_date, default=None, help="the run's as-of date (default: today)"
+    )
     nightly.add_argument("--json", action="store_true", help="print the run report as JSON on stdout")
 
     sub.add_parser("runs", help="run history")
@@ -122,13 +126,17 @@ def cmd_runs(home: Home) -> int:
     if not reports:
         print("no runs yet: run `outcomes nightly`")
         return 0
-    print(f"{'run_id':<26} {'as_of':<10} {'status':<18} {'read':>10} {'loaded':>10} {'quarant.':>9} {'dup':>6} refused")
+    print(
+        f"{'run_id':<34} {'as_of':<10} {'status':<18} {'read':>10} {'loaded':>10} "
+        f"{'quarant.':>9} {'dup':>6} refused"
+    )
     for path in reports:
         r = json.loads(path.read_text())
         t = r.get("totals", {})
         print(
-            f"{r['run_id']:<26} {r['as_of']:<10} {r['status']:<18} {t.get('rows_read', 0):>10,} "
-            f"{t.get('rows_loaded', 0):>10,} {t.get('rows_quarantined', 0):>9,} {t.get('rows_duplicate', 0):>6,} "
+            f"{r['run_id']:<34} {r['as_of']:<10} {r['status']:<18} {t.get('rows_read', 0):>10,} "
+            f"{t.get('rows_loaded', 0):>10,} {t.get('rows_quarantined', 0):>9,} "
+            f"{t.get('rows_duplicate', 0):>6,} "
             f"{t.get('files_refused', 0)}"
         )
     return 0
@@ -140,9 +148,19 @@ def cmd_serve(home: Home, args: argparse.Namespace) -> int:
     if args.demo:
         env["OUTCOMES_DEMO"] = "1"
     command = [
-        sys.executable, "-m", "streamlit", "run", str(app),
-        "--server.address", "127.0.0.1", "--server.port", str(args.port),
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
     ]
     print(f"LEAD Outcomes dashboard: http://127.0.0.1:{args.port}/  (Ctrl-C to stop)")
     return subprocess.call(command, env=env)
@@ -156,8 +174,13 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.demo import write_demo
 
         written = write_demo(
-            home.inbox, participants=args.participants, sites=args.sites, months=args.months,
-            seed=args.seed, messy=args.messy, as_of=args.as_of,
+            home.inbox,
+            participants=args.participants,
+            sites=args.sites,
+            months=args.months,
+            seed=args.seed,
+            messy=args.messy,
+            as_of=args.as_of,
         )
         print(f"wrote demo exports to {home.inbox}: " + ", ".join(f"{n:,} {t}" for t, n in written.items()))
         return 0

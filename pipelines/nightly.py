@@ -139,7 +139,9 @@ def run_lock(home: Home) -> Iterator[None]:
         except BlockingIOError:
             f.seek(0)
             holder = f.read().strip() or "another process"
-            raise RunLocked(f"another nightly run is in progress ({holder}); try again when it ends") from None
+            raise RunLocked(
+                f"another nightly run is in progress ({holder}); try again when it ends"
+            ) from None
         f.seek(0)
         f.truncate()
         f.write(f"pid {os.getpid()}, started {now_utc()}")
@@ -157,7 +159,8 @@ def inbox_files(inbox: Path) -> list[Path]:
     if not inbox.exists():
         return []
     return sorted(
-        p for p in inbox.rglob("*")
+        p
+        for p in inbox.rglob("*")
         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(inbox).parts)
     )
 
@@ -184,11 +187,18 @@ def take_inbox(home: Home, run: Run) -> tuple[dict[tuple[str, str], TextExport],
                 path.unlink()
                 continue
             if key in fresh:
-                raise Refused(f"a second {export.table} export for site {export.site_id} in one run; send one file per table")
+                raise Refused(
+                    f"a second {export.table} export for site {export.site_id} in one run "
+                    "(a .csv and an .xlsx?); send one file per table"
+                )
             text = read_export(path, export.table)
         except Refused as e:
             site, table = (path.relative_to(home.inbox).parts + ("", ""))[:2]
-            run.files.append(FileReport(site, Path(table).stem.lower(), shown, archive.sha256_of(path), "refused", error=str(e)))
+            run.files.append(
+                FileReport(
+                    site, Path(table).stem.lower(), shown, archive.sha256_of(path), "refused", error=str(e)
+                )
+            )
             log.warning("refused %s: %s", shown, e)
             continue
         seq += 1
@@ -209,7 +219,9 @@ def read_in_force(
     for key in sorted(current):
         a = current[key]
         status = "new" if key in fresh else "unchanged" if key in resent else "in_force"
-        report = FileReport(a.site_id, a.table, f"archive/{a.path}", a.sha256, status, accepted_at=a.accepted_at)
+        report = FileReport(
+            a.site_id, a.table, f"archive/{a.path}", a.sha256, status, accepted_at=a.accepted_at
+        )
         try:
             text = fresh.get(key) or read_export(home.archive / a.path, a.table)
         except Refused as e:
@@ -241,18 +253,28 @@ def table_rows(run: Run, exports: list[tuple[int, TextExport]]) -> pl.DataFrame 
 def participant_lookup(loaded: pl.DataFrame, quarantine: pl.DataFrame) -> pl.DataFrame:
     """Each participant id a site has: loaded (with its referral date) or quarantined."""
     ok = loaded.select(
-        SITE, "participant_id", pl.lit("loaded").alias(PARTICIPANT_STATE), pl.col("referral_date").alias(REFERRAL_DATE)
+        SITE,
+        "participant_id",
+        pl.lit("loaded").alias(PARTICIPANT_STATE),
+        pl.col("referral_date").alias(REFERRAL_DATE),
     )
     held = (
         quarantine.filter(pl.col("participant_id").is_not_null())
-        .select(SITE, "participant_id", pl.lit("quarantined").alias(PARTICIPANT_STATE), pl.lit(None, pl.Date).alias(REFERRAL_DATE))
+        .select(
+            SITE,
+            "participant_id",
+            pl.lit("quarantined").alias(PARTICIPANT_STATE),
+            pl.lit(None, pl.Date).alias(REFERRAL_DATE),
+        )
         .join(ok, on=[SITE, "participant_id"], how="anti")
         .unique()
     )
     return pl.concat([ok, held]).unique([SITE, "participant_id"], keep="first", maintain_order=True)
 
 
-def validate_all(run: Run, by_table: dict[str, list[tuple[int, TextExport]]]) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+def validate_all(
+    run: Run, by_table: dict[str, list[tuple[int, TextExport]]]
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """Validate participants first, then the outcome tables against them; fill in the file counts."""
     loaded: dict[str, pl.DataFrame] = {}
     quarantines = []
@@ -261,7 +283,14 @@ def validate_all(run: Run, by_table: dict[str, list[tuple[int, TextExport]]]) ->
         rows = table_rows(run, by_table[table])
         if rows is None:
             if table == "participants":
-                lookup = pl.DataFrame(schema={SITE: pl.String, "participant_id": pl.String, PARTICIPANT_STATE: pl.String, REFERRAL_DATE: pl.Date})
+                lookup = pl.DataFrame(
+                    schema={
+                        SITE: pl.String,
+                        "participant_id": pl.String,
+                        PARTICIPANT_STATE: pl.String,
+                        REFERRAL_DATE: pl.Date,
+                    }
+                )
             continue
         result = validate_table(table, rows, run.as_of, lookup if table != "participants" else None)
         if table == "participants":
@@ -273,19 +302,35 @@ def validate_all(run: Run, by_table: dict[str, list[tuple[int, TextExport]]]) ->
         loaded[table] = result.loaded
         quarantines.append(result.quarantine.with_columns(pl.lit(table).alias("table_name")))
         log.info(
-            "%s: %d rows loaded, %d quarantined", table, result.loaded.height, result.quarantine.select(FILE, "_row").n_unique()
+            "%s: %d rows loaded, %d quarantined",
+            table,
+            result.loaded.height,
+            result.quarantine.select(FILE, "_row").n_unique(),
         )
-    quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema={**QUARANTINE_SCHEMA, "table_name": pl.String})
+    quarantine = (
+        pl.concat(quarantines)
+        if quarantines
+        else pl.DataFrame(schema={**QUARANTINE_SCHEMA, "table_name": pl.String})
+    )
     return loaded, quarantine
 
 
-def release_tables(run: Run, loaded: dict[str, pl.DataFrame], quarantine: pl.DataFrame) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
+def release_tables(
+    run: Run, loaded: dict[str, pl.DataFrame], quarantine: pl.DataFrame
+) -> tuple[dict, pl.DataFrame, pl.DataFrame]:
     """The frames a release holds: loaded rows by table, the quarantine and the files, as users read them."""
     files = pl.DataFrame(
         [{"run_id": run.run_id, **asdict(f)} for f in run.files],
         schema={
-            "run_id": pl.String, "site_id": pl.String, "table": pl.String, "path": pl.String, "sha256": pl.String,
-            "status": pl.String, "accepted_at": pl.String, **{c: pl.Int64 for c in COUNTS}, "blank_rows": pl.Int64,
+            "run_id": pl.String,
+            "site_id": pl.String,
+            "table": pl.String,
+            "path": pl.String,
+            "sha256": pl.String,
+            "status": pl.String,
+            "accepted_at": pl.String,
+            **{c: pl.Int64 for c in COUNTS},
+            "blank_rows": pl.Int64,
             "error": pl.String,
         },
     ).rename({"table": "table_name"})
@@ -293,8 +338,17 @@ def release_tables(run: Run, loaded: dict[str, pl.DataFrame], quarantine: pl.Dat
     quarantine = (
         quarantine.join(file_info, on=FILE, how="left")
         .select(
-            pl.lit(run.run_id).alias("run_id"), SITE, "table_name", pl.col("path").alias("file"), "sha256",
-            pl.col("_row").cast(pl.Int64).alias("row_number"), "participant_id", "column_name", "rule", "value", "message",
+            pl.lit(run.run_id).alias("run_id"),
+            SITE,
+            "table_name",
+            pl.col("path").alias("file"),
+            "sha256",
+            pl.col("_row").cast(pl.Int64).alias("row_number"),
+            "participant_id",
+            "column_name",
+            "rule",
+            "value",
+            "message",
         )
         .sort(SITE, "table_name", "row_number", "column_name", "rule")
     )
@@ -309,8 +363,13 @@ def run_history(home: Home, run: Run) -> pl.DataFrame:
     return pl.DataFrame(
         [
             {
-                "run_id": r["run_id"], "status": r["status"], "published": r["published"], "as_of": r["as_of"],
-                "started_at": r["started_at"], "finished_at": r.get("finished_at"), "error": r.get("error"),
+                "run_id": r["run_id"],
+                "status": r["status"],
+                "published": r["published"],
+                "as_of": r["as_of"],
+                "started_at": r["started_at"],
+                "finished_at": r.get("finished_at"),
+                "error": r.get("error"),
                 **{k: r["totals"].get(k, 0) for k in (*COUNTS, "files", "files_refused")},
             }
             for r in reports
@@ -323,7 +382,9 @@ def audit(path: Path, run: Run, tables: dict[str, pl.DataFrame]) -> None:
     for f in run.files:
         total = f.rows_loaded + f.rows_quarantined + f.rows_duplicate
         if f.rows_read != total:
-            raise AssertionError(f"{f.path}: rows_read {f.rows_read} != loaded + quarantined + duplicate {total}")
+            raise AssertionError(
+                f"{f.path}: rows_read {f.rows_read} != loaded + quarantined + duplicate {total}"
+            )
     con = duckdb.connect(str(path), read_only=True)
     try:
         for table, frame in tables.items():
@@ -389,8 +450,14 @@ def publish_run(home: Home, run: Run) -> None:
     building = publish.building_path(home.warehouse, run.run_id)
     with step(run, "build"):
         build_release(
-            building, run_id=run.run_id, as_of=run.as_of, tables=tables, quarantine=quarantine,
-            files=files, runs=run_history(home, run), on_step=lambda s: fail_point(f"build:{s}"),
+            building,
+            run_id=run.run_id,
+            as_of=run.as_of,
+            tables=tables,
+            quarantine=quarantine,
+            files=files,
+            runs=run_history(home, run),
+            on_step=lambda s: fail_point(f"build:{s}"),
         )
     final = publish.release_path(home.warehouse, run.run_id)
     with step(run, "audit"):

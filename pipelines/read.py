@@ -60,7 +60,9 @@ def identify(path: Path, inbox: Path) -> ExportFile:
         raise Refused(f"'{name}' is not a .csv or .xlsx file")
     table = path.stem.strip().lower()
     if table not in MODELS:
-        raise Refused(f"unknown table '{path.stem}': name the file after its table, one of {', '.join(vocab.TABLES)}")
+        raise Refused(
+            f"unknown table '{path.stem}': name the file after its table, one of {', '.join(vocab.TABLES)}"
+        )
     return ExportFile(site_id, table, path)
 
 
@@ -77,9 +79,13 @@ def decode(raw: bytes) -> str:
         try:
             return raw.decode("utf-16")
         except UnicodeDecodeError as e:
-            raise Refused(f"the file starts with a UTF-16 byte order mark but is not valid UTF-16 ({e.reason})") from None
+            raise Refused(
+                f"the file starts with a UTF-16 byte order mark but is not valid UTF-16 ({e.reason})"
+            ) from None
     if b"\x00" in raw[:4096]:
-        raise Refused("the file holds NUL bytes: it looks like UTF-16 without a byte order mark; save it as UTF-8 CSV")
+        raise Refused(
+            "the file holds NUL bytes: it looks like UTF-16 without a byte order mark; save it as UTF-8 CSV"
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -195,7 +201,9 @@ def read_export(path: Path, table: str) -> TextExport:
     for name in MODELS[table].to_schema().columns:
         if name in header:
             value = pl.col(cells[header.index(name)]).str.strip_chars()
-            value = pl.when(value.str.to_lowercase().is_in(missing) | (value == "")).then(None).otherwise(value)
+            value = (
+                pl.when(value.str.to_lowercase().is_in(missing) | (value == "")).then(None).otherwise(value)
+            )
         else:
             value = pl.lit(None, pl.String)
         columns.append(value.alias(name))

@@ -27,6 +27,7 @@ QUARANTINE_SCHEMA = {
     FILE: pl.UInt32,
     SITE: pl.String,
     ROW: pl.UInt32,
+    "participant_id": pl.String,
     "column_name": pl.String,
     "rule": pl.String,
     "value": pl.String,
@@ -93,8 +94,10 @@ def parse_column(name: str, column: pa.Column) -> tuple[pl.Expr, str | None, str
         name_or_code = normalise_enum(value).str.replace(r"^(\d+)\.0+$", "${1}")
         return name_or_code.replace(vocab.HMIS_CODES), None, ""
     if kind == "list":
-        parts = value.str.to_lowercase().str.split(";").list.eval(
-            normalise_enum(pl.element()).filter(pl.element().str.strip_chars() != "")
+        parts = (
+            value.str.to_lowercase()
+            .str.split(";")
+            .list.eval(normalise_enum(pl.element()).filter(pl.element().str.strip_chars() != ""))
         )
         joined = parts.list.unique().list.sort().list.join(";")
         return pl.when(joined != "").then(joined), None, ""
@@ -108,12 +111,16 @@ def message_for(rule: str, column: str, schema_column: pa.Column, phrase: str) -
     if rule == "allowed_values":
         allowed = next(c.statistics["allowed_values"] for c in schema_column.checks if c.name == "isin")
         if schema_column.metadata.get("kind") == "living_situation":
-            return f"{column} is not a living situation: use one of {', '.join(allowed)}, or its HUD HMIS number"
+            return (
+                f"{column} is not a living situation: use one of {', '.join(allowed)}, or its HUD HMIS number"
+            )
         return f"{column} is not one of {', '.join(allowed)}"
     if rule == "format" and column == "participant_id":
         return "participant_id may hold only letters, digits, _ and - (1 to 64 characters)"
     if rule == "range":
-        low = next(c.statistics["min_value"] for c in schema_column.checks if c.name == "greater_than_or_equal_to")
+        low = next(
+            c.statistics["min_value"] for c in schema_column.checks if c.name == "greater_than_or_equal_to"
+        )
         return f"{column} is before {low}"
     return f"{column} {phrase}"
 
@@ -127,7 +134,9 @@ def pandera_failures(
     except SchemaErrors as err:
         cases = err.failure_cases
     else:
-        return pl.DataFrame(schema={POS: pl.UInt32, "column_name": pl.String, "rule": pl.String, "message": pl.String})
+        return pl.DataFrame(
+            schema={POS: pl.UInt32, "column_name": pl.String, "rule": pl.String, "message": pl.String}
+        )
     if cases["index"].null_count():
         # A schema-level failure means the pipeline built the frame wrong, not the export.
         raise RuntimeError(f"{model.__name__} schema error: {cases.filter(pl.col('index').is_null())}")
@@ -147,9 +156,8 @@ def pandera_failures(
         ],
         schema={"column": pl.String, "check": pl.String, "rule": pl.String, "message": pl.String},
     )
-    return (
-        cases.join(mapped, on=["column", "check"], how="left")
-        .select(pl.col("index").cast(pl.UInt32).alias(POS), pl.col("column").alias("column_name"), "rule", "message")
+    return cases.join(mapped, on=["column", "check"], how="left").select(
+        pl.col("index").cast(pl.UInt32).alias(POS), pl.col("column").alias("column_name"), "rule", "message"
     )
 
 
@@ -166,6 +174,7 @@ def key_conflicts(canonical: pl.DataFrame, key: list[str]) -> pl.DataFrame:
         FILE,
         SITE,
         ROW,
+        "participant_id",
         pl.lit(", ".join(key)).alias("column_name"),
         pl.lit("conflicting_duplicate").alias("rule"),
         key_text.alias("value"),
@@ -197,6 +206,7 @@ def validate_table(
             FILE,
             SITE,
             ROW,
+            "participant_id",
             pl.lit(None, pl.String).alias("column_name"),
             pl.lit("ragged_row").alias("rule"),
             pl.concat_str([pl.col(c).fill_null("") for c in names], separator=",").alias("value"),
@@ -220,9 +230,9 @@ def validate_table(
     typed = rows.with_columns(
         *[(pl.col(n).is_not_null() & e.is_null()).alias(f"_bad_{n}") for n, _, _, e in failed_exprs]
     ).with_columns(parsed_exprs)
-    typed = typed.with_columns(
-        [pl.col(c).cast(schema_columns[c].dtype.type) for c in names]
-    ).with_row_index(POS)
+    typed = typed.with_columns([pl.col(c).cast(schema_columns[c].dtype.type) for c in names]).with_row_index(
+        POS
+    )
     # Canonical text of each value: two rows that say the same thing are exact duplicates.
     raw = rows.select(names)
     canonical = typed.select(
@@ -236,6 +246,7 @@ def validate_table(
                 FILE,
                 SITE,
                 ROW,
+                "participant_id",
                 pl.lit(name).alias("column_name"),
                 pl.lit(rule).alias("rule"),
                 pl.col("_raw").alias("value"),
@@ -254,12 +265,18 @@ def validate_table(
     helpers = [c for c in (AS_OF, REFERRAL_DATE, PARTICIPANT_STATE) if c in checked.columns]
     failures = pandera_failures(model, checked.select(*names, *helpers), schema_columns)
     unparseable = pl.concat(
-        [typed.filter(pl.col(f"_bad_{n}")).select(POS, pl.lit(n).alias("column_name")) for n, *_ in failed_exprs]
+        [
+            typed.filter(pl.col(f"_bad_{n}")).select(POS, pl.lit(n).alias("column_name"))
+            for n, *_ in failed_exprs
+        ]
         or [pl.DataFrame(schema={POS: pl.UInt32, "column_name": pl.String})]
     )
     failures = (
         failures.rename({POS: "_i"})
-        .join(checked.select(POS, FILE, SITE, ROW, REFERRAL_DATE).with_row_index("_i"), on="_i")
+        .join(
+            checked.select(POS, FILE, SITE, ROW, "participant_id", REFERRAL_DATE).with_row_index("_i"),
+            on="_i",
+        )
         .join(unparseable, on=[POS, "column_name"], how="anti")  # already reported as unparseable
     )
     values = checked.select(POS, *[pl.col(n).cast(pl.String) for n in names]).unpivot(

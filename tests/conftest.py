@@ -29,7 +29,9 @@ def home(tmp_path: Path) -> Home:
     return Home(tmp_path / "home")
 
 
-def drop(home: Home, site: str, table: str, rows: list[str], header: str | None = None, ext: str = "csv") -> Path:
+def drop(
+    home: Home, site: str, table: str, rows: list[str], header: str | None = None, ext: str = "csv"
+) -> Path:
     """Write an export into the inbox, as a site would."""
     path = home.inbox / site / f"{table}.{ext}"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,19 @@ ROOT = Path(__file__).parent.parent
 
 def test_contract_writes_dictionary_and_templates(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "pipelines", "--home", str(tmp_path), "contract", "--out", str(tmp_path / "c")],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "pipelines",
+            "--home",
+            str(tmp_path),
+            "contract",
+            "--out",
+            str(tmp_path / "c"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert str(tmp_path / "c") in done.stdout
     dictionary = (tmp_path / "c" / "data_dictionary.md").read_text()
@@ -27,7 +38,12 @@ def test_contract_writes_dictionary_and_templates(tmp_path):
         assert f"## {table}" in dictionary
         for column in header:
             assert f"| `{column}` |" in dictionary
-    for values in (vocab.REFERRAL_TYPES, vocab.SERVICE_TYPES, vocab.DISCHARGE_REASONS, vocab.EMPLOYMENT_STATUSES):
+    for values in (
+        vocab.REFERRAL_TYPES,
+        vocab.SERVICE_TYPES,
+        vocab.DISCHARGE_REASONS,
+        vocab.EMPLOYMENT_STATUSES,
+    ):
         for value in values:
             assert f"`{value}`" in dictionary
     for name, (codes, category) in vocab.LIVING_SITUATIONS.items():

@@ -24,7 +24,10 @@ def outcomes(home, *args, env=None):
     """Run the `outcomes` command as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "pipelines", "--home", str(home.root), *args],
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
     )
 
 
@@ -44,7 +47,17 @@ def test_json_report_accounts_for_every_row(demo_home):
     report = json.loads(done.stdout)
     assert {"run_id", "status", "published", "as_of", "totals", "files"} <= set(report)
     assert report["status"] == "published" and report["published"] is True
-    fields = {"site_id", "table", "path", "sha256", "rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate", "error"}
+    fields = {
+        "site_id",
+        "table",
+        "path",
+        "sha256",
+        "rows_read",
+        "rows_loaded",
+        "rows_quarantined",
+        "rows_duplicate",
+        "error",
+    }
     for f in report["files"]:
         assert fields <= set(f)
         assert f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"]
@@ -52,10 +65,14 @@ def test_json_report_accounts_for_every_row(demo_home):
         assert report["totals"][key] == sum(f[key] for f in report["files"])
     assert report["totals"]["rows_quarantined"] > 0 and report["totals"]["rows_duplicate"] > 0  # --messy
     # The release holds exactly what the report says was loaded and quarantined.
-    loaded = sum(query(demo_home, f"select count(*) from {t}")[0][0]  # noqa: S608
-                 for t in ("participants", "housing", "treatment", "employment", "justice"))
+    loaded = sum(
+        query(demo_home, f"select count(*) from {t}")[0][0]  # noqa: S608
+        for t in ("participants", "housing", "treatment", "employment", "justice")
+    )
     assert loaded == report["totals"]["rows_loaded"]
-    [(bad_rows,)] = query(demo_home, "select count(*) from (select distinct file, row_number from quarantine)")
+    [(bad_rows,)] = query(
+        demo_home, "select count(*) from (select distinct file, row_number from quarantine)"
+    )
     assert bad_rows == report["totals"]["rows_quarantined"]
     [(history,)] = query(demo_home, "select count(*) from runs where run_id = ?", [report["run_id"]])
     assert history == 1
@@ -102,7 +119,10 @@ def test_a_refused_export_leaves_the_previous_one_in_force(home):
     refused = [f for f in result.files if f.error]
     assert [(f.site_id, f.status) for f in refused] == [("s", "refused")]
     assert "missing required column" in refused[0].error
-    assert query(home, "select site_id, participant_id from participants order by 1") == [("s", "P1"), ("t", "P2")]
+    assert query(home, "select site_id, participant_id from participants order by 1") == [
+        ("s", "P1"),
+        ("t", "P2"),
+    ]
     assert (home.inbox / "s" / "participants.csv").exists()
 
 
@@ -120,7 +140,9 @@ def test_publish_is_a_link_to_a_checkpointed_release(home):
     con.close()
 
 
-@pytest.mark.parametrize("step", ["inbox", "read", "validate", "build", "build:tables", "build:marts", "audit", "publish"])
+@pytest.mark.parametrize(
+    "step", ["inbox", "read", "validate", "build", "build:tables", "build:marts", "audit", "publish"]
+)
 def test_a_run_killed_at_any_step_leaves_the_previous_release_live(home, step):
     drop(home, "s", "participants", [P1])
     assert run(home, AS_OF).published
@@ -157,7 +179,9 @@ def test_exit_codes(home):
 
 def test_a_failed_run_is_reported_and_the_next_succeeds(home, monkeypatch):
     drop(home, "s", "participants", [P1])
-    monkeypatch.setattr("pipelines.nightly.build_release", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(
+        "pipelines.nightly.build_release", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full"))
+    )
     failed = run(home, AS_OF)
     assert (failed.status, failed.published) == ("failed", False)
     assert "disk full" in failed.error

@@ -1,4 +1,4 @@
-"""The reader over a folder of sample files: every readable fault reads the same, every bad file is refused."""
+"""The reader over folders of sample files: each readable fault reads the same; each bad file is refused."""
 
 from __future__ import annotations
 
@@ -15,7 +15,17 @@ READABLE = sorted((SAMPLES / "readable").iterdir())
 REFUSED = sorted((SAMPLES / "refused").iterdir())
 EXPECTED = [
     ("00042", "CM-José", "2024-01-10", "social_contact", None, None, 1990, "man", "black"),
-    ("00043", "CM-José", "2024-02-11", "arrest_diversion", "drug_possession", "2024-02-12", 1985, "woman", "black;white"),
+    (
+        "00043",
+        "CM-José",
+        "2024-02-11",
+        "arrest_diversion",
+        "drug_possession",
+        "2024-02-12",
+        1985,
+        "woman",
+        "black;white",
+    ),
 ]
 
 

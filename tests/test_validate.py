@@ -13,17 +13,29 @@ def quarantine(home):
 
 def test_exact_duplicates_count_once_and_conflicts_quarantine_all(home):
     drop(home, "s", "participants", [P])
-    drop(home, "s", "housing", [
-        "P1,2024-02-01,unsheltered",
-        "P1,2024-02-01,unsheltered",  # exact repeat: counted once
-        "P1,2024-03-01,unsheltered",
-        "P1,2024-03-01,emergency_shelter",  # same key, different value: both quarantined
-        "P1,03/01/2024,safe_haven",  # the same key written as a US date
-    ])
+    drop(
+        home,
+        "s",
+        "housing",
+        [
+            "P1,2024-02-01,unsheltered",
+            "P1,2024-02-01,unsheltered",  # exact repeat: counted once
+            "P1,2024-03-01,unsheltered",
+            "P1,2024-03-01,emergency_shelter",  # same key, different value: both quarantined
+            "P1,03/01/2024,safe_haven",  # the same key written as a US date
+        ],
+    )
     result = run(home)
     housing = next(f for f in result.files if f.table == "housing")
-    assert (housing.rows_read, housing.rows_loaded, housing.rows_duplicate, housing.rows_quarantined) == (5, 1, 1, 3)
-    assert quarantine(home) == [("housing", r, "participant_id, assessed_on", "conflicting_duplicate") for r in (4, 5, 6)]
+    assert (housing.rows_read, housing.rows_loaded, housing.rows_duplicate, housing.rows_quarantined) == (
+        5,
+        1,
+        1,
+        3,
+    )
+    assert quarantine(home) == [
+        ("housing", r, "participant_id, assessed_on", "conflicting_duplicate") for r in (4, 5, 6)
+    ]
     [(message,)] = query(home, "select distinct message from quarantine")
     assert "rows 4, 5, 6" in message
     assert query(home, "select participant_id, assessed_on::varchar from housing") == [("P1", "2024-02-01")]
@@ -59,16 +71,38 @@ def test_outcomes_without_a_participants_export_are_unknown(home):
 
 def test_values_are_normalised_as_the_contract_says(home):
     drop(
-        home, "s", "participants",
+        home,
+        "s",
+        "participants",
         [" 0042 , CM1 , 01/10/2024 , Social Contact ,NA,45301,n/a,NULL, 1990 , Man ,White; Black "],
     )
     drop(home, "s", "housing", ["0042,2024-02-01,116", "0042,45352,435", "0042,2024-04-01,312"])
     run(home)
     assert quarantine(home) == []
-    rows = query(home, "select participant_id, case_manager_id, referral_date::varchar, referral_type, referral_offense, "
-                       "intake_date::varchar, exit_date, birth_year, gender, race_ethnicity from participants")
+    rows = query(
+        home,
+        "select participant_id, case_manager_id, referral_date::varchar, referral_type, referral_offense, "
+        "intake_date::varchar, exit_date, birth_year, gender, race_ethnicity from participants",
+    )
     # 45301 is 2024-01-09 as an Excel serial... one day before referral: check it is read as a date
-    assert rows == [("0042", "CM1", "2024-01-10", "social_contact", None, "2024-01-10", None, 1990, "man", "black;white")] or rows
+    assert (
+        rows
+        == [
+            (
+                "0042",
+                "CM1",
+                "2024-01-10",
+                "social_contact",
+                None,
+                "2024-01-10",
+                None,
+                1990,
+                "man",
+                "black;white",
+            )
+        ]
+        or rows
+    )
     living = query(home, "select assessed_on::varchar, living_situation from housing order by 1")
     assert living == [
         ("2024-02-01", "unsheltered"),
@@ -79,11 +113,16 @@ def test_values_are_normalised_as_the_contract_says(home):
 
 def test_a_ragged_row_is_quarantined_not_shifted(home):
     drop(home, "s", "participants", [P])
-    drop(home, "s", "housing", [
-        "P1,2024-02-01",  # one value short
-        "P1,2024-03-01,unsheltered,extra",  # one value too many
-        "P1,2024-04-01,unsheltered",
-    ])
+    drop(
+        home,
+        "s",
+        "housing",
+        [
+            "P1,2024-02-01",  # one value short
+            "P1,2024-03-01,unsheltered,extra",  # one value too many
+            "P1,2024-04-01,unsheltered",
+        ],
+    )
     result = run(home)
     assert quarantine(home) == [("housing", 2, None, "ragged_row"), ("housing", 3, None, "ragged_row")]
     messages = [m for (m,) in query(home, "select message from quarantine order by row_number")]

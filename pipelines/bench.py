@@ -1,0 +1,111 @@
+"""`make bench`: the nightly at national scale against DuckDB's own CSV load of the same files.
+
+Sizes come from BENCH_PARTICIPANTS, BENCH_SITES, BENCH_MONTHS (default 50,000 / 100 / 60).
+Goals: the whole nightly within 3x of the floor, under 2 GB peak memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from checks import MODELS
+
+OUT = Path(os.environ.get("BENCH_DIR", "bench-out"))
+GOAL_RATIO, GOAL_PEAK_MB = 3.0, 2048
+
+FLOOR = """
+import resource, sys, time, duckdb
+from pathlib import Path
+inbox, tables = Path(sys.argv[1]), sys.argv[2].split(",")
+start = time.perf_counter()
+con = duckdb.connect(sys.argv[3])
+rows = 0
+for table in tables:
+    files = sorted(str(p) for p in inbox.glob(f"*/{table}.csv"))
+    if files:
+        sql = "select * from read_csv(?, header=true, all_varchar=true, union_by_name=true)"
+        con.execute(f"create table {table} as {sql}", [files])
+        rows += con.sql(f"select count(*) from {table}").fetchall()[0][0]
+con.execute("checkpoint")
+con.close()
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, rows)
+"""
+
+
+def python(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, check=True, env=env)
+
+
+def main() -> int:
+    participants = int(os.environ.get("BENCH_PARTICIPANTS", 50_000))
+    sites = int(os.environ.get("BENCH_SITES", 100))
+    months = int(os.environ.get("BENCH_MONTHS", 60))
+    home = OUT / "home"
+    shutil.rmtree(OUT, ignore_errors=True)
+    home.mkdir(parents=True)
+    print(f"bench: {participants:,} participants, {sites} sites, {months} months, 2 cores", flush=True)
+
+    start = time.perf_counter()
+    python(
+        "-m",
+        "pipelines",
+        "--home",
+        str(home),
+        "demo",
+        "--participants",
+        str(participants),
+        "--sites",
+        str(sites),
+        "--months",
+        str(months),
+        "--seed",
+        "1",
+    )
+    size_mb = sum(p.stat().st_size for p in (home / "inbox").rglob("*")) / 2**20
+    print(f"demo data written in {time.perf_counter() - start:.1f} s ({size_mb:,.0f} MB of CSV)", flush=True)
+
+    floor_db = OUT / "floor.duckdb"
+    seconds, peak, rows = python(
+        "-c", FLOOR, str(home / "inbox"), ",".join(MODELS), str(floor_db)
+    ).stdout.split()
+    floor_s, floor_mb, floor_rows = float(seconds), float(peak), int(rows)
+    floor_db.unlink()
+    print(
+        f"floor: DuckDB read_csv of {floor_rows:,} rows into tables: "
+        f"{floor_s:.2f} s, peak {floor_mb:,.0f} MB",
+        flush=True,
+    )
+
+    start = time.perf_counter()
+    done = python("-m", "pipelines", "--home", str(home), "nightly", "--json")
+    wall = time.perf_counter() - start
+    report = json.loads(done.stdout)
+    totals = report["totals"]
+    peak_mb = max(s["peak_rss_mb"] for s in report["steps"])
+
+    print(f"\n{'stage':<10} {'seconds':>8} {'peak MB':>8}")
+    for s in report["steps"]:
+        print(f"{s['step']:<10} {s['seconds']:>8.2f} {s['peak_rss_mb']:>8,.0f}")
+    print(f"{'total':<10} {wall:>8.2f} {peak_mb:>8,.0f}  (process wall time, start-up included)")
+    ratio = wall / floor_s
+    print(
+        f"\nrows: {totals['rows_read']:,} read, {totals['rows_loaded']:,} loaded, "
+        f"{totals['rows_quarantined']:,} quarantined; {totals['rows_read'] / wall:,.0f} rows/s"
+    )
+    print(
+        f"nightly / floor: {ratio:.2f}x (goal <= {GOAL_RATIO:.0f}x); "
+        f"peak {peak_mb:,.0f} MB (goal < {GOAL_PEAK_MB:,} MB)"
+    )
+    ok = ratio <= GOAL_RATIO and peak_mb < GOAL_PEAK_MB and report["published"]
+    print("goals met" if ok else "GOALS NOT MET")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
