@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import pandera.polars as pa
 
 from checks.employment import Employment
@@ -18,3 +20,9 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "justice": Justice,
 }
 OPTIONAL_TABLES = frozenset({"justice"})
+
+
+@cache
+def schema(table: str) -> pa.DataFrameSchema:
+    """A table's schema (built once: the models do not change while a program runs)."""
+    return MODELS[table].to_schema()

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from checks import MODELS, vocab
+from checks import MODELS, schema, vocab
 from pipelines.metrics import METRICS_VERSION
 
 MARTS = ("participant_months", "metric_values")
@@ -32,8 +32,8 @@ def living_situations() -> pl.DataFrame:
 
 def empty_table(table: str) -> pl.DataFrame:
     """A table with the contract's columns and no rows (a table no site has exported yet)."""
-    schema = MODELS[table].to_schema()
-    return pl.DataFrame(schema={"site_id": pl.String, **{n: c.dtype.type for n, c in schema.columns.items()}})
+    columns = schema(table).columns
+    return pl.DataFrame(schema={"site_id": pl.String, **{n: c.dtype.type for n, c in columns.items()}})
 
 
 def load(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:

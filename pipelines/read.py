@@ -11,16 +11,27 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from itertools import product
 from pathlib import Path
 
 import fastexcel
 import polars as pl
 
-from checks import MODELS, OPTIONAL_TABLES, vocab
+from checks import MODELS, OPTIONAL_TABLES, schema, vocab
 
 ROW = "_row"  # the row number a spreadsheet shows, header = row 1
 FIELDS = "_fields"  # how many values the row has (CSV only); null when it has as many as the header
 EXTENSIONS = (".csv", ".xlsx")
+
+
+# The missing-value tokens in every mix of upper and lower case, the empty cell among them.
+MISSING = sorted(
+    {
+        "".join(chars)
+        for token in vocab.MISSING_TOKENS
+        for chars in product(*({c.lower(), c.upper()} for c in token))
+    }
+)
 
 
 class Refused(Exception):
@@ -103,10 +114,13 @@ def csv_records(text: str) -> pl.DataFrame:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if '"' not in text:
         # No quoting: one line is one record, and splitting on commas is exact (and fast).
-        fields = pl.Series("f", text.split("\n")).str.split(",")
-        width = int(fields.list.len().max() or 0)
-        columns = {f"f{i}": fields.list.get(i, null_on_oob=True) for i in range(width)}
-        frame = pl.DataFrame({FIELDS: fields.list.len(), **columns})
+        lines = pl.Series("line", text.split("\n"))
+        counts = (lines.str.count_matches(",", literal=True) + 1).cast(pl.UInt32)
+        width = int(counts.max() or 0)
+        fields = lines.str.split_exact(",", width - 1).struct.unnest()
+        frame = pl.DataFrame({FIELDS: counts}).hstack(
+            fields.rename({c: f"f{i}" for i, c in enumerate(fields.columns)})
+        )
     else:
         records = list(csv.reader(io.StringIO(text, newline="")))
         width = max((len(r) for r in records), default=0)
@@ -141,8 +155,8 @@ def read_records(path: Path, table: str) -> pl.DataFrame:
 
 def check_header(header: list[str], table: str) -> None:
     """Refuse a header with direct identifiers, no known column, duplicates, unknown or missing columns."""
-    schema = MODELS[table].to_schema()
-    known = list(schema.columns)
+    columns = schema(table).columns
+    known = list(columns)
     named = [h for h in header if h]
     identifiers = [h for h in named if vocab.DIRECT_IDENTIFIER.match(h)]
     if identifiers:
@@ -166,7 +180,7 @@ def check_header(header: list[str], table: str) -> None:
             f"unknown column(s) {', '.join(unknown)}: the {table} export has only "
             f"{', '.join(known)}; remove or rename them"
         )
-    required = [c for c in known if not schema.columns[c].metadata.get("optional")]
+    required = [c for c in known if not columns[c].metadata.get("optional")]
     missing = [c for c in required if c not in named]
     if missing:
         raise Refused(f"missing required column(s) {', '.join(missing)}")
@@ -188,22 +202,18 @@ def read_export(path: Path, table: str) -> TextExport:
     check_header(header, table)
 
     values = records.slice(1)
-    empty = [pl.col(c).str.strip_chars().fill_null("") == "" for c in cells]
     # Rows with nothing in them (blank lines, Excel's empty rows of commas) are not data.
-    values = values.filter(~pl.all_horizontal(empty))
+    values = values.filter(pl.concat_str(cells, ignore_nulls=True).str.strip_chars() != "")
     ragged = pl.col(FIELDS).is_not_null() & (pl.col(FIELDS) != header_width)
     # A column without a name may only stay empty: a value there belongs to no column.
-    unnamed = [e for i, e in enumerate(empty) if i >= len(header) or not header[i]]
+    unnamed = [c for i, c in enumerate(cells) if i >= len(header) or not header[i]]
     if unnamed:
-        ragged = ragged | ~pl.all_horizontal(unnamed)
-    missing = [t for t in vocab.MISSING_TOKENS if t]
+        ragged = ragged | (pl.concat_str(unnamed, ignore_nulls=True).str.strip_chars() != "")
     columns = []
-    for name in MODELS[table].to_schema().columns:
+    for name in schema(table).columns:
         if name in header:
             value = pl.col(cells[header.index(name)]).str.strip_chars()
-            value = (
-                pl.when(value.str.to_lowercase().is_in(missing) | (value == "")).then(None).otherwise(value)
-            )
+            value = pl.when(value.is_in(MISSING)).then(None).otherwise(value)
         else:
             value = pl.lit(None, pl.String)
         columns.append(value.alias(name))

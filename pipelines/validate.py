@@ -13,7 +13,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
-from checks import MODELS, vocab
+from checks import MODELS, schema, vocab
 from checks.base import AS_OF, PARTICIPANT_STATE, REFERRAL_DATE
 from pipelines.read import FIELDS, ROW
 
@@ -49,11 +49,6 @@ class TableResult:
     loaded: pl.DataFrame  # site_id + the contract's columns, typed
     quarantine: pl.DataFrame  # QUARANTINE_SCHEMA
     counts: pl.DataFrame  # _file, rows_read, rows_loaded, rows_quarantined, rows_duplicate
-
-
-def columns_of(model: type[pa.DataFrameModel]) -> dict[str, pa.Column]:
-    """The contract's columns of a model, in order."""
-    return dict(model.to_schema().columns)
 
 
 def normalise_enum(value: pl.Expr) -> pl.Expr:
@@ -163,7 +158,9 @@ def pandera_failures(
 
 def key_conflicts(canonical: pl.DataFrame, key: list[str]) -> pl.DataFrame:
     """Entries for rows that share a key with another row of the same file but differ from it."""
-    keyed = canonical.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in key]))
+    keyed = canonical.filter(
+        pl.all_horizontal([pl.col(k).is_not_null() for k in key]) & pl.struct(FILE, *key).is_duplicated()
+    )
     groups = (
         keyed.group_by(FILE, *key)
         .agg(pl.col(ROW).sort().alias("_rows"))
@@ -195,7 +192,7 @@ def validate_table(
     participants: for outcome tables, site_id, participant_id, _participant, _referral_date.
     """
     model = MODELS[table]
-    schema_columns = columns_of(model)
+    schema_columns = dict(schema(table).columns)
     names = list(schema_columns)
     key = model.Config.metadata["key"]
     entries: list[pl.DataFrame] = []
