@@ -39,13 +39,15 @@ def days_after_referral(data: PolarsData, days: int) -> pl.LazyFrame:
     return passes(data, (pl.col(data.key) >= limit) | pl.col(REFERRAL_DATE).is_null())
 
 
+def participant_field() -> object:
+    """The participant_id column of an outcome export."""
+    return pa.Field(
+        description="A participant_id of the same site's participants export.", metadata=kind("text")
+    )
+
+
 class OutcomeModel(pa.DataFrameModel):
     """An outcome export: each row belongs to a loaded participant of the same site."""
-
-    participant_id: str = pa.Field(
-        description="A participant_id of the same site's participants export.",
-        metadata={"kind": "text"},
-    )
 
     @pa.check("participant_id", name="unknown_participant", error="is not in this site's participants export")
     def unknown_participant(cls, data: PolarsData) -> pl.LazyFrame:

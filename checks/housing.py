@@ -9,12 +9,13 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from checks import vocab
-from checks.base import AS_OF, OutcomeModel, days_after_referral, kind, on_or_before_as_of
+from checks.base import AS_OF, OutcomeModel, days_after_referral, kind, on_or_before_as_of, participant_field
 
 
 class Housing(OutcomeModel):
     """Housing status assessments; key participant_id, assessed_on."""
 
+    participant_id: str = participant_field()
     assessed_on: dt.date = pa.Field(
         description="Date of the assessment: from 30 days before the referral up to the as-of date.",
         metadata=kind("date"),

@@ -9,12 +9,13 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from checks import vocab
-from checks.base import AS_OF, OutcomeModel, kind, on_or_before_as_of
+from checks.base import AS_OF, OutcomeModel, kind, on_or_before_as_of, participant_field
 
 
 class Justice(OutcomeModel):
     """Justice events; key participant_id, event_date, event_type."""
 
+    participant_id: str = participant_field()
     event_date: dt.date = pa.Field(
         description="Date of the event, not after the as-of date.", metadata=kind("date")
     )

@@ -9,7 +9,15 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from checks import vocab
-from checks.base import AS_OF, OutcomeModel, days_after_referral, kind, on_or_before_as_of, passes
+from checks.base import (
+    AS_OF,
+    OutcomeModel,
+    days_after_referral,
+    kind,
+    on_or_before_as_of,
+    participant_field,
+    passes,
+)
 
 
 class Treatment(OutcomeModel):
@@ -19,6 +27,7 @@ class Treatment(OutcomeModel):
         description="The site's ID of the treatment episode, unique within the site.",
         metadata=kind("text"),
     )
+    participant_id: str = participant_field()
     service_type: str = pa.Field(
         isin=vocab.SERVICE_TYPES, description="Kind of treatment service.", metadata=kind("enum")
     )

@@ -3,12 +3,18 @@
 Everything is generated column-wise with numpy and polars (loops only over sites, tables and
 assessment slots), so a national-scale inbox of millions of rows takes seconds. The output is
 a pure function of the arguments: every random stream is seeded from (seed, purpose, ...).
+
+The contract (tables, columns, allowed values, HMIS codes, missing-value tokens) comes from
+`checks`; this module only adds what a generator knows: how often each value occurs, how long
+things last, how outcomes move over time. Every such table is keyed by the contract's value
+names and checked at import to cover exactly the contract's values.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -17,154 +23,273 @@ import numpy as np
 import polars as pl
 import xlsxwriter
 
-TABLES = ("participants", "housing", "treatment", "employment", "justice")
+from checks import MODELS, vocab
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "participants": (
-        "participant_id",
-        "case_manager_id",
-        "referral_date",
-        "referral_type",
-        "referral_offense",
-        "intake_date",
-        "exit_date",
-        "exit_reason",
-        "birth_year",
-        "gender",
-        "race_ethnicity",
-    ),
-    "housing": ("participant_id", "assessed_on", "living_situation"),
-    "treatment": (
-        "episode_id",
-        "participant_id",
-        "service_type",
-        "start_date",
-        "end_date",
-        "discharge_reason",
-    ),
-    "employment": ("participant_id", "assessed_on", "employment_status", "has_income"),
-    "justice": ("participant_id", "event_date", "event_type", "level"),
-}
+TABLES = vocab.TABLES
+EARLIEST_REFERRAL = date.fromisoformat(vocab.EARLIEST_REFERRAL)
 
+
+_SCHEMAS = {t: MODELS[t].to_schema() for t in TABLES}
+
+
+def _contract_columns(table: str) -> tuple[str, ...]:
+    # The model's columns, its key first (as DESIGN s.4 lists them and sites export them).
+    key = tuple(MODELS[table].Config.metadata["key"])
+    return (*key, *(c for c in _SCHEMAS[table].columns if c not in key))
+
+
+COLUMNS: dict[str, tuple[str, ...]] = {t: _contract_columns(t) for t in TABLES}
 OPTIONAL: dict[str, tuple[str, ...]] = {
-    "participants": ("referral_offense", "intake_date", "exit_date", "exit_reason"),
-    "housing": (),
-    "treatment": ("end_date", "discharge_reason"),
-    "employment": (),
-    "justice": (),
+    t: tuple(c for c, col in _SCHEMAS[t].columns.items() if col.nullable) for t in TABLES
 }
+
+
+def _covers(name: str, keys: Iterable[str], values: Iterable[str]) -> None:
+    """Refuse a generator table whose keys are not exactly the contract's values."""
+    keys, values = list(keys), set(values)
+    if len(keys) != len(set(keys)) or set(keys) != values:
+        missing, extra = sorted(values - set(keys)), sorted(set(keys) - values)
+        raise ValueError(f"demo {name} is out of line with the contract: {missing=} {extra=}")
+
+
+def _probs(name: str, weights: Mapping[str, float], values: tuple[str, ...]) -> np.ndarray:
+    """Weights keyed by value name, as an array in the contract's order of `values`."""
+    _covers(name, weights, values)
+    return np.array([weights[v] for v in values], dtype=float)
+
+
+def _index(values: tuple[str, ...], *names: str) -> np.ndarray:
+    """Positions of the named values in the contract's tuple (a ValueError if one is gone)."""
+    return np.array([values.index(v) for v in names], dtype=np.int64)
+
+
+REFERRAL_TYPES = vocab.REFERRAL_TYPES
+OFFENSES = vocab.REFERRAL_OFFENSES
+EXIT_REASONS = vocab.EXIT_REASONS
+GENDERS = vocab.GENDERS
+SERVICE_TYPES = vocab.SERVICE_TYPES
+DISCHARGE_REASONS = vocab.DISCHARGE_REASONS
+EMPLOYMENT_STATUSES = vocab.EMPLOYMENT_STATUSES
+INCOME = vocab.YES_NO_UNKNOWN
+EVENT_TYPES = vocab.EVENT_TYPES
+LEVELS = vocab.EVENT_LEVELS
+LIVING_SITUATIONS = vocab.LIVING_SITUATIONS
+CATEGORIES = vocab.HOUSING_CATEGORIES
 
 SITE_NAMES = ("seattle", "king-south", "santa-fe")
 SITE_PREFIXES = {"seattle": "SEA", "king-south": "KCS", "santa-fe": "SFE"}
 
-EARLIEST_REFERRAL = date(2011, 1, 1)
 _EPOCH = date(1970, 1, 1)
 _EXCEL_EPOCH_OFFSET = 25569  # Excel serial of 1970-01-01 (serial 0 is 1899-12-30)
 _DAYS_PER_MONTH = 30.4375
 
-REFERRAL_TYPES = ("arrest_diversion", "social_contact", "community")
-OFFENSES = ("drug_possession", "drug_sales", "sex_work", "other", "none")
-OFFENSE_P = {  # by referral door: social contacts are often not tied to any offense
-    0: (0.55, 0.20, 0.15, 0.10, 0.00),
-    1: (0.40, 0.08, 0.12, 0.15, 0.25),
-    2: (0.25, 0.00, 0.05, 0.10, 0.60),
+# --------------------------------------------------------------- the generator's own knowledge
+
+# The referral offense by door: social contacts are often not tied to any offense.
+OFFENSE_BY_DOOR: dict[str, dict[str, float]] = {
+    "arrest_diversion": {
+        "drug_possession": 0.55,
+        "drug_sales": 0.20,
+        "sex_work": 0.15,
+        "other": 0.10,
+        "none": 0.00,
+    },
+    "social_contact": {
+        "drug_possession": 0.40,
+        "drug_sales": 0.08,
+        "sex_work": 0.12,
+        "other": 0.15,
+        "none": 0.25,
+    },
+    "community": {
+        "drug_possession": 0.25,
+        "drug_sales": 0.00,
+        "sex_work": 0.05,
+        "other": 0.10,
+        "none": 0.60,
+    },
 }
-EXIT_REASONS = ("graduated", "disengaged", "moved", "incarcerated", "deceased", "other")
-EXIT_P = (0.30, 0.34, 0.12, 0.10, 0.05, 0.09)
-GENDERS = ("woman", "man", "transgender", "non_binary", "other", "unknown")
-GENDER_P = (0.32, 0.625, 0.025, 0.01, 0.005, 0.015)
-GENDER_P_SEX_WORK = (0.68, 0.15, 0.15, 0.01, 0.005, 0.005)
+# Arrest propensity by door, relative to a social contact.
+DOOR_ARREST_FACTOR = {"arrest_diversion": 1.2, "social_contact": 1.0, "community": 0.6}
+EXIT_P = {
+    "graduated": 0.30,
+    "disengaged": 0.34,
+    "moved": 0.12,
+    "incarcerated": 0.10,
+    "deceased": 0.05,
+    "other": 0.09,
+}
+GENDER_P = {
+    "woman": 0.32,
+    "man": 0.625,
+    "transgender": 0.025,
+    "non_binary": 0.01,
+    "other": 0.005,
+    "unknown": 0.015,
+}
+GENDER_P_SEX_WORK = {
+    "woman": 0.68,
+    "man": 0.15,
+    "transgender": 0.15,
+    "non_binary": 0.01,
+    "other": 0.005,
+    "unknown": 0.005,
+}
 # Seattle's LEAD referrals: Black participants about half, far above their population share.
-RACES = (
-    ("black", 0.48),
-    ("white", 0.32),
-    ("hispanic_latino", 0.06),
-    ("american_indian_alaska_native", 0.04),
-    ("asian", 0.025),
-    ("native_hawaiian_pacific_islander", 0.01),
-    ("middle_eastern_north_african", 0.005),
-    ("black;white", 0.025),
-    ("american_indian_alaska_native;white", 0.015),
-    ("black;hispanic_latino", 0.005),
-    ("unknown", 0.015),
-)
-
-# HUD HMIS living situations: name -> (category, HMIS code, weight within the category).
-LIVING_SITUATIONS: dict[str, tuple[str, int, float]] = {
-    "unsheltered": ("homeless", 116, 0.0),  # split by time in program, see _housing
-    "emergency_shelter": ("homeless", 101, 0.0),
-    "safe_haven": ("homeless", 118, 0.0),
-    "psychiatric_facility": ("institutional", 204, 0.15),
-    "substance_use_treatment": ("institutional", 205, 0.30),
-    "hospital": ("institutional", 206, 0.15),
-    "jail_prison": ("institutional", 207, 0.30),
-    "foster_care": ("institutional", 215, 0.02),
-    "long_term_care": ("institutional", 225, 0.08),
-    "transitional_housing": ("temporary", 302, 0.25),
-    "hotel_motel_self_paid": ("temporary", 314, 0.12),
-    "hopwa_transitional": ("temporary", 327, 0.03),
-    "halfway_house": ("temporary", 329, 0.08),
-    "host_home": ("temporary", 332, 0.02),
-    "temporary_with_family": ("temporary", 335, 0.25),
-    "temporary_with_friends": ("temporary", 336, 0.25),
-    "rental_no_subsidy": ("permanent", 410, 0.15),
-    "owned_no_subsidy": ("permanent", 411, 0.02),
-    "owned_with_subsidy": ("permanent", 421, 0.01),
-    "permanent_with_family": ("permanent", 422, 0.12),
-    "permanent_with_friends": ("permanent", 423, 0.05),
-    "hopwa_permanent": ("permanent", 426, 0.05),
-    "rental_with_subsidy": ("permanent", 435, 0.60),
-    "other": ("unknown", 17, 0.3),
-    "unknown": ("unknown", 8, 0.7),
+# Keys are race_ethnicity values, some of them ;-separated lists; drawn in this order.
+RACE_P = {
+    "black": 0.48,
+    "white": 0.32,
+    "hispanic_latino": 0.06,
+    "american_indian_alaska_native": 0.04,
+    "asian": 0.025,
+    "native_hawaiian_pacific_islander": 0.01,
+    "middle_eastern_north_african": 0.005,
+    "black;white": 0.025,
+    "american_indian_alaska_native;white": 0.015,
+    "black;hispanic_latino": 0.005,
+    "unknown": 0.015,
 }
-UNKNOWN_HMIS_CODES = ("8", "9", "30", "37", "99")
 
-SERVICE_TYPES = (
-    "withdrawal_management",
-    "residential",
-    "intensive_outpatient",
-    "outpatient",
-    "moud",
-    "mental_health",
-    "other",
-)
-SERVICE_P = (0.15, 0.12, 0.13, 0.25, 0.22, 0.10, 0.03)
-SERVICE_DAYS = ((3, 14), (14, 120), (21, 120), (30, 365), (30, 1100), (30, 540), (7, 180))
-DISCHARGE_REASONS = (
-    "completed",
-    "left_before_completion",
-    "terminated_by_facility",
-    "transferred",
-    "incarcerated",
-    "died",
-    "other",
-)
-DISCHARGE_P = (0.35, 0.30, 0.06, 0.12, 0.06, 0.00, 0.11)  # "died": only at a participant's death
+# Weight of each living situation within its category. The homeless ones are split by time
+# in program instead (see _housing): the sheltered share rises, safe havens stay rare.
+HOMELESS_SPLIT = ("unsheltered", "emergency_shelter", "safe_haven")
+LIVING_WEIGHT = {
+    "psychiatric_facility": 0.15,
+    "substance_use_treatment": 0.30,
+    "hospital": 0.15,
+    "jail_prison": 0.30,
+    "foster_care": 0.02,
+    "long_term_care": 0.08,
+    "transitional_housing": 0.25,
+    "hotel_motel_self_paid": 0.12,
+    "hopwa_transitional": 0.03,
+    "halfway_house": 0.08,
+    "host_home": 0.02,
+    "temporary_with_family": 0.25,
+    "temporary_with_friends": 0.25,
+    "rental_no_subsidy": 0.15,
+    "owned_no_subsidy": 0.02,
+    "owned_with_subsidy": 0.01,
+    "permanent_with_family": 0.12,
+    "permanent_with_friends": 0.05,
+    "hopwa_permanent": 0.05,
+    "rental_with_subsidy": 0.60,
+    "other": 0.3,
+    "unknown": 0.7,
+}
 
-# Ordered from most to least attached to work, so one latent per person moves along it.
-WORK_STATUSES = (
-    "full_time",
-    "part_time",
-    "seasonal_sporadic",
-    "training_education",
-    "unemployed_seeking",
-    "unemployed_not_seeking",
-    "unable_to_work",
-)
-WORK_P_START = np.array([0.02, 0.04, 0.07, 0.03, 0.13, 0.39, 0.32])
-WORK_P_LATER = np.array([0.05, 0.08, 0.10, 0.06, 0.17, 0.29, 0.25])
-EMPLOYMENT_STATUSES = (*WORK_STATUSES, "retired", "unknown")
-INCOME = ("yes", "no", "unknown")
+SERVICE_P = {
+    "withdrawal_management": 0.15,
+    "residential": 0.12,
+    "intensive_outpatient": 0.13,
+    "outpatient": 0.25,
+    "moud": 0.22,
+    "mental_health": 0.10,
+    "other": 0.03,
+}
+SERVICE_DAYS = {  # episode length range in days (log-uniform)
+    "withdrawal_management": (3, 14),
+    "residential": (14, 120),
+    "intensive_outpatient": (21, 120),
+    "outpatient": (30, 365),
+    "moud": (30, 1100),
+    "mental_health": (30, 540),
+    "other": (7, 180),
+}
+DISCHARGE_P = {
+    "completed": 0.35,
+    "left_before_completion": 0.30,
+    "terminated_by_facility": 0.06,
+    "transferred": 0.12,
+    "incarcerated": 0.06,
+    "died": 0.00,  # only at a participant's death
+    "other": 0.11,
+}
 
-EVENT_TYPES = ("arrest", "booking", "charge")
-LEVELS = ("felony", "misdemeanor", "warrant", "unknown")
-ARREST_LEVEL_P = (0.22, 0.55, 0.18, 0.05)
+# Work statuses from most to least attached to work, so one latent per person moves along
+# them: share at referral and after about a year in the program. Retired and unknown are
+# set apart (by age, and as missing answers).
+WORK_P = {
+    "full_time": (0.02, 0.05),
+    "part_time": (0.04, 0.08),
+    "seasonal_sporadic": (0.07, 0.10),
+    "training_education": (0.03, 0.06),
+    "unemployed_seeking": (0.13, 0.17),
+    "unemployed_not_seeking": (0.39, 0.29),
+    "unable_to_work": (0.32, 0.25),
+}
+WORKING = ("full_time", "part_time", "seasonal_sporadic")
+OUTSIDE_WORK_SCALE = ("retired", "unknown")
+
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often case managers assess an outcome while a participant is active."""
+
+    every: dict[int, float]  # months between assessments -> share of intervals
+    jitter: int  # days either side of the planned date
+    before_referral: float  # share with an assessment in the 30 days before the referral
+
+
+# LEAD case managers see participants often: housing is assessed about monthly (now and then
+# a month is missed), employment every one to three months.
+HOUSING_CADENCE = Cadence(every={1: 0.95, 2: 0.05}, jitter=6, before_referral=0.85)
+EMPLOYMENT_CADENCE = Cadence(every={1: 0.75, 2: 0.15, 3: 0.10}, jitter=6, before_referral=0.7)
+# Chance per month of cadence of dropping out of contact for 3 to 6 months.
+OUT_OF_CONTACT_PER_MONTH = 0.01
+# Share of exits with an exit assessment (HMIS: destination and income at exit) on the exit
+# day: routine at graduation, rarer when the case manager has lost touch, never at a death.
+EXIT_ASSESSED = {
+    "graduated": 0.95,
+    "disengaged": 0.15,
+    "moved": 0.60,
+    "incarcerated": 0.80,
+    "deceased": 0.00,
+    "other": 0.50,
+}
+
+ARREST_LEVEL_P = {"felony": 0.22, "misdemeanor": 0.55, "warrant": 0.18, "unknown": 0.05}
+JAIL_LEVEL_P = {"felony": 0.55, "misdemeanor": 0.15, "warrant": 0.25, "unknown": 0.05}
 # Arrests per month by period relative to referral (Santa Fe 2018, Collins 2017: fewer after).
 ARREST_RATES = ((-1095, -183, 0.10), (-182, -1, 0.20), (0, 182, 0.10), (183, 10**6, 0.07))
 
-_CODE_NAMES = {str(code): name for name, (_, code, _) in LIVING_SITUATIONS.items()}
-_CODE_NAMES.update(dict.fromkeys(UNKNOWN_HMIS_CODES, "unknown"))
-NA_TOKENS = ("", "", "", "NA", "N/A", "NULL", "#N/A")
+# How often each missing-value token stands for a missing cell in messy exports (sites write
+# them in upper case; the contract matches them in any case).
+NA_TOKEN_WEIGHT = {"": 3, "na": 1, "n/a": 1, "null": 1, "#n/a": 1}
+
+# Arrays in the contract's order, built (and checked against the contract) once at import.
+_OFFENSE_P = {d: _probs(f"offense[{d}]", p, OFFENSES) for d, p in OFFENSE_BY_DOOR.items()}
+_covers("OFFENSE_BY_DOOR", OFFENSE_BY_DOOR, REFERRAL_TYPES)
+_DOOR_ARREST = _probs("DOOR_ARREST_FACTOR", DOOR_ARREST_FACTOR, REFERRAL_TYPES)
+_EXIT_P = _probs("EXIT_P", EXIT_P, EXIT_REASONS)
+_GENDER_P = _probs("GENDER_P", GENDER_P, GENDERS)
+_GENDER_P_SEX_WORK = _probs("GENDER_P_SEX_WORK", GENDER_P_SEX_WORK, GENDERS)
+_covers("RACE_P parts", {r for v in RACE_P for r in v.split(";")}, vocab.RACES)
+_covers("LIVING_WEIGHT", [*HOMELESS_SPLIT, *LIVING_WEIGHT], LIVING_SITUATIONS)
+_covers(
+    "HOMELESS_SPLIT",
+    HOMELESS_SPLIT,
+    (k for k, (_, c) in LIVING_SITUATIONS.items() if c == "homeless"),
+)
+_SERVICE_P = _probs("SERVICE_P", SERVICE_P, SERVICE_TYPES)
+_covers("SERVICE_DAYS", SERVICE_DAYS, SERVICE_TYPES)
+_SERVICE_LOG_DAYS = np.log(np.array([SERVICE_DAYS[s] for s in SERVICE_TYPES], dtype=float))
+_DISCHARGE_P = _probs("DISCHARGE_P", DISCHARGE_P, DISCHARGE_REASONS)
+_covers("WORK_P", [*WORK_P, *OUTSIDE_WORK_SCALE], EMPLOYMENT_STATUSES)
+_WORK_STATUS = _index(EMPLOYMENT_STATUSES, *WORK_P)  # work-scale position -> contract index
+_WORK_P_START = np.array([p for p, _ in WORK_P.values()])
+_WORK_P_LATER = np.array([p for _, p in WORK_P.values()])
+_ARREST_LEVEL_P = _probs("ARREST_LEVEL_P", ARREST_LEVEL_P, LEVELS)
+_JAIL_LEVEL_P = _probs("JAIL_LEVEL_P", JAIL_LEVEL_P, LEVELS)
+_EXIT_ASSESSED = _probs("EXIT_ASSESSED", EXIT_ASSESSED, EXIT_REASONS)
+_covers("NA_TOKEN_WEIGHT", NA_TOKEN_WEIGHT, vocab.MISSING_TOKENS)
+NA_TOKENS = tuple(t.upper() for t in vocab.MISSING_TOKENS for _ in range(NA_TOKEN_WEIGHT[t]))
+# Messy exports give some living situations as HMIS numbers: a name's first code, except
+# "unknown", whose codes (don't know, refused, not collected...) all occur.
+HMIS_CODE = {name: str(codes[0]) for name, (codes, _) in LIVING_SITUATIONS.items()}
+UNKNOWN_HMIS_CODES = tuple(str(c) for c in LIVING_SITUATIONS["unknown"][0])
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -263,7 +388,8 @@ def _generate(
         "employment": _employment(np.random.default_rng([seed, 4]), people),
         "justice": _justice(np.random.default_rng([seed, 5]), people, as_of),
     }
-    return tables, people
+    # Exactly the contract's columns, in its order (a column the contract lost fails here).
+    return {t: tables[t].select("site", *COLUMNS[t]) for t in TABLES}, people
 
 
 def _site_sizes(rng: np.random.Generator, total: int, k: int) -> np.ndarray:
@@ -322,20 +448,27 @@ def _participants(
     social = np.clip(rng.normal(0.5, 0.05, n_sites), 0.38, 0.62)
     community = np.where(np.arange(n_sites) == 0, 0.0, rng.uniform(0.02, 0.12, n_sites))
     u = rng.random(n)
-    door = np.where(u < social[site], 1, np.where(u < social[site] + community[site], 2, 0))
+    arrest, social_contact, community_door = _index(
+        REFERRAL_TYPES, "arrest_diversion", "social_contact", "community"
+    )
+    door = np.where(
+        u < social[site],
+        social_contact,
+        np.where(u < social[site] + community[site], community_door, arrest),
+    )
 
     offense = np.zeros(n, dtype=np.int64)
-    for d, p in OFFENSE_P.items():
-        mask = door == d
+    for d, p in _OFFENSE_P.items():
+        mask = door == REFERRAL_TYPES.index(d)
         offense[mask] = _pick(rng, p, int(mask.sum()))
     offense_missing = rng.random(n) < 0.02
 
     gender = np.where(
         offense == OFFENSES.index("sex_work"),
-        _pick(rng, GENDER_P_SEX_WORK, n),
-        _pick(rng, GENDER_P, n),
+        _pick(rng, _GENDER_P_SEX_WORK, n),
+        _pick(rng, _GENDER_P, n),
     )
-    race = _pick(rng, tuple(p for _, p in RACES), n)
+    race = _pick(rng, np.array(list(RACE_P.values())), n)
     age = np.clip(np.rint(rng.normal(40, 11.5, n)), 18, 75).astype(np.int64)
     ref_year = ref.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
     birth_year = ref_year - age
@@ -345,10 +478,10 @@ def _participants(
     start = np.where(has_intake, intake, ref + rng.integers(0, 15, n))
     exit_ = ref + 45 + np.floor(rng.exponential(1100, n)).astype(np.int64)
     exited = exit_ <= as_of
-    exit_reason = _pick(rng, EXIT_P, n)
+    exit_reason = _pick(rng, _EXIT_P, n)
     # Nobody graduates in their first year; early leavers mostly disengage.
-    early = (exit_reason == 0) & (exit_ - ref < 365)
-    exit_reason = np.where(early, 1, exit_reason)
+    early = (exit_reason == EXIT_REASONS.index("graduated")) & (exit_ - ref < 365)
+    exit_reason = np.where(early, EXIT_REASONS.index("disengaged"), exit_reason)
     end = np.where(exited, exit_, as_of)
 
     case_manager = np.zeros(n, dtype=np.int64)
@@ -385,7 +518,7 @@ def _participants(
             "exit_reason": _labels(EXIT_REASONS, exit_reason),
             "birth_year": pl.Series(birth_year),
             "gender": _labels(GENDERS, gender),
-            "race_ethnicity": _labels([r for r, _ in RACES], race),
+            "race_ethnicity": _labels(list(RACE_P), race),
         }
     ).with_columns(
         pl.when(pl.Series(offense_missing))
@@ -410,27 +543,40 @@ def _format_ids(numbers: np.ndarray, site: int, site_id: str) -> pl.Series:
 
 
 def _assessment_days(
-    rng: np.random.Generator, people: _People, gap: tuple[int, int], pre_share: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Participant index and day of each assessment: one shortly before referral, then every gap."""
+    rng: np.random.Generator, people: _People, cadence: Cadence
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Participant index, day and exit flag of each assessment: for many one in the 30 days
+    before the referral, one at the start of engagement, then every few months (by `cadence`)
+    while active, and for most exits one on the exit day.
+    """
     n = len(people.ref)
     span = people.end - people.start  # negative when engagement starts after as-of
-    slots = max(int(span.max(initial=0)), 0) // gap[0] + 1
-    gaps = rng.integers(gap[0], gap[1] + 1, (n, slots), dtype=np.int32)
+    months = np.array(list(cadence.every), dtype=np.int32)
+    shortest = int(months.min()) * _DAYS_PER_MONTH - cadence.jitter
+    slots = max(int(span.max(initial=0)), 0) // int(shortest) + 1
+    step = months[_pick(rng, np.array(list(cadence.every.values())), n * slots)].reshape(n, slots)
+    gaps = np.rint(step * _DAYS_PER_MONTH).astype(np.int32)
+    gaps += rng.integers(-cadence.jitter, cadence.jitter + 1, (n, slots), dtype=np.int32)
     # Some participants drop out of contact for a while before re-engaging.
-    gaps += np.where(rng.random((n, slots)) < 0.04, rng.integers(90, 200, (n, slots)), 0).astype(
-        np.int32
-    )
+    away = rng.random((n, slots)) < OUT_OF_CONTACT_PER_MONTH * step
+    gaps += np.where(away, rng.integers(90, 200, (n, slots), dtype=np.int32), 0).astype(np.int32)
     gaps[:, 0] = 0
     offs = np.cumsum(gaps, axis=1, dtype=np.int32)
     rows, cols = np.nonzero(offs <= span[:, None])
     days = people.start[rows] + offs[rows, cols]
-    pre = np.flatnonzero(rng.random(n) < pre_share)
+    pre = np.flatnonzero(rng.random(n) < cadence.before_referral)
     pre_days = people.ref[pre] - rng.integers(1, 31, len(pre))
-    p = np.concatenate([pre, rows])
-    d = np.concatenate([pre_days, days])
-    order = np.lexsort((d, p))
-    return p[order], d[order]
+    exited = np.flatnonzero(people.exit_reason >= 0)
+    at_exit = exited[rng.random(len(exited)) < _EXIT_ASSESSED[people.exit_reason[exited]]]
+    p = np.concatenate([pre, rows, at_exit])
+    d = np.concatenate([pre_days, days, people.end[at_exit]])
+    is_exit = np.concatenate([np.zeros(len(pre) + len(rows), dtype=bool), np.ones(len(at_exit), bool)])
+    order = np.lexsort((~is_exit, d, p))
+    p, d, is_exit = p[order], d[order], is_exit[order]
+    # A routine assessment that falls on the exit day is the exit assessment.
+    first = np.ones(len(p), dtype=bool)
+    first[1:] = (np.diff(p) != 0) | (np.diff(d) != 0)
+    return p[first], d[first], is_exit[first]
 
 
 def _outcome_frame(people: _People, p: np.ndarray, columns: dict[str, pl.Series]) -> pl.DataFrame:
@@ -445,7 +591,7 @@ def _outcome_frame(people: _People, p: np.ndarray, columns: dict[str, pl.Series]
 
 def _housing(rng: np.random.Generator, people: _People) -> pl.DataFrame:
     n = len(people.ref)
-    p, day = _assessment_days(rng, people, (28, 92), 0.75)
+    p, day, at_exit = _assessment_days(rng, people, HOUSING_CADENCE)
     t = (day - people.ref[p]) / _DAYS_PER_MONTH
     # Clifasefi 2017: ~2/3 homeless at referral, permanent housing ~1/3 by 18 months.
     p_perm = np.where(t < 0, 0.06, 0.08 + 0.30 * (1 - np.exp(-t / 9)))
@@ -453,31 +599,35 @@ def _housing(rng: np.random.Generator, people: _People) -> pl.DataFrame:
     p_inst = 0.06
     p_temp = 1 - p_perm - p_home - p_inst
     latent = rng.random(n)[p] + rng.normal(0, 0.07, len(p))
+    homeless, institutional, temporary, permanent, unknown = _index(
+        CATEGORIES, "homeless", "institutional", "temporary", "permanent", "unknown"
+    )
     category = np.select(
         [latent < p_perm, latent < p_perm + p_temp, latent < p_perm + p_temp + p_inst],
-        [3, 2, 1],
-        default=0,
+        [permanent, temporary, institutional],
+        default=homeless,
     )
-    category = np.where(rng.random(len(p)) < 0.03, 4, category)
+    category = np.where(rng.random(len(p)) < 0.03, unknown, category)
     # A person keeps the same kind of place within a category (e.g. their subsidised rental).
     taste = rng.random(n)[p]
     names = list(LIVING_SITUATIONS)
     chosen = np.zeros(len(p), dtype=np.int64)
-    for c, cat in enumerate(("homeless", "institutional", "temporary", "permanent", "unknown")):
+    for c, cat in enumerate(CATEGORIES):
         mask = category == c
         if cat == "homeless":
             # Sheltered share rises with months in program (more than doubles by 18 months).
             unsheltered = 0.75 - 0.30 * np.minimum(np.maximum(t[mask], 0), 18) / 18
             v = taste[mask]
             idx = np.where(v < unsheltered, 0, np.where(v < 0.97, 1, 2))
-            chosen[mask] = np.array(
-                [names.index(x) for x in ("unsheltered", "emergency_shelter", "safe_haven")]
-            )[idx]
+            chosen[mask] = _index(tuple(names), *HOMELESS_SPLIT)[idx]
             continue
-        members = [i for i, x in enumerate(names) if LIVING_SITUATIONS[x][0] == cat]
-        cdf = np.cumsum([LIVING_SITUATIONS[names[i]][2] for i in members])
+        members = [i for i, x in enumerate(names) if LIVING_SITUATIONS[x][1] == cat]
+        cdf = np.cumsum([LIVING_WEIGHT[names[i]] for i in members])
         pos = np.minimum(np.searchsorted(cdf / cdf[-1], taste[mask], side="right"), len(cdf) - 1)
         chosen[mask] = np.array(members)[pos]
+    # Someone leaving the program for jail or prison lives there at exit.
+    jailed = at_exit & (people.exit_reason[p] == EXIT_REASONS.index("incarcerated"))
+    chosen = np.where(jailed, names.index("jail_prison"), chosen)
     return _outcome_frame(
         people, p, {"assessed_on": _date(day), "living_situation": _labels(names, chosen)}
     )
@@ -485,24 +635,27 @@ def _housing(rng: np.random.Generator, people: _People) -> pl.DataFrame:
 
 def _employment(rng: np.random.Generator, people: _People) -> pl.DataFrame:
     n = len(people.ref)
-    p, day = _assessment_days(rng, people, (60, 122), 0.5)
+    p, day, _ = _assessment_days(rng, people, EMPLOYMENT_CADENCE)
     t = np.maximum((day - people.ref[p]) / _DAYS_PER_MONTH, 0)
     k = len(p)
     w = 1 - np.exp(-t / 12)
-    probs = WORK_P_START[None, :] + (WORK_P_LATER - WORK_P_START)[None, :] * w[:, None]
+    probs = _WORK_P_START[None, :] + (_WORK_P_LATER - _WORK_P_START)[None, :] * w[:, None]
     cdf = np.cumsum(probs, axis=1)
     latent = np.clip(rng.random(n)[p] + rng.normal(0, 0.08, k), 0, 0.999999)
-    status = np.minimum((latent[:, None] >= cdf).sum(axis=1), len(WORK_STATUSES) - 1)
+    scale = np.minimum((latent[:, None] >= cdf).sum(axis=1), len(WORK_P) - 1)
+    status = _WORK_STATUS[scale]
     age_now = people.age[p] + (day - people.ref[p]) // 365
     retired = (age_now >= 60) & (rng.random(n)[p] < 0.4)
     status = np.where(retired, EMPLOYMENT_STATUSES.index("retired"), status)
     status = np.where(rng.random(k) < 0.05, EMPLOYMENT_STATUSES.index("unknown"), status)
 
-    working = status <= 2
-    benefits_p = 0.38 + 0.17 * w + np.where((status == 6) | retired, 0.25, 0.0)
+    working = np.isin(status, _index(EMPLOYMENT_STATUSES, *WORKING))
+    unable = status == EMPLOYMENT_STATUSES.index("unable_to_work")
+    benefits_p = 0.38 + 0.17 * w + np.where(unable | retired, 0.25, 0.0)
     benefits = (rng.random(n)[p] + rng.normal(0, 0.05, k)) < benefits_p
-    income = np.where(working, np.where(rng.random(k) < 0.93, 0, 1), np.where(benefits, 0, 1))
-    income = np.where(rng.random(k) < 0.04, 2, income)
+    yes, no, unknown = _index(INCOME, "yes", "no", "unknown")
+    income = np.where(working, np.where(rng.random(k) < 0.93, yes, no), np.where(benefits, yes, no))
+    income = np.where(rng.random(k) < 0.04, unknown, income)
     return _outcome_frame(
         people,
         p,
@@ -528,11 +681,10 @@ def _treatment(rng: np.random.Generator, people: _People, as_of: int) -> pl.Data
     p = np.concatenate([pre, post])
     start = np.concatenate([pre_start, post_start])
     k = len(p)
-    service = _pick(rng, SERVICE_P, k)
-    lo = np.log(np.array([a for a, _ in SERVICE_DAYS], dtype=float))[service]
-    hi = np.log(np.array([b for _, b in SERVICE_DAYS], dtype=float))[service]
+    service = _pick(rng, _SERVICE_P, k)
+    lo, hi = _SERVICE_LOG_DAYS[service, 0], _SERVICE_LOG_DAYS[service, 1]
     end = start + np.floor(np.exp(rng.uniform(lo, hi))).astype(np.int64)
-    reason = _pick(rng, DISCHARGE_P, k)
+    reason = _pick(rng, _DISCHARGE_P, k)
     # Episodes running (or recently begun) when a participant died end that day, as "died".
     death = np.where(people.exit_reason[p] == EXIT_REASONS.index("deceased"), people.end[p], -1)
     died = (death >= 0) & ((end >= death) | (start >= death - 180))
@@ -559,14 +711,12 @@ def _treatment(rng: np.random.Generator, people: _People, as_of: int) -> pl.Data
         episode_id=("TX" + numbers.cast(pl.String).str.zfill(6)),
         end_date=pl.when(pl.Series(closed)).then(pl.col("end_date")),
         discharge_reason=pl.when(pl.Series(closed)).then(pl.col("discharge_reason")),
-    ).select("site", *COLUMNS["treatment"])
+    )
 
 
 def _justice(rng: np.random.Generator, people: _People, as_of: int) -> pl.DataFrame:
     n = len(people.ref)
-    propensity = rng.gamma(1.5, 1 / 1.5, n) * np.select(
-        [people.door == 0, people.door == 2], [1.2, 0.6], 1.0
-    )
+    propensity = rng.gamma(1.5, 1 / 1.5, n) * _DOOR_ARREST[people.door]
     ps, days = [], []
     for lo, hi, per_month in ARREST_RATES:
         first = people.ref + lo
@@ -578,7 +728,7 @@ def _justice(rng: np.random.Generator, people: _People, as_of: int) -> pl.DataFr
         days.append(first[idx] + np.floor(rng.random(len(idx)) * length[idx]).astype(np.int64))
     p = np.concatenate(ps)
     day = np.concatenate(days)
-    level = _pick(rng, ARREST_LEVEL_P, len(p))
+    level = _pick(rng, _ARREST_LEVEL_P, len(p))
 
     booked = rng.random(len(p))
     b = booked < 0.62
@@ -588,17 +738,23 @@ def _justice(rng: np.random.Generator, people: _People, as_of: int) -> pl.DataFr
     c_level = np.where(
         rng.random(int(charged.sum())) < 0.8,
         level[charged],
-        _pick(rng, ARREST_LEVEL_P, int(charged.sum())),
+        _pick(rng, _ARREST_LEVEL_P, int(charged.sum())),
     )
 
     # Exits to incarceration come with a booking on the exit day.
     jailed = np.flatnonzero(people.exit_reason == EXIT_REASONS.index("incarcerated"))
-    j_level = _pick(rng, (0.55, 0.15, 0.25, 0.05), len(jailed))
+    j_level = _pick(rng, _JAIL_LEVEL_P, len(jailed))
 
     all_p = np.concatenate([p, p[b], p[charged], jailed])
     all_day = np.concatenate([day, b_day, c_day, people.end[jailed]])
+    arrest, booking, charge = _index(EVENT_TYPES, "arrest", "booking", "charge")
     all_type = np.concatenate(
-        [np.zeros(len(p)), np.ones(len(b_day)), np.full(len(c_day), 2), np.ones(len(jailed))]
+        [
+            np.full(len(p), arrest),
+            np.full(len(b_day), booking),
+            np.full(len(c_day), charge),
+            np.full(len(jailed), booking),
+        ]
     )
     all_level = np.concatenate([level, level[b], c_level, j_level])
     alive = (people.exit_reason[all_p] != EXIT_REASONS.index("deceased")) | (
@@ -617,7 +773,7 @@ def _justice(rng: np.random.Generator, people: _People, as_of: int) -> pl.DataFr
         all_p,
         {
             "event_date": _date(all_day),
-            "event_type": _labels(EVENT_TYPES, all_type.astype(np.int64)),
+            "event_type": _labels(EVENT_TYPES, all_type),
             "level": _labels(LEVELS, all_level),
         },
     )
@@ -767,14 +923,16 @@ def _messy_rows(
     if table == "housing":
         share = 1.0 if style.hmis_codes else 0.05
         helpers["_code"] = pl.Series(rng.random(n) < share)
-        helpers["_unknown_code"] = _labels(UNKNOWN_HMIS_CODES, rng.integers(0, 5, n))
-        codes = {k: str(v[1]) for k, v in LIVING_SITUATIONS.items()}
-        exprs[-1] = (
-            pl.when(~pl.col("_code") | ~pl.col("living_situation").is_in(list(codes)))
+        helpers["_unknown_code"] = _labels(
+            UNKNOWN_HMIS_CODES, rng.integers(0, len(UNKNOWN_HMIS_CODES), n)
+        )
+        column = df.columns.index("living_situation")
+        exprs[column] = (
+            pl.when(~pl.col("_code") | ~pl.col("living_situation").is_in(list(HMIS_CODE)))
             .then(pl.col("living_situation"))
             .when(pl.col("living_situation") == "unknown")
             .then(pl.col("_unknown_code"))
-            .otherwise(pl.col("living_situation").replace_strict(codes, default=None))
+            .otherwise(pl.col("living_situation").replace_strict(HMIS_CODE, default=None))
             .alias("living_situation")
         )
     text = df.with_columns(**helpers).select(exprs)
@@ -822,7 +980,8 @@ def _messy_rows(
     k = count(0.002) if table != "participants" else (1 if force else 0)
     rows = take(min(k, n - taken))
     if len(rows):
-        current = text[conflict_col].gather(rows).str.strip_chars().replace(_CODE_NAMES).to_numpy()
+        current = text[conflict_col].gather(rows).str.strip_chars()
+        current = current.replace(vocab.HMIS_CODES).to_numpy()
         shift = rng.integers(1, len(choices), len(rows))
         other = np.array(
             [

@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pipelines import demo
 from pipelines.demo import write_demo
 
 AS_OF = date(2025, 6, 30)
@@ -156,6 +157,7 @@ KEYS = {
     "employment": ["participant_id", "assessed_on"],
     "justice": ["participant_id", "event_date", "event_type"],
 }
+MISSING_TOKENS = {"", "na", "n/a", "null", "#n/a"}
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 IDENTIFIER_WORDS = ("name", "ssn", "birth_date", "date_of_birth", "dob", "address", "phone")
 
@@ -447,3 +449,89 @@ def test_messy_rows_carry_the_usual_faults(messy: Path) -> None:
 def test_invalid_arguments_are_refused(tmp_path: Path, kwargs: dict[str, int]) -> None:
     with pytest.raises(ValueError):
         write_demo(tmp_path, as_of=AS_OF, **kwargs)
+
+
+def test_generator_tables_cover_exactly_the_contract_values() -> None:
+    # The generator's own knowledge (shares, durations) is keyed by value name; each table
+    # must name every allowed value once and nothing else, or the data drifts from the spec.
+    keyed = {
+        "OFFENSE_BY_DOOR": (demo.OFFENSE_BY_DOOR, ("participants", "referral_type")),
+        "DOOR_ARREST_FACTOR": (demo.DOOR_ARREST_FACTOR, ("participants", "referral_type")),
+        "EXIT_P": (demo.EXIT_P, ("participants", "exit_reason")),
+        "EXIT_ASSESSED": (demo.EXIT_ASSESSED, ("participants", "exit_reason")),
+        "GENDER_P": (demo.GENDER_P, ("participants", "gender")),
+        "GENDER_P_SEX_WORK": (demo.GENDER_P_SEX_WORK, ("participants", "gender")),
+        "SERVICE_P": (demo.SERVICE_P, ("treatment", "service_type")),
+        "SERVICE_DAYS": (demo.SERVICE_DAYS, ("treatment", "service_type")),
+        "DISCHARGE_P": (demo.DISCHARGE_P, ("treatment", "discharge_reason")),
+        "ARREST_LEVEL_P": (demo.ARREST_LEVEL_P, ("justice", "level")),
+        "JAIL_LEVEL_P": (demo.JAIL_LEVEL_P, ("justice", "level")),
+    }
+    keyed |= {
+        f"OFFENSE_BY_DOOR[{door}]": (p, ("participants", "referral_offense"))
+        for door, p in demo.OFFENSE_BY_DOOR.items()
+    }
+    for name, (table, enum) in keyed.items():
+        assert sorted(table) == sorted(ENUMS[enum]), name
+    work = [*demo.WORK_P, *demo.OUTSIDE_WORK_SCALE]
+    assert sorted(work) == sorted(ENUMS[("employment", "employment_status")])
+    living = [*demo.HOMELESS_SPLIT, *demo.LIVING_WEIGHT]
+    assert sorted(living) == sorted(LIVING)
+    assert set(demo.HOMELESS_SPLIT) == {"unsheltered", "emergency_shelter", "safe_haven"}
+    assert {r for value in demo.RACE_P for r in value.split(";")} == RACES
+    assert set(demo.NA_TOKEN_WEIGHT) == MISSING_TOKENS
+
+    distributions = [
+        *demo.OFFENSE_BY_DOOR.values(),
+        demo.EXIT_P,
+        demo.GENDER_P,
+        demo.GENDER_P_SEX_WORK,
+        demo.RACE_P,
+        demo.SERVICE_P,
+        demo.DISCHARGE_P,
+        demo.ARREST_LEVEL_P,
+        demo.JAIL_LEVEL_P,
+        {k: start for k, (start, _) in demo.WORK_P.items()},
+        {k: later for k, (_, later) in demo.WORK_P.items()},
+        demo.HOUSING_CADENCE.every,
+        demo.EMPLOYMENT_CADENCE.every,
+    ]
+    for p in distributions:
+        assert sum(p.values()) == pytest.approx(1.0), p
+        assert min(p.values()) >= 0
+
+
+def test_a_table_out_of_line_with_the_contract_is_refused() -> None:
+    with pytest.raises(ValueError, match="missing=\\['no'\\]"):
+        demo._probs("HAS_INCOME_P", {"yes": 0.5, "unknown": 0.5}, ("yes", "no", "unknown"))
+    with pytest.raises(ValueError, match="extra=\\['maybe'\\]"):
+        demo._probs("HAS_INCOME_P", {"yes": 0.5, "no": 0.4, "maybe": 0.1}, ("yes", "no"))
+
+
+def test_outcomes_are_assessed_often_while_active(clean: tuple[Path, dict[str, int]]) -> None:
+    root, counts = clean
+    people = _typed(root, "participants")
+    key = ["site_id", "participant_id"]
+    for table, typical in (("housing", (25, 40)), ("employment", (25, 95))):
+        df = _typed(root, table).join(people.select(*key, "referral_date"), on=key)
+        gaps = df.sort(*key, "assessed_on").select(
+            pl.col("assessed_on").diff().dt.total_days().over(key).alias("gap")
+        )["gap"].drop_nulls()
+        assert typical[0] <= gaps.median() <= typical[1], table
+        before = df.filter(pl.col("assessed_on") < pl.col("referral_date"))
+        assert before.select(key).n_unique() > 0.4 * counts["participants"], table
+    # About monthly housing: at least ~2/3 of an assessment per month of engagement.
+    start = pl.coalesce("intake_date", "referral_date")
+    end = pl.coalesce("exit_date", pl.lit(AS_OF))
+    months = people.select(((end - start).dt.total_days().clip(0) / 30.44).sum()).item()
+    assert counts["housing"] > 0.65 * months
+    assert counts["housing"] > counts["employment"] > 0.4 * months
+
+    # Most people leaving for jail or prison have an exit assessment that says so.
+    jailed = people.filter(pl.col("exit_reason") == "incarcerated").select(*key, "exit_date")
+    at_exit = _typed(root, "housing").join(
+        jailed, left_on=[*key, "assessed_on"], right_on=[*key, "exit_date"]
+    )
+    assert at_exit.height > 0.5 * jailed.height
+    assert (at_exit["living_situation"] == "jail_prison").all()
+
