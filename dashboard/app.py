@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import duckdb
 import streamlit as st
@@ -38,7 +39,9 @@ def release_sidebar() -> None:
             st.caption(f"Built {release.built_at:%Y-%m-%d %H:%M}")
 
 
-st.set_page_config(page_title="LEAD Outcomes", page_icon=":material/monitoring:", layout="wide")
+# A local icon: a Material icon as favicon would make every browser fetch it from a font CDN.
+ICON = Path(__file__).parent / "icon.png"
+st.set_page_config(page_title="LEAD Outcomes", page_icon=str(ICON), layout="wide")
 page = st.navigation(PAGES)
 if os.environ.get("OUTCOMES_DEMO") == "1":
     st.warning(DEMO_BANNER, icon=":material/science:")

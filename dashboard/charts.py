@@ -24,7 +24,10 @@ FONT_FAMILY = "Source Sans Pro, sans-serif"
 
 
 def metric_colour(metric: str) -> str:
-    """The colour a metric keeps on every page (the first seven colours, never yellow)."""
+    """The colour a metric keeps on every page (the first seven colours, never yellow).
+
+    Nine metrics share seven colours; a chart holds one metric, so two never meet.
+    """
     names = list(METRICS)
     index = names.index(metric) if metric in names else 0
     return OKABE_ITO[index % 7]

@@ -75,9 +75,7 @@ def latest_complete_month(as_of: date) -> date:
     return add_months(month_start(as_of), -1)
 
 
-def metric_series(
-    con: duckdb.DuckDBPyConnection, metric: str, through: date | None = None
-) -> pl.DataFrame:
+def metric_series(con: duckdb.DuckDBPyConnection, metric: str, through: date | None = None) -> pl.DataFrame:
     """One metric's monthly values program-wide: month, numerator, denominator, value."""
     return con.sql(
         """

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import logging
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -161,9 +160,12 @@ def cmd_serve(home: Home, args: argparse.Namespace) -> int:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "viewer",
     ]
-    print(f"LEAD Outcomes dashboard: http://127.0.0.1:{args.port}/  (Ctrl-C to stop)")
-    return subprocess.call(command, env=env)
+    print(f"LEAD Outcomes dashboard: http://127.0.0.1:{args.port}/  (Ctrl-C to stop)", flush=True)
+    # Become Streamlit: a signal to `outcomes serve` then stops the server itself.
+    os.execve(sys.executable, command, env)
 
 
 def main(argv: list[str] | None = None) -> int:

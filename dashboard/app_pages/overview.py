@@ -63,9 +63,7 @@ def kpi_tiles(path: Path, release: Release) -> None:
                 delta=format_change(change, metric.is_count),
                 delta_color="off" if zero else DELTA_COLOURS.get(metric.name, "normal"),
                 delta_arrow="off" if zero else "auto",
-                delta_description=(
-                    f"vs. {month_label(row['prior_month'])}" if change is not None else None
-                ),
+                delta_description=(f"vs. {month_label(row['prior_month'])}" if change is not None else None),
                 help=counts + definition_line(metric),
                 border=True,
             )
