@@ -70,45 +70,64 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def accept(
-    archive: Path,
-    source: Path,
-    inbox: Path,
-    site_id: str,
-    table: str,
-    sha256: str,
-    accepted_at: str,
-    run_id: str,
-    seq: int,
-) -> Accepted:
-    """Copy a file into the archive (once per content), then record it in the index, durably."""
-    rel = Path(site_id) / table / f"{sha256}{source.suffix.lower()}"
-    target = archive / rel
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".partial")
-        shutil.copyfile(source, partial)
+@dataclass(frozen=True)
+class Incoming:
+    """An inbox file to take into the archive."""
+
+    source: Path
+    site_id: str
+    table: str
+    sha256: str
+
+
+def store(archive: Path, incoming: list[Incoming]) -> list[Path]:
+    """Copy each file into the archive once per content, all durable before this returns."""
+    targets, written = [], []
+    for item in incoming:
+        target = archive / item.site_id / item.table / f"{item.sha256}{item.source.suffix.lower()}"
+        targets.append(target)
+        if not target.exists() and target not in (t for t, _ in written):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(target.name + ".partial")
+            shutil.copyfile(item.source, partial)
+            written.append((target, partial))
+    # Flush after copying them all: the disk writes them together, not one by one.
+    for target, partial in written:
         with partial.open("rb") as f:
             os.fsync(f.fileno())
         partial.chmod(0o444)
         partial.replace(target)
-        _fsync_dir(target.parent)
-    entry = Accepted(
-        seq=seq,
-        site_id=site_id,
-        table=table,
-        sha256=sha256,
-        path=str(rel),
-        source=str(source.relative_to(inbox)),
-        accepted_at=accepted_at,
-        run_id=run_id,
-    )
+    for folder in {t.parent for t, _ in written}:
+        _fsync_dir(folder)
+    return targets
+
+
+def accept(
+    archive: Path, inbox: Path, incoming: list[Incoming], accepted_at: str, run_id: str
+) -> list[Accepted]:
+    """Store the files, then record them in the index in one durable append; oldest first."""
+    seq = max((a.seq for a in load_index(archive)), default=0)
+    entries = [
+        Accepted(
+            seq=seq + i,
+            site_id=item.site_id,
+            table=item.table,
+            sha256=item.sha256,
+            path=str(target.relative_to(archive)),
+            source=str(item.source.relative_to(inbox)),
+            accepted_at=accepted_at,
+            run_id=run_id,
+        )
+        for i, (item, target) in enumerate(zip(incoming, store(archive, incoming), strict=True), start=1)
+    ]
+    if not entries:
+        return []
     index = archive / INDEX
-    torn = index.exists() and index.stat().st_size and not index.read_bytes().endswith(b"\n")
-    with index.open("a", encoding="utf-8") as f:
-        if torn:  # a crash cut the last line short: start a fresh line
-            f.write("\n")
-        f.write(json.dumps(asdict(entry), sort_keys=True) + "\n")
+    with index.open("a+b") as f:
+        torn = f.tell() > 0 and (f.seek(-1, os.SEEK_END) or f.read(1)) != b"\n"
+        lines = "".join(json.dumps(asdict(e), sort_keys=True) + "\n" for e in entries)
+        # A crash can cut the last line short: start on a fresh line.
+        f.write((("\n" if torn else "") + lines).encode("utf-8"))
         f.flush()
         os.fsync(f.fileno())
-    return entry
+    return entries

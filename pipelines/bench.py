@@ -25,11 +25,12 @@ from pathlib import Path
 inbox, tables = Path(sys.argv[1]), sys.argv[2].split(",")
 start = time.perf_counter()
 con = duckdb.connect(sys.argv[3])
+con.execute("set enable_progress_bar = false")
 rows = 0
 for table in tables:
     files = sorted(str(p) for p in inbox.glob(f"*/{table}.csv"))
     if files:
-        sql = "select * from read_csv(?, header=true, all_varchar=true, union_by_name=true)"
+        sql = "select * from read_csv(?, header=true, all_varchar=true)"
         con.execute(f"create table {table} as {sql}", [files])
         rows += con.sql(f"select count(*) from {table}").fetchall()[0][0]
 con.execute("checkpoint")
@@ -67,18 +68,21 @@ def main() -> int:
         "--seed",
         "1",
     )
+    os.sync()  # exports arrive long before the nightly: do not time flushing the demo's writes
     size_mb = sum(p.stat().st_size for p in (home / "inbox").rglob("*")) / 2**20
     print(f"demo data written in {time.perf_counter() - start:.1f} s ({size_mb:,.0f} MB of CSV)", flush=True)
 
+    # Both sides are timed the same way: a whole process, start-up included.
     floor_db = OUT / "floor.duckdb"
+    start = time.perf_counter()
     seconds, peak, rows = python(
         "-c", FLOOR, str(home / "inbox"), ",".join(MODELS), str(floor_db)
     ).stdout.split()
-    floor_s, floor_mb, floor_rows = float(seconds), float(peak), int(rows)
+    floor_s, floor_mb, floor_rows = time.perf_counter() - start, float(peak), int(rows)
     floor_db.unlink()
     print(
-        f"floor: DuckDB read_csv of {floor_rows:,} rows into tables: "
-        f"{floor_s:.2f} s, peak {floor_mb:,.0f} MB",
+        f"floor: DuckDB read_csv of {floor_rows:,} rows into tables: {floor_s:.2f} s process wall time "
+        f"({float(seconds):.2f} s of it loading), peak {floor_mb:,.0f} MB",
         flush=True,
     )
 

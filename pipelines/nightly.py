@@ -16,6 +16,7 @@ import secrets
 import signal
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,13 +24,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from checks import MODELS
+from checks import MODELS, schema
 from checks.base import PARTICIPANT_STATE, REFERRAL_DATE
 from pipelines import archive, publish
 from pipelines.build import build_release
-from pipelines.read import ExportFile, Refused, TextExport, identify, read_export
+from pipelines.read import FILE, WIDTH, ExportFile, Refused, TextExport, identify, read_export, tidy
 from pipelines.settings import RELEASES_KEPT, Home
-from pipelines.validate import FILE, QUARANTINE_SCHEMA, SITE, WIDTH, validate_table
+from pipelines.validate import QUARANTINE_SCHEMA, SITE, validate_table
 
 STEPS = ("inbox", "read", "validate", "build", "marts", "audit", "publish")
 COUNTS = ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")
@@ -165,48 +166,72 @@ def inbox_files(inbox: Path) -> list[Path]:
     )
 
 
+def read_all(jobs: list[tuple[Path, str]]) -> list[TextExport | Refused]:
+    """Read many exports at once (Polars lets go of the GIL while it parses)."""
+
+    def one(job: tuple[Path, str]) -> TextExport | Refused:
+        try:
+            return read_export(*job)
+        except Refused as e:
+            return e
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(one, jobs))
+
+
 def take_inbox(home: Home, run: Run) -> tuple[dict[tuple[str, str], TextExport], set[tuple[str, str]]]:
     """Archive each readable inbox file; leave refused ones where they are, with their error.
 
     Returns the exports taken this run, read, and the (site, table)s whose export in force
     was sent again unchanged.
     """
-    accepted = archive.load_index(home.archive)
-    current = archive.in_force(accepted)
-    seq = max((a.seq for a in accepted), default=0)
-    fresh: dict[tuple[str, str], TextExport] = {}
+    current = archive.in_force(archive.load_index(home.archive))
     resent: set[tuple[str, str]] = set()
+    candidates: list[tuple[Path, ExportFile, str]] = []
+    taken: set[tuple[str, str]] = set()
+    refused: list[tuple[Path, Refused]] = []
     for path in inbox_files(home.inbox):
-        shown = str(path.relative_to(home.root))
         try:
-            export: ExportFile = identify(path, home.inbox)
-            sha = archive.sha256_of(path)
+            export = identify(path, home.inbox)
             key = (export.site_id, export.table)
-            if key in current and current[key].sha256 == sha and key not in fresh:
-                resent.add(key)  # the same file again: ingested once
-                path.unlink()
-                continue
-            if key in fresh:
+            sha = archive.sha256_of(path)
+            if key in taken:
                 raise Refused(
                     f"a second {export.table} export for site {export.site_id} in one run "
                     "(a .csv and an .xlsx?); send one file per table"
                 )
-            text = read_export(path, export.table)
         except Refused as e:
-            site, table = (path.relative_to(home.inbox).parts + ("", ""))[:2]
-            run.files.append(
-                FileReport(
-                    site, Path(table).stem.lower(), shown, archive.sha256_of(path), "refused", error=str(e)
-                )
-            )
-            log.warning("refused %s: %s", shown, e)
+            refused.append((path, e))
             continue
-        seq += 1
-        current[key] = archive.accept(
-            home.archive, path, home.inbox, export.site_id, export.table, sha, now_utc(), run.run_id, seq
-        )
-        path.unlink()
-        fresh[key] = text
+        if key in current and current[key].sha256 == sha:
+            resent.add(key)  # the same file again: ingested once
+            path.unlink()
+            continue
+        candidates.append((path, export, sha))
+        taken.add(key)
+
+    texts = read_all([(path, export.table) for path, export, _ in candidates])
+    readable = [(c, t) for c, t in zip(candidates, texts, strict=True) if not isinstance(t, Refused)]
+    refused += [
+        (path, t) for (path, _, _), t in zip(candidates, texts, strict=True) if isinstance(t, Refused)
+    ]
+    archive.accept(
+        home.archive,
+        home.inbox,
+        [archive.Incoming(path, export.site_id, export.table, sha) for (path, export, sha), _ in readable],
+        now_utc(),
+        run.run_id,
+    )
+    fresh: dict[tuple[str, str], TextExport] = {}
+    for (path, export, _), text in readable:
+        path.unlink()  # archived, durably: the inbox copy has done its job
+        fresh[(export.site_id, export.table)] = text
+    for path, error in sorted(refused, key=lambda r: r[0]):
+        shown = str(path.relative_to(home.root))
+        site, table = (path.relative_to(home.inbox).parts + ("", ""))[:2]
+        sha = archive.sha256_of(path)
+        run.files.append(FileReport(site, Path(table).stem.lower(), shown, sha, "refused", error=str(error)))
+        log.warning("refused %s: %s", shown, error)
     return fresh, resent - set(fresh)
 
 
@@ -214,31 +239,31 @@ def read_in_force(
     home: Home, run: Run, fresh: dict[tuple[str, str], TextExport], resent: set[tuple[str, str]]
 ) -> dict[str, list[tuple[int, TextExport]]]:
     """The export in force for each (site, table), read (from memory when taken this run)."""
-    by_table: dict[str, list[tuple[int, TextExport]]] = {t: [] for t in MODELS}
     current = archive.in_force(archive.load_index(home.archive))
-    for key in sorted(current):
-        a = current[key]
+    keys = sorted(current)
+    earlier = [k for k in keys if k not in fresh]
+    read = read_all([(home.archive / current[k].path, k[1]) for k in earlier])
+    texts: dict[tuple[str, str], TextExport | Refused] = fresh | dict(zip(earlier, read, strict=True))
+    by_table: dict[str, list[tuple[int, TextExport]]] = {t: [] for t in MODELS}
+    for key in keys:
+        a, text = current[key], texts[key]
         status = "new" if key in fresh else "unchanged" if key in resent else "in_force"
         report = FileReport(
             a.site_id, a.table, f"archive/{a.path}", a.sha256, status, accepted_at=a.accepted_at
         )
-        try:
-            text = fresh.get(key) or read_export(home.archive / a.path, a.table)
-        except Refused as e:
-            report.error = f"the archived export can no longer be read: {e}"
-            run.files.append(report)
-            continue
-        report.blank_rows = text.blank_rows
         run.files.append(report)
+        if isinstance(text, Refused):
+            report.error = f"the archived export can no longer be read: {text}"
+            continue
         by_table[a.table].append((len(run.files) - 1, text))
     return by_table
 
 
-def table_rows(run: Run, exports: list[tuple[int, TextExport]]) -> pl.DataFrame | None:
-    """One table's rows from every site, each tagged with its file and site."""
+def table_rows(run: Run, table: str, exports: list[tuple[int, TextExport]]) -> pl.DataFrame | None:
+    """One table's rows of data from every site, tidied, each tagged with its file and site."""
     if not exports:
         return None
-    return pl.concat(
+    rows = pl.concat(
         [
             t.rows.with_columns(
                 pl.lit(i, pl.UInt32).alias(FILE),
@@ -248,6 +273,10 @@ def table_rows(run: Run, exports: list[tuple[int, TextExport]]) -> pl.DataFrame 
             for i, t in exports
         ]
     )
+    rows, blanks = tidy(rows, list(schema(table).columns))
+    for i, count in blanks.iter_rows():
+        run.files[i].blank_rows = count
+    return rows
 
 
 def participant_lookup(loaded: pl.DataFrame, quarantine: pl.DataFrame) -> pl.DataFrame:
@@ -280,7 +309,7 @@ def validate_all(
     quarantines = []
     lookup = None
     for table in MODELS:
-        rows = table_rows(run, by_table[table])
+        rows = table_rows(run, table, by_table[table])
         if rows is None:
             if table == "participants":
                 lookup = pl.DataFrame(
@@ -446,6 +475,7 @@ def publish_run(home: Home, run: Run) -> None:
         return
     with step(run, "validate"):
         loaded, quarantine = validate_all(run, by_table)
+        del fresh, by_table  # the text is no longer needed: free it before the build
         tables, quarantine, files = release_tables(run, loaded, quarantine)
     building = publish.building_path(home.warehouse, run.run_id)
     with step(run, "build"):

@@ -20,7 +20,10 @@ import polars as pl
 from checks import MODELS, OPTIONAL_TABLES, schema, vocab
 
 ROW = "_row"  # the row number a spreadsheet shows, header = row 1
-FIELDS = "_fields"  # how many values the row has (CSV only); null when it has as many as the header
+FIELDS = "_fields"  # how many values the row has (CSV only); after tidy(), set only on ragged rows
+STRAY = "_stray"  # whether the row has a value in a column without a header name
+FILE = "_file"  # the file's position in the run's list of files
+WIDTH = "_width"  # the file's header width
 EXTENSIONS = (".csv", ".xlsx")
 
 
@@ -49,11 +52,10 @@ class ExportFile:
 
 @dataclass
 class TextExport:
-    """A readable export: one text column per contract column, plus the row number."""
+    """A readable export as read: its raw text under the contract's column names."""
 
     header_width: int
-    rows: pl.DataFrame  # _row, _fields, then the contract's columns in contract order
-    blank_rows: int
+    rows: pl.DataFrame  # _row, _fields, _stray, then the contract's columns (untrimmed)
 
 
 def identify(path: Path, inbox: Path) -> ExportFile:
@@ -201,29 +203,35 @@ def read_export(path: Path, table: str) -> TextExport:
         raise Refused("the file is empty, or its first row is blank: put the header in row 1")
     check_header(header, table)
 
-    values = records.slice(1)
-    # Rows with nothing in them (blank lines, Excel's empty rows of commas) are not data.
-    values = values.filter(pl.concat_str(cells, ignore_nulls=True).str.strip_chars() != "")
-    ragged = pl.col(FIELDS).is_not_null() & (pl.col(FIELDS) != header_width)
-    # A column without a name may only stay empty: a value there belongs to no column.
     unnamed = [c for i, c in enumerate(cells) if i >= len(header) or not header[i]]
-    if unnamed:
-        ragged = ragged | (pl.concat_str(unnamed, ignore_nulls=True).str.strip_chars() != "")
-    columns = []
-    for name in schema(table).columns:
-        if name in header:
-            value = pl.col(cells[header.index(name)]).str.strip_chars()
-            value = pl.when(value.is_in(MISSING)).then(None).otherwise(value)
-        else:
-            value = pl.lit(None, pl.String)
-        columns.append(value.alias(name))
-    rows = values.select(
-        ROW,
-        pl.when(ragged).then(pl.col(FIELDS).fill_null(width)).otherwise(None).alias(FIELDS),
-        *columns,
+    # A column without a name may only stay empty: a value there belongs to no column.
+    stray = pl.concat_str(unnamed, ignore_nulls=True).str.strip_chars() != "" if unnamed else pl.lit(False)
+    columns = [
+        pl.col(cells[header.index(name)]).alias(name)
+        if name in header
+        else pl.lit(None, pl.String).alias(name)
+        for name in schema(table).columns
+    ]
+    rows = records.slice(1).select(ROW, FIELDS, stray.alias(STRAY), *columns)
+    return TextExport(header_width, rows)
+
+
+def tidy(rows: pl.DataFrame, names: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Trim values, read missing-value tokens as missing, set blank rows aside, mark ragged ones.
+
+    rows: many files' rows (_file, _width, _row, _fields, _stray, then the columns `names`).
+    Returns the rows of data (with _fields set only on ragged rows) and blank rows per file.
+    """
+    trimmed = rows.with_columns(pl.col(names).str.strip_chars())
+    # Rows with nothing in them (blank lines, Excel's empty rows of commas) are not data.
+    blank = pl.all_horizontal(pl.col(names).fill_null("") == "") & ~pl.col(STRAY)
+    ragged = (pl.col(FIELDS).is_not_null() & (pl.col(FIELDS) != pl.col(WIDTH))) | pl.col(STRAY)
+    data = trimmed.filter(~blank).with_columns(
+        pl.when(pl.col(names).is_in(MISSING)).then(None).otherwise(pl.col(names)).name.keep(),
+        pl.when(ragged).then(pl.col(FIELDS).fill_null(pl.col(WIDTH))).alias(FIELDS),
     )
-    blank_rows = records.height - 1 - rows.height
-    return TextExport(header_width, rows, blank_rows)
+    blanks = trimmed.filter(blank).group_by(FILE).agg(pl.len().alias("blank_rows"))
+    return data.drop(STRAY), blanks
 
 
 def is_optional_table(table: str) -> bool:

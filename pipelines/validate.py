@@ -15,12 +15,11 @@ from pandera.errors import SchemaErrors
 
 from checks import MODELS, schema, vocab
 from checks.base import AS_OF, PARTICIPANT_STATE, REFERRAL_DATE
-from pipelines.read import FIELDS, ROW
+from pipelines.read import FIELDS, FILE, ROW, WIDTH
 
-FILE = "_file"  # the file's position in the run's list of files
-WIDTH = "_width"  # the file's header width
 SITE = "site_id"
-POS = "_pos"
+POS = "_pos"  # a row's position among the table's rows
+AT = "_at"  # a row's position in the frame the model validates
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 QUARANTINE_SCHEMA = {
@@ -99,6 +98,19 @@ def parse_column(name: str, column: pa.Column) -> tuple[pl.Expr, str | None, str
     return value, None, ""
 
 
+def parse_distinct(values: pl.Series, parse: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Parse each distinct value once, then map every row to its result.
+
+    An export repeats few distinct values (enums, dates), so this is much cheaper than
+    parsing every row.
+    """
+    if parse.meta.is_column():
+        return pl.col(values.name).cast(dtype)
+    distinct = values.drop_nulls().unique()
+    parsed = pl.DataFrame({values.name: distinct}).select(parse.cast(dtype)).to_series()
+    return pl.col(values.name).replace_strict(distinct, parsed, default=None, return_dtype=dtype)
+
+
 def message_for(rule: str, column: str, schema_column: pa.Column, phrase: str) -> str:
     """The plain words of a broken built-in rule (the entry carries the value beside them)."""
     if rule == "required":
@@ -123,14 +135,14 @@ def message_for(rule: str, column: str, schema_column: pa.Column, phrase: str) -
 def pandera_failures(
     model: type[pa.DataFrameModel], frame: pl.DataFrame, schema_columns: dict[str, pa.Column]
 ) -> pl.DataFrame:
-    """Run the model over typed rows; one entry per broken rule (POS = the row's position)."""
+    """Run the model over typed rows; one entry per broken rule (AT = the row's position)."""
     try:
         model.validate(frame, lazy=True)
     except SchemaErrors as err:
         cases = err.failure_cases
     else:
         return pl.DataFrame(
-            schema={POS: pl.UInt32, "column_name": pl.String, "rule": pl.String, "message": pl.String}
+            schema={AT: pl.UInt32, "column_name": pl.String, "rule": pl.String, "message": pl.String}
         )
     if cases["index"].null_count():
         # A schema-level failure means the pipeline built the frame wrong, not the export.
@@ -152,7 +164,7 @@ def pandera_failures(
         schema={"column": pl.String, "check": pl.String, "rule": pl.String, "message": pl.String},
     )
     return cases.join(mapped, on=["column", "check"], how="left").select(
-        pl.col("index").cast(pl.UInt32).alias(POS), pl.col("column").alias("column_name"), "rule", "message"
+        pl.col("index").cast(pl.UInt32).alias(AT), pl.col("column").alias("column_name"), "rule", "message"
     )
 
 
@@ -207,51 +219,67 @@ def validate_table(
             pl.lit(None, pl.String).alias("column_name"),
             pl.lit("ragged_row").alias("rule"),
             pl.concat_str([pl.col(c).fill_null("") for c in names], separator=",").alias("value"),
-            pl.format(
-                "the row has {} values but the header has {} columns, so values may sit under the "
-                "wrong column; the row was not loaded: check for a missing or extra comma",
-                FIELDS,
-                WIDTH,
-            ).alias("message"),
+            pl.when(pl.col(FIELDS) != pl.col(WIDTH))
+            .then(
+                pl.format(
+                    "the row has {} values but the header has {} columns, so values may sit under "
+                    "the wrong column; the row was not loaded: check for a missing or extra comma",
+                    FIELDS,
+                    WIDTH,
+                )
+            )
+            .otherwise(
+                pl.lit("the row has a value in a column without a header name; the row was not loaded")
+            )
+            .alias("message"),
         )
     )
     rows = rows.filter(pl.col(FIELDS).is_null())
 
-    # Parse text into contract types; a value that does not parse is an entry of its own.
-    parsed_exprs, failed_exprs = [], []
-    for name, column in schema_columns.items():
-        expr, rule, phrase = parse_column(name, column)
-        parsed_exprs.append(expr.alias(name))
-        if rule:
-            failed_exprs.append((name, rule, phrase, expr))
-    typed = rows.with_columns(
-        *[(pl.col(n).is_not_null() & e.is_null()).alias(f"_bad_{n}") for n, _, _, e in failed_exprs]
-    ).with_columns(parsed_exprs)
-    typed = typed.with_columns([pl.col(c).cast(schema_columns[c].dtype.type) for c in names]).with_row_index(
-        POS
+    # Parse text into contract types; a value that does not parse is an entry of its own, and
+    # its text is kept so that two rows differing only there are not taken for duplicates.
+    parsers = {name: parse_column(name, column) for name, column in schema_columns.items()}
+    failing = [name for name, (_, rule, _) in parsers.items() if rule]
+    typed = (
+        rows.lazy()
+        .with_columns(
+            [
+                parse_distinct(rows[n], expr, schema_columns[n].dtype.type).alias(f"_typed_{n}")
+                for n, (expr, _, _) in parsers.items()
+            ]
+        )
+        .with_columns(
+            [
+                pl.when(pl.col(n).is_not_null() & pl.col(f"_typed_{n}").is_null())
+                .then(pl.col(n))
+                .alias(f"_raw_{n}")
+                for n in failing
+            ]
+        )
+        .with_columns([pl.col(f"_typed_{n}").alias(n) for n in names])
+        .drop([f"_typed_{n}" for n in names])
+        .with_row_index(POS)
+        .with_columns(
+            (~pl.struct(FILE, *names, *[f"_raw_{n}" for n in failing]).is_first_distinct()).alias("_dup")
+        )
+        .collect()
     )
-    # Canonical text of each value: two rows that say the same thing are exact duplicates.
-    raw = rows.select(names)
-    canonical = typed.select(
-        POS, FILE, SITE, ROW, *[pl.coalesce(pl.col(n).cast(pl.String), raw[n]).alias(n) for n in names]
-    )
-    is_dup = canonical.select(~pl.struct(FILE, *names).is_first_distinct()).to_series()
-    for name, rule, phrase, _ in failed_exprs:
-        bad = typed.with_columns(raw[name].alias("_raw")).filter(pl.col(f"_bad_{name}") & ~is_dup)
+    for name in failing:
+        _, rule, phrase = parsers[name]
         entries.append(
-            bad.select(
+            typed.filter(pl.col(f"_raw_{name}").is_not_null() & ~pl.col("_dup")).select(
                 FILE,
                 SITE,
                 ROW,
                 "participant_id",
                 pl.lit(name).alias("column_name"),
                 pl.lit(rule).alias("rule"),
-                pl.col("_raw").alias("value"),
+                pl.col(f"_raw_{name}").alias("value"),
                 pl.lit(f"{name} {phrase}").alias("message"),
             )
         )
-    unique_rows = typed.filter(~is_dup)
-    entries.append(key_conflicts(canonical.filter(~is_dup), key))
+    unique_rows = typed.filter(~pl.col("_dup"))
+    entries.append(key_conflicts(unique_rows, key))
 
     # The contract's rules, with the run's as-of date and the participant's referral beside each row.
     checked = unique_rows.with_columns(pl.lit(as_of).alias(AS_OF))
@@ -261,22 +289,16 @@ def validate_table(
         checked = checked.with_columns(pl.lit(None, pl.Date).alias(REFERRAL_DATE))
     helpers = [c for c in (AS_OF, REFERRAL_DATE, PARTICIPANT_STATE) if c in checked.columns]
     failures = pandera_failures(model, checked.select(*names, *helpers), schema_columns)
-    unparseable = pl.concat(
-        [
-            typed.filter(pl.col(f"_bad_{n}")).select(POS, pl.lit(n).alias("column_name"))
-            for n, *_ in failed_exprs
-        ]
-        or [pl.DataFrame(schema={POS: pl.UInt32, "column_name": pl.String})]
+    at = failures[AT].unique().sort()
+    failed_rows = checked[at].with_columns(at.alias(AT))
+    # A cell that did not parse was reported as such; its "missing" is no news.
+    unparseable = (
+        failed_rows.select(POS, *[pl.col(f"_raw_{n}").is_not_null().alias(n) for n in failing])
+        .unpivot(index=POS, variable_name="column_name", value_name="bad")
+        .filter("bad")
+        .select(POS, "column_name")
     )
-    failures = (
-        failures.rename({POS: "_i"})
-        .join(
-            checked.select(POS, FILE, SITE, ROW, "participant_id", REFERRAL_DATE).with_row_index("_i"),
-            on="_i",
-        )
-        .join(unparseable, on=[POS, "column_name"], how="anti")  # already reported as unparseable
-    )
-    values = checked.select(POS, *[pl.col(n).cast(pl.String) for n in names]).unpivot(
+    values = failed_rows.select(POS, *[pl.col(n).cast(pl.String) for n in names]).unpivot(
         index=POS, variable_name="column_name", value_name="value"
     )
     context = (
@@ -286,7 +308,10 @@ def validate_table(
         .then(pl.col(REFERRAL_DATE).cast(pl.String))
     )
     entries.append(
-        failures.join(values, on=[POS, "column_name"], how="left").with_columns(
+        failures.join(failed_rows.select(AT, POS, FILE, SITE, ROW, "participant_id", REFERRAL_DATE), on=AT)
+        .join(unparseable, on=[POS, "column_name"], how="anti")
+        .join(values, on=[POS, "column_name"], how="left")
+        .with_columns(
             pl.when(context.is_not_null())
             .then(pl.format("{} ({})", pl.col("message"), context))
             .otherwise(pl.col("message"))
@@ -300,19 +325,9 @@ def validate_table(
     bad_rows = quarantine.select(FILE, ROW).unique()
     loaded = unique_rows.join(bad_rows, on=[FILE, ROW], how="anti")
     counts = (
-        pl.concat(
-            [
-                ragged.select(FILE, pl.lit("quarantined").alias("fate")),
-                typed.select(FILE).with_columns(
-                    pl.Series("fate", ["unique", "duplicate"]).gather(is_dup.cast(pl.UInt32))
-                ),
-            ]
-        )
+        pl.concat([ragged.select(FILE, pl.lit(False).alias("_dup")), typed.select(FILE, "_dup")])
         .group_by(FILE)
-        .agg(
-            pl.len().alias("rows_read"),
-            (pl.col("fate") == "duplicate").sum().alias("rows_duplicate"),
-        )
+        .agg(pl.len().alias("rows_read"), pl.col("_dup").sum().alias("rows_duplicate"))
         .join(bad_rows.group_by(FILE).agg(pl.len().alias("rows_quarantined")), on=FILE, how="left")
         .join(loaded.group_by(FILE).agg(pl.len().alias("rows_loaded")), on=FILE, how="left")
         .fill_null(0)

@@ -11,7 +11,23 @@ participants as (
     select * from participants
 ),
 
-active_months as (
+people as (
+    select
+        site_id,
+        participant_id,
+        case_manager_id,
+        site_id || ':' || case_manager_id as case_manager,
+        referral_date,
+        exit_date,
+        year(referral_date) || '-Q' || quarter(referral_date) as cohort,
+        referral_type,
+        gender,
+        list_filter(string_split(race_ethnicity, ';'), lambda r: r <> 'unknown') as races,
+        year(referral_date) - birth_year as age_at_referral
+    from participants
+),
+
+months as (
     select
         p.*,
         unnest(generate_series(
@@ -20,15 +36,8 @@ active_months as (
             interval 1 month
         ))::date as month,
         r.as_of
-    from participants as p
+    from people as p
     cross join release as r
-),
-
-months as (
-    select
-        *,
-        least(last_day(month), as_of) as status_date
-    from active_months
 ),
 
 treatment_months as (
@@ -56,6 +65,7 @@ arrest_months as (
 with_status as (
     select
         m.*,
+        least(last_day(m.month), m.as_of) as status_date,
         h.assessed_on as housing_assessed_on,
         h.living_situation,
         e.assessed_on as employment_assessed_on,
@@ -65,11 +75,11 @@ with_status as (
     asof left join housing as h
         on m.site_id = h.site_id
         and m.participant_id = h.participant_id
-        and m.status_date >= h.assessed_on
+        and least(last_day(m.month), m.as_of) >= h.assessed_on
     asof left join employment as e
         on m.site_id = e.site_id
         and m.participant_id = e.participant_id
-        and m.status_date >= e.assessed_on
+        and least(last_day(m.month), m.as_of) >= e.assessed_on
 ),
 
 final as (
@@ -79,24 +89,24 @@ final as (
         s.month,
         datediff('month', date_trunc('month', s.referral_date), s.month) as months_since_referral,
         s.case_manager_id,
-        s.site_id || ':' || s.case_manager_id as case_manager,
+        s.case_manager,
         s.referral_date,
-        year(s.referral_date) || '-Q' || quarter(s.referral_date) as cohort,
+        s.cohort,
         s.referral_type,
         s.gender,
-        case
-            when len(list_filter(string_split(s.race_ethnicity, ';'), lambda x: x <> 'unknown')) = 0 then 'unknown'
-            when len(list_filter(string_split(s.race_ethnicity, ';'), lambda x: x <> 'unknown')) = 1
-                then list_filter(string_split(s.race_ethnicity, ';'), lambda x: x <> 'unknown')[1]
+        case len(s.races)
+            when 0 then 'unknown'
+            when 1 then s.races[1]
             else 'multiracial'
         end as race,
         case
-            when year(s.referral_date) - s.birth_year < 25 then '18-24'
-            when year(s.referral_date) - s.birth_year < 35 then '25-34'
-            when year(s.referral_date) - s.birth_year < 45 then '35-44'
-            when year(s.referral_date) - s.birth_year < 55 then '45-54'
+            when s.age_at_referral < 25 then '18-24'
+            when s.age_at_referral < 35 then '25-34'
+            when s.age_at_referral < 45 then '35-44'
+            when s.age_at_referral < 55 then '45-54'
             else '55+'
         end as age_band,
+        -- A status counts for 182 days after its assessment, then it is unknown.
         case
             when s.housing_assessed_on >= s.status_date - interval 182 day then s.living_situation
         end as living_situation,
@@ -125,4 +135,3 @@ final as (
 )
 
 select * from final
-order by site_id, participant_id, month
