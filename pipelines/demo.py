@@ -223,7 +223,6 @@ WORKING = ("full_time", "part_time", "seasonal_sporadic")
 OUTSIDE_WORK_SCALE = ("retired", "unknown")
 
 
-
 @dataclass(frozen=True)
 class Cadence:
     """How often case managers assess an outcome while a participant is active."""
@@ -402,9 +401,7 @@ def _site_sizes(rng: np.random.Generator, total: int, k: int) -> np.ndarray:
     return sizes
 
 
-def _referral_days(
-    rng: np.random.Generator, sizes: np.ndarray, months: int, as_of: int
-) -> list[np.ndarray]:
+def _referral_days(rng: np.random.Generator, sizes: np.ndarray, months: int, as_of: int) -> list[np.ndarray]:
     first = np.datetime64(as_of, "D").astype("datetime64[M]")
     offsets = np.arange(months - 1, -1, -1)
     starts = (first - offsets).astype("datetime64[D]").astype(np.int64)
@@ -495,9 +492,7 @@ def _participants(
         active = np.flatnonzero(~exited[lo:hi]) + lo
         n_active = len(active)
         target = int(rng.integers(15, 23))
-        n_cm = max(
-            1, min(max(round(n_active / target), math.ceil(n_active / 25)), max(1, n_active // 12))
-        )
+        n_cm = max(1, min(max(round(n_active / target), math.ceil(n_active / 25)), max(1, n_active // 12)))
         case_manager[lo:hi] = rng.integers(0, n_cm, hi - lo)
         case_manager[rng.permutation(active)] = np.arange(n_active) % n_cm
         numbers[lo:hi] = int(rng.integers(1, 150)) + np.cumsum(rng.integers(1, 4, hi - lo))
@@ -628,9 +623,7 @@ def _housing(rng: np.random.Generator, people: _People) -> pl.DataFrame:
     # Someone leaving the program for jail or prison lives there at exit.
     jailed = at_exit & (people.exit_reason[p] == EXIT_REASONS.index("incarcerated"))
     chosen = np.where(jailed, names.index("jail_prison"), chosen)
-    return _outcome_frame(
-        people, p, {"assessed_on": _date(day), "living_situation": _labels(names, chosen)}
-    )
+    return _outcome_frame(people, p, {"assessed_on": _date(day), "living_situation": _labels(names, chosen)})
 
 
 def _employment(rng: np.random.Generator, people: _People) -> pl.DataFrame:
@@ -757,9 +750,7 @@ def _justice(rng: np.random.Generator, people: _People, as_of: int) -> pl.DataFr
         ]
     )
     all_level = np.concatenate([level, level[b], c_level, j_level])
-    alive = (people.exit_reason[all_p] != EXIT_REASONS.index("deceased")) | (
-        all_day <= people.end[all_p]
-    )
+    alive = (people.exit_reason[all_p] != EXIT_REASONS.index("deceased")) | (all_day <= people.end[all_p])
     keep = (all_day <= as_of) & alive
     all_p, all_day, all_type, all_level = (a[keep] for a in (all_p, all_day, all_type, all_level))
     order = np.lexsort((all_level, all_type, all_day, all_p))
@@ -870,9 +861,7 @@ def _messy_rows(
     def put(frame: pl.DataFrame, rows: np.ndarray, column: str, value: pl.Expr) -> pl.DataFrame:
         if len(rows) == 0:
             return frame
-        return frame.with_columns(
-            pl.when(mask(rows)).then(value).otherwise(pl.col(column)).alias(column)
-        )
+        return frame.with_columns(pl.when(mask(rows)).then(value).otherwise(pl.col(column)).alias(column))
 
     after = pl.lit(as_of) + pl.duration(days=pl.lit(int(rng.integers(1, 40))))
     # Rule breakers, set while the columns still have their types.
@@ -923,9 +912,7 @@ def _messy_rows(
     if table == "housing":
         share = 1.0 if style.hmis_codes else 0.05
         helpers["_code"] = pl.Series(rng.random(n) < share)
-        helpers["_unknown_code"] = _labels(
-            UNKNOWN_HMIS_CODES, rng.integers(0, len(UNKNOWN_HMIS_CODES), n)
-        )
+        helpers["_unknown_code"] = _labels(UNKNOWN_HMIS_CODES, rng.integers(0, len(UNKNOWN_HMIS_CODES), n))
         column = df.columns.index("living_situation")
         exprs[column] = (
             pl.when(~pl.col("_code") | ~pl.col("living_situation").is_in(list(HMIS_CODE)))
@@ -1006,9 +993,7 @@ def _remove_sibling(folder: Path, table: str, ext: str) -> None:
     other.unlink(missing_ok=True)
 
 
-def _write_text(
-    text: pl.DataFrame, table: str, folder: Path, style: _FileStyle, as_of: date
-) -> None:
+def _write_text(text: pl.DataFrame, table: str, folder: Path, style: _FileStyle, as_of: date) -> None:
     text = text.rename({c: _header(c, style.headers) for c in text.columns})
     if style.xlsx:
         _remove_sibling(folder, table, "xlsx")

@@ -156,13 +156,17 @@ def run_lock(home: Home) -> Iterator[None]:
 
 
 def inbox_files(inbox: Path) -> list[Path]:
-    """Every file dropped in the inbox, in a stable order (hidden files ignored)."""
+    """Every file dropped in the inbox, in a stable order.
+
+    Hidden files and Excel's lock files (`~$housing.xlsx`, there while a workbook is open) are
+    not exports: they are left alone.
+    """
     if not inbox.exists():
         return []
     return sorted(
         p
         for p in inbox.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(inbox).parts)
+        if p.is_file() and not any(part.startswith((".", "~$")) for part in p.relative_to(inbox).parts)
     )
 
 

@@ -176,9 +176,7 @@ def test_overview_tables_hold_the_release_rows(home: Path) -> None:
         assert list(frame.columns) == ["month", "numerator", "denominator", "value"]
         shown = [
             (m.date() if hasattr(m, "date") else m, int(n), int(d))
-            for m, n, d in zip(
-                frame["month"], frame["numerator"], frame["denominator"], strict=True
-            )
+            for m, n, d in zip(frame["month"], frame["numerator"], frame["denominator"], strict=True)
         ]
         rows = complete_rows(name)[::-1]  # newest month first
         assert shown == rows, name
@@ -312,9 +310,7 @@ def test_release_is_read_only(con: duckdb.DuckDBPyConnection) -> None:
     assert con.sql("select count(*) from metric_values").fetchall()[0][0] > 0
 
 
-def test_release_has_no_file_access_and_cannot_unlock(
-    con: duckdb.DuckDBPyConnection, tmp_path: Path
-) -> None:
+def test_release_has_no_file_access_and_cannot_unlock(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     outside = tmp_path / "outside.csv"
     outside.write_text("a\n1\n")
     with pytest.raises(duckdb.Error):

@@ -163,9 +163,7 @@ IDENTIFIER_WORDS = ("name", "ssn", "birth_date", "date_of_birth", "dob", "addres
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {
-        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
-    }
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _read(root: Path, table: str) -> pl.DataFrame:
@@ -239,9 +237,7 @@ def test_clean_files_have_exactly_the_contract_columns(clean: tuple[Path, dict[s
     assert len(sites) == 3
     for site in sites:
         assert SITE_ID.match(site)
-        assert sorted(p.name for p in (root / site).iterdir()) == sorted(
-            f"{t}.csv" for t in CONTRACT
-        )
+        assert sorted(p.name for p in (root / site).iterdir()) == sorted(f"{t}.csv" for t in CONTRACT)
         for table, columns in CONTRACT.items():
             text = (root / site / f"{table}.csv").read_bytes().decode("utf-8")
             assert "\r" not in text and not text.startswith("\ufeff")
@@ -310,9 +306,7 @@ def test_clean_dates_respect_the_contract(clean: tuple[Path, dict[str, int]]) ->
 
     t = _typed(root, "treatment").join(ref, on=["site_id", "participant_id"], how="left")
     assert t["referral_date"].null_count() == 0
-    assert t.filter(
-        pl.col("start_date") < pl.col("referral_date") - pl.duration(days=365)
-    ).is_empty()
+    assert t.filter(pl.col("start_date") < pl.col("referral_date") - pl.duration(days=365)).is_empty()
     assert t.filter((pl.col("start_date") > AS_OF) | (pl.col("end_date") > AS_OF)).is_empty()
     assert t.filter(pl.col("end_date") < pl.col("start_date")).is_empty()
     assert (t["end_date"].is_null() == t["discharge_reason"].is_null()).all()
@@ -348,9 +342,7 @@ def test_housing_improves_with_months_in_program(clean: tuple[Path, dict[str, in
 
 def test_arrests_fall_after_referral(clean: tuple[Path, dict[str, int]]) -> None:
     root, _ = clean
-    ref = _typed(root, "participants").filter(
-        pl.col("referral_date") <= AS_OF - timedelta(days=183)
-    )
+    ref = _typed(root, "participants").filter(pl.col("referral_date") <= AS_OF - timedelta(days=183))
     arrests = (
         _typed(root, "justice")
         .filter(pl.col("event_type") == "arrest")
@@ -514,9 +506,11 @@ def test_outcomes_are_assessed_often_while_active(clean: tuple[Path, dict[str, i
     key = ["site_id", "participant_id"]
     for table, typical in (("housing", (25, 40)), ("employment", (25, 95))):
         df = _typed(root, table).join(people.select(*key, "referral_date"), on=key)
-        gaps = df.sort(*key, "assessed_on").select(
-            pl.col("assessed_on").diff().dt.total_days().over(key).alias("gap")
-        )["gap"].drop_nulls()
+        gaps = (
+            df.sort(*key, "assessed_on")
+            .select(pl.col("assessed_on").diff().dt.total_days().over(key).alias("gap"))["gap"]
+            .drop_nulls()
+        )
         assert typical[0] <= gaps.median() <= typical[1], table
         before = df.filter(pl.col("assessed_on") < pl.col("referral_date"))
         assert before.select(key).n_unique() > 0.4 * counts["participants"], table
@@ -534,4 +528,3 @@ def test_outcomes_are_assessed_often_while_active(clean: tuple[Path, dict[str, i
     )
     assert at_exit.height > 0.5 * jailed.height
     assert (at_exit["living_situation"] == "jail_prison").all()
-

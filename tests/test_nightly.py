@@ -89,6 +89,15 @@ def test_the_same_inbox_gives_identical_metric_values(demo_home, tmp_path):
     assert metric_values(demo_home) == first
 
 
+def test_hidden_and_excel_lock_files_are_left_alone(home):
+    drop(home, "s", "participants", [P1])
+    for name in (".DS_Store", "~$participants.xlsx"):
+        (home.inbox / "s" / name).write_bytes(b"not an export")
+    result = run(home, AS_OF)
+    assert [(f.table, f.error) for f in result.files] == [("participants", None)]
+    assert (home.inbox / "s" / "~$participants.xlsx").exists()
+
+
 def test_the_same_file_dropped_twice_is_ingested_once(home):
     drop(home, "s", "participants", [P1])
     assert run(home, AS_OF).published
