@@ -173,15 +173,19 @@ def test_overview_tables_hold_the_release_rows(home: Path) -> None:
     assert len(at.dataframe) == len(NUMBERS)
     for name, table in zip(NUMBERS, at.dataframe, strict=True):
         frame = table.value
-        assert list(frame.columns) == ["month", "numerator", "denominator", "value"]
-        shown = [
-            (m.date() if hasattr(m, "date") else m, int(n), int(d))
-            for m, n, d in zip(frame["month"], frame["numerator"], frame["denominator"], strict=True)
-        ]
         rows = complete_rows(name)[::-1]  # newest month first
-        assert shown == rows, name
-        values = [n if METRICS[name].is_count else n / d for _, n, d in rows]
-        assert list(frame["value"]) == pytest.approx(values)
+        months = [m.date() if hasattr(m, "date") else m for m in frame["month"]]
+        assert months == [m for m, _, _ in rows], name
+        if METRICS[name].is_count:
+            # A count is its own numerator and denominator: one column shows it.
+            assert list(frame.columns) == ["month", "value"]
+            assert list(frame["value"]) == [n for _, n, _ in rows]
+            continue
+        assert list(frame.columns) == ["month", "numerator", "denominator", "value"]
+        assert [(int(n), int(d)) for n, d in zip(frame["numerator"], frame["denominator"], strict=True)] == [
+            (n, d) for _, n, d in rows
+        ]
+        assert list(frame["value"]) == pytest.approx([100 * n / d for _, n, d in rows])  # in percent
 
 
 def test_overview_defines_every_metric(home: Path) -> None:

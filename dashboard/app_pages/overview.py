@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import streamlit as st
 
 from dashboard import cached, charts
@@ -74,7 +75,8 @@ def metric_table_config(metric: Metric) -> dict[str, object]:
     if metric.is_count:
         value = st.column_config.NumberColumn("Participants", format="localized")
     else:
-        value = st.column_config.NumberColumn("Value", format="percent")
+        # One decimal everywhere, as on the KPI tiles (the stored value keeps full precision).
+        value = st.column_config.NumberColumn("Value", format="%.1f%%")
     return {
         "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
         "numerator": st.column_config.NumberColumn("Numerator", format="localized"),
@@ -102,8 +104,13 @@ def trend(path: Path, name: str, through: date) -> None:
         )
     with table:
         # Newest first: the months staff ask about first are visible without scrolling.
+        shown = series.sort("month", descending=True)
+        # A count's numerator and denominator are the count itself: one column says it.
+        columns = ["month", "value"] if metric.is_count else ["month", "numerator", "denominator", "value"]
+        if not metric.is_count:
+            shown = shown.with_columns(pl.col("value") * 100)
         st.dataframe(
-            series.sort("month", descending=True),
+            shown.select(columns),
             width="stretch",
             height=320,
             hide_index=True,
