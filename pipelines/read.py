@@ -222,16 +222,24 @@ def tidy(rows: pl.DataFrame, names: list[str]) -> tuple[pl.DataFrame, pl.DataFra
     rows: many files' rows (_file, _width, _row, _fields, _stray, then the columns `names`).
     Returns the rows of data (with _fields set only on ragged rows) and blank rows per file.
     """
-    trimmed = rows.with_columns(pl.col(names).str.strip_chars())
     # Rows with nothing in them (blank lines, Excel's empty rows of commas) are not data.
-    blank = pl.all_horizontal(pl.col(names).fill_null("") == "") & ~pl.col(STRAY)
-    ragged = (pl.col(FIELDS).is_not_null() & (pl.col(FIELDS) != pl.col(WIDTH))) | pl.col(STRAY)
-    data = trimmed.filter(~blank).with_columns(
-        pl.when(pl.col(names).is_in(MISSING)).then(None).otherwise(pl.col(names)).name.keep(),
-        pl.when(ragged).then(pl.col(FIELDS).fill_null(pl.col(WIDTH))).alias(FIELDS),
+    trimmed = (
+        rows.lazy()
+        .with_columns(pl.col(names).str.strip_chars())
+        .with_columns((pl.all_horizontal(pl.col(names).fill_null("") == "") & ~pl.col(STRAY)).alias("_blank"))
     )
-    blanks = trimmed.filter(blank).group_by(FILE).agg(pl.len().alias("blank_rows"))
-    return data.drop(STRAY), blanks
+    ragged = (pl.col(FIELDS).is_not_null() & (pl.col(FIELDS) != pl.col(WIDTH))) | pl.col(STRAY)
+    data = (
+        trimmed.filter(~pl.col("_blank"))
+        .with_columns(
+            pl.when(pl.col(names).is_in(MISSING)).then(None).otherwise(pl.col(names)).name.keep(),
+            pl.when(ragged).then(pl.col(FIELDS).fill_null(pl.col(WIDTH))).alias(FIELDS),
+        )
+        .drop(STRAY, "_blank")
+    )
+    blanks = trimmed.filter("_blank").group_by(FILE).agg(pl.len().alias("blank_rows"))
+    data, blanks = pl.collect_all([data, blanks])
+    return data, blanks
 
 
 def is_optional_table(table: str) -> bool:
