@@ -5,7 +5,8 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 PORT ?= 8501
 HOME_DIR ?= $(or $(OUTCOMES_HOME),data)
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from the PATH, else bootstrapped into .tools/ (a venv of its own: no system pip touched).
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 OUT := $(VENV)/bin/outcomes
 export UV_PYTHON_DOWNLOADS := never
@@ -16,8 +17,9 @@ export OUTCOMES_HOME := $(HOME_DIR)
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-9s %s\n", $$1, $$2}'
 
-$(UV):
-	$(PYTHON) -m pip install --user --quiet uv
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
 
 setup: $(UV) ## Create .venv with everything installed (the `outcomes` command included)
 	$(UV) sync --frozen --python $(PYTHON)
@@ -52,5 +54,5 @@ lint: setup ## Lint and check formatting
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-clean: ## Remove the virtual environment and caches (keeps data/)
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+clean: ## Remove the virtual environments and caches (keeps data/)
+	rm -rf $(VENV) .tools .pytest_cache .ruff_cache
