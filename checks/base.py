@@ -17,7 +17,6 @@ from pandera.api.polars.types import PolarsData
 AS_OF = "_as_of"
 REFERRAL_DATE = "_referral_date"
 PARTICIPANT_STATE = "_participant"
-HELPER_COLUMNS = (AS_OF, REFERRAL_DATE, PARTICIPANT_STATE)
 
 
 def kind(name: str, **extra: object) -> dict[str, object]:
@@ -64,3 +63,27 @@ class OutcomeModel(pa.DataFrameModel):
 
     class Config:
         strict = False
+
+
+class AssessmentModel(OutcomeModel):
+    """A status assessment export (housing, employment): key participant_id, assessed_on."""
+
+    participant_id: str = participant_field()
+    assessed_on: dt.date = pa.Field(
+        description="Date of the assessment: from 30 days before the referral up to the as-of date.",
+        metadata=kind("date"),
+    )
+
+    @pa.check("assessed_on", name="after_as_of", error="is after the as-of date")
+    def after_as_of(cls, data: PolarsData) -> pl.LazyFrame:
+        return on_or_before_as_of(data)
+
+    @pa.check(
+        "assessed_on", name="before_referral_window", error="is more than 30 days before the referral_date"
+    )
+    def before_referral_window(cls, data: PolarsData) -> pl.LazyFrame:
+        return days_after_referral(data, 30)
+
+    class Config:
+        strict = False
+        metadata = {"key": ["participant_id", "assessed_on"], "as_of": AS_OF}

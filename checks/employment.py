@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandera.polars as pa
-import polars as pl
-from pandera.api.polars.types import PolarsData
 
 from checks import vocab
-from checks.base import AS_OF, OutcomeModel, days_after_referral, kind, on_or_before_as_of, participant_field
+from checks.base import AssessmentModel, kind
 
 
-class Employment(OutcomeModel):
+class Employment(AssessmentModel):
     """Employment and income assessments; key participant_id, assessed_on."""
 
-    participant_id: str = participant_field()
-    assessed_on: dt.date = pa.Field(
-        description="Date of the assessment: from 30 days before the referral up to the as-of date.",
-        metadata=kind("date"),
-    )
     employment_status: str = pa.Field(
         isin=vocab.EMPLOYMENT_STATUSES,
         description="Work status at the assessment.",
@@ -30,17 +21,3 @@ class Employment(OutcomeModel):
         description="Any earned income or cash benefits (SSI, SSDI, GA, TANF, pension, ...).",
         metadata=kind("enum"),
     )
-
-    @pa.check("assessed_on", name="after_as_of", error="is after the as-of date")
-    def not_future(cls, data: PolarsData) -> pl.LazyFrame:
-        return on_or_before_as_of(data)
-
-    @pa.check(
-        "assessed_on", name="before_referral_window", error="is more than 30 days before the referral_date"
-    )
-    def near_referral(cls, data: PolarsData) -> pl.LazyFrame:
-        return days_after_referral(data, 30)
-
-    class Config:
-        strict = False
-        metadata = {"key": ["participant_id", "assessed_on"], "as_of": AS_OF}

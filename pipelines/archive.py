@@ -14,6 +14,8 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pipelines.durable import fsync
+
 INDEX = "index.jsonl"
 
 
@@ -62,14 +64,6 @@ def in_force(accepted: list[Accepted]) -> dict[tuple[str, str], Accepted]:
     return current
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 @dataclass(frozen=True)
 class Incoming:
     """An inbox file to take into the archive."""
@@ -93,12 +87,11 @@ def store(archive: Path, incoming: list[Incoming]) -> list[Path]:
             written.append((target, partial))
     # Flush after copying them all: the disk writes them together, not one by one.
     for target, partial in written:
-        with partial.open("rb") as f:
-            os.fsync(f.fileno())
+        fsync(partial)
         partial.chmod(0o444)
         partial.replace(target)
     for folder in {t.parent for t, _ in written}:
-        _fsync_dir(folder)
+        fsync(folder)
     return targets
 
 

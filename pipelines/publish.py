@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from pipelines.durable import fsync
 
 BUILDING = ".building"
 
@@ -27,20 +28,11 @@ def clear_unfinished(warehouse: Path) -> list[Path]:
     return leftovers
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def finish(building: Path, final: Path) -> None:
     """Give a built, checkpointed release its final name, durably."""
-    with building.open("rb") as f:
-        os.fsync(f.fileno())
+    fsync(building)
     building.replace(final)
-    _fsync_dir(final.parent)
+    fsync(final.parent)
 
 
 def publish(current: Path, release: Path) -> None:
@@ -49,7 +41,7 @@ def publish(current: Path, release: Path) -> None:
     link.unlink(missing_ok=True)
     link.symlink_to(release.name)
     link.replace(current)
-    _fsync_dir(current.parent)
+    fsync(current.parent)
 
 
 def live_release(current: Path) -> Path | None:
