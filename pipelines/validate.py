@@ -111,7 +111,7 @@ def parse_distinct(values: pl.Series, parse: pl.Expr, dtype: pl.DataType) -> pl.
     return pl.col(values.name).replace_strict(distinct, parsed, default=None, return_dtype=dtype)
 
 
-def message_for(rule: str, column: str, schema_column: pa.Column, phrase: str) -> str:
+def message_for(rule: str, column: str, schema_column: pa.Column) -> str:
     """The plain words of a broken built-in rule (the entry carries the value beside them)."""
     if rule == "required":
         return f"{column} is missing: it is required"
@@ -129,7 +129,7 @@ def message_for(rule: str, column: str, schema_column: pa.Column, phrase: str) -
             c.statistics["min_value"] for c in schema_column.checks if c.name == "greater_than_or_equal_to"
         )
         return f"{column} is before {low}"
-    return f"{column} {phrase}"
+    return f"{column} breaks the rule {rule}"
 
 
 def pandera_failures(
@@ -149,11 +149,11 @@ def pandera_failures(
         raise RuntimeError(f"{model.__name__} schema error: {cases.filter(pl.col('index').is_null())}")
     lookup = {}
     for name, column in schema_columns.items():
-        lookup[(name, "not_nullable")] = ("required", message_for("required", name, column, ""))
+        lookup[(name, "not_nullable")] = ("required", message_for("required", name, column))
         for check in column.checks:
             rule = RULE_NAMES.get(check.name, check.name)
             builtin = check.name in RULE_NAMES
-            message = message_for(rule, name, column, "") if builtin else f"{name} {check.error}"
+            message = message_for(rule, name, column) if builtin else f"{name} {check.error}"
             lookup[(name, check.error or str(check))] = (rule, message)
     keys = cases.select("column", "check").unique()
     mapped = pl.DataFrame(
