@@ -13,10 +13,14 @@ METRICS_VERSION = "v1"
 
 @dataclass(frozen=True)
 class Metric:
+    """A monthly metric: count_if(numerator_flag) / count_if(denominator_flag) over metric_flags."""
+
     name: str
     label: str
     numerator: str
     denominator: str
+    numerator_flag: str
+    denominator_flag: str
     is_count: bool = False
 
 
@@ -28,6 +32,8 @@ METRICS: dict[str, Metric] = {
             "Active participants",
             "participants referred on or before the month's end and not exited before its start",
             "the same (the value is a count)",
+            "active",
+            "active",
             is_count=True,
         ),
         Metric(
@@ -35,51 +41,77 @@ METRICS: dict[str, Metric] = {
             "In permanent housing",
             "active participants whose housing status at month end is permanent (HMIS 4xx)",
             "active participants with a known housing status at month end",
+            "permanent_housing",
+            "housing_known",
         ),
         Metric(
             "sheltered",
             "Sheltered",
             "active participants in emergency shelter, safe haven, temporary or permanent housing",
             "active participants with a known housing status at month end",
+            "sheltered",
+            "housing_known",
         ),
         Metric(
             "unsheltered",
             "Unsheltered",
             "active participants whose housing status at month end is unsheltered",
             "active participants with a known housing status at month end",
+            "unsheltered",
+            "housing_known",
         ),
         Metric(
             "treatment_engaged",
             "Engaged in treatment",
             "active participants with a treatment episode overlapping the month",
             "active participants",
+            "treatment_engaged",
+            "active",
         ),
         Metric(
             "employed",
             "Employed",
             "active participants working full time, part time or seasonally/sporadically",
             "active participants with a known employment status",
+            "employed",
+            "employment_known",
         ),
         Metric(
             "employment_continuum",
             "On the employment continuum",
             "active participants employed, in training or education, or retired",
             "active participants with a known employment status",
+            "employment_continuum",
+            "employment_known",
         ),
         Metric(
             "income_or_benefits",
             "Income or benefits",
             "active participants with earned income or cash benefits",
             "active participants whose income is known",
+            "income_or_benefits",
+            "income_known",
         ),
         Metric(
             "arrested",
             "Arrested",
             "active participants with at least one arrest in the month",
             "active participants",
+            "arrested",
+            "active",
         ),
     ]
 }
 
 STATUS_WINDOW_DAYS = 182
-DIMENSIONS = ("all", "cohort", "referral_type", "site", "race", "gender", "age_band", "case_manager")
+# metric_values' dimensions and the metric_flags column each splits by.
+DIMENSIONS = {
+    "all": None,
+    "cohort": "cohort",
+    "referral_type": "referral_type",
+    "site": "site_id",
+    "race": "race",
+    "gender": "gender",
+    "age_band": "age_band",
+    "case_manager": "case_manager",
+}

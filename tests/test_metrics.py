@@ -202,3 +202,24 @@ def test_metric_values_contract(release):
         "and abs(value - numerator / denominator) > 1e-12",
     )
     assert wrong == 0
+
+
+def test_metric_values_count_the_flags_metrics_py_names(release):
+    """metric_values pairs flags in SQL; pipelines/metrics.py pairs them for the dashboard."""
+    from pipelines.metrics import DIMENSIONS, METRICS
+
+    for metric in METRICS.values():
+        for dimension, column in DIMENSIONS.items():
+            grp, num, den = column or "'all'", metric.numerator_flag, metric.denominator_flag
+            counted = query(
+                release,
+                f"select month, {grp}, count_if({num}), count_if({den}) from metric_flags "  # noqa: S608
+                f"group by all having count_if({den}) > 0 order by all",
+            )
+            stored = query(
+                release,
+                "select month, grp, numerator, denominator from metric_values "
+                "where metric = ? and dimension = ? order by all",
+                [metric.name, dimension],
+            )
+            assert counted == stored, (metric.name, dimension)

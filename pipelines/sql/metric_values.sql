@@ -2,8 +2,8 @@
 -- denominator above zero. For active_participants the value is the count itself.
 with
 
-participant_months as (
-    select * from participant_months
+metric_flags as (
+    select * from metric_flags
 ),
 
 grouped as (
@@ -20,26 +20,19 @@ grouped as (
             else 'all'
         end as dimension,
         coalesce(cohort, referral_type, site_id, race, gender, age_band, case_manager, 'all') as grp,
-        count(*) as active,
-        count(*) filter (where housing_category in ('homeless', 'institutional', 'temporary', 'permanent')) as housing_known,
-        count(*) filter (where housing_category = 'permanent') as permanent_housing,
-        count(*) filter (
-            where living_situation in ('emergency_shelter', 'safe_haven')
-            or housing_category in ('temporary', 'permanent')
-        ) as sheltered,
-        count(*) filter (where living_situation = 'unsheltered') as unsheltered,
-        count(*) filter (where treatment_engaged) as treatment_engaged,
-        count(*) filter (where employment_status <> 'unknown') as employment_known,
-        count(*) filter (where employment_status in ('full_time', 'part_time', 'seasonal_sporadic')) as employed,
-        count(*) filter (
-            where employment_status in (
-                'training_education', 'full_time', 'part_time', 'seasonal_sporadic', 'retired'
-            )
-        ) as employment_continuum,
-        count(*) filter (where has_income in ('yes', 'no')) as income_known,
-        count(*) filter (where has_income = 'yes') as income_or_benefits,
-        count(*) filter (where arrested) as arrested
-    from participant_months
+        count_if(active) as active,
+        count_if(housing_known) as housing_known,
+        count_if(permanent_housing) as permanent_housing,
+        count_if(sheltered) as sheltered,
+        count_if(unsheltered) as unsheltered,
+        count_if(treatment_engaged) as treatment_engaged,
+        count_if(employment_known) as employment_known,
+        count_if(employed) as employed,
+        count_if(employment_continuum) as employment_continuum,
+        count_if(income_known) as income_known,
+        count_if(income_or_benefits) as income_or_benefits,
+        count_if(arrested) as arrested
+    from metric_flags
     group by grouping sets (
         (month),
         (month, cohort),
@@ -52,8 +45,10 @@ grouped as (
     )
 ),
 
+-- Each metric's numerator and denominator flags, as pipelines/metrics.py pairs them.
 unpivoted as (
-    select month, dimension, grp, 'active_participants' as metric, active as numerator, active as denominator from grouped
+    select month, dimension, grp, 'active_participants' as metric, active as numerator, active as denominator
+    from grouped
     union all
     select month, dimension, grp, 'permanent_housing', permanent_housing, housing_known from grouped
     union all
