@@ -15,6 +15,7 @@ DEMO_BANNER = "Demo data: synthetic participants, not a real program"
 # Add a page here; its file lays itself out. Paths are relative to this file.
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon=":material/monitoring:", default=True),
+    st.Page("app_pages/trends.py", title="Trends", icon=":material/show_chart:", url_path="trends"),
 ]
 
 

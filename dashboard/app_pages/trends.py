@@ -1,0 +1,220 @@
+"""Trends: any metric over months, split by one dimension, under site, referral type and cohort filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from dashboard import cached, trends
+from dashboard.formatting import month_label
+from dashboard.queries import Release, latest_complete_month
+from pipelines.metrics import METRICS
+
+NO_RELEASE = (
+    "No release has been published yet, so there is nothing to show. "
+    "Run `outcomes nightly` (or `make run` for the demo data) to build one, then reload."
+)
+NO_MONTHS = "This release has no participant-months yet, so there is no trend to show."
+NO_DATA = "No participants match these filters in the chosen months. Clear a filter or widen the month range."
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the user picked: a metric, a split, the filters (empty = all) and the months."""
+
+    metric: str
+    split: str
+    sites: tuple[str, ...]
+    referral_types: tuple[str, ...]
+    cohorts: tuple[str, ...]
+    start: date
+    end: date
+
+
+# The cache wrappers for this page's queries, like those of dashboard/cached.py: keyed by the
+# release file, a cursor per call (sessions run in threads).
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+def trend_options(path: str) -> trends.TrendOptions:
+    """Cached `trends.trend_options` for one release file."""
+    with cached.connection(path).cursor() as cursor:
+        return trends.trend_options(cursor)
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=256, show_spinner=False)
+def trend_values(
+    path: str,
+    metric: str,
+    split: str,
+    sites: tuple[str, ...],
+    referral_types: tuple[str, ...],
+    cohorts: tuple[str, ...],
+    start: date,
+    end: date,
+) -> pl.DataFrame:
+    """Cached `trends.trend_values` for one release file and one choice."""
+    with cached.connection(path).cursor() as cursor:
+        return trends.trend_values(
+            cursor,
+            metric,
+            split,
+            sites=sites,
+            referral_types=referral_types,
+            cohorts=cohorts,
+            start=start,
+            end=end,
+        )
+
+
+def choose(options: trends.TrendOptions, release: Release) -> Choice:
+    """The page's controls: metric and split, the three filters, and the month range."""
+    metric_column, split_column = st.columns(2)
+    metric = metric_column.selectbox(
+        "Metric", list(METRICS), format_func=lambda name: METRICS[name].label, key="trends-metric"
+    )
+    split = split_column.selectbox(
+        "Split by", list(trends.SPLITS), format_func=trends.SPLITS.__getitem__, key="trends-split"
+    )
+    sites_column, referrals_column, cohorts_column = st.columns(3)
+    sites = sites_column.multiselect("Sites", options.sites, placeholder="All sites", key="trends-sites")
+    referral_types = referrals_column.multiselect(
+        "Referral types",
+        options.referral_types,
+        placeholder="All referral types",
+        key="trends-referral-types",
+    )
+    cohorts = cohorts_column.multiselect(
+        "Cohorts (referral quarter)", options.cohorts, placeholder="All cohorts", key="trends-cohorts"
+    )
+    default = trends.default_range(options.months, latest_complete_month(release.as_of))
+    assert default is not None  # the page checks for months first
+    if len(options.months) > 1:
+        start, end = st.select_slider(
+            "Months",
+            options=options.months,
+            value=default,
+            format_func=month_label,
+            key="trends-months",
+        )
+    else:
+        start, end = default
+    return Choice(metric, split, tuple(sites), tuple(referral_types), tuple(cohorts), start, end)
+
+
+def describe(choice: Choice, release: Release) -> str:
+    """A line that says which months and filters the numbers cover."""
+    parts = [f"{month_label(choice.start)} to {month_label(choice.end)}"]
+    for name, picked in (
+        ("sites", choice.sites),
+        ("referral types", choice.referral_types),
+        ("cohorts", choice.cohorts),
+    ):
+        parts.append(f"{name}: {', '.join(picked) if picked else 'all'}")
+    text = "; ".join(parts) + "."
+    if choice.end > latest_complete_month(release.as_of):
+        text += f" {month_label(choice.end)} is not complete yet (release as of {release.as_of:%Y-%m-%d})."
+    return text
+
+
+def table_config(is_count: bool) -> dict[str, object]:
+    """Column labels and formats of the table; the numbers stay as the CSV has them."""
+    value = (
+        st.column_config.NumberColumn("Participants", format="localized")
+        if is_count
+        else st.column_config.NumberColumn("Percent", format="%.1f%%")
+    )
+    return {
+        "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
+        "group": st.column_config.TextColumn("Group"),
+        "numerator": st.column_config.NumberColumn("Numerator", format="localized"),
+        "denominator": st.column_config.NumberColumn("Denominator", format="localized"),
+        "value": value,
+        "flag": st.column_config.TextColumn(
+            "Flag", help=f"{trends.SMALL_FLAG}: fewer than {trends.SMALL_DENOMINATOR} in the denominator"
+        ),
+    }
+
+
+def show(path: Path, release: Release, options: trends.TrendOptions) -> None:
+    """The controls, then the chart, its table and its CSV for what they pick."""
+    choice = choose(options, release)
+    metric = METRICS[choice.metric]
+    st.subheader(
+        metric.label if choice.split == "all" else f"{metric.label} by {trends.SPLITS[choice.split].lower()}"
+    )
+    st.caption(f"Numerator: {metric.numerator}; denominator: {metric.denominator}.")
+    st.caption(describe(choice, release))
+    values = trend_values(
+        str(path),
+        choice.metric,
+        choice.split,
+        choice.sites,
+        choice.referral_types,
+        choice.cohorts,
+        choice.start,
+        choice.end,
+    )
+    if values.is_empty():
+        st.info(NO_DATA, icon=":material/filter_alt_off:")
+        return
+    st.plotly_chart(
+        trends.trend_chart(values, choice.metric, choice.split),
+        width="stretch",
+        key="trends-chart",
+        config={"displaylogo": False},
+    )
+    table = trends.trend_table(values, choice.metric)
+    small = table.filter(pl.col("flag") != "").height
+    if small:
+        st.caption(
+            f"{small:,} of {table.height:,} rows have fewer than {trends.SMALL_DENOMINATOR} in the "
+            f"denominator (flagged {trends.SMALL_FLAG}): small numbers, read them with care."
+        )
+    st.dataframe(
+        table,
+        width="stretch",
+        height=360,
+        hide_index=True,
+        column_config=table_config(metric.is_count),
+        key="trends-table",
+    )
+    st.download_button(
+        "Download CSV",
+        data=trends.table_csv(values, choice.metric),
+        file_name=f"trends-{choice.metric}-{choice.split}-{choice.start:%Y-%m}-{choice.end:%Y-%m}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key="trends-csv",
+    )
+
+
+def render() -> None:
+    """The Trends page, or a clear message when there is no release to read."""
+    st.title("Trends")
+    path = cached.current_release()
+    if path is None:
+        st.info(NO_RELEASE, icon=":material/info:")
+        return
+    try:
+        release = cached.release_info(str(path))
+        if release is None:
+            st.info(NO_RELEASE, icon=":material/info:")
+            return
+        options = trend_options(str(path))
+        if not options.months:
+            st.info(NO_MONTHS, icon=":material/info:")
+            return
+        show(path, release, options)
+    except duckdb.Error as error:
+        st.error(
+            "The published release could not be read. Run `outcomes nightly` again, "
+            f"or see `outcomes runs`. ({type(error).__name__})"
+        )
+
+
+render()
