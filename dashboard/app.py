@@ -16,6 +16,13 @@ DEMO_BANNER = "Demo data: synthetic participants, not a real program"
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon=":material/monitoring:", default=True),
     st.Page("app_pages/trends.py", title="Trends", icon=":material/show_chart:", url_path="trends"),
+    st.Page(
+        "app_pages/before_after.py",
+        title="Before and after",
+        icon=":material/compare_arrows:",
+        url_path="before-after",
+    ),
+    st.Page("app_pages/equity.py", title="Equity", icon=":material/balance:", url_path="equity"),
 ]
 
 

@@ -1,0 +1,191 @@
+"""Before and after: the share of participants arrested in the 6 months before and after referral."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from dashboard import cached
+from dashboard.before_after import (
+    REFERRAL_TYPE_LABELS,
+    WINDOW_MONTHS,
+    Coverage,
+    arrest_pairs,
+    before_after_chart,
+    coverage,
+    with_intervals,
+)
+
+NO_RELEASE = (
+    "No release has been published yet, so there is nothing to show. "
+    "Run `outcomes nightly` (or `make run` for the demo data) to build one, then reload."
+)
+METHOD = (
+    "95% confidence interval for the difference of these paired shares (the same people before "
+    "and after): Newcombe's hybrid score method for paired data (Newcombe 1998, method 10), "
+    "Wilson score limits for each share combined with the phi correlation of the pairs."
+)
+
+
+# Cached per release file like dashboard/cached.py: a cursor per call, sessions run in threads.
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+def cached_coverage(path: str, as_of: date) -> Coverage:
+    """Cached `coverage` for one release file."""
+    with cached.connection(path).cursor() as cursor:
+        return coverage(cursor, as_of)
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+def cached_pairs(path: str, as_of: date) -> pl.DataFrame:
+    """Cached `arrest_pairs` with their intervals for one release file."""
+    with cached.connection(path).cursor() as cursor:
+        return with_intervals(arrest_pairs(cursor, as_of))
+
+
+def table_view(table: pl.DataFrame) -> pl.DataFrame:
+    """The chart's numbers as the table shows them: shares and differences in percent."""
+    return table.select(
+        pl.col("referral_type").replace_strict(REFERRAL_TYPE_LABELS, default=pl.col("referral_type")),
+        "participants",
+        "arrested_before",
+        pl.col("before") * 100,
+        "arrested_after",
+        pl.col("after") * 100,
+        pl.col("difference") * 100,
+        pl.col("low") * 100,
+        pl.col("high") * 100,
+        "before_only",
+        "after_only",
+        "both",
+        "neither",
+    )
+
+
+def table_config() -> dict[str, object]:
+    """Column labels, formats and explanations for the table."""
+    count = {"format": "localized"}
+    before, after = (
+        f"in the {WINDOW_MONTHS} months before referral",
+        f"in the {WINDOW_MONTHS} months after referral",
+    )
+    return {
+        "referral_type": st.column_config.TextColumn("Referral type"),
+        "participants": st.column_config.NumberColumn(
+            "People", help=f"Participants with {WINDOW_MONTHS} months of follow-up", **count
+        ),
+        "arrested_before": st.column_config.NumberColumn("Before", help=f"Arrested {before}", **count),
+        "before": st.column_config.NumberColumn("Before %", help=f"Share arrested {before}", format="%.1f%%"),
+        "arrested_after": st.column_config.NumberColumn("After", help=f"Arrested {after}", **count),
+        "after": st.column_config.NumberColumn("After %", help=f"Share arrested {after}", format="%.1f%%"),
+        "difference": st.column_config.NumberColumn(
+            "Diff. (pp)", help="After % minus before %, in percentage points", format="%+.1f"
+        ),
+        "low": st.column_config.NumberColumn(
+            "CI low", help="95% CI, Newcombe method 10 (pp)", format="%+.1f"
+        ),
+        "high": st.column_config.NumberColumn(
+            "CI high", help="95% CI, Newcombe method 10 (pp)", format="%+.1f"
+        ),
+        "before_only": st.column_config.NumberColumn(
+            "Before only", help="Arrested before referral and not after (McNemar)", **count
+        ),
+        "after_only": st.column_config.NumberColumn(
+            "After only", help="Arrested after referral and not before (McNemar)", **count
+        ),
+        "both": st.column_config.NumberColumn("Both", help="Arrested before and after referral", **count),
+        "neither": st.column_config.NumberColumn(
+            "Neither", help="Not arrested before or after referral", **count
+        ),
+    }
+
+
+def scope_caption(scope: Coverage, as_of: date) -> str:
+    """Who is counted, in one paragraph."""
+    text = (
+        f"Participants referred on or before {scope.referred_by:%Y-%m-%d}, so that {WINDOW_MONTHS} months "
+        f"after referral have passed by the release's as-of date ({as_of:%Y-%m-%d}). Follow-up is by "
+        "calendar, whether or not the participant is still in the program: justice records keep coming "
+        "after a program exit."
+    )
+    if scope.sites_without_justice:
+        text += (
+            f" Left out: {len(scope.sites_without_justice)} of {scope.sites} sites send no justice "
+            f"records ({', '.join(scope.sites_without_justice)}), so no arrest could be counted there."
+        )
+    return text
+
+
+def release_page(path: Path) -> None:
+    """The before-and-after comparison of one release file."""
+    release = cached.release_info(str(path))
+    if release is None:
+        st.info(NO_RELEASE, icon=":material/info:")
+        return
+    scope = cached_coverage(str(path), release.as_of)
+    st.caption(scope_caption(scope, release.as_of))
+    st.caption(
+        f"Numerator: participants with at least one arrest (a justice record of type arrest) in the "
+        f"{WINDOW_MONTHS} months before referral (from referral minus {WINDOW_MONTHS} months up to the "
+        f"day before referral), or in the {WINDOW_MONTHS} months after (from the referral day up to "
+        f"the day before referral plus {WINDOW_MONTHS} months); denominator: those participants, "
+        "all of them counted in both periods."
+    )
+    if not scope.sites_with_justice:
+        st.info(
+            "No site has sent justice records yet, so arrests before and after referral cannot be "
+            "counted. Add a `justice` export to a site's inbox and run `outcomes nightly`.",
+            icon=":material/info:",
+        )
+        return
+    table = cached_pairs(str(path), release.as_of)
+    if table.is_empty():
+        st.info(
+            f"No participant at a site with justice records was referred {WINDOW_MONTHS} or more "
+            f"months before {release.as_of:%Y-%m-%d}, so there is no one to compare yet.",
+            icon=":material/info:",
+        )
+        return
+    st.caption(METHOD)
+    st.plotly_chart(
+        before_after_chart(table),
+        width="stretch",
+        key="before-after-chart",
+        config={"displaylogo": False},
+    )
+    st.dataframe(
+        table_view(table),
+        width="stretch",
+        hide_index=True,
+        column_config=table_config(),
+        key="before-after-table",
+    )
+    st.caption(
+        "Before and after: participants arrested in each period, and their share. Diff.: after minus "
+        "before, in percentage points (pp), with its 95% CI. "
+        "A negative difference means fewer participants were arrested after referral than before. "
+        "Before only, after only, both and neither are McNemar's counts of the same people; the "
+        "difference is (after only minus before only) divided by participants."
+    )
+
+
+def render() -> None:
+    """The Before-and-after page, or a clear message when there is no release to read."""
+    st.title("Before and after referral")
+    path = cached.current_release()
+    if path is None:
+        st.info(NO_RELEASE, icon=":material/info:")
+        return
+    try:
+        release_page(path)
+    except duckdb.Error as error:
+        st.error(
+            "The published release could not be read. Run `outcomes nightly` again, "
+            f"or see `outcomes runs`. ({type(error).__name__})"
+        )
+
+
+render()
