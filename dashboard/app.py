@@ -16,6 +16,7 @@ DEMO_BANNER = "Demo data: synthetic participants, not a real program"
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon=":material/monitoring:", default=True),
     st.Page("app_pages/trends.py", title="Trends", icon=":material/show_chart:", url_path="trends"),
+    st.Page("app_pages/cohorts.py", title="Cohorts", icon=":material/groups:", url_path="cohorts"),
     st.Page(
         "app_pages/before_after.py",
         title="Before and after",

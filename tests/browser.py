@@ -1,7 +1,8 @@
 """Browser-test fixtures: the demo dashboard served on a free port, and a Chromium page.
 
-A browser test imports what it uses, e.g. `from tests.browser import browser, chromium,
-dashboard_url, page`, and asks for `page` and `dashboard_url`.
+tests/conftest.py registers the fixtures once for the session (a second copy per module would
+start a second Playwright); a browser test asks for `page` and `dashboard_url`, and imports
+only helpers such as `open_app` from here.
 """
 
 from __future__ import annotations

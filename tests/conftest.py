@@ -11,6 +11,9 @@ import pytest
 from pipelines.nightly import Run, nightly
 from pipelines.settings import Home
 
+# The browser fixtures, defined once for the whole session (tests/browser.py).
+from tests.browser import browser, chromium, dashboard_url, page  # noqa: F401
+
 PARTICIPANTS_HEADER = (
     "participant_id,case_manager_id,referral_date,referral_type,referral_offense,intake_date,"
     "exit_date,exit_reason,birth_year,gender,race_ethnicity"

@@ -7,16 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-# Fixtures are found by the names they are imported under; the test's arguments reuse them.
-from tests.browser import (  # noqa: F401
-    PAGE_TIMEOUT_MS,
-    browser,
-    chromium,
-    dashboard_url,
-    open_app,
-    page,
-    screenshot_app,
-)
+from tests.browser import PAGE_TIMEOUT_MS, open_app, screenshot_app
 
 # A chart is drawn when Plotly has put at least one marker into the SVG (not just its container).
 MARKER_DRAWN = """() => [...document.querySelectorAll(
@@ -29,8 +20,8 @@ MARKER_DRAWN = """() => [...document.querySelectorAll(
     [("before-after", "Before and after referral"), ("equity", "Equity")],
 )
 def test_page_draws_in_chromium(
-    page: Page,  # noqa: F811
-    dashboard_url: str,  # noqa: F811
+    page: Page,
+    dashboard_url: str,
     tmp_path: Path,
     path: str,
     heading: str,
@@ -49,7 +40,7 @@ def test_page_draws_in_chromium(
         print(f"screenshot: {screenshot_app(page, tmp_path / f'{path}.png')}")
 
 
-def test_equity_reference_switch_in_chromium(page: Page, dashboard_url: str, tmp_path: Path) -> None:  # noqa: F811
+def test_equity_reference_switch_in_chromium(page: Page, dashboard_url: str, tmp_path: Path) -> None:
     """Switching the reference group to all others redraws the chart without an error."""
     open_app(page, f"{dashboard_url}/equity")
     try:

@@ -7,16 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-# Fixtures are found by the names they are imported under; the test's arguments reuse them.
-from tests.browser import (  # noqa: F401
-    PAGE_TIMEOUT_MS,
-    browser,
-    chromium,
-    dashboard_url,
-    open_app,
-    page,
-    screenshot_app,
-)
+from tests.browser import PAGE_TIMEOUT_MS, open_app, screenshot_app
 
 DEMO_BANNER = "Demo data: synthetic participants, not a real program"
 # A trace's line is drawn when its path has at least one segment: "M x,y L x,y ...".
@@ -25,7 +16,7 @@ LINE_DRAWN = """() => [...document.querySelectorAll(
 )].some((line) => /^M[^L]*L/.test(line.getAttribute("d") || ""))"""
 
 
-def test_overview_in_chromium(page: Page, dashboard_url: str, tmp_path: Path) -> None:  # noqa: F811
+def test_overview_in_chromium(page: Page, dashboard_url: str, tmp_path: Path) -> None:
     """The demo banner, the active-participants tile with a number, a drawn trend, no error."""
     open_app(page, dashboard_url)
     try:

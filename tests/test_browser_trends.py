@@ -6,16 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-# Fixtures are found by the names they are imported under; the test's arguments reuse them.
-from tests.browser import (  # noqa: F401
-    PAGE_TIMEOUT_MS,
-    browser,
-    chromium,
-    dashboard_url,
-    open_app,
-    page,
-    screenshot_app,
-)
+from tests.browser import PAGE_TIMEOUT_MS, open_app, screenshot_app
 
 # A trace's line is drawn when its path has at least one segment: "M x,y L x,y ...".
 LINE_DRAWN = """() => [...document.querySelectorAll(
@@ -23,7 +14,7 @@ LINE_DRAWN = """() => [...document.querySelectorAll(
 )].some((line) => /^M[^L]*L/.test(line.getAttribute("d") || ""))"""
 
 
-def test_trends_in_chromium(page: Page, dashboard_url: str, tmp_path: Path) -> None:  # noqa: F811
+def test_trends_in_chromium(page: Page, dashboard_url: str, tmp_path: Path) -> None:
     """The controls, a drawn line, the table, the CSV button, and no error."""
     open_app(page, f"{dashboard_url}/trends")
     try:

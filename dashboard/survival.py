@@ -1,0 +1,237 @@
+"""Time to first permanent housing: each participant's follow-up, and a Kaplan-Meier fit of it.
+
+Time runs from the referral date. The event is the first housing assessment in a permanent
+living situation (HMIS 4xx) dated on or after 30 days before referral; one in those 30 days
+counts as day 0. A participant not yet housed is censored at exit or at the release's as-of
+date, whichever comes first; a first permanent assessment after exit is censored at exit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from checks.vocab import REFERRAL_TYPES
+
+PRE_REFERRAL_DAYS = 30
+DAYS_PER_MONTH = 365.25 / 12
+MILESTONE_MONTHS = (3, 6, 12, 18, 24)
+CONFIDENCE = 0.95
+
+DURATIONS_SCHEMA = {
+    "site_id": pl.String,
+    "participant_id": pl.String,
+    "referral_type": pl.String,
+    "referral_date": pl.Date,
+    "housed_on": pl.Date,
+    "followed_until": pl.Date,
+    "days": pl.Int64,
+    "housed": pl.Boolean,
+}
+SUMMARY_SCHEMA = {
+    "referral_type": pl.String,
+    "participants": pl.Int64,
+    "events": pl.Int64,
+    "censored": pl.Int64,
+    "median_days": pl.Float64,
+    "median_lower": pl.Float64,
+    "median_upper": pl.Float64,
+}
+CURVE_SCHEMA = {
+    "referral_type": pl.String,
+    "days": pl.Float64,
+    "months": pl.Float64,
+    "share_housed": pl.Float64,
+    "lower": pl.Float64,
+    "upper": pl.Float64,
+    "at_risk": pl.Int64,
+}
+MILESTONES_SCHEMA = {
+    "referral_type": pl.String,
+    "months": pl.Int64,
+    "days": pl.Float64,
+    "share_housed": pl.Float64,
+    "lower": pl.Float64,
+    "upper": pl.Float64,
+    "at_risk": pl.Int64,
+}
+
+
+@dataclass(frozen=True)
+class HousingCurves:
+    """A Kaplan-Meier fit per referral type, in "share permanently housed" (1 - S) terms.
+
+    summary: referral_type, participants, events, censored, median_days, median_lower,
+    median_upper (null: the curve or its band does not reach 50% housed).
+    curve: referral_type, days, months, share_housed, lower, upper, at_risk; one row per
+    distinct time, a step that holds until the next row.
+    milestones: the curve at MILESTONE_MONTHS (null when nobody is followed that long).
+    """
+
+    summary: pl.DataFrame
+    curve: pl.DataFrame
+    milestones: pl.DataFrame
+
+
+def housing_durations(
+    con: duckdb.DuckDBPyConnection, referral_types: Sequence[str] = (), sites: Sequence[str] = ()
+) -> pl.DataFrame:
+    """One row per participant: days from referral to first permanent housing, or to censoring.
+
+    `housed` is the event flag; `housed_on` is the first permanent assessment (even after exit);
+    `followed_until` is exit or the as-of date. Empty filters mean every referral type or site.
+    """
+    return con.sql(
+        """
+        with
+        release as (
+            select max(as_of) as as_of from release
+        ),
+        people as (
+            select site_id, participant_id, referral_type, referral_date, exit_date
+            from participants
+            where (
+                len($referral_types::varchar[]) = 0
+                or list_contains($referral_types::varchar[], referral_type)
+            )
+                and (len($sites::varchar[]) = 0 or list_contains($sites::varchar[], site_id))
+        ),
+        permanent as (
+            select h.site_id, h.participant_id, h.assessed_on
+            from housing as h
+            join living_situations as ls on h.living_situation = ls.living_situation
+            where ls.category = 'permanent'
+        ),
+        first_permanent as (
+            select p.site_id, p.participant_id, min(h.assessed_on) as housed_on
+            from people as p
+            join permanent as h on h.site_id = p.site_id and h.participant_id = p.participant_id
+            where h.assessed_on >= p.referral_date - $pre_referral_days::integer
+            group by p.site_id, p.participant_id
+        ),
+        followed as (
+            select
+                p.site_id,
+                p.participant_id,
+                p.referral_type,
+                p.referral_date,
+                f.housed_on,
+                least(coalesce(p.exit_date, r.as_of), r.as_of) as followed_until
+            from people as p
+            cross join release as r
+            left join first_permanent as f on f.site_id = p.site_id and f.participant_id = p.participant_id
+        ),
+        final as (
+            select
+                *,
+                greatest(
+                    0,
+                    datediff('day', referral_date, case
+                        when housed_on <= followed_until then housed_on
+                        else followed_until
+                    end)
+                )::bigint as days,
+                coalesce(housed_on <= followed_until, false) as housed
+            from followed
+        )
+        select * from final
+        order by site_id, participant_id
+        """,
+        params={
+            "referral_types": list(referral_types),
+            "sites": list(sites),
+            "pre_referral_days": PRE_REFERRAL_DAYS,
+        },
+    ).pl()
+
+
+def group_order(groups: Sequence[str]) -> list[str]:
+    """Referral types in the contract's order; anything else after them, sorted."""
+    known = [g for g in REFERRAL_TYPES if g in groups]
+    return known + sorted(g for g in set(groups) if g not in REFERRAL_TYPES)
+
+
+def finite(value: float) -> float | None:
+    """A median time, or None when the curve never reaches it (lifelines says infinity)."""
+    return float(value) if math.isfinite(value) else None
+
+
+def step_at(times: list[float], values: list[float | None], t: float) -> float | None:
+    """A right-continuous step function's value at t: the value at the last time <= t."""
+    index = next((i for i in range(len(times) - 1, -1, -1) if times[i] <= t), None)
+    return None if index is None else values[index]
+
+
+def kaplan_meier(durations: pl.DataFrame, by: str = "referral_type") -> HousingCurves:
+    """Fit lifelines' KaplanMeierFitter to `days` and `housed` for each group in column `by`."""
+    # lifelines takes seconds to import: only a page that fits a curve pays for it.
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import median_survival_times
+
+    summaries, curves, milestones = [], [], []
+    for group in group_order(durations[by].unique().to_list()):
+        rows = durations.filter(pl.col(by) == group)
+        days = rows["days"].cast(pl.Float64).to_numpy()
+        fitter = KaplanMeierFitter(alpha=1 - CONFIDENCE).fit(days, rows["housed"].to_numpy(), label="km")
+        survival = fitter.survival_function_["km"]
+        band = fitter.confidence_interval_
+        low_s, high_s = band.iloc[:, 0], band.iloc[:, 1]
+        median_band = median_survival_times(band)
+        events = int(rows["housed"].sum())
+        summaries.append(
+            {
+                "referral_type": group,
+                "participants": rows.height,
+                "events": events,
+                "censored": rows.height - events,
+                "median_days": finite(fitter.median_survival_time_),
+                "median_lower": finite(median_band.iloc[0, 0]),
+                "median_upper": finite(median_band.iloc[0, 1]),
+            }
+        )
+        times = [float(t) for t in survival.index]
+        # Where S is 0 the log-log band is undefined (lifelines fills it with 1): leave it empty.
+        housed = [1 - float(s) for s in survival]
+        lower = [None if s == 0 else 1 - float(h) for s, h in zip(survival, high_s, strict=True)]
+        upper = [None if s == 0 else 1 - float(lo) for s, lo in zip(survival, low_s, strict=True)]
+        at_risk = [int(n) for n in fitter.event_table["at_risk"]]
+        curves.append(
+            pl.DataFrame(
+                {
+                    "referral_type": [group] * len(times),
+                    "days": times,
+                    "months": [t / DAYS_PER_MONTH for t in times],
+                    "share_housed": housed,
+                    "lower": lower,
+                    "upper": upper,
+                    "at_risk": at_risk,
+                },
+                schema=CURVE_SCHEMA,
+            )
+        )
+        for months in MILESTONE_MONTHS:
+            t = months * DAYS_PER_MONTH
+            followed = int((days >= t).sum())
+            share = step_at(times, housed, t)
+            # Past the longest follow-up the curve is unknown, unless everyone was housed by then.
+            known = followed > 0 or share == 1
+            milestones.append(
+                {
+                    "referral_type": group,
+                    "months": months,
+                    "days": t,
+                    "share_housed": share if known else None,
+                    "lower": step_at(times, lower, t) if known else None,
+                    "upper": step_at(times, upper, t) if known else None,
+                    "at_risk": followed,
+                }
+            )
+    return HousingCurves(
+        summary=pl.DataFrame(summaries, schema=SUMMARY_SCHEMA),
+        curve=pl.concat(curves) if curves else pl.DataFrame(schema=CURVE_SCHEMA),
+        milestones=pl.DataFrame(milestones, schema=MILESTONES_SCHEMA),
+    )
