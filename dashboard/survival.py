@@ -1,9 +1,7 @@
 """Time to first permanent housing: each participant's follow-up, and a Kaplan-Meier fit of it.
 
-Time runs from the referral date. The event is the first housing assessment in a permanent
-living situation (HMIS 4xx) dated on or after 30 days before referral; one in those 30 days
-counts as day 0. A participant not yet housed is censored at exit or at the release's as-of
-date, whichever comes first; a first permanent assessment after exit is censored at exit.
+The nightly computes each participant's time and event (pipelines/sql/time_to_housing.sql,
+which says the rule); this module reads them and fits the curves.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ import polars as pl
 
 from checks.vocab import REFERRAL_TYPES
 
-PRE_REFERRAL_DAYS = 30
 DAYS_PER_MONTH = 365.25 / 12
 MILESTONE_MONTHS = (3, 6, 12, 18, 24)
 CONFIDENCE = 0.95
@@ -87,65 +84,13 @@ def housing_durations(
     """
     return con.sql(
         """
-        with
-        release as (
-            select max(as_of) as as_of from release
-        ),
-        people as (
-            select site_id, participant_id, referral_type, referral_date, exit_date
-            from participants
-            where (
-                len($referral_types::varchar[]) = 0
-                or list_contains($referral_types::varchar[], referral_type)
-            )
-                and (len($sites::varchar[]) = 0 or list_contains($sites::varchar[], site_id))
-        ),
-        permanent as (
-            select h.site_id, h.participant_id, h.assessed_on
-            from housing as h
-            join living_situations as ls on h.living_situation = ls.living_situation
-            where ls.category = 'permanent'
-        ),
-        first_permanent as (
-            select p.site_id, p.participant_id, min(h.assessed_on) as housed_on
-            from people as p
-            join permanent as h on h.site_id = p.site_id and h.participant_id = p.participant_id
-            where h.assessed_on >= p.referral_date - $pre_referral_days::integer
-            group by p.site_id, p.participant_id
-        ),
-        followed as (
-            select
-                p.site_id,
-                p.participant_id,
-                p.referral_type,
-                p.referral_date,
-                f.housed_on,
-                least(coalesce(p.exit_date, r.as_of), r.as_of) as followed_until
-            from people as p
-            cross join release as r
-            left join first_permanent as f on f.site_id = p.site_id and f.participant_id = p.participant_id
-        ),
-        final as (
-            select
-                *,
-                greatest(
-                    0,
-                    datediff('day', referral_date, case
-                        when housed_on <= followed_until then housed_on
-                        else followed_until
-                    end)
-                )::bigint as days,
-                coalesce(housed_on <= followed_until, false) as housed
-            from followed
-        )
-        select * from final
+        select site_id, participant_id, referral_type, referral_date, housed_on, followed_until, days, housed
+        from time_to_housing
+        where (len($types::varchar[]) = 0 or list_contains($types::varchar[], referral_type))
+            and (len($sites::varchar[]) = 0 or list_contains($sites::varchar[], site_id))
         order by site_id, participant_id
         """,
-        params={
-            "referral_types": list(referral_types),
-            "sites": list(sites),
-            "pre_referral_days": PRE_REFERRAL_DAYS,
-        },
+        params={"types": list(referral_types), "sites": list(sites)},
     ).pl()
 
 

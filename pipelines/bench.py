@@ -1,4 +1,5 @@
-"""`make bench`: the nightly at national scale against DuckDB's own CSV load of the same files.
+"""`make bench`: the nightly at national scale against DuckDB's own CSV load of the same files,
+then the dashboard's pages on that release (pipelines/bench_dashboard.py).
 
 Sizes come from BENCH_PARTICIPANTS, BENCH_SITES, BENCH_MONTHS (default 50,000 / 100 / 60).
 Goals: the whole nightly within 3x of the floor, under 2 GB peak memory.
@@ -107,7 +108,14 @@ def main() -> int:
         f"peak {peak_mb:,.0f} MB (goal < {GOAL_PEAK_MB:,} MB)"
     )
     ok = ratio <= GOAL_RATIO and peak_mb < GOAL_PEAK_MB and report["published"]
-    print("goals met" if ok else "GOALS NOT MET")
+    print("nightly goals met" if ok else "NIGHTLY GOALS NOT MET")
+
+    from pipelines import bench_dashboard
+
+    print("\ndashboard on the national release:", flush=True)
+    pages_ok = bench_dashboard.report(home)
+    print("dashboard goals met" if pages_ok else "DASHBOARD GOALS NOT MET")
+    ok = ok and pages_ok
     return 0 if ok else 1
 
 

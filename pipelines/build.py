@@ -13,7 +13,12 @@ from checks import MODELS, schema, vocab
 from pipelines.metrics import METRICS_VERSION
 
 # Built in this order; a view is computed when read, a table once, here.
-MARTS = {"participant_months": "table", "metric_flags": "view", "metric_values": "table"}
+MARTS = {
+    "participant_months": "table",
+    "metric_flags": "view",
+    "metric_values": "table",
+    "time_to_housing": "table",
+}
 
 
 def mart_sql(name: str) -> str:
