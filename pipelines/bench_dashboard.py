@@ -36,9 +36,15 @@ CHROMIUM_ARGS = [
 def server_times(home: Path) -> dict[str, tuple[float, float, float]]:
     """Per page: the first run (cold), a run with the data cache cleared (warm files), a cached run (ms)."""
     os.environ["OUTCOMES_HOME"] = str(home)
-    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # AppTest's bare-mode warnings
+    import logging
+
     import streamlit as st
     from streamlit.testing.v1 import AppTest
+
+    # AppTest runs pages without a server; Streamlit warns about that on every run.
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith("streamlit"):
+            logging.getLogger(name).setLevel(logging.ERROR)
 
     times = {}
     for title, (script, _) in PAGES.items():
