@@ -23,14 +23,6 @@ PAGES = {
 }
 GOAL_QUERY_MS, GOAL_DRAWN_S = 300, 2.0
 DRAWN = ".js-plotly-plot .main-svg path, .js-plotly-plot .main-svg .point"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def server_times(home: Path) -> dict[str, tuple[float, float, float]]:
@@ -66,6 +58,8 @@ def browser_times(home: Path, port: int = 8765) -> tuple[float, dict[str, tuple[
     """Seconds to the first drawn chart of a fresh visit; then per page, from a click on its link
     in the sidebar to its chart drawn, the first time and again."""
     from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM_ARGS  # the same Chromium the browser tests use
 
     server = subprocess.Popen(
         [sys.executable, "-m", "pipelines", "--home", str(home), "serve", "--demo", "--port", str(port)],

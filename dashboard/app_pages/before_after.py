@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import streamlit as st
 
@@ -19,11 +18,8 @@ from dashboard.before_after import (
     coverage,
     with_intervals,
 )
+from dashboard.page import NO_RELEASE, release_page
 
-NO_RELEASE = (
-    "No release has been published yet, so there is nothing to show. "
-    "Run `outcomes nightly` (or `make run` for the demo data) to build one, then reload."
-)
 METHOD = (
     "95% confidence interval for the difference of these paired shares (the same people before "
     "and after): Newcombe's hybrid score method for paired data (Newcombe 1998, method 10), "
@@ -119,7 +115,7 @@ def scope_caption(scope: Coverage, as_of: date) -> str:
     return text
 
 
-def release_page(path: Path) -> None:
+def show_release(path: Path) -> None:
     """The before-and-after comparison of one release file."""
     release = cached.release_info(str(path))
     if release is None:
@@ -172,20 +168,4 @@ def release_page(path: Path) -> None:
     )
 
 
-def render() -> None:
-    """The Before-and-after page, or a clear message when there is no release to read."""
-    st.title("Before and after referral")
-    path = cached.current_release()
-    if path is None:
-        st.info(NO_RELEASE, icon=":material/info:")
-        return
-    try:
-        release_page(path)
-    except duckdb.Error as error:
-        st.error(
-            "The published release could not be read. Run `outcomes nightly` again, "
-            f"or see `outcomes runs`. ({type(error).__name__})"
-        )
-
-
-render()
+release_page("Before and after referral", show_release)

@@ -5,18 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import streamlit as st
 
 from dashboard import cached, cohorts, survival
 from dashboard.cohorts import definition_line, referral_label
+from dashboard.page import NO_RELEASE, release_page
 from pipelines.metrics import METRICS
 
-NO_RELEASE = (
-    "No release has been published yet, so there is nothing to show. "
-    "Run `outcomes nightly` (or `make run` for the demo data) to build one, then reload."
-)
 DEFAULT_METRIC = "permanent_housing"
 NO_PARTICIPANTS = "No participants match these filters. Choose other referral types or sites."
 HOUSING_METHOD = (
@@ -200,7 +196,7 @@ def housing_section(path: Path, referral_types: tuple[str, ...], sites: tuple[st
     )
 
 
-def release_page(path: Path) -> None:
+def show_release(path: Path) -> None:
     """The cohort curves and the time to housing of one release file."""
     release = cached.release_info(str(path))
     if release is None:
@@ -215,20 +211,4 @@ def release_page(path: Path) -> None:
     housing_section(path, referral_types, sites)
 
 
-def render() -> None:
-    """The Cohorts page, or a clear message when there is no release to read."""
-    st.title("Cohorts")
-    path = cached.current_release()
-    if path is None:
-        st.info(NO_RELEASE, icon=":material/info:")
-        return
-    try:
-        release_page(path)
-    except duckdb.Error as error:
-        st.error(
-            "The published release could not be read. Run `outcomes nightly` again, "
-            f"or see `outcomes runs`. ({type(error).__name__})"
-        )
-
-
-render()
+release_page("Cohorts", show_release)

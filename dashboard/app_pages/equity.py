@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import streamlit as st
 
@@ -28,13 +27,10 @@ from dashboard.equity import (
     referrals_by_race,
 )
 from dashboard.formatting import month_label
+from dashboard.page import NO_RELEASE, release_page
 from dashboard.queries import add_months, latest_complete_month
 from pipelines.metrics import METRICS
 
-NO_RELEASE = (
-    "No release has been published yet, so there is nothing to show. "
-    "Run `outcomes nightly` (or `make run` for the demo data) to build one, then reload."
-)
 REFERENCE_LABELS = {WHITE: "White participants", ALL_OTHERS: "All other groups"}
 METHOD = (
     "Rate ratio: the group's rate divided by the reference group's rate. 95% confidence interval on "
@@ -167,7 +163,7 @@ def controls(path: Path, latest: date) -> tuple[str, date, str] | None:
     return metric, month, reference
 
 
-def release_page(path: Path) -> None:
+def show_release(path: Path) -> None:
     """The equity view of one release file."""
     release = cached.release_info(str(path))
     if release is None:
@@ -224,20 +220,4 @@ def release_page(path: Path) -> None:
     )
 
 
-def render() -> None:
-    """The Equity page, or a clear message when there is no release to read."""
-    st.title("Equity")
-    path = cached.current_release()
-    if path is None:
-        st.info(NO_RELEASE, icon=":material/info:")
-        return
-    try:
-        release_page(path)
-    except duckdb.Error as error:
-        st.error(
-            "The published release could not be read. Run `outcomes nightly` again, "
-            f"or see `outcomes runs`. ({type(error).__name__})"
-        )
-
-
-render()
+release_page("Equity", show_release)

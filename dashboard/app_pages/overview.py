@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import streamlit as st
 
@@ -16,6 +15,7 @@ from dashboard.formatting import (
     is_zero_change,
     month_label,
 )
+from dashboard.page import NO_RELEASE, release_page
 from dashboard.queries import KPI_LOOKBACK_MONTHS, Release, latest_complete_month
 from pipelines.metrics import METRICS, Metric
 
@@ -31,10 +31,6 @@ OVERVIEW_METRICS = (
     "arrested",
 )
 KPI_COLUMNS = 3
-NO_RELEASE = (
-    "No release has been published yet, so there is nothing to show. "
-    "Run `outcomes nightly` (or `make run` for the demo data) to build one, then reload."
-)
 # A fall is the program's aim for these; the size of the caseload is neither good nor bad.
 DELTA_COLOURS = {"active_participants": "off", "unsheltered": "inverse", "arrested": "inverse"}
 
@@ -119,7 +115,7 @@ def trend(path: Path, name: str, through: date) -> None:
         )
 
 
-def release_page(path: Path) -> None:
+def show_release(path: Path) -> None:
     """The KPIs and trends of one release file."""
     release = cached.release_info(str(path))
     if release is None:
@@ -138,20 +134,4 @@ def release_page(path: Path) -> None:
         trend(path, name, month)
 
 
-def render() -> None:
-    """The Overview page, or a clear message when there is no release to read."""
-    st.title("Overview")
-    path = cached.current_release()
-    if path is None:
-        st.info(NO_RELEASE, icon=":material/info:")
-        return
-    try:
-        release_page(path)
-    except duckdb.Error as error:
-        st.error(
-            "The published release could not be read. Run `outcomes nightly` again, "
-            f"or see `outcomes runs`. ({type(error).__name__})"
-        )
-
-
-render()
+release_page("Overview", show_release)

@@ -6,19 +6,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import streamlit as st
 
 from dashboard import cached, trends
 from dashboard.formatting import month_label
+from dashboard.page import NO_RELEASE, release_page
 from dashboard.queries import Release, latest_complete_month
 from pipelines.metrics import METRICS
 
-NO_RELEASE = (
-    "No release has been published yet, so there is nothing to show. "
-    "Run `outcomes nightly` (or `make run` for the demo data) to build one, then reload."
-)
 NO_MONTHS = "This release has no participant-months yet, so there is no trend to show."
 NO_DATA = "No participants match these filters in the chosen months. Clear a filter or widen the month range."
 
@@ -193,28 +189,17 @@ def show(path: Path, release: Release, options: trends.TrendOptions) -> None:
     )
 
 
-def render() -> None:
-    """The Trends page, or a clear message when there is no release to read."""
-    st.title("Trends")
-    path = cached.current_release()
-    if path is None:
+def show_release(path: Path) -> None:
+    """The page on one release file, or what stands in the way."""
+    release = cached.release_info(str(path))
+    if release is None:
         st.info(NO_RELEASE, icon=":material/info:")
         return
-    try:
-        release = cached.release_info(str(path))
-        if release is None:
-            st.info(NO_RELEASE, icon=":material/info:")
-            return
-        options = trend_options(str(path))
-        if not options.months:
-            st.info(NO_MONTHS, icon=":material/info:")
-            return
-        show(path, release, options)
-    except duckdb.Error as error:
-        st.error(
-            "The published release could not be read. Run `outcomes nightly` again, "
-            f"or see `outcomes runs`. ({type(error).__name__})"
-        )
+    options = trend_options(str(path))
+    if not options.months:
+        st.info(NO_MONTHS, icon=":material/info:")
+        return
+    show(path, release, options)
 
 
-render()
+release_page("Trends", show_release)
