@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.charts import FONT_FAMILY, OKABE_ITO
-from dashboard.export import csv_bytes
+from pipelines.export import csv_bytes
 from dashboard.queries import add_months
 from pipelines.metrics import METRICS, Metric
 

@@ -60,6 +60,8 @@ def build_release(
     quarantine: pl.DataFrame,
     files: pl.DataFrame,
     runs: pl.DataFrame,
+    run_files: pl.DataFrame,
+    problems: pl.DataFrame,
     on_step=lambda step: None,
 ) -> None:
     """Write every table and mart into a new database file, checkpointed, nothing beside it."""
@@ -76,6 +78,8 @@ def build_release(
         load(con, "quarantine", quarantine)
         load(con, "files", files)
         load(con, "runs", runs)
+        load(con, "run_files", run_files)
+        load(con, "problems", problems)
         on_step("tables")
         for mart, kind in MARTS.items():
             con.sql(f"create {kind} {mart} as {mart_sql(mart)}")  # noqa: S608 - our own SQL file

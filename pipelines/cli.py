@@ -52,6 +52,10 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("runs", help="run history")
 
+    feedback = sub.add_parser("feedback", help="write a site's open data problems as a spreadsheet-safe CSV")
+    feedback.add_argument("--site", required=True, help="the site's id")
+    feedback.add_argument("--out", type=Path, default=None, help="file (default: <home>/feedback/...)")
+
     contract = sub.add_parser("contract", help="write the data dictionary and empty templates")
     contract.add_argument("--out", type=Path, default=None, help="folder (default: <home>/contract)")
 
@@ -141,6 +145,45 @@ def cmd_runs(home: Home) -> int:
     return 0
 
 
+FEEDBACK_SQL = """
+select
+    table_name, file, row_number, participant_id, column_name, value, message, fix, first_seen, age_days
+from problems
+where site_id = $site and status = 'open'
+order by table_name, row_number, column_name
+"""
+
+
+def cmd_feedback(home: Home, args: argparse.Namespace) -> int:
+    """The site's open problems, one row each, as a CSV a data coordinator opens in a spreadsheet."""
+    import duckdb
+
+    from pipelines.export import csv_bytes
+    from pipelines.publish import live_release
+
+    release = live_release(home.current)
+    if release is None:
+        print("outcomes feedback: no release yet: run `outcomes nightly` first", file=sys.stderr)
+        return EXIT_NOT_PUBLISHED
+    con = duckdb.connect(str(release), read_only=True)
+    try:
+        sites = [s for (s,) in con.sql("select distinct site_id from files order by 1").fetchall()]
+        if args.site not in sites:
+            print(
+                f"outcomes feedback: unknown site '{args.site}'; sites: {', '.join(sites)}", file=sys.stderr
+            )
+            return EXIT_USAGE
+        [(as_of,)] = con.sql("select as_of from release").fetchall()
+        problems = con.sql(FEEDBACK_SQL, params={"site": args.site}).pl()
+    finally:
+        con.close()
+    out = args.out or home.root / "feedback" / f"{args.site}-open-problems-{as_of}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(csv_bytes(problems))
+    print(f"{problems.height:,} open problems of site {args.site} written to {out}")
+    return 0
+
+
 def cmd_serve(home: Home, args: argparse.Namespace) -> int:
     app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     env = os.environ | {"OUTCOMES_HOME": str(home.root)}
@@ -190,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_nightly(home, args)
     if args.command == "runs":
         return cmd_runs(home)
+    if args.command == "feedback":
+        return cmd_feedback(home, args)
     if args.command == "contract":
         from pipelines.contract import write_contract
 

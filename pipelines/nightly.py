@@ -26,7 +26,7 @@ import polars as pl
 
 from checks import MODELS, schema
 from checks.base import PARTICIPANT_STATE, REFERRAL_DATE
-from pipelines import archive, publish
+from pipelines import archive, problems, publish
 from pipelines.build import build_release
 from pipelines.read import FILE, WIDTH, ExportFile, Refused, TextExport, identify, read_export, tidy
 from pipelines.settings import RELEASES_KEPT, Home
@@ -307,11 +307,18 @@ def participant_lookup(loaded: pl.DataFrame, quarantine: pl.DataFrame) -> pl.Dat
 
 def validate_all(
     run: Run, by_table: dict[str, list[tuple[int, TextExport]]]
-) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    """Validate participants first, then the outcome tables against them; fill in the file counts."""
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, pl.DataFrame]:
+    """Validate participants first, then the outcome tables against them; fill in the file counts.
+
+    Returns the loaded rows by table, the quarantine, and each participant's case manager as the
+    participants exports say (quarantined rows included, so their problems reach someone).
+    """
     loaded: dict[str, pl.DataFrame] = {}
     quarantines = []
     lookup = None
+    case_managers = pl.DataFrame(
+        schema={SITE: pl.String, "participant_id": pl.String, "case_manager_id": pl.String}
+    )
     for table in MODELS:
         rows = table_rows(run, table, by_table[table])
         if rows is None:
@@ -328,6 +335,11 @@ def validate_all(
         result = validate_table(table, rows, run.as_of, lookup if table != "participants" else None)
         if table == "participants":
             lookup = participant_lookup(result.loaded, result.quarantine)
+            case_managers = (
+                rows.filter(pl.col("participant_id").is_not_null())
+                .select(SITE, "participant_id", "case_manager_id")
+                .unique([SITE, "participant_id"], keep="first", maintain_order=True)
+            )
         for counts in result.counts.iter_rows(named=True):
             report = run.files[counts[FILE]]
             for c in COUNTS:
@@ -345,7 +357,7 @@ def validate_all(
         if quarantines
         else pl.DataFrame(schema={**QUARANTINE_SCHEMA, "table_name": pl.String})
     )
-    return loaded, quarantine
+    return loaded, quarantine, case_managers
 
 
 def release_tables(
@@ -389,11 +401,12 @@ def release_tables(
     return tables, quarantine, files
 
 
-def run_history(home: Home, run: Run) -> pl.DataFrame:
-    """Every run recorded in the home, this one included (as published, if it gets there)."""
+def run_history(home: Home, run: Run) -> dict[str, pl.DataFrame]:
+    """Every run recorded in the home, this one included (as published, if it gets there): the
+    runs, and the row accounting of every file of every run."""
     reports = [json.loads(p.read_text()) for p in sorted(home.runs.glob("*.json")) if p.stem != run.run_id]
     reports.append(run.report() | {"status": "published", "published": True})
-    return pl.DataFrame(
+    runs = pl.DataFrame(
         [
             {
                 "run_id": r["run_id"],
@@ -408,6 +421,39 @@ def run_history(home: Home, run: Run) -> pl.DataFrame:
             for r in reports
         ]
     ).with_columns(pl.col("as_of").str.to_date())
+    run_files = pl.DataFrame(
+        [
+            {
+                "run_id": r["run_id"],
+                "started_at": r["started_at"],
+                "as_of": r["as_of"],
+                "site_id": f["site_id"],
+                "table_name": f["table"],
+                "path": f["path"],
+                "sha256": f["sha256"],
+                "status": f["status"],
+                "accepted_at": f.get("accepted_at"),
+                **{k: f.get(k, 0) for k in (*COUNTS, "blank_rows")},
+                "error": f.get("error"),
+            }
+            for r in reports
+            for f in r.get("files", [])
+        ],
+        schema={
+            "run_id": pl.String,
+            "started_at": pl.String,
+            "as_of": pl.String,
+            "site_id": pl.String,
+            "table_name": pl.String,
+            "path": pl.String,
+            "sha256": pl.String,
+            "status": pl.String,
+            "accepted_at": pl.String,
+            **{k: pl.Int64 for k in (*COUNTS, "blank_rows")},
+            "error": pl.String,
+        },
+    ).with_columns(pl.col("as_of").str.to_date())
+    return {"runs": runs, "run_files": run_files}
 
 
 def audit(path: Path, run: Run, tables: dict[str, pl.DataFrame]) -> None:
@@ -478,9 +524,15 @@ def publish_run(home: Home, run: Run) -> None:
         run.error = "no accepted export yet: put exports in inbox/<site_id>/<table>.csv"
         return
     with step(run, "validate"):
-        loaded, quarantine = validate_all(run, by_table)
+        loaded, quarantine, case_managers = validate_all(run, by_table)
         del fresh, by_table  # the text is no longer needed: free it before the build
         tables, quarantine, files = release_tables(run, loaded, quarantine)
+        tracked = problems.track(
+            problems.previous(publish.live_release(home.current)),
+            problems.sightings(quarantine, case_managers),
+            run.run_id,
+            run.as_of,
+        )
     building = publish.building_path(home.warehouse, run.run_id)
     with step(run, "build"):
         build_release(
@@ -490,7 +542,8 @@ def publish_run(home: Home, run: Run) -> None:
             tables=tables,
             quarantine=quarantine,
             files=files,
-            runs=run_history(home, run),
+            problems=tracked,
+            **run_history(home, run),
             on_step=lambda s: fail_point(f"build:{s}"),
         )
     final = publish.release_path(home.warehouse, run.run_id)

@@ -298,8 +298,11 @@ def validate_table(
         .filter("bad")
         .select(POS, "column_name")
     )
-    values = failed_rows.select(POS, *[pl.col(n).cast(pl.String) for n in names]).unpivot(
-        index=POS, variable_name="column_name", value_name="value"
+    # The value as the export wrote it (trimmed), so that the coordinator can find it there.
+    values = (
+        rows.select(names)[failed_rows[POS]]
+        .with_columns(failed_rows[POS])
+        .unpivot(index=POS, variable_name="column_name", value_name="value")
     )
     context = (
         pl.when(pl.col("rule") == "after_as_of")

@@ -25,7 +25,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from dashboard import queries, trends
-from dashboard.export import FORMULA_STARTS, csv_bytes, neutralise
+from pipelines.export import FORMULA_STARTS, csv_bytes, neutralise
 from pipelines.demo import write_demo
 from pipelines.metrics import METRICS
 from pipelines.settings import Home
