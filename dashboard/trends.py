@@ -16,8 +16,8 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.charts import FONT_FAMILY, OKABE_ITO
-from pipelines.export import csv_bytes
 from dashboard.queries import add_months
+from pipelines.export import csv_bytes
 from pipelines.metrics import METRICS, Metric
 
 # The splits the page offers, in its order: metric_values' dimension names, with their labels.

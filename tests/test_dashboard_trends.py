@@ -25,8 +25,8 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from dashboard import queries, trends
-from pipelines.export import FORMULA_STARTS, csv_bytes, neutralise
 from pipelines.demo import write_demo
+from pipelines.export import FORMULA_STARTS, csv_bytes, neutralise
 from pipelines.metrics import METRICS
 from pipelines.settings import Home
 from tests.conftest import drop, run
