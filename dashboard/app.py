@@ -24,6 +24,7 @@ PAGES = [
         url_path="before-after",
     ),
     st.Page("app_pages/equity.py", title="Equity", icon=":material/balance:", url_path="equity"),
+    st.Page("app_pages/caseload.py", title="Caseload", icon=":material/assignment_ind:", url_path="caseload"),
 ]
 
 

@@ -1,0 +1,406 @@
+"""Caseload: one case manager's participants with prompts for outreach, one participant's timeline,
+caseload sizes at the site, and the open data problems in the caseload's records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from dashboard import cached
+from dashboard.caseload import (
+    FLAGS,
+    GUIDANCE_HIGH,
+    GUIDANCE_LOW,
+    HOUSING_DUE_DAYS,
+    RECENT_ARREST_DAYS,
+    caseload,
+    caseload_chart,
+    caseload_problems,
+    caseload_sizes,
+    filter_caseload,
+    flag_counts,
+    problem_counts,
+    sites,
+    timeline,
+    timeline_chart,
+    timeline_table,
+    tracks_problems,
+    unassigned_problems,
+)
+from dashboard.page import NO_RELEASE, release_page
+from dashboard.queries import Release
+from pipelines.export import csv_bytes
+
+NO_PARTICIPANTS = "This release has no participants yet, so there is no caseload to show."
+NO_CURRENT = (
+    "No current participants on this caseload. Turn on “Include exited participants” to see "
+    "the participants who have left the program."
+)
+NO_MATCH = "No participant on this caseload matches these filters. Clear a prompt or the search."
+NO_TRACKING = (
+    "This release was built before data problems were tracked, so there is no list to show. "
+    "The next nightly run adds it."
+)
+PROMPTS_NOTE = (
+    "Prompts are reminders for outreach, never judgments about a participant: "
+    f"**housing check due**: no housing assessment in the {HOUSING_DUE_DAYS} days up to the as-of date "
+    "(or none on record); **unsheltered**: the latest housing assessment records unsheltered; "
+    f"**arrest record**: a justice record of an arrest dated in the {RECENT_ARREST_DAYS} days up to the "
+    "as-of date, a reason to check in; **exited**: an exit date on or before the as-of date."
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose caseload the page shows: a case manager at a site."""
+
+    site_id: str
+    case_manager_id: str
+
+
+# Cached per release file like dashboard/cached.py: a cursor per call, sessions run in threads.
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+def cached_sites(path: str) -> list[str]:
+    """Cached `sites` for one release file."""
+    with cached.connection(path).cursor() as cursor:
+        return sites(cursor)
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=256, show_spinner=False)
+def cached_sizes(path: str, site_id: str, as_of: date) -> pl.DataFrame:
+    """Cached `caseload_sizes` for one release file."""
+    with cached.connection(path).cursor() as cursor:
+        return caseload_sizes(cursor, site_id, as_of)
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=256, show_spinner=False)
+def cached_caseload(
+    path: str, site_id: str, case_manager_id: str, as_of: date, include_exited: bool
+) -> pl.DataFrame:
+    """Cached `caseload` for one release file."""
+    with cached.connection(path).cursor() as cursor:
+        return caseload(cursor, site_id, case_manager_id, as_of, include_exited)
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=256, show_spinner=False)
+def cached_timeline(path: str, site_id: str, case_manager_id: str, participant_id: str) -> pl.DataFrame:
+    """Cached `timeline` for one release file."""
+    with cached.connection(path).cursor() as cursor:
+        return timeline(cursor, site_id, case_manager_id, participant_id)
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=256, show_spinner=False)
+def cached_problems(path: str, site_id: str, case_manager_id: str) -> pl.DataFrame | None:
+    """Cached `caseload_problems` for one release file; None when the release tracks none."""
+    with cached.connection(path).cursor() as cursor:
+        if not tracks_problems(cursor):
+            return None
+        return caseload_problems(cursor, site_id, case_manager_id)
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=64, show_spinner=False)
+def cached_unassigned(path: str, site_id: str) -> pl.DataFrame | None:
+    """Cached `unassigned_problems` for one release file; None when the release tracks none."""
+    with cached.connection(path).cursor() as cursor:
+        if not tracks_problems(cursor):
+            return None
+        return unassigned_problems(cursor, site_id)
+
+
+def date_column(title: str, help: str | None = None) -> object:
+    return st.column_config.DateColumn(title, format="YYYY-MM-DD", help=help)
+
+
+def caseload_config() -> dict[str, object]:
+    """Column labels and formats of the caseload table."""
+    return {
+        "participant_id": st.column_config.TextColumn("Participant", pinned=True),
+        "housing_check_due": st.column_config.CheckboxColumn(
+            "Housing check due", help=FLAGS["housing_check_due"]
+        ),
+        "unsheltered": st.column_config.CheckboxColumn("Unsheltered", help=FLAGS["unsheltered"]),
+        "recent_arrest": st.column_config.CheckboxColumn("Arrest record", help=FLAGS["recent_arrest"]),
+        "exited": st.column_config.CheckboxColumn("Exited", help=FLAGS["exited"]),
+        "open_problems": st.column_config.NumberColumn(
+            "Data problems", help="Open data problems in this participant's records (listed below)"
+        ),
+        "referral_date": date_column("Referred"),
+        "referral_type": st.column_config.TextColumn("Referral type"),
+        "living_situation": st.column_config.TextColumn("Living situation", help="Latest housing assessment"),
+        "housing_category": st.column_config.TextColumn("Housing category"),
+        "housing_assessed_on": date_column("Housing assessed", help="Date of the latest housing assessment"),
+        "days_since_housing": st.column_config.NumberColumn(
+            "Days since housing", help="Days from the latest housing assessment to the as-of date"
+        ),
+        "treatment_service": st.column_config.TextColumn(
+            "Treatment", help="Service type of the current episode (the one started most recently)"
+        ),
+        "treatment_start": date_column("Treatment since"),
+        "current_episodes": st.column_config.NumberColumn("Episodes", help="Treatment episodes open now"),
+        "employment_status": st.column_config.TextColumn("Employment", help="Latest employment assessment"),
+        "has_income": st.column_config.TextColumn("Income or benefits"),
+        "employment_assessed_on": date_column("Employment assessed"),
+        "days_since_employment": st.column_config.NumberColumn(
+            "Days since employment", help="Days from the latest employment assessment to the as-of date"
+        ),
+        "last_arrest": date_column("Last arrest record"),
+        "exit_date": date_column("Exit date"),
+    }
+
+
+def problems_config() -> dict[str, object]:
+    """Column labels and formats of the problem tables."""
+    return {
+        "participant_id": st.column_config.TextColumn("Participant"),
+        "table_name": st.column_config.TextColumn("Export"),
+        "file": st.column_config.TextColumn("File", help="The archived copy of the export that shows it"),
+        "row_number": st.column_config.NumberColumn("Row", help="Spreadsheet row; the header is row 1"),
+        "column_name": st.column_config.TextColumn("Column", width="medium"),
+        "value": st.column_config.TextColumn("Value", width="medium"),
+        "message": st.column_config.TextColumn("Problem", width="large"),
+        "fix": st.column_config.TextColumn("How to fix it", width="large"),
+        "first_seen": date_column("First seen"),
+        "age_days": st.column_config.NumberColumn("Age (days)", help="Days since a nightly run first saw it"),
+    }
+
+
+def choose_scope(path: Path, site_list: list[str], as_of: date) -> tuple[Scope, pl.DataFrame] | None:
+    """The site and case manager the user picks, with the site's caseload sizes."""
+    site_column, manager_column = st.columns(2)
+    site_id = site_column.selectbox("Site", site_list, key="caseload-site")
+    sizes = cached_sizes(str(path), site_id, as_of)
+    current = dict(zip(sizes["case_manager_id"], sizes["current"], strict=True))
+    case_manager_id = manager_column.selectbox(
+        "Case manager",
+        list(current),
+        format_func=lambda cm: f"{cm} ({current[cm]} current participants)",
+        key="caseload-case-manager",
+    )
+    if case_manager_id is None:
+        st.info(f"No case manager at {site_id} has participants in this release.", icon=":material/info:")
+        return None
+    return Scope(site_id, case_manager_id), sizes
+
+
+def participants_section(
+    path: Path, release: Release, scope: Scope, problems: pl.DataFrame | None
+) -> pl.DataFrame:
+    """The caseload table under its filters; returns the rows shown."""
+    st.header("Participants")
+    st.caption(
+        f"Case manager {scope.case_manager_id} at {scope.site_id}, as of {release.as_of:%Y-%m-%d}. "
+        "Latest housing and employment: the newest assessment on record, with the days since it. "
+        "Treatment: the episode open on the as-of date that started last."
+    )
+    st.caption(PROMPTS_NOTE)
+    exited_column, flags_column, search_column = st.columns([1, 2, 1])
+    include_exited = exited_column.toggle("Include exited participants", key="caseload-exited")
+    flag_options = [flag for flag in FLAGS if include_exited or flag != "exited"]
+    flags = flags_column.multiselect(
+        "Show only participants with any of these prompts",
+        flag_options,
+        format_func=FLAGS.__getitem__,
+        placeholder="All participants",
+        key="caseload-flags",
+    )
+    search = search_column.text_input("Search participant ID", key="caseload-search")
+    table = cached_caseload(str(path), scope.site_id, scope.case_manager_id, release.as_of, include_exited)
+    if table.is_empty():
+        st.info(
+            NO_CURRENT if not include_exited else "This caseload has no participants.", icon=":material/info:"
+        )
+        return table
+    if problems is not None:
+        table = problem_counts(table, problems)
+    shown = filter_caseload(table, [flag for flag in flags if flag in flag_options], search)
+    counts = flag_counts(table)
+    summary = ", ".join(f"{FLAGS[flag].lower()}: {counts[flag]}" for flag in flag_options)
+    st.markdown(f"**{shown.height} of {table.height} participants shown.** Across the caseload: {summary}.")
+    if shown.is_empty():
+        st.info(NO_MATCH, icon=":material/filter_alt_off:")
+        return shown
+    st.dataframe(
+        shown,
+        width="stretch",
+        height=min(38 + 35 * shown.height, 460),
+        hide_index=True,
+        column_config=caseload_config(),
+        key="caseload-table",
+    )
+    return shown
+
+
+def timeline_section(path: Path, release: Release, scope: Scope, shown: pl.DataFrame) -> None:
+    """One participant's records over time: the chart, its caption and its table."""
+    st.header("Participant timeline")
+    if shown.is_empty():
+        st.info(
+            "Pick a participant from the caseload table above: it shows none now.", icon=":material/info:"
+        )
+        return
+    participant_id = st.selectbox(
+        "Participant", shown["participant_id"].to_list(), key="caseload-participant"
+    )
+    events = cached_timeline(str(path), scope.site_id, scope.case_manager_id, participant_id)
+    if events.is_empty():
+        st.info("This participant has no records on this caseload.", icon=":material/info:")
+        return
+    st.caption(
+        "Each mark is one record as the site exported it: housing assessments coloured by housing "
+        "category, treatment episodes as bars from start to end (to the as-of date while open), "
+        "employment assessments, and justice records (arrests, bookings, charges). Dashed lines: "
+        "referral and exit; dotted: the release's as-of date. The table under the chart lists the "
+        "same records."
+    )
+    st.plotly_chart(
+        timeline_chart(events, release.as_of),
+        width="stretch",
+        key="caseload-timeline",
+        config={"displaylogo": False},
+    )
+    st.dataframe(
+        timeline_table(events),
+        width="stretch",
+        height=min(38 + 35 * events.height, 360),
+        hide_index=True,
+        column_config={
+            "date": date_column("Date"),
+            "end_date": date_column("End date", help="Treatment episodes: the end date, empty while open"),
+            "record": st.column_config.TextColumn("Record"),
+            "detail": st.column_config.TextColumn("Detail"),
+            "note": st.column_config.TextColumn("Note"),
+        },
+        key="caseload-timeline-table",
+    )
+
+
+def sizes_section(release: Release, scope: Scope, sizes: pl.DataFrame) -> None:
+    """Current caseload of each case manager at the site, against LEAD's guidance."""
+    st.header(f"Caseload sizes at {scope.site_id}")
+    st.caption(
+        f"Current participants per case manager: participants without an exit date on or before "
+        f"{release.as_of:%Y-%m-%d}. LEAD's guidance is {GUIDANCE_LOW} to {GUIDANCE_HIGH} participants per "
+        f"case manager (shaded); a caseload of more than {GUIDANCE_HIGH} is flagged. "
+        f"{scope.case_manager_id}'s bar is outlined."
+    )
+    over = sizes.filter(pl.col("current") > GUIDANCE_HIGH).height
+    if over:
+        st.markdown(
+            f"**{over} of {sizes.height} case managers** at this site have more than {GUIDANCE_HIGH}."
+        )
+    chart, numbers = st.columns([3, 2])
+    with chart:
+        st.plotly_chart(
+            caseload_chart(sizes, scope.case_manager_id),
+            width="stretch",
+            key="caseload-sizes-chart",
+            config={"displaylogo": False},
+        )
+    with numbers:
+        st.dataframe(
+            sizes,
+            width="stretch",
+            height=min(38 + 35 * sizes.height, 360),
+            hide_index=True,
+            column_config={
+                "case_manager_id": st.column_config.TextColumn("Case manager"),
+                "current": st.column_config.NumberColumn("Current", help="Participants not exited"),
+                "exited": st.column_config.NumberColumn("Exited"),
+                "guidance": st.column_config.TextColumn(
+                    "Against guidance", help=f"LEAD's guidance: {GUIDANCE_LOW} to {GUIDANCE_HIGH}"
+                ),
+            },
+            key="caseload-sizes-table",
+        )
+
+
+def problem_table(problems: pl.DataFrame, file_name: str, key: str) -> None:
+    """A table of open problems and its CSV download."""
+    st.dataframe(
+        problems,
+        width="stretch",
+        height=min(38 + 35 * problems.height, 400),
+        hide_index=True,
+        column_config=problems_config(),
+        key=key,
+    )
+    st.download_button(
+        "Download CSV",
+        data=csv_bytes(problems),
+        file_name=file_name,
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key=f"{key}-csv",
+    )
+
+
+def problems_section(path: Path, release: Release, scope: Scope, problems: pl.DataFrame | None) -> None:
+    """The open data problems of this caseload, then the site's that no case manager is known for."""
+    st.header("Data problems in these records")
+    if problems is None:
+        st.info(NO_TRACKING, icon=":material/info:")
+        return
+    st.caption(
+        "Rows the nightly run set aside because of a problem, still open in the latest exports: where "
+        "the row is (file and spreadsheet row, the header being row 1), the column and value, what is "
+        "wrong and how to fix it. Fix them in the case-management system and export again: a problem "
+        "leaves this list after the next nightly run no longer sees it. Age: days from the run that "
+        f"first saw it to {release.as_of:%Y-%m-%d}."
+    )
+    if problems.is_empty():
+        st.success(
+            f"No open data problems in the records of {scope.case_manager_id}'s participants.",
+            icon=":material/check_circle:",
+        )
+    else:
+        st.markdown(
+            f"**{problems.height} open problems** in the records of {scope.case_manager_id}'s participants."
+        )
+        problem_table(
+            problems,
+            f"problems-{scope.site_id}-{scope.case_manager_id}-{release.as_of:%Y-%m-%d}.csv",
+            "caseload-problems",
+        )
+    st.subheader(f"Problems at {scope.site_id} without a case manager")
+    st.caption(
+        "Open problems at this site that cannot be tied to a case manager: a participant row without "
+        "one, a record of a participant the participants export does not have, or a row too broken "
+        "to read. Shown here so that nothing is hidden."
+    )
+    unassigned = cached_unassigned(str(path), scope.site_id)
+    if unassigned is None or unassigned.is_empty():
+        st.success(f"None at {scope.site_id}.", icon=":material/check_circle:")
+        return
+    st.markdown(f"**{unassigned.height} open problems** without a case manager.")
+    problem_table(
+        unassigned, f"problems-{scope.site_id}-unassigned-{release.as_of:%Y-%m-%d}.csv", "site-problems"
+    )
+
+
+def show_release(path: Path) -> None:
+    """The caseload view of one release file."""
+    release = cached.release_info(str(path))
+    if release is None:
+        st.info(NO_RELEASE, icon=":material/info:")
+        return
+    site_list = cached_sites(str(path))
+    if not site_list:
+        st.info(NO_PARTICIPANTS, icon=":material/info:")
+        return
+    chosen = choose_scope(path, site_list, release.as_of)
+    if chosen is None:
+        return
+    scope, sizes = chosen
+    problems = cached_problems(str(path), scope.site_id, scope.case_manager_id)
+    shown = participants_section(path, release, scope, problems)
+    timeline_section(path, release, scope, shown)
+    sizes_section(release, scope, sizes)
+    problems_section(path, release, scope, problems)
+
+
+release_page("Caseload", show_release)
