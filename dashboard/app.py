@@ -25,6 +25,12 @@ PAGES = [
     ),
     st.Page("app_pages/equity.py", title="Equity", icon=":material/balance:", url_path="equity"),
     st.Page("app_pages/caseload.py", title="Caseload", icon=":material/assignment_ind:", url_path="caseload"),
+    st.Page(
+        "app_pages/data_quality.py",
+        title="Data quality",
+        icon=":material/fact_check:",
+        url_path="data-quality",
+    ),
 ]
 
 

@@ -20,6 +20,8 @@ PAGES = {
     "Cohorts": ("app_pages/cohorts.py", "cohorts"),
     "Before and after": ("app_pages/before_after.py", "before-after"),
     "Equity": ("app_pages/equity.py", "equity"),
+    "Caseload": ("app_pages/caseload.py", "caseload"),
+    "Data quality": ("app_pages/data_quality.py", "data-quality"),
 }
 GOAL_QUERY_MS, GOAL_DRAWN_S = 300, 2.0
 DRAWN = ".js-plotly-plot .main-svg path, .js-plotly-plot .main-svg .point"

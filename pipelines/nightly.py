@@ -419,7 +419,17 @@ def run_history(home: Home, run: Run) -> dict[str, pl.DataFrame]:
                 **{k: r["totals"].get(k, 0) for k in (*COUNTS, "files", "files_refused")},
             }
             for r in reports
-        ]
+        ],
+        schema={
+            "run_id": pl.String,
+            "status": pl.String,
+            "published": pl.Boolean,
+            "as_of": pl.String,
+            "started_at": pl.String,
+            "finished_at": pl.String,
+            "error": pl.String,
+            **{k: pl.Int64 for k in (*COUNTS, "files", "files_refused")},
+        },
     ).with_columns(pl.col("as_of").str.to_date())
     run_files = pl.DataFrame(
         [

@@ -3,7 +3,8 @@ later export fixed it.
 
 A problem is the same problem from run to run when its site, table, participant, column, rule
 and value are the same (row numbers change as exports change). The history lives in the
-releases: each run carries the live release's `problems` forward.
+releases: each run carries the live release's `problems` forward. A problem fixed and later
+back is a new occurrence: one row per (problem_id, first_seen_run).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ def problems(home):
     return query(
         home,
         "select participant_id, column_name, rule, value, status, first_seen::varchar, fixed_on::varchar, "
-        "age_days, days_to_fix, case_manager_id from problems order by participant_id, rule",
+        "age_days, days_to_fix, case_manager_id from problems order by participant_id, rule, first_seen",
     )
 
 
@@ -53,6 +53,14 @@ def test_a_problem_is_tracked_from_first_sighting_until_a_later_export_fixes_it(
     assert [(p, s, a, d) for p, _, _, _, s, _, _, a, d, _ in problems(home)] == [
         ("P1", "fixed", None, 5),
         ("P2", "open", 10, None),
+    ]
+    # The same mistake made again is a new occurrence beside the fixed one, not a reopening.
+    drop(home, "s", "housing", ["P1,2024-02-01,couch", "P2,2024-02-01,tent"])
+    assert run(home, "2024-06-30").published
+    assert [(p, s, f, a, d) for p, _, _, _, s, f, _, a, d, _ in problems(home)] == [
+        ("P1", "fixed", "2024-06-15", None, 5),
+        ("P1", "open", "2024-06-30", 0, None),
+        ("P2", "open", "2024-06-15", 15, None),
     ]
 
 

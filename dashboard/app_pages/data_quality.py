@@ -1,0 +1,469 @@
+"""Data quality: run history and each file's row accounting, freshness per site and table, refused
+files, rows quarantined over runs, and the data problems tracked across runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from dashboard import cached
+from dashboard import data_quality as dq
+from dashboard.page import NO_RELEASE, release_page
+from dashboard.queries import Release
+
+ALL_SITES = "All sites"
+TABLE_LABELS = {table: table.capitalize() for table in dq.TABLES}
+OPEN_ROWS_SHOWN = 5_000
+FIXED_ROWS_SHOWN = 500
+REFUSALS_SHOWN = 200
+PROBLEM_CHART_SITES = 20
+
+
+# The cache wrappers for this page's queries, like those of dashboard/cached.py: keyed by the
+# release file, a cursor per call (sessions run in threads).
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+def has_tracking(path: str) -> bool:
+    """Cached `dq.has_tracking` for one release file."""
+    with cached.connection(path).cursor() as cursor:
+        return dq.has_tracking(cursor)
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+def run_history(path: str) -> pl.DataFrame:
+    """Cached `dq.run_history` for one release file."""
+    with cached.connection(path).cursor() as cursor:
+        return dq.run_history(cursor)
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=64, show_spinner=False)
+def run_files(path: str, run_id: str) -> pl.DataFrame:
+    """Cached `dq.run_files` for one release file and run."""
+    with cached.connection(path).cursor() as cursor:
+        return dq.run_files(cursor, run_id)
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+def freshness(path: str, today: date) -> pl.DataFrame:
+    """Cached `dq.freshness` for one release file and reference date."""
+    with cached.connection(path).cursor() as cursor:
+        return dq.freshness(cursor, today)
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+def refusals(path: str, tracked: bool) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Cached refused files of the release's run, and across runs when the release records them."""
+    with cached.connection(path).cursor() as cursor:
+        return dq.refused_files(cursor), dq.refusal_history(cursor, REFUSALS_SHOWN) if tracked else None
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=32, show_spinner=False)
+def quarantine_by_run(path: str, by_site: bool) -> pl.DataFrame:
+    """Cached `dq.quarantine_by_run` for one release file (sites lumped past the named ones)."""
+    with cached.connection(path).cursor() as cursor:
+        frame = dq.quarantine_by_run(cursor, by_site)
+    return dq.lump_sites(frame) if by_site else frame
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+def problem_sites(path: str) -> list[str]:
+    """Cached `dq.problem_sites` for one release file."""
+    with cached.connection(path).cursor() as cursor:
+        return dq.problem_sites(cursor)
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=128, show_spinner=False)
+def problems(
+    path: str, sites: tuple[str, ...], tables: tuple[str, ...]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Cached summary per site, open problems and fixed problems for one choice of filters."""
+    with cached.connection(path).cursor() as cursor:
+        return (
+            dq.problem_summary(cursor, sites, tables),
+            dq.open_problems(cursor, sites, tables),
+            dq.fixed_problems(cursor, sites, tables, FIXED_ROWS_SHOWN),
+        )
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=32, show_spinner=False)
+def open_problems_csv(path: str, sites: tuple[str, ...], tables: tuple[str, ...]) -> bytes:
+    """Cached CSV of the open problems for one choice of filters."""
+    return dq.open_problems_csv(problems(path, sites, tables)[1])
+
+
+def count(label: str) -> st.column_config.NumberColumn:
+    return st.column_config.NumberColumn(label, format="localized")
+
+
+def show_runs(path: Path) -> None:
+    """Every run, newest first; then the row accounting of the files of the run chosen."""
+    st.header("Run history")
+    st.caption(
+        "Each nightly run, newest first. Rows read: the data rows of every export in force at that run "
+        "(each run reads them all again). Every row read is loaded, quarantined (held back with a "
+        "reason) or counted once as an exact duplicate. Files: exports read; refused: files not taken."
+    )
+    runs = run_history(str(path))
+    if runs.is_empty():
+        st.info("This release records no runs.", icon=":material/info:")
+        return
+    # The numbers before the long run id, so they show without scrolling sideways.
+    shown = runs.select(pl.exclude("run_id", "run_label"), "run_id")
+    st.dataframe(
+        shown,
+        width="stretch",
+        hide_index=True,
+        height=min(38 + 35 * runs.height, 320),
+        column_config={
+            "run_id": st.column_config.TextColumn("Run"),
+            "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
+            "as_of": st.column_config.DateColumn("As of"),
+            "status": st.column_config.TextColumn("Status"),
+            "published": st.column_config.CheckboxColumn("Published"),
+            "in_release": st.column_config.CheckboxColumn(
+                "This release", help="The run that built the release"
+            ),
+            "rows_read": count("Rows read"),
+            "rows_loaded": count("Loaded"),
+            "rows_quarantined": count("Quarantined"),
+            "rows_duplicate": count("Duplicates"),
+            "files": count("Files"),
+            "files_refused": count("Refused files"),
+            "error": st.column_config.TextColumn("Error"),
+        },
+        key="dq-runs",
+    )
+    labels = dict(zip(runs["run_id"], runs["run_label"], strict=True))
+    run_id = st.selectbox(
+        "Files of the run",
+        runs["run_id"].to_list(),
+        format_func=lambda run: f"{labels[run]} · {run}",
+        key="dq-run",
+    )
+    files = run_files(str(path), run_id)
+    st.caption(
+        "Every file of the run: new (accepted this run), unchanged (sent again, the same content), "
+        "in force (accepted earlier, still the latest) or refused. For each file rows read = loaded + "
+        "quarantined + duplicates; blank rows are skipped and not counted as read."
+    )
+    if files.is_empty():
+        st.info("No file was recorded for this run.", icon=":material/info:")
+        return
+    if not files["adds_up"].all():
+        st.warning("The row counts of some files do not add up: see the Adds up column.")
+    st.dataframe(
+        files,
+        width="stretch",
+        hide_index=True,
+        column_config={
+            "site_id": st.column_config.TextColumn("Site"),
+            "table_name": st.column_config.TextColumn("Table"),
+            "path": st.column_config.TextColumn("File"),
+            "status": st.column_config.TextColumn("Status"),
+            "accepted_at": st.column_config.TextColumn("Accepted (UTC)"),
+            "rows_read": count("Rows read"),
+            "rows_loaded": count("Loaded"),
+            "rows_quarantined": count("Quarantined"),
+            "rows_duplicate": count("Duplicates"),
+            "blank_rows": count("Blank rows"),
+            "adds_up": st.column_config.CheckboxColumn(
+                "Adds up", help="Read = loaded + quarantined + duplicates"
+            ),
+            "error": st.column_config.TextColumn("Error"),
+        },
+        key="dq-run-files",
+    )
+
+
+def show_freshness(path: Path, today: date) -> None:
+    """Days since each site's export in force of each table was accepted."""
+    st.header("Freshness")
+    st.caption(
+        f"Days from the acceptance of each site's export in force (the latest accepted) to today, "
+        f"{today:%Y-%m-%d} (UTC). Stale: accepted more than {dq.STALE_AFTER_DAYS} days ago. Missing: "
+        "the site has never had an export of this table accepted. The justice table is optional: a "
+        "site that sends none is shown as not sent, not as a fault. Refused: files of this table the "
+        "release's run refused (the export in force stays)."
+    )
+    fresh = freshness(str(path), today)
+    if fresh.is_empty():
+        st.info("No export has been accepted yet.", icon=":material/info:")
+        return
+    counts = dq.freshness_counts(fresh)
+    columns = st.columns(4)
+    for column, (label, number) in zip(
+        columns,
+        (
+            ("Up to date", counts[dq.UP_TO_DATE]),
+            (f"Stale (> {dq.STALE_AFTER_DAYS} days)", counts[dq.STALE]),
+            ("Missing or unreadable", counts[dq.MISSING] + counts[dq.UNREADABLE]),
+            ("Optional, not sent", counts[dq.NOT_SENT]),
+        ),
+        strict=True,
+    ):
+        column.metric(label, f"{number:,}", border=True)
+    st.dataframe(
+        fresh.drop("optional", "accepted_on"),
+        width="stretch",
+        hide_index=True,
+        column_config={
+            "site_id": st.column_config.TextColumn("Site"),
+            "table_name": st.column_config.TextColumn("Table"),
+            "state": st.column_config.TextColumn("State"),
+            "days_since": count("Days since accepted"),
+            "accepted_on": st.column_config.DateColumn("Accepted on (UTC)"),
+            "accepted_at": st.column_config.TextColumn("Accepted at (UTC)"),
+            "path": st.column_config.TextColumn("Export in force"),
+            "refused_files": count("Refused"),
+        },
+        key="dq-freshness",
+    )
+
+
+def show_refusals(path: Path, tracked: bool) -> None:
+    """The files the release's run refused, with why; and the refusals of earlier runs."""
+    st.header("Refused files")
+    st.caption(
+        "A file refused as a whole (unreadable, a required column missing, an unknown column, direct "
+        "identifiers) is left in the inbox and the previous export of that site and table stays in force. "
+        "Replace the file with a corrected one; the next run takes it."
+    )
+    latest, history = refusals(str(path), tracked)
+    config = {
+        "site_id": st.column_config.TextColumn("Site"),
+        "table_name": st.column_config.TextColumn("Table"),
+        "path": st.column_config.TextColumn("File"),
+        "status": st.column_config.TextColumn("Status"),
+        "error": st.column_config.TextColumn("Why", width="large"),
+        "first_refused": st.column_config.DateColumn("First refused (as of)"),
+        "last_refused": st.column_config.DateColumn("Last refused (as of)"),
+        "runs": count("Runs"),
+        "last_started_at": None,
+    }
+    st.subheader("In the run that built this release")
+    if latest.is_empty():
+        st.info("The run that built this release refused no file.", icon=":material/info:")
+    else:
+        st.dataframe(latest, width="stretch", hide_index=True, column_config=config, key="dq-refused")
+    st.subheader("Across runs")
+    if history is None:
+        st.info(dq.NO_TRACKING, icon=":material/info:")
+    elif history.is_empty():
+        st.info("No run has refused a file.", icon=":material/info:")
+    else:
+        st.caption(
+            "Each refused file once per message, with the runs that refused it, latest first "
+            f"(at most {REFUSALS_SHOWN})."
+        )
+        st.dataframe(history, width="stretch", hide_index=True, column_config=config, key="dq-refusals")
+
+
+def show_quarantine(path: Path, tracked: bool) -> None:
+    """Rows quarantined at each run: a bar chart, program-wide or by site, and its table."""
+    st.header("Quarantined rows over runs")
+    by_site = st.toggle("By site", value=False, key="dq-by-site", disabled=not tracked)
+    frame = quarantine_by_run(str(path), by_site and tracked)
+    st.caption(
+        "Rows quarantined: data rows of the exports in force at a run that broke a rule of the export "
+        "contract and were held back, not loaded. Share: rows quarantined ÷ rows read at that run. Each "
+        "run reads every export in force again, so a row stays counted at every run until a new export "
+        "fixes it."
+        + (
+            f" By site: the {dq.NAMED_SITES} sites with the most rows quarantined by name, the others "
+            f"added up as “{dq.OTHER_SITES}”."
+            if by_site and dq.OTHER_SITES in frame["site_id"]
+            else ""
+        )
+    )
+    if frame.is_empty():
+        st.info("This release records no runs with rows read.", icon=":material/info:")
+        return
+    chart, table = st.columns([3, 2])
+    with chart:
+        st.plotly_chart(
+            dq.quarantine_chart(frame),
+            width="stretch",
+            key="dq-quarantine-chart",
+            config={"displaylogo": False},
+        )
+    with table:
+        shown = frame.sort("started_at", "run_id", descending=True, maintain_order=True).with_columns(
+            pl.col("share") * 100
+        )
+        columns = ["run_label", "site_id", "rows_quarantined", "rows_read", "share", "status"]
+        st.dataframe(
+            shown.select(columns if by_site else [c for c in columns if c != "site_id"]),
+            width="stretch",
+            height=min(38 + 35 * shown.height, 340),
+            hide_index=True,
+            column_config={
+                "run_label": st.column_config.TextColumn("Run (as of)"),
+                "site_id": st.column_config.TextColumn("Site"),
+                "rows_quarantined": count("Quarantined"),
+                "rows_read": count("Rows read"),
+                "share": st.column_config.NumberColumn("Share", format="%.1f%%"),
+                "status": st.column_config.TextColumn("Run status"),
+            },
+            key="dq-quarantine-table",
+        )
+
+
+def problem_filters(path: Path) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """The site and tables the user picks (empty: all), and a name for the download."""
+    site_column, table_column = st.columns([1, 2])
+    site = site_column.selectbox("Site", [ALL_SITES, *problem_sites(str(path))], key="dq-problem-site")
+    tables = table_column.multiselect(
+        "Tables",
+        list(dq.TABLES),
+        format_func=TABLE_LABELS.__getitem__,
+        placeholder="All tables",
+        key="dq-problem-tables",
+    )
+    sites = () if site == ALL_SITES else (site,)
+    name = "all-sites" if site == ALL_SITES else site
+    return sites, tuple(tables), name
+
+
+def show_problems(path: Path, release: Release) -> None:
+    """Problems tracked across runs: a summary per site, the open ones with how to fix them, the fixed."""
+    st.header("Data problems")
+    st.caption(
+        "A problem is a quarantined row's reason (site, table, participant, column, rule and value), "
+        "followed from run to run: open while the exports in force still show it, fixed at the first run "
+        "whose exports no longer do. First seen and fixed on are the as-of dates of those runs; age: "
+        f"days from first seen to this release's as-of date ({release.as_of:%Y-%m-%d})."
+    )
+    sites, tables, name = problem_filters(path)
+    summary, open_rows, fixed_rows = problems(str(path), sites, tables)
+    st.subheader("By site")
+    st.caption(
+        "Per site: open problems, the median and oldest age of the open ones in days, problems fixed, "
+        "and the median days from first seen to fixed."
+    )
+    if summary.is_empty():
+        st.info("No site matches these filters.", icon=":material/info:")
+    else:
+        chart, table = st.columns([1, 1])
+        with chart:
+            st.plotly_chart(
+                dq.problems_chart(summary.head(PROBLEM_CHART_SITES)),
+                width="stretch",
+                key="dq-problems-chart",
+                config={"displaylogo": False},
+            )
+            if summary.height > PROBLEM_CHART_SITES:
+                st.caption(f"The {PROBLEM_CHART_SITES} sites with the most open problems; the table has all.")
+        with table:
+            st.dataframe(
+                summary,
+                width="stretch",
+                hide_index=True,
+                column_config={
+                    "site_id": st.column_config.TextColumn("Site"),
+                    "open_problems": count("Open"),
+                    "median_age_days": st.column_config.NumberColumn(
+                        "Median age", help="Median age of the open problems, in days", format="%.1f"
+                    ),
+                    "oldest_age_days": st.column_config.NumberColumn(
+                        "Oldest", help="Age of the oldest open problem, in days", format="localized"
+                    ),
+                    "fixed_problems": count("Fixed"),
+                    "median_days_to_fix": st.column_config.NumberColumn(
+                        "Days to fix", help="Median days from first seen to fixed", format="%.1f"
+                    ),
+                },
+                key="dq-problem-summary",
+            )
+    st.subheader("Open problems")
+    if open_rows.is_empty():
+        st.info("No open problem for these filters.", icon=":material/info:")
+    else:
+        st.caption(
+            f"{open_rows.height:,} open, oldest first. Row: the spreadsheet row of the latest file that "
+            "shows it (the header is row 1). Fix it in the site's system and send a new export."
+            + (
+                f" The first {OPEN_ROWS_SHOWN:,} are shown; the CSV has all."
+                if open_rows.height > OPEN_ROWS_SHOWN
+                else ""
+            )
+        )
+        st.dataframe(
+            open_rows.head(OPEN_ROWS_SHOWN),
+            width="stretch",
+            hide_index=True,
+            column_config={
+                "site_id": st.column_config.TextColumn("Site"),
+                "table_name": st.column_config.TextColumn("Table"),
+                "participant_id": st.column_config.TextColumn("Participant"),
+                "case_manager_id": st.column_config.TextColumn("Case manager"),
+                "column_name": st.column_config.TextColumn("Column"),
+                "rule": st.column_config.TextColumn("Rule"),
+                "value": st.column_config.TextColumn("Value"),
+                "message": st.column_config.TextColumn("Problem", width="large"),
+                "fix": st.column_config.TextColumn("How to fix", width="large"),
+                "file": st.column_config.TextColumn("File"),
+                "row_number": st.column_config.NumberColumn("Row", format="%d"),
+                "first_seen": st.column_config.DateColumn("First seen"),
+                "age_days": count("Age (days)"),
+            },
+            key="dq-open-problems",
+        )
+        st.download_button(
+            f"Download open problems ({'all sites' if not sites else sites[0]}, CSV)",
+            data=lambda: open_problems_csv(str(path), sites, tables),
+            file_name=f"open-problems-{name}-{release.as_of:%Y-%m-%d}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+            key="dq-open-csv",
+        )
+    st.subheader("Fixed problems")
+    if fixed_rows.is_empty():
+        st.info("No problem has been fixed yet for these filters.", icon=":material/info:")
+        return
+    st.caption(
+        f"Most recently fixed first (at most {FIXED_ROWS_SHOWN:,}). Days to fix: from the as-of date of "
+        "the run that first saw it to that of the first run that no longer did."
+    )
+    st.dataframe(
+        fixed_rows,
+        width="stretch",
+        hide_index=True,
+        column_config={
+            "site_id": st.column_config.TextColumn("Site"),
+            "table_name": st.column_config.TextColumn("Table"),
+            "participant_id": st.column_config.TextColumn("Participant"),
+            "column_name": st.column_config.TextColumn("Column"),
+            "rule": st.column_config.TextColumn("Rule"),
+            "value": st.column_config.TextColumn("Value"),
+            "message": st.column_config.TextColumn("Problem", width="large"),
+            "first_seen": st.column_config.DateColumn("First seen"),
+            "fixed_on": st.column_config.DateColumn("Fixed on"),
+            "days_to_fix": count("Days to fix"),
+        },
+        key="dq-fixed-problems",
+    )
+
+
+def show_release(path: Path) -> None:
+    """The data quality of one release file."""
+    release = cached.release_info(str(path))
+    if release is None:
+        st.info(NO_RELEASE, icon=":material/info:")
+        return
+    st.caption(f"Release as of {release.as_of:%Y-%m-%d}, built by run `{release.run_id}`.")
+    tracked = has_tracking(str(path))
+    show_runs(path)
+    show_freshness(path, datetime.now(UTC).date())
+    show_refusals(path, tracked)
+    show_quarantine(path, tracked)
+    if tracked:
+        show_problems(path, release)
+    else:
+        st.header("Data problems")
+        st.info(dq.NO_TRACKING, icon=":material/info:")
+
+
+release_page("Data quality", show_release)
