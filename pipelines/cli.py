@@ -62,6 +62,9 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="start the dashboard on 127.0.0.1")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8501)))
     serve.add_argument("--demo", action="store_true", help="demo sign-in (synthetic data only)")
+
+    audit = sub.add_parser("audit", help="check the audit log of sign-ins, views and exports")
+    audit.add_argument("action", choices=["verify"], help="verify: detect edited, removed or moved entries")
     return p
 
 
@@ -211,6 +214,23 @@ def cmd_serve(home: Home, args: argparse.Namespace) -> int:
     os.execve(sys.executable, command, env)
 
 
+def cmd_audit(home: Home, args: argparse.Namespace) -> int:
+    """`outcomes audit verify`: 0 when the hash chain and its head anchor are intact, 1 otherwise."""
+    from pipelines.audit import check, head_path, log_path
+
+    if not log_path(home).exists() and not head_path(home).exists():
+        print(f"no audit log yet at {log_path(home)}")
+        return 0
+    count, problems = check(home)
+    if not problems:
+        print(f"audit log intact: {count:,} entries")
+        return 0
+    for problem in problems:
+        print(problem)
+    print(f"audit log NOT intact: {len(problems):,} problems in {count:,} entries ({log_path(home)})")
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; the exit code follows DESIGN s.3."""
     args = parser().parse_args(argv)
@@ -243,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "serve":
         return cmd_serve(home, args)
+    if args.command == "audit":
+        return cmd_audit(home, args)
     return EXIT_USAGE
 
 
