@@ -19,7 +19,17 @@ grouped as (
             when grouping(case_manager) = 0 then 'case_manager'
             else 'all'
         end as dimension,
-        coalesce(cohort, referral_type, site_id, race, gender, age_band, case_manager, 'all') as grp,
+        -- From grouping() too, not coalesce(): a group's own value is never taken for another's.
+        case
+            when grouping(cohort) = 0 then cohort
+            when grouping(referral_type) = 0 then referral_type
+            when grouping(site_id) = 0 then site_id
+            when grouping(race) = 0 then race
+            when grouping(gender) = 0 then gender
+            when grouping(age_band) = 0 then age_band
+            when grouping(case_manager) = 0 then case_manager
+            else 'all'
+        end as grp,
         count_if(active) as active,
         count_if(housing_known) as housing_known,
         count_if(permanent_housing) as permanent_housing,
