@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pipelines.durable import fsync
 from pipelines.settings import Home
 
 EVENTS = ("sign_in", "page_view", "export", "denied")
@@ -67,14 +68,6 @@ def _locked(home: Home, kind: int) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _last_line(fd: int) -> bytes | None:
@@ -131,7 +124,7 @@ def _write_head(home: Home, seq: int, digest: str) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, head_path(home))
-    _fsync_dir(audit_dir(home))
+    fsync(audit_dir(home))
 
 
 def _append(fd: int, data: bytes) -> None:
@@ -207,7 +200,7 @@ def record(
             finally:
                 os.close(fd)
             if created:
-                _fsync_dir(audit_dir(home))  # the new file's name must survive a crash too
+                fsync(audit_dir(home))  # the new file's name must survive a crash too
             _write_head(home, entry["seq"], entry["hash"])
     except AuditUnavailable:
         raise
