@@ -63,6 +63,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8501)))
     serve.add_argument("--demo", action="store_true", help="demo sign-in (synthetic data only)")
 
+    snapshot = sub.add_parser("snapshot", help="freeze a quarter's suppressed metrics for funders")
+    snapshot.add_argument("--period", required=True, help="the quarter, YYYY-Qn (e.g. 2024-Q1)")
+
     audit = sub.add_parser("audit", help="check the audit log of sign-ins, views and exports")
     audit.add_argument("action", choices=["verify"], help="verify: detect edited, removed or moved entries")
     return p
@@ -231,6 +234,22 @@ def cmd_audit(home: Home, args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_snapshot(home: Home, args: argparse.Namespace) -> int:
+    """`outcomes snapshot --period YYYY-Qn`: prints the new snapshot's folder."""
+    from pipelines.snapshot import NoRelease, SnapshotRefused, take_snapshot
+
+    try:
+        folder = take_snapshot(home, args.period)
+    except NoRelease as e:
+        print(f"outcomes snapshot: {e}", file=sys.stderr)
+        return EXIT_NOT_PUBLISHED
+    except SnapshotRefused as e:
+        print(f"outcomes snapshot: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    print(folder)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; the exit code follows DESIGN s.3."""
     args = parser().parse_args(argv)
@@ -265,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_serve(home, args)
     if args.command == "audit":
         return cmd_audit(home, args)
+    if args.command == "snapshot":
+        return cmd_snapshot(home, args)
     return EXIT_USAGE
 
 

@@ -1,0 +1,266 @@
+"""Funder snapshots (DESIGN s.3, s.7): a quarter's metrics frozen, suppressed, reproducible, immutable.
+
+`take_snapshot(home, "2024-Q1")` reads the live release (read-only) and writes
+`snapshots/<snapshot_id>/` with `metrics.csv` (metric, period, dimension, group, numerator,
+denominator, value, suppressed) and `manifest.json` (where the figures come from and how they
+were made). The figures are each month of the quarter ('YYYY-MM') and the quarter itself
+('YYYY-Qn'), for every metric and every dimension but case_manager; suppression is
+pipelines/suppression.py's. metrics.csv holds no timestamp and its rows and numbers are written
+in a fixed order and format, so the same archive and as-of give the same bytes; a snapshot is
+written into a hidden folder, made read-only and renamed into place, and is never overwritten:
+a correction is a new snapshot, with a new id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines import suppression
+from pipelines.durable import fsync
+from pipelines.export import csv_bytes
+from pipelines.metrics import DIMENSIONS, METRICS
+from pipelines.publish import live_release
+from pipelines.settings import Home
+
+PERIOD = re.compile(r"^(\d{4})-Q([1-4])$")
+COLUMNS = ["metric", "period", "dimension", "group", "numerator", "denominator", "value", "suppressed"]
+VALUE_DECIMALS = 6
+# Case managers are too fine a breakdown for a funder (DESIGN s.7): never in a snapshot.
+SNAPSHOT_DIMENSIONS = {d: c for d, c in DIMENSIONS.items() if d != "case_manager"}
+FLAGS = sorted({f for m in METRICS.values() for f in (m.numerator_flag, m.denominator_flag)})
+QUARTER_DEFINITION = (
+    "Months (period YYYY-MM) are as in the dashboard: participants counted in the month. "
+    "The quarter (period YYYY-Qn) counts distinct participants (site_id, participant_id) over the "
+    "quarter's three months, never a sum of months: a participant is in a metric's denominator if "
+    "its denominator condition holds in at least one month of the quarter, and in its numerator if "
+    "its numerator condition holds in at least one month of the quarter (e.g. permanent_housing: "
+    "participants in permanent housing at some month end of the quarter, over participants with a "
+    "known housing status at some month end of the quarter). The quarter's value is numerator / "
+    "denominator (for active_participants, the count of participants active in the quarter)."
+)
+SUPPRESSION_RULE = (
+    f"No count from 1 to {suppression.THRESHOLD} is shown and no rate over a denominator from 1 to "
+    f"{suppression.THRESHOLD} ('small count', 'small denominator'); 0 is shown. Complementary "
+    "suppression, iterated until stable: within each (condition, period, dimension), whose groups add "
+    "up to the dimension 'all' total, every hidden count must stay free over a range at least "
+    f"{suppression.MIN_WIDTH} wide given the shown counts, or one more count is hidden (the smallest "
+    "shown group, else the total, else a denominator). A suppressed row has empty numerator, "
+    "denominator and value and suppressed = true. Periods are independent: the quarter is not a sum "
+    "of its months. The reason for a suppression is not published."
+)
+
+
+class SnapshotRefused(Exception):
+    """The snapshot cannot be taken (a usage problem: bad, incomplete or empty period)."""
+
+
+class NoRelease(Exception):
+    """There is no live release to take a snapshot from."""
+
+
+@dataclass(frozen=True)
+class Quarter:
+    """A calendar quarter: its label 'YYYY-Qn' and first and last days."""
+
+    label: str
+    start: dt.date
+    end: dt.date
+
+    @property
+    def months(self) -> list[dt.date]:
+        return [self.start.replace(month=self.start.month + i) for i in range(3)]
+
+
+def parse_period(text: str) -> Quarter:
+    """'YYYY-Qn' as a Quarter, or SnapshotRefused."""
+    match = PERIOD.match(text)
+    if not match:
+        raise SnapshotRefused(f"'{text}' is not a quarter YYYY-Qn (e.g. 2024-Q1)")
+    year, q = int(match[1]), int(match[2])
+    start = dt.date(year, 3 * q - 2, 1)
+    after = dt.date(year + 1, 1, 1) if q == 4 else dt.date(year, 3 * q + 1, 1)
+    return Quarter(text, start, after - dt.timedelta(days=1))
+
+
+def _cells_sql() -> str:
+    """Flag counts by period, dimension and group: months per participant-month, quarter per participant."""
+    dims = {d: c for d, c in SNAPSHOT_DIMENSIONS.items() if c is not None}
+    attrs = ", ".join(dims.values())
+    # Dimensions are participant attributes (referral, demographics): min() picks that one value.
+    attrs_once = ", ".join(f"min({c}) as {c}" for c in dims.values())
+    flags = ", ".join(FLAGS)
+    any_flags = ", ".join(f"bool_or({f}) as {f}" for f in FLAGS)
+    counts = ", ".join(f"count_if({f})::bigint as {f}" for f in FLAGS)
+    dimension = " ".join(f"when grouping({c}) = 0 then '{d}'" for d, c in dims.items())
+    group = " ".join(f"when grouping({c}) = 0 then {c}" for c in dims.values())
+    sets = ", ".join(["(period)", *(f"(period, {c})" for c in dims.values())])
+    return f"""
+        with
+        months as (
+            select strftime(month, '%Y-%m') as period, site_id, participant_id, {attrs}, {flags}
+            from metric_flags
+            where month between $start and $end
+        ),
+        quarter as (
+            select $label as period, site_id, participant_id, {attrs_once}, {any_flags}
+            from months
+            group by site_id, participant_id
+        ),
+        units as (
+            select period, {attrs}, {flags} from months
+            union all
+            select period, {attrs}, {flags} from quarter
+        )
+        select
+            period,
+            case {dimension} else 'all' end as dimension,
+            case {group} else 'all' end as "group",
+            {counts}
+        from units
+        group by grouping sets ({sets})
+    """  # noqa: S608 - built from our own constants, the period is a parameter
+
+
+def cells(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> pl.DataFrame:
+    """Every metric's numerator, denominator and value per period, dimension and group (unsuppressed)."""
+    counts = con.sql(
+        _cells_sql(), params={"start": quarter.start, "end": quarter.end, "label": quarter.label}
+    ).pl()
+    frames = []
+    for m in METRICS.values():
+        frames.append(
+            counts.select(
+                pl.lit(m.name).alias("metric"),
+                "period",
+                "dimension",
+                "group",
+                pl.col(m.numerator_flag).alias("numerator"),
+                pl.col(m.denominator_flag).alias("denominator"),
+            )
+        )
+    out = pl.concat(frames).filter(pl.col("denominator") > 0)
+    is_count = pl.col("metric").is_in([m.name for m in METRICS.values() if m.is_count])
+    return out.with_columns(
+        value=pl.when(is_count)
+        .then(pl.col("numerator").cast(pl.Float64))
+        .otherwise(pl.col("numerator") / pl.col("denominator"))
+    )
+
+
+def metrics_csv(table: pl.DataFrame) -> bytes:
+    """Suppressed cells as CSV bytes: fixed row order, fixed number format, nothing time-dependent."""
+    shown = suppression.suppress(table)
+    metric_rank = {name: i for i, name in enumerate(METRICS)}
+    dimension_rank = {name: i for i, name in enumerate(SNAPSHOT_DIMENSIONS)}
+    shown = shown.with_columns(
+        pl.col("metric").replace_strict(metric_rank, return_dtype=pl.Int64).alias("_m"),
+        pl.col("dimension").replace_strict(dimension_rank, return_dtype=pl.Int64).alias("_d"),
+        # A float's text is not left to the CSV writer: a fixed number of decimals, always.
+        pl.col("value")
+        .map_elements(lambda v: f"{v:.{VALUE_DECIMALS}f}", return_dtype=pl.String)
+        .alias("value"),
+        pl.col("numerator").cast(pl.Int64),
+        pl.col("denominator").cast(pl.Int64),
+    )
+    ordered = shown.sort("_m", "period", "_d", "group").select(COLUMNS)
+    return csv_bytes(ordered)
+
+
+def sha256_file(path: Path) -> str:
+    """The file's SHA-256, read in chunks (a release can be large)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_read_only(path: Path, data: bytes) -> None:
+    """Write, flush to disk and make read-only (0444): a published file is never changed."""
+    path.write_bytes(data)
+    fsync(path)
+    path.chmod(0o444)
+
+
+def take_snapshot(home: Home, period: str, now: dt.datetime | None = None) -> Path:
+    """Freeze the quarter's metrics from the live release into a new snapshot folder; return it."""
+    quarter = parse_period(period)
+    release = live_release(home.current)
+    if release is None:
+        raise NoRelease("no release yet: run `outcomes nightly` first")
+    # Hash the file we read: the release file itself, not the link that may move meanwhile.
+    release_sha = sha256_file(release)
+    con = duckdb.connect(str(release), read_only=True)
+    try:
+        [(run_id, as_of, metrics_version, contract_version)] = con.sql(
+            "select run_id, as_of, metrics_version, contract_version from release"
+        ).fetchall()
+        if quarter.end > as_of:
+            raise SnapshotRefused(
+                f"{quarter.label} is not complete: it ends on {quarter.end} and the live release is as of "
+                f"{as_of}; take the snapshot after a nightly run as of {quarter.end} or later"
+            )
+        [(rows,)] = con.sql(
+            "select count(*) from metric_flags where month between $start and $end",
+            params={"start": quarter.start, "end": quarter.end},
+        ).fetchall()
+        if rows == 0:
+            raise SnapshotRefused(f"{quarter.label} has no data in the live release (as of {as_of})")
+        table = cells(con, quarter)
+        files = con.sql(
+            "select site_id, table_name, path, sha256 from files where error is null "
+            "order by site_id, table_name, path"
+        ).fetchall()
+    finally:
+        con.close()
+
+    data = metrics_csv(table)
+    now = now or dt.datetime.now(dt.UTC)
+    snapshot_id = f"{quarter.label}-{now.strftime('%Y%m%dT%H%M%S.%fZ')}"
+    manifest = {
+        "snapshot_id": snapshot_id,
+        "period": quarter.label,
+        "periods": [m.strftime("%Y-%m") for m in quarter.months] + [quarter.label],
+        "created_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "run_id": run_id,
+        "as_of": as_of.isoformat(),
+        "release": release.name,
+        "release_sha256": release_sha,
+        "archived_files": [{"site_id": s, "table": t, "path": p, "sha256": h} for s, t, p, h in files],
+        "metrics_version": metrics_version,
+        "contract_version": contract_version,
+        "metrics": {
+            m.name: {"label": m.label, "numerator": m.numerator, "denominator": m.denominator}
+            for m in METRICS.values()
+        },
+        "dimensions": list(SNAPSHOT_DIMENSIONS),
+        "quarter_definition": QUARTER_DEFINITION,
+        "suppression_rule": SUPPRESSION_RULE,
+        "value_format": f"numerator / denominator with {VALUE_DECIMALS} decimals; for counts, the count",
+        "columns": COLUMNS,
+        "metrics_csv_sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+    home.snapshots.mkdir(parents=True, exist_ok=True)
+    final = home.snapshots / snapshot_id
+    if final.exists():
+        raise FileExistsError(f"snapshot {final} already exists: a snapshot is never overwritten")
+    # Built under a hidden name, then renamed: a reader sees a whole snapshot or none.
+    building = home.snapshots / f".{snapshot_id}.building"
+    building.mkdir()
+    _write_read_only(building / "metrics.csv", data)
+    _write_read_only(building / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
+    fsync(building)
+    # os.rename refuses a non-empty target, so a snapshot that appeared meanwhile is never replaced.
+    os.rename(building, final)
+    fsync(home.snapshots)
+    return final
