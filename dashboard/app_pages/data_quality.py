@@ -93,6 +93,22 @@ def open_problems_csv(path: str, sites: tuple[str, ...], tables: tuple[str, ...]
     return dq.open_problems_csv(problems(path, sites, tables)[1])
 
 
+# The text columns the tables share, labelled once.
+TEXT = {
+    "site_id": st.column_config.TextColumn("Site"),
+    "table_name": st.column_config.TextColumn("Table"),
+    "participant_id": st.column_config.TextColumn("Participant"),
+    "case_manager_id": st.column_config.TextColumn("Case manager"),
+    "column_name": st.column_config.TextColumn("Column"),
+    "rule": st.column_config.TextColumn("Rule"),
+    "value": st.column_config.TextColumn("Value"),
+    "status": st.column_config.TextColumn("Status"),
+    "error": st.column_config.TextColumn("Error"),
+    "message": st.column_config.TextColumn("Problem", width="large"),
+    "fix": st.column_config.TextColumn("How to fix", width="large"),
+}
+
+
 def count(label: str) -> st.column_config.NumberColumn:
     return st.column_config.NumberColumn(label, format="localized")
 
@@ -120,7 +136,7 @@ def show_runs(path: Path) -> None:
             "run_id": st.column_config.TextColumn("Run"),
             "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
             "as_of": st.column_config.DateColumn("As of"),
-            "status": st.column_config.TextColumn("Status"),
+            "status": TEXT["status"],
             "published": st.column_config.CheckboxColumn("Published"),
             "in_release": st.column_config.CheckboxColumn(
                 "This release", help="The run that built the release"
@@ -131,7 +147,7 @@ def show_runs(path: Path) -> None:
             "rows_duplicate": count("Duplicates"),
             "files": count("Files"),
             "files_refused": count("Refused files"),
-            "error": st.column_config.TextColumn("Error"),
+            "error": TEXT["error"],
         },
         key="dq-runs",
     )
@@ -158,10 +174,10 @@ def show_runs(path: Path) -> None:
         width="stretch",
         hide_index=True,
         column_config={
-            "site_id": st.column_config.TextColumn("Site"),
-            "table_name": st.column_config.TextColumn("Table"),
+            "site_id": TEXT["site_id"],
+            "table_name": TEXT["table_name"],
             "path": st.column_config.TextColumn("File"),
-            "status": st.column_config.TextColumn("Status"),
+            "status": TEXT["status"],
             "accepted_at": st.column_config.TextColumn("Accepted (UTC)"),
             "rows_read": count("Rows read"),
             "rows_loaded": count("Loaded"),
@@ -171,7 +187,7 @@ def show_runs(path: Path) -> None:
             "adds_up": st.column_config.CheckboxColumn(
                 "Adds up", help="Read = loaded + quarantined + duplicates"
             ),
-            "error": st.column_config.TextColumn("Error"),
+            "error": TEXT["error"],
         },
         key="dq-run-files",
     )
@@ -209,8 +225,8 @@ def show_freshness(path: Path, today: date) -> None:
         width="stretch",
         hide_index=True,
         column_config={
-            "site_id": st.column_config.TextColumn("Site"),
-            "table_name": st.column_config.TextColumn("Table"),
+            "site_id": TEXT["site_id"],
+            "table_name": TEXT["table_name"],
             "state": st.column_config.TextColumn("State"),
             "days_since": count("Days since accepted"),
             "accepted_on": st.column_config.DateColumn("Accepted on (UTC)"),
@@ -232,10 +248,10 @@ def show_refusals(path: Path, tracked: bool) -> None:
     )
     latest, history = refusals(str(path), tracked)
     config = {
-        "site_id": st.column_config.TextColumn("Site"),
-        "table_name": st.column_config.TextColumn("Table"),
+        "site_id": TEXT["site_id"],
+        "table_name": TEXT["table_name"],
         "path": st.column_config.TextColumn("File"),
-        "status": st.column_config.TextColumn("Status"),
+        "status": TEXT["status"],
         "error": st.column_config.TextColumn("Why", width="large"),
         "first_refused": st.column_config.DateColumn("First refused (as of)"),
         "last_refused": st.column_config.DateColumn("Last refused (as of)"),
@@ -300,7 +316,7 @@ def show_quarantine(path: Path, tracked: bool) -> None:
             hide_index=True,
             column_config={
                 "run_label": st.column_config.TextColumn("Run (as of)"),
-                "site_id": st.column_config.TextColumn("Site"),
+                "site_id": TEXT["site_id"],
                 "rows_quarantined": count("Quarantined"),
                 "rows_read": count("Rows read"),
                 "share": st.column_config.NumberColumn("Share", format="%.1f%%"),
@@ -361,7 +377,7 @@ def show_problems(path: Path, release: Release) -> None:
                 width="stretch",
                 hide_index=True,
                 column_config={
-                    "site_id": st.column_config.TextColumn("Site"),
+                    "site_id": TEXT["site_id"],
                     "open_problems": count("Open"),
                     "median_age_days": st.column_config.NumberColumn(
                         "Median age", help="Median age of the open problems, in days", format="%.1f"
@@ -394,15 +410,15 @@ def show_problems(path: Path, release: Release) -> None:
             width="stretch",
             hide_index=True,
             column_config={
-                "site_id": st.column_config.TextColumn("Site"),
-                "table_name": st.column_config.TextColumn("Table"),
-                "participant_id": st.column_config.TextColumn("Participant"),
-                "case_manager_id": st.column_config.TextColumn("Case manager"),
-                "column_name": st.column_config.TextColumn("Column"),
-                "rule": st.column_config.TextColumn("Rule"),
-                "value": st.column_config.TextColumn("Value"),
-                "message": st.column_config.TextColumn("Problem", width="large"),
-                "fix": st.column_config.TextColumn("How to fix", width="large"),
+                "site_id": TEXT["site_id"],
+                "table_name": TEXT["table_name"],
+                "participant_id": TEXT["participant_id"],
+                "case_manager_id": TEXT["case_manager_id"],
+                "column_name": TEXT["column_name"],
+                "rule": TEXT["rule"],
+                "value": TEXT["value"],
+                "message": TEXT["message"],
+                "fix": TEXT["fix"],
                 "file": st.column_config.TextColumn("File"),
                 "row_number": st.column_config.NumberColumn("Row", format="%d"),
                 "first_seen": st.column_config.DateColumn("First seen"),
@@ -432,13 +448,13 @@ def show_problems(path: Path, release: Release) -> None:
         width="stretch",
         hide_index=True,
         column_config={
-            "site_id": st.column_config.TextColumn("Site"),
-            "table_name": st.column_config.TextColumn("Table"),
-            "participant_id": st.column_config.TextColumn("Participant"),
-            "column_name": st.column_config.TextColumn("Column"),
-            "rule": st.column_config.TextColumn("Rule"),
-            "value": st.column_config.TextColumn("Value"),
-            "message": st.column_config.TextColumn("Problem", width="large"),
+            "site_id": TEXT["site_id"],
+            "table_name": TEXT["table_name"],
+            "participant_id": TEXT["participant_id"],
+            "column_name": TEXT["column_name"],
+            "rule": TEXT["rule"],
+            "value": TEXT["value"],
+            "message": TEXT["message"],
             "first_seen": st.column_config.DateColumn("First seen"),
             "fixed_on": st.column_config.DateColumn("Fixed on"),
             "days_to_fix": count("Days to fix"),
