@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from pipelines.nightly import Run, nightly
 from pipelines.settings import Home
@@ -54,3 +55,18 @@ def query(home: Home, sql: str, params: list | None = None) -> list[tuple]:
         return con.sql(sql, params=params).fetchall()
     finally:
         con.close()
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[bytes, str | None]]:
+    """Every file the page hands to Streamlit's media storage: {file id: (bytes, file name)}."""
+    stored: dict[str, tuple[bytes, str | None]] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):  # noqa: ANN001, ANN202
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        stored[file_id] = (path_or_data, filename)
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
+    return stored

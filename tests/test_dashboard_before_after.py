@@ -40,9 +40,9 @@ from dashboard.before_after import (
 )
 from dashboard.charts import OKABE_ITO
 from pipelines.settings import Home
+from tests import apptest
 from tests.conftest import drop, run
 
-APP = "../dashboard/app.py"
 PAGE = "app_pages/before_after.py"
 AS_OF = "2024-06-15"
 COLUMNS = ["referral_type", "participants", "both", "before_only", "after_only", "neither"]
@@ -120,9 +120,7 @@ def page_home(release: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
 
 
 def open_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page(PAGE).run()
-    return at
+    return apptest.open_page(PAGE)
 
 
 def page_text(at: AppTest) -> str:

@@ -39,7 +39,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from dashboard import queries
@@ -68,9 +67,9 @@ from dashboard.caseload import (
     unassigned_problems,
 )
 from pipelines.settings import Home
+from tests import apptest
 from tests.conftest import drop, run
 
-APP = "../dashboard/app.py"
 PAGE = "app_pages/caseload.py"
 FIRST_AS_OF, AS_OF = "2024-06-01", "2024-06-15"
 TODAY = date.fromisoformat(AS_OF)
@@ -211,24 +210,8 @@ def page_home(release: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
     return release
 
 
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[bytes, str | None]]:
-    """Every file the page hands to Streamlit's media storage: {file id: (bytes, file name)}."""
-    stored: dict[str, tuple[bytes, str | None]] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):  # noqa: ANN001, ANN202
-        file_id = original(self, path_or_data, mimetype, kind, filename)
-        stored[file_id] = (path_or_data, filename)
-        return file_id
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
-    return stored
-
-
 def open_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    return at.switch_page(PAGE).run()
+    return apptest.open_page(PAGE)
 
 
 def problem_rows(frame: pl.DataFrame) -> list[tuple]:

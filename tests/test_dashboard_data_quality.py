@@ -37,9 +37,9 @@ from dashboard import data_quality as dq
 from pipelines import nightly
 from pipelines.export import FORMULA_STARTS
 from pipelines.settings import Home
+from tests import apptest
 from tests.conftest import drop, run
 
-APP = "../dashboard/app.py"
 PAGE = "app_pages/data_quality.py"
 RUN1, RUN2 = "2024-06-15", "2024-06-20"
 CLOCK1, CLOCK2 = "2024-06-15T02:00:00Z", "2024-06-20T02:00:00Z"
@@ -105,8 +105,7 @@ def con(built: Home) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def open_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page(PAGE).run()
+    at = apptest.open_page(PAGE)
     assert not at.exception
     return at
 

@@ -44,9 +44,9 @@ from dashboard.equity import (
 )
 from pipelines.metrics import METRICS
 from pipelines.settings import Home
+from tests import apptest
 from tests.conftest import drop, run
 
-APP = "../dashboard/app.py"
 PAGE = "app_pages/equity.py"
 AS_OF = "2024-06-15"
 MAY = date(2024, 5, 1)
@@ -115,9 +115,7 @@ def page_home(release: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
 
 
 def open_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page(PAGE).run()
-    return at
+    return apptest.open_page(PAGE)
 
 
 def katz(a: int, n1: int, c: int, n2: int) -> tuple[float, float, float]:

@@ -21,7 +21,6 @@ import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from dashboard import queries, trends
@@ -29,9 +28,9 @@ from pipelines.demo import write_demo
 from pipelines.export import FORMULA_STARTS, csv_bytes, neutralise
 from pipelines.metrics import METRICS
 from pipelines.settings import Home
+from tests import apptest
 from tests.conftest import drop, run
 
-APP = "../dashboard/app.py"
 PAGE = "app_pages/trends.py"
 AS_OF = "2024-06-15"
 DEFAULT_RANGE = (date(2023, 11, 1), date(2024, 5, 1))  # the release's first month to May 2024
@@ -499,24 +498,8 @@ def page_home(release_home: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
     return release_home
 
 
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[bytes, str | None]]:
-    """Every file the page hands to Streamlit's media storage: {file id: (bytes, file name)}."""
-    stored: dict[str, tuple[bytes, str | None]] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):  # noqa: ANN001, ANN202
-        file_id = original(self, path_or_data, mimetype, kind, filename)
-        stored[file_id] = (path_or_data, filename)
-        return file_id
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
-    return stored
-
-
 def open_trends() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    return at.switch_page(PAGE).run()
+    return apptest.open_page(PAGE)
 
 
 def table_rows(at: AppTest) -> dict[tuple[str, str], tuple[int, int]]:
