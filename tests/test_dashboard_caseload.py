@@ -198,15 +198,13 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Home:
 
 @pytest.fixture
 def con(release: Home) -> duckdb.DuckDBPyConnection:
-    connection = queries.open_release(queries.release_path(release))
-    yield connection
-    connection.close()
+    with apptest.release_connection(release) as connection:
+        yield connection
 
 
 @pytest.fixture
 def page_home(release: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
-    monkeypatch.setenv("OUTCOMES_HOME", str(release.root))
-    monkeypatch.delenv("OUTCOMES_DEMO", raising=False)
+    apptest.serve(monkeypatch, release.root)
     return release
 
 
@@ -565,8 +563,7 @@ def test_page_filter_that_leaves_nobody(page_home: Home) -> None:
 
 
 def test_page_without_a_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OUTCOMES_HOME", str(tmp_path / "empty"))
-    monkeypatch.delenv("OUTCOMES_DEMO", raising=False)
+    apptest.serve(monkeypatch, tmp_path / "empty")
     at = open_page()
     assert not at.exception
     assert any("No release has been published yet" in info.value for info in at.info)
@@ -583,8 +580,7 @@ def test_page_on_a_release_from_before_problem_tracking(
     with duckdb.connect(str(copy)) as writable:
         writable.sql("drop table problems")
     (copy.parent / "current.duckdb").symlink_to(copy.name)
-    monkeypatch.setenv("OUTCOMES_HOME", str(tmp_path / "old"))
-    monkeypatch.delenv("OUTCOMES_DEMO", raising=False)
+    apptest.serve(monkeypatch, tmp_path / "old")
     at = open_page()
     assert not at.exception
     (table,) = tables(at)["caseload"]

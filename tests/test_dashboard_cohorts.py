@@ -23,8 +23,9 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts, cohorts, queries, survival
+from dashboard import charts, cohorts, survival
 from pipelines.settings import Home
+from tests import apptest
 from tests.conftest import drop, run
 
 APP = "../dashboard/app.py"
@@ -96,8 +97,7 @@ def release_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def home(release_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("OUTCOMES_HOME", str(release_home))
-    monkeypatch.delenv("OUTCOMES_DEMO", raising=False)
+    apptest.serve(monkeypatch, release_home)
     return release_home
 
 
@@ -105,16 +105,14 @@ def home(release_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "empty"
     root.mkdir()
-    monkeypatch.setenv("OUTCOMES_HOME", str(root))
-    monkeypatch.delenv("OUTCOMES_DEMO", raising=False)
+    apptest.serve(monkeypatch, root)
     return root
 
 
 @pytest.fixture
 def con(release_home: Path) -> duckdb.DuckDBPyConnection:
-    connection = queries.open_release(queries.release_path(Home(release_home)))
-    yield connection
-    connection.close()
+    with apptest.release_connection(Home(release_home)) as connection:
+        yield connection
 
 
 def cohorts_page() -> AppTest:

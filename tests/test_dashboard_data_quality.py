@@ -91,17 +91,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
 @pytest.fixture
 def home(built: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
     """The two runs' home, set as OUTCOMES_HOME."""
-    monkeypatch.setenv("OUTCOMES_HOME", str(built.root))
-    monkeypatch.delenv("OUTCOMES_DEMO", raising=False)
+    apptest.serve(monkeypatch, built.root)
     return built
 
 
 @pytest.fixture
 def con(built: Home) -> Iterator[duckdb.DuckDBPyConnection]:
     """The release opened the way the dashboard opens it."""
-    connection = queries.open_release(queries.release_path(built))
-    yield connection
-    connection.close()
+    with apptest.release_connection(built) as connection:
+        yield connection
 
 
 def open_page() -> AppTest:

@@ -28,7 +28,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import equity, queries
+from dashboard import equity
 from dashboard.charts import OKABE_ITO
 from dashboard.equity import (
     ALL_OTHERS,
@@ -102,15 +102,13 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Home:
 
 @pytest.fixture
 def con(release: Home) -> duckdb.DuckDBPyConnection:
-    connection = queries.open_release(queries.release_path(release))
-    yield connection
-    connection.close()
+    with apptest.release_connection(release) as connection:
+        yield connection
 
 
 @pytest.fixture
 def page_home(release: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
-    monkeypatch.setenv("OUTCOMES_HOME", str(release.root))
-    monkeypatch.delenv("OUTCOMES_DEMO", raising=False)
+    apptest.serve(monkeypatch, release.root)
     return release
 
 

@@ -15,6 +15,7 @@ from dashboard import charts, queries
 from dashboard.formatting import format_change, format_value
 from pipelines.metrics import METRICS
 from pipelines.settings import Home
+from tests import apptest
 
 APP = "../dashboard/app.py"
 AS_OF = date(2024, 6, 15)
@@ -88,8 +89,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "home"
     release_file = build_release(root / "warehouse" / "release-0001.duckdb", NUMBERS)
     publish(root, release_file)
-    monkeypatch.setenv("OUTCOMES_HOME", str(root))
-    monkeypatch.delenv("OUTCOMES_DEMO", raising=False)
+    apptest.serve(monkeypatch, root)
     return root
 
 
@@ -98,17 +98,15 @@ def empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A home folder where nothing was ever published."""
     root = tmp_path / "empty"
     root.mkdir()
-    monkeypatch.setenv("OUTCOMES_HOME", str(root))
-    monkeypatch.delenv("OUTCOMES_DEMO", raising=False)
+    apptest.serve(monkeypatch, root)
     return root
 
 
 @pytest.fixture
 def con(home: Path) -> duckdb.DuckDBPyConnection:
     """The published release opened the way the dashboard opens it."""
-    connection = queries.open_release(queries.release_path(Home(home)))
-    yield connection
-    connection.close()
+    with apptest.release_connection(Home(home)) as connection:
+        yield connection
 
 
 def run_app() -> AppTest:

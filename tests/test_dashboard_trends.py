@@ -138,16 +138,14 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
 
 @pytest.fixture
 def con(release_home: Home) -> duckdb.DuckDBPyConnection:
-    connection = queries.open_release(queries.release_path(release_home))
-    yield connection
-    connection.close()
+    with apptest.release_connection(release_home) as connection:
+        yield connection
 
 
 @pytest.fixture
 def demo_con(demo_home: Home) -> duckdb.DuckDBPyConnection:
-    connection = queries.open_release(queries.release_path(demo_home))
-    yield connection
-    connection.close()
+    with apptest.release_connection(demo_home) as connection:
+        yield connection
 
 
 def rows(values: pl.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
@@ -493,8 +491,7 @@ def test_numbers_stay_numbers(numbers: list[int | None]) -> None:
 
 @pytest.fixture
 def page_home(release_home: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
-    monkeypatch.setenv("OUTCOMES_HOME", str(release_home.root))
-    monkeypatch.delenv("OUTCOMES_DEMO", raising=False)
+    apptest.serve(monkeypatch, release_home.root)
     return release_home
 
 
@@ -617,8 +614,7 @@ def test_page_without_a_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     if state == "dangling link":
         (root / "warehouse").mkdir()
         (root / "warehouse" / "current.duckdb").symlink_to("release-gone.duckdb")
-    monkeypatch.setenv("OUTCOMES_HOME", str(root))
-    monkeypatch.delenv("OUTCOMES_DEMO", raising=False)
+    apptest.serve(monkeypatch, root)
     at = open_trends()
     assert not at.exception
     assert any("No release has been published yet" in info.value for info in at.info)
