@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.publish import open_release  # noqa: F401 - the pages' way to open a release
 from pipelines.settings import Home
 
 KPI_LOOKBACK_MONTHS = 3
@@ -32,15 +33,6 @@ def release_path(home: Home) -> Path | None:
     if not current.exists():
         return None
     return current.resolve()
-
-
-def open_release(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open a release file read-only, without file or network access, configuration locked."""
-    return duckdb.connect(
-        str(path),
-        read_only=True,
-        config={"enable_external_access": False, "lock_configuration": True},
-    )
 
 
 def release_info(con: duckdb.DuckDBPyConnection) -> Release | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+
 from pipelines.durable import fsync
 
 BUILDING = ".building"
@@ -63,3 +65,14 @@ def prune(warehouse: Path, current: Path, keep: int) -> list[Path]:
             old.with_name(old.name + ".wal").unlink(missing_ok=True)
             removed.append(old)
     return removed
+
+
+# How every reader opens a release: the dashboard, snapshots and restatements. One setting, so
+# that they can share the file in one process (DuckDB refuses a second connection to an open
+# file with another configuration).
+READ_ONLY = {"enable_external_access": False, "lock_configuration": True}
+
+
+def open_release(path: Path) -> duckdb.DuckDBPyConnection:
+    """A release file opened read-only, without file or network access, configuration locked."""
+    return duckdb.connect(str(path), read_only=True, config=READ_ONLY)

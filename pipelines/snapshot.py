@@ -28,7 +28,9 @@ from pipelines import suppression
 from pipelines.durable import fsync
 from pipelines.export import csv_bytes
 from pipelines.metrics import DIMENSIONS, METRICS
-from pipelines.publish import live_release
+from pipelines.pdf import print_pdf
+from pipelines.publish import live_release, open_release
+from pipelines.report import report_html
 from pipelines.settings import Home
 
 PERIOD = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -175,6 +177,30 @@ def metrics_csv(table: pl.DataFrame) -> bytes:
     return csv_bytes(ordered)
 
 
+# The archived exports a release was built from: its files in force (a refused file has an error).
+FILES_IN_FORCE = (
+    "select site_id, table_name, path, sha256 from files where error is null "
+    "order by site_id, table_name, path"
+)
+
+
+def quarter_csv(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> bytes:
+    """The quarter's metrics.csv from an open release: what a snapshot taken from it now would hold.
+
+    One function for snapshots and restatements (pipelines/restate.py), so both compute and
+    suppress the quarter the same way and compare byte for byte.
+    """
+    return metrics_csv(cells(con, quarter))
+
+
+def files_in_force(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
+    """The release's archived files, as a manifest lists them (site_id, table, path, sha256)."""
+    return [
+        {"site_id": s, "table": t, "path": p, "sha256": h}
+        for s, t, p, h in con.sql(FILES_IN_FORCE).fetchall()
+    ]
+
+
 def sha256_file(path: Path) -> str:
     """The file's SHA-256, read in chunks (a release can be large)."""
     digest = hashlib.sha256()
@@ -191,6 +217,23 @@ def _write_read_only(path: Path, data: bytes) -> None:
     path.chmod(0o444)
 
 
+def _write_reports(building: Path, page: str) -> dict:
+    """report.html, and report.pdf where Chromium prints it; the manifest's lines about them.
+
+    A missing or failing Chromium costs only the PDF, with the reason in the manifest.
+    """
+    html_path = building / "report.html"
+    _write_read_only(html_path, page.encode("utf-8"))
+    reports = [{"name": html_path.name, "sha256": sha256_file(html_path)}]
+    pdf_path = building / "report.pdf"
+    reason = print_pdf(html_path, pdf_path)
+    if reason is None:
+        fsync(pdf_path)
+        pdf_path.chmod(0o444)
+        reports.append({"name": pdf_path.name, "sha256": sha256_file(pdf_path)})
+    return {"reports": reports, "report_pdf": reason is None, "report_pdf_reason": reason}
+
+
 def take_snapshot(home: Home, period: str, now: dt.datetime | None = None) -> Path:
     """Freeze the quarter's metrics from the live release into a new snapshot folder; return it."""
     quarter = parse_period(period)
@@ -199,7 +242,7 @@ def take_snapshot(home: Home, period: str, now: dt.datetime | None = None) -> Pa
         raise NoRelease("no release yet: run `outcomes nightly` first")
     # Hash the file we read: the release file itself, not the link that may move meanwhile.
     release_sha = sha256_file(release)
-    con = duckdb.connect(str(release), read_only=True)
+    con = open_release(release)
     try:
         [(run_id, as_of, metrics_version, contract_version)] = con.sql(
             "select run_id, as_of, metrics_version, contract_version from release"
@@ -216,10 +259,7 @@ def take_snapshot(home: Home, period: str, now: dt.datetime | None = None) -> Pa
         if rows == 0:
             raise SnapshotRefused(f"{quarter.label} has no data in the live release (as of {as_of})")
         table = cells(con, quarter)
-        files = con.sql(
-            "select site_id, table_name, path, sha256 from files where error is null "
-            "order by site_id, table_name, path"
-        ).fetchall()
+        files = con.sql(FILES_IN_FORCE).fetchall()
     finally:
         con.close()
 
@@ -250,6 +290,9 @@ def take_snapshot(home: Home, period: str, now: dt.datetime | None = None) -> Pa
         "metrics_csv_sha256": hashlib.sha256(data).hexdigest(),
     }
 
+    # Built from metrics.csv and the manifest only: the report cannot show what metrics.csv hides.
+    page = report_html(data, manifest)
+
     home.snapshots.mkdir(parents=True, exist_ok=True)
     final = home.snapshots / snapshot_id
     if final.exists():
@@ -258,6 +301,7 @@ def take_snapshot(home: Home, period: str, now: dt.datetime | None = None) -> Pa
     building = home.snapshots / f".{snapshot_id}.building"
     building.mkdir()
     _write_read_only(building / "metrics.csv", data)
+    manifest |= _write_reports(building, page)
     _write_read_only(building / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
     fsync(building)
     # os.rename refuses a non-empty target, so a snapshot that appeared meanwhile is never replaced.
