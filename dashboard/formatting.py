@@ -38,3 +38,16 @@ def is_zero_change(change: float | None, is_count: bool) -> bool:
     if change is None:
         return False
     return round(change) == 0 if is_count else round(change * 100, 1) == 0
+
+
+MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()#+-.!|<>~$&:")
+
+
+def md_text(text: object) -> str:
+    """A data-derived string for Markdown (st.markdown, captions, labels) shown as itself.
+
+    Every character Markdown or HTML would act on is escaped, so an ID from an export can
+    never become a link, an image, formatting or a tag. Outer spaces are dropped (indented
+    text would become a code block); the reader trims values anyway.
+    """
+    return "".join(f"\\{c}" if c in MARKDOWN_SPECIALS else c for c in str(text).strip())

@@ -1,4 +1,5 @@
-"""The append-only audit log: every sign-in, page view, export and denied access, chained by hashes.
+"""The append-only audit log: every sign-in, page view, export, denied access and snapshot created,
+chained by hashes.
 
 Each entry is one JSON line in `<home>/audit/audit.jsonl`; its `prev` is the hash of the entry
 before it and its `hash` is the sha256 of its own canonical JSON, so an edited, removed or
@@ -23,7 +24,7 @@ from typing import Any
 from pipelines.durable import fsync
 from pipelines.settings import Home
 
-EVENTS = ("sign_in", "page_view", "export", "denied")
+EVENTS = ("sign_in", "page_view", "export", "denied", "snapshot_created")
 GENESIS = "0" * 64
 FIELDS = ("seq", "time", "event", "user", "role", "page", "filters", "snapshot", "rows", "prev", "hash")
 TAIL_CHUNK = 64 * 1024

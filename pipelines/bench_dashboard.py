@@ -31,6 +31,7 @@ DRAWN = ".js-plotly-plot .main-svg path, .js-plotly-plot .main-svg .point"
 def server_times(home: Path) -> dict[str, tuple[float, float, float]]:
     """Per page: the first run (cold), a run with the data cache cleared (warm files), a cached run (ms)."""
     os.environ["OUTCOMES_HOME"] = str(home)
+    os.environ["OUTCOMES_DEMO"] = "1"  # the demo's default viewer: leadership, who may open every page
     import streamlit as st
     from streamlit.logger import set_log_level
     from streamlit.testing.v1 import AppTest

@@ -59,9 +59,14 @@ def parser() -> argparse.ArgumentParser:
     contract = sub.add_parser("contract", help="write the data dictionary and empty templates")
     contract.add_argument("--out", type=Path, default=None, help="folder (default: <home>/contract)")
 
-    serve = sub.add_parser("serve", help="start the dashboard on 127.0.0.1")
+    serve = sub.add_parser("serve", help="start the dashboard (sign-in required; --demo for the demo)")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8501)))
-    serve.add_argument("--demo", action="store_true", help="demo sign-in (synthetic data only)")
+    serve.add_argument(
+        "--address",
+        default=os.environ.get("OUTCOMES_ADDRESS", "127.0.0.1"),
+        help="the address to listen on (default 127.0.0.1; put a TLS proxy in front for anything else)",
+    )
+    serve.add_argument("--demo", action="store_true", help="demo mode: a role picker, synthetic data only")
 
     snapshot = sub.add_parser("snapshot", help="freeze a quarter's suppressed metrics for funders")
     snapshot.add_argument("--period", required=True, help="the quarter, YYYY-Qn (e.g. 2024-Q1)")
@@ -191,28 +196,18 @@ def cmd_feedback(home: Home, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(home: Home, args: argparse.Namespace) -> int:
-    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-    env = os.environ | {"OUTCOMES_HOME": str(home.root)}
-    if args.demo:
-        env["OUTCOMES_DEMO"] = "1"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app),
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(args.port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--client.toolbarMode",
-        "viewer",
-    ]
-    print(f"LEAD Outcomes dashboard: http://127.0.0.1:{args.port}/  (Ctrl-C to stop)", flush=True)
+    """Become Streamlit with the hardened settings; exit 2 if sign-in is not configured."""
+    from pipelines.serve import ServeRefused, streamlit_command
+
+    try:
+        command, env = streamlit_command(home, args.port, demo=args.demo, address=args.address)
+    except ServeRefused as e:
+        print(f"outcomes serve: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    mode = "demo mode, synthetic data" if args.demo else "sign-in required"
+    print(
+        f"LEAD Outcomes dashboard ({mode}): http://{args.address}:{args.port}/  (Ctrl-C to stop)", flush=True
+    )
     # Become Streamlit: a signal to `outcomes serve` then stops the server itself.
     os.execve(sys.executable, command, env)
 

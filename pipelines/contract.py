@@ -93,12 +93,16 @@ def data_dictionary() -> str:
     return "\n".join(parts)
 
 
+def template(table: str) -> str:
+    """The empty export of a table: its header row, columns in contract order."""
+    return ",".join(MODELS[table].to_schema().columns) + "\n"
+
+
 def write_contract(out: Path) -> Path:
     """Write `data_dictionary.md` and `templates/<table>.csv` (header only) into `out`."""
     templates = out / "templates"
     templates.mkdir(parents=True, exist_ok=True)
     (out / "data_dictionary.md").write_text(data_dictionary(), encoding="utf-8")
-    for table, model in MODELS.items():
-        header = ",".join(model.to_schema().columns)
-        (templates / f"{table}.csv").write_text(header + "\n", encoding="utf-8")
+    for table in MODELS:
+        (templates / f"{table}.csv").write_text(template(table), encoding="utf-8")
     return out

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from pipelines.nightly import Run, nightly
@@ -57,16 +60,39 @@ def query(home: Home, sql: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
+class Downloads:
+    """The files a page offers for download, as a click on each button would fetch them."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, tuple[bytes, str | None]] = {}
+        self.deferred: dict[str, tuple[Callable[[], bytes], str | None]] = {}
+
+    def fetch(self, button: Any) -> tuple[bytes, str | None]:  # noqa: ANN401 - an AppTest element
+        """The bytes and file name behind a download button; a deferred file is made now, as on a click."""
+        proto = button.proto
+        if proto.deferred_file_id:
+            make, name = self.deferred[proto.deferred_file_id]
+            return make(), name
+        return self.stored[proto.url.rsplit("/", 1)[1].split(".")[0]]
+
+
 @pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[bytes, str | None]]:
-    """Every file the page hands to Streamlit's media storage: {file id: (bytes, file name)}."""
-    stored: dict[str, tuple[bytes, str | None]] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
+def downloads(monkeypatch: pytest.MonkeyPatch) -> Downloads:
+    """Every file the page hands to Streamlit's media storage, and every deferred download."""
+    seen = Downloads()
+    load = MemoryMediaFileStorage.load_and_get_id
+    defer = MediaFileManager.add_deferred
 
     def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):  # noqa: ANN001, ANN202
-        file_id = original(self, path_or_data, mimetype, kind, filename)
-        stored[file_id] = (path_or_data, filename)
+        file_id = load(self, path_or_data, mimetype, kind, filename)
+        seen.stored[file_id] = (path_or_data, filename)
+        return file_id
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        file_id = defer(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+        seen.deferred[file_id] = (data_callable, file_name)
         return file_id
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
-    return stored
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return seen

@@ -289,7 +289,7 @@ def test_page_wording_is_neutral(page_home: Home) -> None:
 
 
 def test_page_without_a_release_says_how_to_make_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OUTCOMES_HOME", str(tmp_path / "empty"))
+    apptest.serve(monkeypatch, tmp_path / "empty")
     at = open_page()
     assert not at.exception
     assert any("outcomes nightly" in info.value for info in at.info)
@@ -300,7 +300,7 @@ def test_page_without_justice_records(tmp_path: Path, monkeypatch: pytest.Monkey
     home = Home(tmp_path / "home")
     drop(home, "b", "participants", [participant("Q1", "arrest_diversion", "2023-01-01")])
     assert run(home, AS_OF).published
-    monkeypatch.setenv("OUTCOMES_HOME", str(home.root))
+    apptest.serve(monkeypatch, home.root)
     at = open_page()
     assert not at.exception
     assert any("No site has sent justice records" in info.value for info in at.info)
@@ -312,7 +312,7 @@ def test_page_when_no_one_has_six_months(tmp_path: Path, monkeypatch: pytest.Mon
     drop(home, "a", "participants", [participant("P1", "social_contact", "2024-03-01")])
     drop(home, "a", "justice", ["P1,2024-04-01,arrest,misdemeanor"])
     assert run(home, AS_OF).published
-    monkeypatch.setenv("OUTCOMES_HOME", str(home.root))
+    apptest.serve(monkeypatch, home.root)
     at = open_page()
     assert not at.exception
     assert any("no one to compare yet" in info.value for info in at.info)
@@ -324,7 +324,7 @@ def test_unreadable_release_is_reported_not_raised(tmp_path: Path, monkeypatch: 
     home.warehouse.mkdir(parents=True)
     (home.warehouse / "release-broken.duckdb").write_text("not a database\n")
     home.current.symlink_to("release-broken.duckdb")
-    monkeypatch.setenv("OUTCOMES_HOME", str(home.root))
+    apptest.serve(monkeypatch, home.root)
     at = open_page()
     assert not at.exception
     assert any("could not be read" in error.value for error in at.error)

@@ -68,7 +68,7 @@ from dashboard.caseload import (
 )
 from pipelines.settings import Home
 from tests import apptest
-from tests.conftest import drop, run
+from tests.conftest import Downloads, drop, run
 
 PAGE = "app_pages/caseload.py"
 FIRST_AS_OF, AS_OF = "2024-06-01", "2024-06-15"
@@ -450,7 +450,7 @@ def test_caseload_chart_without_anyone_over() -> None:
 # --- the page -----------------------------------------------------------------------------
 
 
-def test_page_defaults_by_hand(page_home: Home, downloads: dict) -> None:
+def test_page_defaults_by_hand(page_home: Home, downloads: Downloads) -> None:
     at = open_page()
     assert not at.exception
     assert [title.value for title in at.title] == ["Caseload"]
@@ -485,7 +485,7 @@ def test_page_defaults_by_hand(page_home: Home, downloads: dict) -> None:
     assert sorted(problem_rows(site_table)) == EXPECTED_UNASSIGNED_A
     buttons = {button.proto.label: button for button in at.download_button}
     assert len(at.download_button) == 2 and set(buttons) == {"Download CSV"}
-    data, name = downloads[at.download_button[0].proto.url.rsplit("/", 1)[1].split(".")[0]]
+    data, name = downloads.fetch(at.download_button[0])
     assert name == f"problems-a-CM1-{AS_OF}.csv"
     csv = pl.read_csv(data, infer_schema=False)
     assert csv["participant_id"].to_list() == ["P1"] and csv["value"].to_list() == ["nowhere"]

@@ -116,8 +116,7 @@ def con(release_home: Path) -> duckdb.DuckDBPyConnection:
 
 
 def cohorts_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page(PAGE).run()
+    at = apptest.open_page(PAGE)
     assert not at.exception, at.exception
     return at
 

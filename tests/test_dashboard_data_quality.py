@@ -321,7 +321,7 @@ def test_every_chart_has_a_caption(home: Home) -> None:
 
 
 def test_no_release_says_how_to_make_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OUTCOMES_HOME", str(tmp_path / "empty"))
+    apptest.serve(monkeypatch, tmp_path / "empty")
     at = open_page()
     assert any("outcomes nightly" in info.value for info in at.info)
     assert not at.dataframe
@@ -336,7 +336,7 @@ def test_a_release_from_before_problem_tracking_still_shows(
     with duckdb.connect(str(home.current.resolve())) as writable:
         writable.sql("drop table problems")
         writable.sql("drop table run_files")
-    monkeypatch.setenv("OUTCOMES_HOME", str(home.root))
+    apptest.serve(monkeypatch, home.root)
     at = open_page()
     assert dq.NO_TRACKING in [info.value for info in at.info]
     files = table(at, "site_id", "table_name", "status", "rows_read")

@@ -457,7 +457,7 @@ def test_page_earlier_month(page_home: Home) -> None:
 
 
 def test_page_without_a_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OUTCOMES_HOME", str(tmp_path / "empty"))
+    apptest.serve(monkeypatch, tmp_path / "empty")
     at = open_page()
     assert not at.exception
     assert any("outcomes nightly" in info.value for info in at.info)

@@ -110,7 +110,7 @@ def con(home: Path) -> duckdb.DuckDBPyConnection:
 
 
 def run_app() -> AppTest:
-    return AppTest.from_file(APP, default_timeout=60).run()
+    return apptest.app().run()
 
 
 def rate(cell: tuple[int, int]) -> float:

@@ -29,7 +29,7 @@ from pipelines.export import FORMULA_STARTS, csv_bytes, neutralise
 from pipelines.metrics import METRICS
 from pipelines.settings import Home
 from tests import apptest
-from tests.conftest import drop, run
+from tests.conftest import Downloads, drop, run
 
 PAGE = "app_pages/trends.py"
 AS_OF = "2024-06-15"
@@ -512,7 +512,7 @@ def table_rows(at: AppTest) -> dict[tuple[str, str], tuple[int, int]]:
     }
 
 
-def test_page_defaults_by_hand(page_home: Home, downloads: dict) -> None:
+def test_page_defaults_by_hand(page_home: Home, downloads: Downloads) -> None:
     at = open_trends()
     assert not at.exception
     assert [title.value for title in at.title] == ["Trends"]
@@ -538,7 +538,7 @@ def test_page_defaults_by_hand(page_home: Home, downloads: dict) -> None:
     assert set(frame["flag"]) == {"n < 11"}  # every count here is under 11: shown, flagged
     assert len(at.get("plotly_chart")) == 1
     (button,) = at.download_button
-    data, filename = downloads[button.proto.url.rsplit("/", 1)[1].split(".")[0]]
+    data, filename = downloads.fetch(button)
     assert filename == "trends-active_participants-all-2023-11-2024-05.csv"
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8"))))
     assert parsed[0] == trends.TABLE_COLUMNS
@@ -547,7 +547,7 @@ def test_page_defaults_by_hand(page_home: Home, downloads: dict) -> None:
     ]
 
 
-def test_page_metric_split_filter_and_range(page_home: Home, downloads: dict) -> None:
+def test_page_metric_split_filter_and_range(page_home: Home, downloads: Downloads) -> None:
     at = open_trends()
     at.selectbox(key="trends-metric").set_value("permanent_housing").run()
     assert not at.exception
@@ -573,7 +573,7 @@ def test_page_metric_split_filter_and_range(page_home: Home, downloads: dict) ->
     assert not at.exception
     assert table_rows(at) == within(by_group({"all": PERMANENT_ARREST_DIVERSION}), "2024-02", "2024-04")
     (button,) = at.download_button
-    data, filename = downloads[button.proto.url.rsplit("/", 1)[1].split(".")[0]]
+    data, filename = downloads.fetch(button)
     assert filename == "trends-permanent_housing-all-2024-02-2024-04.csv"
     with queries.open_release(queries.release_path(page_home)) as con:
         values = trends.trend_values(
@@ -626,7 +626,7 @@ def test_unreadable_release_is_reported_not_raised(tmp_path: Path, monkeypatch: 
     warehouse.mkdir(parents=True)
     (warehouse / "release-broken.duckdb").write_text("not a database\n")
     (warehouse / "current.duckdb").symlink_to("release-broken.duckdb")
-    monkeypatch.setenv("OUTCOMES_HOME", str(tmp_path / "broken"))
+    apptest.serve(monkeypatch, tmp_path / "broken")
     at = open_trends()
     assert not at.exception
     assert any("could not be read" in error.value for error in at.error)

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import cached
+from dashboard import access, cached
 from dashboard.before_after import (
     REFERRAL_TYPE_LABELS,
     WINDOW_MONTHS,
@@ -122,6 +122,8 @@ def show_release(path: Path) -> None:
         st.info(NO_RELEASE, icon=":material/info:")
         return
     scope = cached_coverage(str(path), release.as_of)
+    table = cached_pairs(str(path), release.as_of) if scope.sites_with_justice else None
+    access.audit("page_view", "before-after", rows=0 if table is None else table.height)
     st.caption(scope_caption(scope, release.as_of))
     st.caption(
         f"Numerator: participants with at least one arrest (a justice record of type arrest) in the "
@@ -130,14 +132,13 @@ def show_release(path: Path) -> None:
         f"the day before referral plus {WINDOW_MONTHS} months); denominator: those participants, "
         "all of them counted in both periods."
     )
-    if not scope.sites_with_justice:
+    if table is None:
         st.info(
             "No site has sent justice records yet, so arrests before and after referral cannot be "
             "counted. Add a `justice` export to a site's inbox and run `outcomes nightly`.",
             icon=":material/info:",
         )
         return
-    table = cached_pairs(str(path), release.as_of)
     if table.is_empty():
         st.info(
             f"No participant at a site with justice records was referred {WINDOW_MONTHS} or more "

@@ -10,7 +10,8 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import cached
+from dashboard import access, cached
+from dashboard.access import Viewer
 from dashboard.caseload import (
     FLAGS,
     GUIDANCE_HIGH,
@@ -31,6 +32,7 @@ from dashboard.caseload import (
     tracks_problems,
     unassigned_problems,
 )
+from dashboard.formatting import md_text
 from dashboard.page import NO_RELEASE, release_page
 from dashboard.queries import Release
 from pipelines.export import csv_bytes
@@ -168,8 +170,15 @@ def problems_config() -> dict[str, object]:
     }
 
 
+def own_scope(path: Path, who: Viewer, as_of: date) -> tuple[Scope, pl.DataFrame]:
+    """A case manager's own caseload, from the access file, never from a widget; their own size only."""
+    scope = Scope(who.site_id or "", who.case_manager_id or "")
+    sizes = cached_sizes(str(path), scope.site_id, as_of)
+    return scope, sizes.filter(pl.col("case_manager_id") == scope.case_manager_id)
+
+
 def choose_scope(path: Path, site_list: list[str], as_of: date) -> tuple[Scope, pl.DataFrame] | None:
-    """The site and case manager the user picks, with the site's caseload sizes."""
+    """The site and case manager leadership picks, with the site's caseload sizes."""
     site_column, manager_column = st.columns(2)
     site_id = site_column.selectbox("Site", site_list, key="caseload-site")
     sizes = cached_sizes(str(path), site_id, as_of)
@@ -192,7 +201,7 @@ def participants_section(
     """The caseload table under its filters; returns the rows shown."""
     st.header("Participants")
     st.caption(
-        f"Case manager {scope.case_manager_id} at {scope.site_id}, as of {release.as_of:%Y-%m-%d}. "
+        f"Case manager {md_text(scope.case_manager_id)} at {scope.site_id}, as of {release.as_of:%Y-%m-%d}. "
         "Latest housing and employment: the newest assessment on record, with the days since it. "
         "Treatment: the episode open on the as-of date that started last."
     )
@@ -209,6 +218,14 @@ def participants_section(
     )
     search = search_column.text_input("Search participant ID", key="caseload-search")
     table = cached_caseload(str(path), scope.site_id, scope.case_manager_id, release.as_of, include_exited)
+    filters = {
+        "site_id": scope.site_id,
+        "case_manager_id": scope.case_manager_id,
+        "include_exited": include_exited,
+        "prompts": flags,
+        "search": search,
+    }
+    access.audit("page_view", "caseload", filters=filters, rows=table.height)
     if table.is_empty():
         st.info(
             NO_CURRENT if not include_exited else "This caseload has no participants.", icon=":material/info:"
@@ -285,7 +302,7 @@ def sizes_section(release: Release, scope: Scope, sizes: pl.DataFrame) -> None:
         f"Current participants per case manager: participants without an exit date on or before "
         f"{release.as_of:%Y-%m-%d}. LEAD's guidance is {GUIDANCE_LOW} to {GUIDANCE_HIGH} participants per "
         f"case manager (shaded); a caseload of more than {GUIDANCE_HIGH} is flagged. "
-        f"{scope.case_manager_id}'s bar is outlined."
+        f"{md_text(scope.case_manager_id)}'s bar is outlined."
     )
     over = sizes.filter(pl.col("current") > GUIDANCE_HIGH).height
     if over:
@@ -318,7 +335,7 @@ def sizes_section(release: Release, scope: Scope, sizes: pl.DataFrame) -> None:
         )
 
 
-def problem_table(problems: pl.DataFrame, file_name: str, key: str) -> None:
+def problem_table(problems: pl.DataFrame, file_name: str, key: str, scope: Scope) -> None:
     """A table of open problems and its CSV download."""
     st.dataframe(
         problems,
@@ -328,13 +345,15 @@ def problem_table(problems: pl.DataFrame, file_name: str, key: str) -> None:
         column_config=problems_config(),
         key=key,
     )
-    st.download_button(
+    access.download(
         "Download CSV",
-        data=csv_bytes(problems),
+        data=lambda: csv_bytes(problems),
         file_name=file_name,
         mime="text/csv",
+        page="caseload",
+        rows=problems.height,
+        filters={"site_id": scope.site_id, "case_manager_id": scope.case_manager_id, "table": key},
         icon=":material/download:",
-        on_click="ignore",
         key=f"{key}-csv",
     )
 
@@ -354,18 +373,22 @@ def problems_section(path: Path, release: Release, scope: Scope, problems: pl.Da
     )
     if problems.is_empty():
         st.success(
-            f"No open data problems in the records of {scope.case_manager_id}'s participants.",
+            f"No open data problems in the records of {md_text(scope.case_manager_id)}'s participants.",
             icon=":material/check_circle:",
         )
     else:
         st.markdown(
-            f"**{problems.height} open problems** in the records of {scope.case_manager_id}'s participants."
+            f"**{problems.height} open problems** in the records of "
+            f"{md_text(scope.case_manager_id)}'s participants."
         )
         problem_table(
             problems,
             f"problems-{scope.site_id}-{scope.case_manager_id}-{release.as_of:%Y-%m-%d}.csv",
             "caseload-problems",
+            scope,
         )
+    if access.viewer().is_case_manager:
+        return  # Problems without a case manager may be anyone's participants: leadership only.
     st.subheader(f"Problems at {scope.site_id} without a case manager")
     st.caption(
         "Open problems at this site that cannot be tied to a case manager: a participant row without "
@@ -378,7 +401,10 @@ def problems_section(path: Path, release: Release, scope: Scope, problems: pl.Da
         return
     st.markdown(f"**{unassigned.height} open problems** without a case manager.")
     problem_table(
-        unassigned, f"problems-{scope.site_id}-unassigned-{release.as_of:%Y-%m-%d}.csv", "site-problems"
+        unassigned,
+        f"problems-{scope.site_id}-unassigned-{release.as_of:%Y-%m-%d}.csv",
+        "site-problems",
+        scope,
     )
 
 
@@ -388,14 +414,18 @@ def show_release(path: Path) -> None:
     if release is None:
         st.info(NO_RELEASE, icon=":material/info:")
         return
-    site_list = cached_sites(str(path))
-    if not site_list:
-        st.info(NO_PARTICIPANTS, icon=":material/info:")
-        return
-    chosen = choose_scope(path, site_list, release.as_of)
-    if chosen is None:
-        return
-    scope, sizes = chosen
+    who = access.viewer()
+    if who.is_case_manager:
+        scope, sizes = own_scope(path, who, release.as_of)
+    else:
+        site_list = cached_sites(str(path))
+        if not site_list:
+            st.info(NO_PARTICIPANTS, icon=":material/info:")
+            return
+        chosen = choose_scope(path, site_list, release.as_of)
+        if chosen is None:
+            return
+        scope, sizes = chosen
     problems = cached_problems(str(path), scope.site_id, scope.case_manager_id)
     shown = participants_section(path, release, scope, problems)
     timeline_section(path, release, scope, shown)

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import cached, cohorts, survival
+from dashboard import access, cached, cohorts, survival
 from dashboard.cohorts import definition_line, referral_label
 from dashboard.page import NO_RELEASE, release_page
 from pipelines.metrics import METRICS
@@ -70,7 +70,9 @@ def filters(path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(sorted(chosen_types)), tuple(sorted(chosen_sites))
 
 
-def cohort_section(path: Path, referral_types: tuple[str, ...], sites: tuple[str, ...]) -> None:
+def cohort_section(
+    path: Path, referral_types: tuple[str, ...], sites: tuple[str, ...], fit: survival.HousingCurves
+) -> None:
     """A metric by months since referral, one line per chosen cohort, and the table under it."""
     st.header("By months since referral")
     names = list(METRICS)
@@ -89,6 +91,13 @@ def cohort_section(path: Path, referral_types: tuple[str, ...], sites: tuple[str
         "progress: read them with their denominators."
     )
     curves = cohort_curves(str(path), name, referral_types, sites)
+    # Both sections' data is in hand: the audit entry comes before any of it is shown.
+    access.audit(
+        "page_view",
+        "cohorts",
+        filters={"metric": name, "referral_types": referral_types, "sites": sites},
+        rows=curves.height + fit.summary.height + fit.milestones.height,
+    )
     if curves.is_empty():
         st.info(
             f"No participant-months match these filters for {metric.label.lower()}. "
@@ -136,11 +145,10 @@ def cohort_section(path: Path, referral_types: tuple[str, ...], sites: tuple[str
     )
 
 
-def housing_section(path: Path, referral_types: tuple[str, ...], sites: tuple[str, ...]) -> None:
+def housing_section(fit: survival.HousingCurves) -> None:
     """The time-to-permanent-housing curves, their medians, and the curve at set months."""
     st.header("Time to permanent housing")
     st.caption(HOUSING_METHOD)
-    fit = housing_curves(str(path), referral_types, sites)
     if fit.summary.is_empty():
         st.info(NO_PARTICIPANTS, icon=":material/info:")
         return
@@ -207,8 +215,9 @@ def show_release(path: Path) -> None:
         "the quarter of their referral (cohort) and followed month by month from referral."
     )
     referral_types, sites = filters(path)
-    cohort_section(path, referral_types, sites)
-    housing_section(path, referral_types, sites)
+    fit = housing_curves(str(path), referral_types, sites)
+    cohort_section(path, referral_types, sites, fit)
+    housing_section(fit)
 
 
 release_page("Cohorts", show_release)

@@ -9,10 +9,14 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import cached
+from dashboard import access, cached
 from dashboard import data_quality as dq
+from dashboard.access import Viewer
+from dashboard.caseload import caseload_problems
+from dashboard.formatting import md_text
 from dashboard.page import NO_RELEASE, release_page
 from dashboard.queries import Release
+from pipelines.export import csv_bytes
 
 ALL_SITES = "All sites"
 TABLE_LABELS = {table: table.capitalize() for table in dq.TABLES}
@@ -193,8 +197,8 @@ def show_runs(path: Path) -> None:
     )
 
 
-def show_freshness(path: Path, today: date) -> None:
-    """Days since each site's export in force of each table was accepted."""
+def show_freshness(path: Path, today: date, site_id: str | None = None) -> None:
+    """Days since each site's export in force of each table was accepted (one site's, if given)."""
     st.header("Freshness")
     st.caption(
         f"Days from the acceptance of each site's export in force (the latest accepted) to today, "
@@ -204,6 +208,8 @@ def show_freshness(path: Path, today: date) -> None:
         "release's run refused (the export in force stays)."
     )
     fresh = freshness(str(path), today)
+    if site_id is not None:
+        fresh = fresh.filter(pl.col("site_id") == site_id)
     if fresh.is_empty():
         st.info("No export has been accepted yet.", icon=":material/info:")
         return
@@ -426,13 +432,15 @@ def show_problems(path: Path, release: Release) -> None:
             },
             key="dq-open-problems",
         )
-        st.download_button(
+        access.download(
             f"Download open problems ({'all sites' if not sites else sites[0]}, CSV)",
             data=lambda: open_problems_csv(str(path), sites, tables),
             file_name=f"open-problems-{name}-{release.as_of:%Y-%m-%d}.csv",
             mime="text/csv",
+            page="data-quality",
+            rows=open_rows.height,
+            filters={"sites": sites, "tables": tables},
             icon=":material/download:",
-            on_click="ignore",
             key="dq-open-csv",
         )
     st.subheader("Fixed problems")
@@ -463,14 +471,101 @@ def show_problems(path: Path, release: Release) -> None:
     )
 
 
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=256, show_spinner=False)
+def own_problems(path: str, site_id: str, case_manager_id: str) -> pl.DataFrame | None:
+    """A case manager's open problems, keyed by their scope; None before problems were tracked."""
+    with cached.connection(path).cursor() as cursor:
+        if not dq.has_tracking(cursor):
+            return None
+        return caseload_problems(cursor, site_id, case_manager_id)
+
+
+def show_own(path: Path, release: Release, who: Viewer) -> None:
+    """A case manager's data quality: their site's exports and the problems in their own records."""
+    site_id, case_manager_id = who.site_id or "", who.case_manager_id or ""
+    open_rows = own_problems(str(path), site_id, case_manager_id)
+    rows = 0 if open_rows is None else open_rows.height
+    access.audit(
+        "page_view",
+        "data-quality",
+        filters={"site_id": site_id, "case_manager_id": case_manager_id},
+        rows=rows,
+    )
+    st.caption(
+        f"Release as of {release.as_of:%Y-%m-%d}. The exports of {site_id}, and the data problems in the "
+        f"records of {md_text(case_manager_id)}'s participants."
+    )
+    show_freshness(path, datetime.now(UTC).date(), site_id)
+    st.header("Data problems in your participants' records")
+    if open_rows is None:
+        st.info(dq.NO_TRACKING, icon=":material/info:")
+        return
+    if open_rows.is_empty():
+        st.success("No open data problems in your participants' records.", icon=":material/check_circle:")
+        return
+    st.caption(
+        f"{open_rows.height:,} open, oldest first. Row: the spreadsheet row of the latest file that shows "
+        "it (the header is row 1). Fix it in the case-management system; it leaves this list after the "
+        "next nightly run no longer sees it."
+    )
+    st.dataframe(
+        open_rows,
+        width="stretch",
+        hide_index=True,
+        column_config={
+            "participant_id": TEXT["participant_id"],
+            "table_name": TEXT["table_name"],
+            "row_number": st.column_config.NumberColumn("Row", format="%d"),
+            "column_name": TEXT["column_name"],
+            "value": TEXT["value"],
+            "message": TEXT["message"],
+            "fix": TEXT["fix"],
+            "age_days": count("Age (days)"),
+            "first_seen": st.column_config.DateColumn("First seen"),
+            "file": st.column_config.TextColumn("File"),
+        },
+        key="dq-own-problems",
+    )
+    access.download(
+        "Download your open problems (CSV)",
+        data=lambda: csv_bytes(open_rows),
+        file_name=f"open-problems-{site_id}-{case_manager_id}-{release.as_of:%Y-%m-%d}.csv",
+        mime="text/csv",
+        page="data-quality",
+        rows=open_rows.height,
+        filters={"site_id": site_id, "case_manager_id": case_manager_id},
+        icon=":material/download:",
+        key="dq-own-csv",
+    )
+
+
+def requested_problem_filters() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The problem filters this run will show, as the widgets hold them (their defaults at first)."""
+    site = st.session_state.get("dq-problem-site", ALL_SITES)
+    tables = tuple(st.session_state.get("dq-problem-tables", ()))
+    return (() if site == ALL_SITES else (site,)), tables
+
+
 def show_release(path: Path) -> None:
-    """The data quality of one release file."""
+    """The data quality of one release file: a case manager's own, or the whole program's."""
     release = cached.release_info(str(path))
     if release is None:
         st.info(NO_RELEASE, icon=":material/info:")
         return
-    st.caption(f"Release as of {release.as_of:%Y-%m-%d}, built by run `{release.run_id}`.")
+    who = access.viewer()
+    if who.is_case_manager:
+        show_own(path, release, who)
+        return
     tracked = has_tracking(str(path))
+    sites, tables = requested_problem_filters()
+    open_count = problems(str(path), sites, tables)[1].height if tracked else 0
+    access.audit(
+        "page_view",
+        "data-quality",
+        filters={"problem_sites": sites, "problem_tables": tables, "run": st.session_state.get("dq-run")},
+        rows=open_count,
+    )
+    st.caption(f"Release as of {release.as_of:%Y-%m-%d}, built by run `{release.run_id}`.")
     show_runs(path)
     show_freshness(path, datetime.now(UTC).date())
     show_refusals(path, tracked)

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import cached
+from dashboard import access, cached
 from dashboard.equity import (
     ALL_OTHERS,
     REFERENCES,
@@ -187,6 +187,8 @@ def show_release(path: Path) -> None:
         "very few people. Nothing is hidden."
     )
     rates = cached_rates(str(path), metric_name, month)
+    filters = {"metric": metric_name, "month": month, "reference": reference}
+    access.audit("page_view", "equity", filters=filters, rows=rates.height)
     if rates.is_empty():
         st.info(f"No race group has a denominator in {month_label(month)}.", icon=":material/info:")
         return

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import polars as pl
 import streamlit as st
 
-from dashboard import cached, charts
+from dashboard import access, cached, charts
 from dashboard.formatting import (
     format_change,
     format_value,
@@ -16,7 +15,7 @@ from dashboard.formatting import (
     month_label,
 )
 from dashboard.page import NO_RELEASE, release_page
-from dashboard.queries import KPI_LOOKBACK_MONTHS, Release, latest_complete_month
+from dashboard.queries import KPI_LOOKBACK_MONTHS, latest_complete_month
 from pipelines.metrics import METRICS, Metric
 
 OVERVIEW_METRICS = (
@@ -40,9 +39,8 @@ def definition_line(metric: Metric) -> str:
     return f"Numerator: {metric.numerator}; denominator: {metric.denominator}."
 
 
-def kpi_tiles(path: Path, release: Release) -> None:
+def kpi_tiles(table: pl.DataFrame) -> None:
     """One st.metric per headline measure, with the change against three months earlier."""
-    table = cached.kpis(str(path), OVERVIEW_METRICS, release.as_of)
     columns = st.columns(KPI_COLUMNS)
     for index, row in enumerate(table.iter_rows(named=True)):
         metric = METRICS[row["metric"]]
@@ -81,10 +79,9 @@ def metric_table_config(metric: Metric) -> dict[str, object]:
     }
 
 
-def trend(path: Path, name: str, through: date) -> None:
+def trend(name: str, series: pl.DataFrame) -> None:
     """A metric's trend line, its definition, and the same numbers as a table beside it."""
     metric = METRICS[name]
-    series = cached.metric_series(str(path), name, through)
     st.subheader(metric.label)
     st.caption(definition_line(metric))
     if series.is_empty():
@@ -127,11 +124,14 @@ def show_release(path: Path) -> None:
         f"{release.as_of:%Y-%m-%d}). Changes are against {KPI_LOOKBACK_MONTHS} months earlier; "
         "rates change in percentage points (pp)."
     )
-    kpi_tiles(path, release)
+    tiles = cached.kpis(str(path), OVERVIEW_METRICS, release.as_of)
+    series = {name: cached.metric_series(str(path), name, month) for name in OVERVIEW_METRICS}
+    access.audit("page_view", "overview", rows=tiles.height + sum(s.height for s in series.values()))
+    kpi_tiles(tiles)
     st.header("Trends")
     st.caption(f"Complete months through {month_label(month)}.")
     for name in OVERVIEW_METRICS:
-        trend(path, name, month)
+        trend(name, series[name])
 
 
 release_page("Overview", show_release)

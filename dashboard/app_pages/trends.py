@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import cached, trends
+from dashboard import access, cached, trends
 from dashboard.formatting import month_label
 from dashboard.page import NO_RELEASE, release_page
 from dashboard.queries import Release, latest_complete_month
@@ -154,6 +155,8 @@ def show(path: Path, release: Release, options: trends.TrendOptions) -> None:
         choice.start,
         choice.end,
     )
+    filters = dataclasses.asdict(choice)
+    access.audit("page_view", "trends", filters=filters, rows=values.height)
     if values.is_empty():
         st.info(NO_DATA, icon=":material/filter_alt_off:")
         return
@@ -178,13 +181,15 @@ def show(path: Path, release: Release, options: trends.TrendOptions) -> None:
         column_config=table_config(metric.is_count),
         key="trends-table",
     )
-    st.download_button(
+    access.download(
         "Download CSV",
-        data=trends.table_csv(values, choice.metric),
+        data=lambda: trends.table_csv(values, choice.metric),
         file_name=f"trends-{choice.metric}-{choice.split}-{choice.start:%Y-%m}-{choice.end:%Y-%m}.csv",
         mime="text/csv",
+        page="trends",
+        rows=values.height,
+        filters=filters,
         icon=":material/download:",
-        on_click="ignore",
         key="trends-csv",
     )
 

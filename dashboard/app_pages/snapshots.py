@@ -1,0 +1,257 @@
+"""Snapshots: the catalog of frozen funder snapshots, each on screen and downloadable; for
+leadership, creating one and comparing one with today's data (the restatement view).
+
+A funder sees only what a snapshot published: never today's release, since two published
+tables side by side can reveal small changes. Every view is audited before data is shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from dashboard import access, cached, snapshots
+from dashboard.access import Viewer
+from dashboard.formatting import md_text
+from dashboard.snapshots import Entry
+from pipelines.restate import InvalidSnapshot, Restatement, restate
+from pipelines.settings import Home, resolve_home
+from pipelines.snapshot import NoRelease, SnapshotRefused, take_snapshot
+
+PAGE = "snapshots"
+CHOSEN = "snap-id"
+NO_SNAPSHOTS = "No snapshot has been published yet."
+HOW_TO_CREATE = (
+    "Create one under “Create a snapshot” above once a quarter is complete in the live release, "
+    "or run `outcomes snapshot --period YYYY-Qn`."
+)
+NO_RELEASE_TO_CREATE = (
+    "There is no live release to take a snapshot from: run `outcomes nightly` first. "
+    "Published snapshots stay readable below."
+)
+NO_RELEASE_TO_COMPARE = (
+    "There is no live release to compare this snapshot with: run `outcomes nightly` first."
+)
+
+
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+def quarters(path: str) -> list[str]:
+    """Cached `snapshots.creatable_quarters` for one release file."""
+    with cached.connection(path).cursor() as cursor:
+        return snapshots.creatable_quarters(cursor)
+
+
+# Keyed by the release file and the snapshot folder: a new release or snapshot is a new key.
+@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+def restatement(release: str, root: str, folder: str) -> Restatement:
+    """Cached `restate` of one snapshot against one release file."""
+    return restate(Home(Path(root)), Path(folder))
+
+
+def create(home: Home) -> None:
+    """Leadership: freeze a complete quarter of the live release into a new snapshot."""
+    st.subheader("Create a snapshot")
+    path = cached.current_release()
+    if path is None:
+        st.info(NO_RELEASE_TO_CREATE, icon=":material/info:")
+        return
+    try:
+        choices = quarters(str(path))
+    except duckdb.Error as error:
+        st.error(f"The live release could not be read ({type(error).__name__}).")
+        return
+    if not choices:
+        st.info("The live release has no complete quarter with data yet.", icon=":material/info:")
+        return
+    st.caption(
+        "A snapshot freezes a complete quarter of the live release, suppressed for funders. It is "
+        "never changed afterwards: a correction is a new snapshot."
+    )
+    period = st.selectbox("Quarter", choices, key="snap-create-period")
+    if not st.button("Create snapshot", key="snap-create", type="primary"):
+        return
+    try:
+        with st.spinner(f"Freezing {period}: metrics, report and PDF…"):
+            folder = take_snapshot(home, period)
+    except (SnapshotRefused, NoRelease, FileExistsError) as error:
+        st.error(md_text(error))
+        return
+    access.audit("snapshot_created", PAGE, filters={"period": period}, snapshot=folder.name, rows=0)
+    # The selector below is drawn later in this run, so it can start on the new snapshot.
+    st.session_state[CHOSEN] = folder.name
+    st.success(f"Snapshot {md_text(folder.name)} created.", icon=":material/check_circle:")
+
+
+def show_metric(entry: Entry, table: pl.DataFrame) -> None:
+    """One metric by period for one dimension: chart, then the same numbers in a table."""
+    metrics = snapshots.metrics_in(table)
+    left, right = st.columns(2)
+    metric = left.selectbox(
+        "Metric", metrics, format_func=lambda m: snapshots.metric_label(entry, m), key="snap-metric"
+    )
+    dimension = right.selectbox(
+        "Broken down by",
+        snapshots.dimensions_in(table, metric),
+        format_func=lambda d: snapshots.DIMENSION_LABELS.get(d, d),
+        key="snap-dimension",
+    )
+    rows = snapshots.metric_rows(table, metric, dimension)
+    shown = snapshots.display_table(rows, metric)
+    access.audit(
+        "page_view",
+        PAGE,
+        filters={"metric": metric, "dimension": dimension},
+        snapshot=entry.snapshot_id,
+        rows=shown.height,
+    )
+    label = snapshots.metric_label(entry, metric)
+    numerator, denominator = snapshots.metric_definition(entry, metric)
+    st.subheader(md_text(label))
+    st.caption(f"Numerator: {md_text(numerator)}; denominator: {md_text(denominator)}.")
+    hidden = shown.filter(pl.col("value") == snapshots.SUPPRESSED).height
+    if hidden:
+        st.caption(
+            f"{hidden:,} of {shown.height:,} cells are suppressed: they are not drawn and show no number."
+        )
+    st.plotly_chart(
+        snapshots.snapshot_chart(rows, metric, label, dimension),
+        width="stretch",
+        key="snap-chart",
+        config={"displaylogo": False},
+    )
+    st.dataframe(
+        shown,
+        width="stretch",
+        hide_index=True,
+        key="snap-table",
+        column_config={
+            "period": st.column_config.TextColumn("Period"),
+            "group": st.column_config.TextColumn("Group"),
+            "numerator": st.column_config.TextColumn("Numerator"),
+            "denominator": st.column_config.TextColumn("Denominator"),
+            "value": st.column_config.TextColumn("Value (as in metrics.csv)"),
+            "reads_as": st.column_config.TextColumn("Reads as"),
+        },
+    )
+
+
+def downloads(entry: Entry, rows: int) -> None:
+    """The snapshot's files as published: each written to the audit log as an export on click."""
+    st.subheader("Downloads")
+    present = [d for d in snapshots.DOWNLOADS if d[0] in entry.files]
+    columns = st.columns(len(snapshots.DOWNLOADS))
+    for column, (name, mime, label) in zip(columns, present, strict=False):
+        with column:
+            access.download(
+                label,
+                data=lambda path=entry.folder / name: path.read_bytes(),
+                file_name=f"snapshot-{entry.snapshot_id}-{name}",
+                mime=mime,
+                page=PAGE,
+                rows=rows,
+                snapshot=entry.snapshot_id,
+                key=f"snap-download-{name}",
+                icon=":material/download:",
+            )
+    missing = [label for name, _, label in snapshots.DOWNLOADS if name not in entry.files]
+    if missing:
+        st.caption(f"Not in this snapshot: {', '.join(missing)}.")
+
+
+def show_restatement(home: Home, entry: Entry) -> None:
+    """Leadership: which of the snapshot's numbers today's data would change, and which files did it."""
+    st.subheader("Restatement: this snapshot against today's data")
+    path = cached.current_release()
+    if path is None:
+        st.info(NO_RELEASE_TO_COMPARE, icon=":material/info:")
+        return
+    try:
+        result = restatement(str(path), str(home.root), str(entry.folder))
+    except (InvalidSnapshot, NoRelease) as error:
+        st.error(md_text(error))
+        return
+    except duckdb.Error as error:
+        st.error(f"The live release could not be read ({type(error).__name__}).")
+        return
+    access.audit(
+        "page_view",
+        PAGE,
+        filters={"view": "restatement"},
+        snapshot=entry.snapshot_id,
+        rows=result.numbers.height + result.files.height,
+    )
+    st.caption(
+        f"Today's numbers are computed and suppressed exactly as a new snapshot of {md_text(result.period)} "
+        f"would be: as of {md_text(result.now.as_of)} (run {md_text(result.now.run_id)}), metric definitions "
+        f"{md_text(result.now.metrics_version)}; the snapshot is as of {md_text(result.then.as_of)} (run "
+        f"{md_text(result.then.run_id)}), metric definitions {md_text(result.then.metrics_version)}."
+    )
+    if result.numbers.is_empty() and result.files.is_empty():
+        st.success(md_text(result.summary()), icon=":material/check_circle:")
+        return
+    st.info(md_text(result.summary()), icon=":material/difference:")
+    if not result.numbers.is_empty():
+        st.markdown("**Numbers that changed**")
+        st.dataframe(result.numbers, width="stretch", hide_index=True, key="snap-restated-numbers")
+    if not result.files.is_empty():
+        st.markdown("**Files that changed**")
+        st.dataframe(result.files, width="stretch", hide_index=True, key="snap-restated-files")
+    st.caption(
+        "A site's numbers (broken down by site) are attributed to that site's changed files; every "
+        "other number to all changed files. To publish today's numbers, create a new snapshot: this "
+        "one is never changed."
+    )
+
+
+def show_snapshot(home: Home, who: Viewer, entry: Entry) -> None:
+    """One snapshot: where it comes from, its suppression rule, a metric at a time, its files."""
+    try:
+        table = snapshots.load_metrics(entry.folder)
+    except (OSError, ValueError, pl.exceptions.PolarsError) as error:
+        st.error(f"Snapshot {md_text(entry.snapshot_id)} cannot be read: {md_text(error)}")
+        return
+    st.subheader(f"Snapshot {md_text(entry.snapshot_id)}")
+    st.dataframe(
+        snapshots.manifest_summary(entry, table.height),
+        width="stretch",
+        hide_index=True,
+        key="snap-manifest",
+    )
+    rule = entry.manifest.get("suppression_rule")
+    if rule:
+        st.caption(f"Suppression: {md_text(rule)}")
+    if table.is_empty():
+        st.info("This snapshot has no rows.", icon=":material/info:")
+    else:
+        show_metric(entry, table)
+    downloads(entry, table.height)
+    if who.role == "leadership":
+        show_restatement(home, entry)
+
+
+def main() -> None:
+    """The page: for leadership the create control first, so a new snapshot is in the catalog at once."""
+    st.title("Snapshots")
+    who = access.viewer()
+    home = resolve_home()
+    leader = who.role == "leadership"
+    if leader:
+        create(home)
+    entries = snapshots.catalog(home)
+    access.audit("page_view", PAGE, filters={"view": "catalog"}, snapshot=None, rows=len(entries))
+    st.subheader("Catalog")
+    if not entries:
+        st.info(f"{NO_SNAPSHOTS} {HOW_TO_CREATE}" if leader else NO_SNAPSHOTS, icon=":material/info:")
+        return
+    st.dataframe(snapshots.catalog_table(entries), width="stretch", hide_index=True, key="snap-catalog")
+    ids = [e.snapshot_id for e in entries]
+    if st.session_state.get(CHOSEN) not in ids:
+        st.session_state[CHOSEN] = ids[0]
+    chosen = st.selectbox("Snapshot", ids, key=CHOSEN)
+    show_snapshot(home, who, next(e for e in entries if e.snapshot_id == chosen))
+
+
+main()

@@ -1,0 +1,89 @@
+"""How `outcomes serve` starts Streamlit: hardened settings, and the sign-in it needs.
+
+Real mode signs people in with OpenID Connect (`st.login`), configured in the `[auth]` section of
+`.streamlit/secrets.toml` (or the file `$OUTCOMES_SECRETS` names); it refuses to start without
+one. Demo mode (`--demo`, synthetic data only) has a role picker instead and only ever listens on
+127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from pathlib import Path
+
+from pipelines.settings import Home
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "dashboard" / "app.py"
+LOCALHOST = "127.0.0.1"
+# Streamlit's single-provider [auth] settings (st.login() with no provider name).
+AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
+
+# Set on the command line, so they hold wherever `outcomes serve` is started from.
+HARDENING = {
+    "server.headless": "true",
+    "server.enableXsrfProtection": "true",
+    "server.enableCORS": "true",
+    "server.enableStaticServing": "false",
+    "server.runOnSave": "false",
+    "server.fileWatcherType": "none",
+    "client.showErrorDetails": "none",
+    "client.toolbarMode": "viewer",
+    "browser.gatherUsageStats": "false",
+    "global.developmentMode": "false",
+}
+
+
+class ServeRefused(Exception):
+    """The dashboard cannot start as asked; the message says what to change."""
+
+
+def secrets_path() -> Path:
+    """`$OUTCOMES_SECRETS`, else the project's `.streamlit/secrets.toml`."""
+    chosen = os.environ.get("OUTCOMES_SECRETS")
+    return Path(chosen).expanduser().absolute() if chosen else ROOT / ".streamlit" / "secrets.toml"
+
+
+def check_auth(path: Path) -> None:
+    """ServeRefused unless `path` holds a complete [auth] section for an identity provider."""
+    how = "see the README, section “Sign-in” (or run `outcomes serve --demo` for the synthetic demo)"
+    try:
+        with path.open("rb") as f:
+            secrets = tomllib.load(f)
+    except FileNotFoundError:
+        raise ServeRefused(f"no identity provider configured: {path} does not exist; {how}") from None
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ServeRefused(f"{path} cannot be read: {error}") from None
+    auth = secrets.get("auth")
+    if not isinstance(auth, dict):
+        raise ServeRefused(f"no identity provider configured: {path} has no [auth] section; {how}")
+    missing = [key for key in AUTH_KEYS if not auth.get(key)]
+    if missing:
+        raise ServeRefused(f"the [auth] section of {path} lacks {', '.join(missing)}; {how}")
+    if len(str(auth["cookie_secret"])) < 32:
+        raise ServeRefused(
+            f"the [auth] cookie_secret of {path} is too short: use 32 random characters or more"
+        )
+
+
+def streamlit_command(
+    home: Home, port: int, *, demo: bool, address: str = LOCALHOST
+) -> tuple[list[str], dict[str, str]]:
+    """The Streamlit command line and environment for the dashboard; ServeRefused if unsafe."""
+    env = dict(os.environ) | {"OUTCOMES_HOME": str(home.root)}
+    env.pop("OUTCOMES_DEMO", None)
+    options = dict(HARDENING) | {"server.address": address, "server.port": str(port)}
+    if demo:
+        if address != LOCALHOST:
+            raise ServeRefused(f"demo mode only listens on {LOCALHOST}: it has no sign-in")
+        env["OUTCOMES_DEMO"] = "1"
+    else:
+        secrets = secrets_path()
+        check_auth(secrets)
+        options["secrets.files"] = str(secrets)
+    command = [sys.executable, "-m", "streamlit", "run", str(APP)]
+    for key, value in options.items():
+        command += [f"--{key}", value]
+    return command, env
