@@ -7,6 +7,7 @@ with bound values: a page can never show another case manager's participants by 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import date, timedelta
 
@@ -601,7 +602,8 @@ def caseload_chart(sizes: pl.DataFrame, selected: str | None = None) -> go.Figur
         ids = rows["case_manager_id"].to_list()
         figure.add_trace(
             go.Bar(
-                x=ids,
+                # Plotly reads tags in labels: a case manager ID from an export is escaped, shown as itself.
+                x=[html.escape(cm) for cm in ids],
                 y=rows["current"].to_list(),
                 name=name,
                 marker={

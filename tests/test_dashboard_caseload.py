@@ -447,6 +447,14 @@ def test_caseload_chart_without_anyone_over() -> None:
     assert list(bars.x) == ["007"]
 
 
+def test_caseload_chart_shows_a_tag_in_a_case_manager_id_as_text() -> None:
+    attack = '<a href="https://evil.example">CM</a>'
+    sizes = pl.DataFrame({"case_manager_id": [attack], "current": [3], "exited": [0], "guidance": ["x"]})
+    (bars,) = caseload_chart(sizes, attack).data
+    assert list(bars.x) == ["&lt;a href=&quot;https://evil.example&quot;&gt;CM&lt;/a&gt;"]
+    assert list(bars.marker.line.width) == [3]  # still the selected bar
+
+
 # --- the page -----------------------------------------------------------------------------
 
 
