@@ -103,6 +103,13 @@ def lp_ranges(original: pl.DataFrame, out: pl.DataFrame) -> dict[tuple, tuple[fl
             coefs, constant = row([(1, nq), (-r["value"], dq)])
             a_eq.append(coefs), b_eq.append(constant)
 
+    # The true counts satisfy every constraint: a wrong constraint would prove nothing.
+    x = np.array([truth[q] for q in hidden], dtype=float)
+    for a, b, exact in ((a_eq, b_eq, True), (a_ub, b_ub, False)):
+        for coefs, constant in zip(a, b, strict=True):
+            got = float(np.dot(coefs, x)) if hidden else 0.0
+            assert (abs(got - constant) < 1e-6) if exact else (got <= constant + 1e-6), (coefs, constant, got)
+
     # Solve each connected group of hidden counts on its own: periods never meet, so this is exact.
     parent = list(range(len(hidden)))
 
