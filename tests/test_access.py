@@ -30,9 +30,9 @@ OTHER_CASE_MANAGER = "colleague@example.org"
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    """A small demo program, published."""
+    """A small demo program with the faults real exports have (so there are data problems), published."""
     home = Home(tmp_path_factory.mktemp("access"))
-    write_demo(home.inbox, participants=240, sites=2, months=18, seed=5, as_of=AS_OF)
+    write_demo(home.inbox, participants=240, sites=2, months=18, seed=5, as_of=AS_OF, messy=True)
     assert nightly(home, AS_OF).published
     return home
 
@@ -288,6 +288,21 @@ def test_a_case_manager_sees_only_their_own_participants(served: Home, page: str
         assert ids & own  # the caseload itself is there
         (table,) = [f.value for f in at.dataframe if "participant_id" in f.value.columns][:1]
         assert set(table["participant_id"]) <= own
+
+
+@pytest.mark.parametrize("page", ["caseload", "data-quality"])
+def test_a_case_managers_downloads_hold_only_their_own_participants(
+    served: Home, page: str, downloads: Downloads
+) -> None:
+    (site, cm), _ = two_case_managers(served)
+    own = participants_of(served, site, cm)
+    others = all_participants(served) - own
+    at = apptest.open_page(PAGES[page][0], apptest.CASE_MANAGER)
+    assert at.download_button  # the case manager's open problems
+    for button in at.download_button:
+        data, _ = downloads.fetch(button)
+        cells = {c.strip('"') for line in data.decode("utf-8").splitlines() for c in line.split(",")}
+        assert not cells & others, button.label
 
 
 def test_two_case_managers_one_after_another_never_share_cached_rows(served: Home) -> None:
