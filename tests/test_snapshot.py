@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -24,6 +25,14 @@ from pipelines.snapshot import COLUMNS, SnapshotRefused, take_snapshot
 AS_OF = dt.date(2024, 6, 15)  # 2024-Q1 is complete, 2024-Q2 is not
 PERIOD = "2024-Q1"
 MONTHS = {"2024-01", "2024-02", "2024-03"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_pdf() -> Iterator[None]:
+    """The PDF has its own tests (tests/test_report.py); here it would add a Chromium run per snapshot."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OUTCOMES_CHROMIUM", "/nonexistent/chromium")
+        yield
 
 
 def demo_home(root: Path) -> Home:
