@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.charts import FONT_FAMILY, OKABE_ITO
-from pipelines.metrics import METRICS
+from pipelines.metrics import DIMENSION_LABELS, METRICS
 from pipelines.settings import Home
 from pipelines.snapshot import COLUMNS, SNAPSHOT_DIMENSIONS, SnapshotRefused, parse_period
 
@@ -28,15 +28,6 @@ DOWNLOADS = (
     ("report.pdf", "application/pdf", "Report (PDF)"),
     ("manifest.json", "application/json", "Manifest (JSON)"),
 )
-DIMENSION_LABELS = {
-    "all": "All participants",
-    "cohort": "Cohort (referral quarter)",
-    "referral_type": "Referral type",
-    "site": "Site",
-    "race": "Race",
-    "gender": "Gender",
-    "age_band": "Age band",
-}
 SUPPRESSED = "suppressed"
 TABLE_COLUMNS = ["period", "group", "numerator", "denominator", "value", "reads_as"]
 # Colours for groups: Okabe-Ito without yellow, which is hard to see on white.

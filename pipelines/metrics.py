@@ -115,3 +115,13 @@ DIMENSIONS = {
     "age_band": "age_band",
     "case_manager": "case_manager",
 }
+# How a report names each breakdown of a snapshot (case managers are never in one).
+DIMENSION_LABELS = {
+    "all": "All participants",
+    "cohort": "Cohort (referral quarter)",
+    "referral_type": "Referral type",
+    "site": "Site",
+    "race": "Race",
+    "gender": "Gender",
+    "age_band": "Age band (age at referral)",
+}

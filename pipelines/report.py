@@ -21,19 +21,10 @@ import polars as pl
 from plotly.offline import get_plotlyjs
 
 from dashboard.charts import FONT_FAMILY, OKABE_ITO
-from pipelines.metrics import METRICS
+from pipelines.metrics import DIMENSION_LABELS, METRICS
 
 # The three months in the first three colours, the quarter (not a fourth month) in vermillion.
 PERIOD_COLOURS = (OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2], OKABE_ITO[3])
-DIMENSION_LABELS = {
-    "all": "All participants",
-    "cohort": "Cohort (referral quarter)",
-    "referral_type": "Referral type",
-    "site": "Site",
-    "race": "Race",
-    "gender": "Gender",
-    "age_band": "Age band (age at referral)",
-}
 SUPPRESSED = "suppressed"
 SHORT_HASH = 12
 CHART_HEIGHT = 340
