@@ -195,10 +195,27 @@ def show_restatement(home: Home, entry: Entry) -> None:
     st.info(md_text(result.summary()), icon=":material/difference:")
     if not result.numbers.is_empty():
         st.markdown("**Numbers that changed**")
-        st.dataframe(result.numbers, width="stretch", hide_index=True, key="snap-restated-numbers")
+        st.dataframe(
+            result.numbers,
+            width="stretch",
+            hide_index=True,
+            key="snap-restated-numbers",
+            column_config={
+                c: st.column_config.TextColumn(c.replace("_", " ").capitalize())
+                for c in result.numbers.columns
+            },
+        )
     if not result.files.is_empty():
         st.markdown("**Files that changed**")
-        st.dataframe(result.files, width="stretch", hide_index=True, key="snap-restated-files")
+        st.dataframe(
+            result.files,
+            width="stretch",
+            hide_index=True,
+            key="snap-restated-files",
+            column_config={
+                c: st.column_config.TextColumn(c.replace("_", " ").capitalize()) for c in result.files.columns
+            },
+        )
     st.caption(
         "A site's numbers (broken down by site) are attributed to that site's changed files; every "
         "other number to all changed files. To publish today's numbers, create a new snapshot: this "
@@ -246,7 +263,20 @@ def main() -> None:
     if not entries:
         st.info(f"{NO_SNAPSHOTS} {HOW_TO_CREATE}" if leader else NO_SNAPSHOTS, icon=":material/info:")
         return
-    st.dataframe(snapshots.catalog_table(entries), width="stretch", hide_index=True, key="snap-catalog")
+    st.dataframe(
+        snapshots.catalog_table(entries),
+        width="stretch",
+        hide_index=True,
+        key="snap-catalog",
+        column_config={
+            "snapshot_id": st.column_config.TextColumn("Snapshot"),
+            "period": st.column_config.TextColumn("Quarter"),
+            "created_at": st.column_config.TextColumn("Created (UTC)"),
+            "as_of": st.column_config.TextColumn("Data as of"),
+            "run_id": st.column_config.TextColumn("Nightly run"),
+            "files": st.column_config.TextColumn("Files"),
+        },
+    )
     ids = [e.snapshot_id for e in entries]
     if st.session_state.get(CHOSEN) not in ids:
         st.session_state[CHOSEN] = ids[0]
