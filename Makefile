@@ -41,7 +41,7 @@ demo: setup ## Write synthetic demo exports into the inbox
 nightly: setup ## Ingest, validate, rebuild and publish a release
 	$(OUT) nightly
 
-serve: setup ## Start the dashboard (demo sign-in) on 127.0.0.1 (PORT, default 8501)
+serve: setup ## Start the demo dashboard (role picker) on 127.0.0.1 (PORT); real sign-in: `outcomes serve`
 	$(OUT) serve --demo --port $(PORT)
 
 test: setup browser ## Run every test (browser tests in Chromium included)
