@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from dashboard import access, cached
 from dashboard.access import Viewer
@@ -155,7 +156,7 @@ def release_caption() -> None:
         st.caption(f"Built {release.built_at:%Y-%m-%d %H:%M}")
 
 
-def navigation(who: Viewer) -> tuple[st.navigation, str]:
+def navigation(who: Viewer) -> tuple[StreamlitPage, str]:
     """Every page registered (so a URL always resolves here), only the role's pages listed."""
     pages = {}
     for key, (file, title, icon) in access.PAGES.items():
