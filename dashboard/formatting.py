@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import streamlit as st
+
 MISSING = "—"
 
 
@@ -51,3 +53,19 @@ def md_text(text: object) -> str:
     text would become a code block); the reader trims values anyway.
     """
     return "".join(f"\\{c}" if c in MARKDOWN_SPECIALS else c for c in str(text).strip())
+
+
+# How a table of open data problems (dashboard.caseload.PROBLEM_COLUMNS) is labelled, on the
+# Caseload page and on a case manager's Data quality page.
+PROBLEMS_CONFIG = {
+    "participant_id": st.column_config.TextColumn("Participant"),
+    "table_name": st.column_config.TextColumn("Export"),
+    "file": st.column_config.TextColumn("File", help="The archived copy of the export that shows it"),
+    "row_number": st.column_config.NumberColumn("Row", help="Spreadsheet row; the header is row 1"),
+    "column_name": st.column_config.TextColumn("Column", width="medium"),
+    "value": st.column_config.TextColumn("Value", width="medium"),
+    "message": st.column_config.TextColumn("Problem", width="large"),
+    "fix": st.column_config.TextColumn("How to fix it", width="large"),
+    "first_seen": st.column_config.DateColumn("First seen", format="YYYY-MM-DD"),
+    "age_days": st.column_config.NumberColumn("Age (days)", help="Days since a nightly run first saw it"),
+}

@@ -32,7 +32,7 @@ from dashboard.caseload import (
     tracks_problems,
     unassigned_problems,
 )
-from dashboard.formatting import md_text
+from dashboard.formatting import PROBLEMS_CONFIG, md_text
 from dashboard.page import NO_RELEASE, release_page
 from dashboard.queries import Release
 from pipelines.export import csv_bytes
@@ -151,22 +151,6 @@ def caseload_config() -> dict[str, object]:
         ),
         "last_arrest": date_column("Last arrest record"),
         "exit_date": date_column("Exit date"),
-    }
-
-
-def problems_config() -> dict[str, object]:
-    """Column labels and formats of the problem tables."""
-    return {
-        "participant_id": st.column_config.TextColumn("Participant"),
-        "table_name": st.column_config.TextColumn("Export"),
-        "file": st.column_config.TextColumn("File", help="The archived copy of the export that shows it"),
-        "row_number": st.column_config.NumberColumn("Row", help="Spreadsheet row; the header is row 1"),
-        "column_name": st.column_config.TextColumn("Column", width="medium"),
-        "value": st.column_config.TextColumn("Value", width="medium"),
-        "message": st.column_config.TextColumn("Problem", width="large"),
-        "fix": st.column_config.TextColumn("How to fix it", width="large"),
-        "first_seen": date_column("First seen"),
-        "age_days": st.column_config.NumberColumn("Age (days)", help="Days since a nightly run first saw it"),
     }
 
 
@@ -342,7 +326,7 @@ def problem_table(problems: pl.DataFrame, file_name: str, key: str, scope: Scope
         width="stretch",
         height=min(38 + 35 * problems.height, 400),
         hide_index=True,
-        column_config=problems_config(),
+        column_config=PROBLEMS_CONFIG,
         key=key,
     )
     access.download(

@@ -13,7 +13,7 @@ from dashboard import access, cached
 from dashboard import data_quality as dq
 from dashboard.access import Viewer
 from dashboard.caseload import caseload_problems
-from dashboard.formatting import md_text
+from dashboard.formatting import PROBLEMS_CONFIG, md_text
 from dashboard.page import NO_RELEASE, release_page
 from dashboard.queries import Release
 from pipelines.export import csv_bytes
@@ -512,18 +512,7 @@ def show_own(path: Path, release: Release, who: Viewer) -> None:
         open_rows,
         width="stretch",
         hide_index=True,
-        column_config={
-            "participant_id": TEXT["participant_id"],
-            "table_name": TEXT["table_name"],
-            "row_number": st.column_config.NumberColumn("Row", format="%d"),
-            "column_name": TEXT["column_name"],
-            "value": TEXT["value"],
-            "message": TEXT["message"],
-            "fix": TEXT["fix"],
-            "age_days": count("Age (days)"),
-            "first_seen": st.column_config.DateColumn("First seen"),
-            "file": st.column_config.TextColumn("File"),
-        },
+        column_config=PROBLEMS_CONFIG,
         key="dq-own-problems",
     )
     access.download(
