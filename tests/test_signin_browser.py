@@ -19,16 +19,13 @@ from pathlib import Path
 
 import pytest
 from oidc_provider_mock import run_server_in_thread
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser import (
     DEMO_ARGS,
     OUTCOMES,
-    PAGE_TIMEOUT_MS,
     SCRIPT_DONE,
-    VIEWPORT,
     free_port,
-    local_only,
     open_app,
     outcomes,
     stop,
@@ -133,19 +130,6 @@ def deployment(
         stop(server)
 
 
-@pytest.fixture
-def fresh_page(browser: Browser) -> Iterator[Page]:
-    """A page in a new browser context (no cookies: nobody signed in); off-host requests aborted."""
-    context = browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(PAGE_TIMEOUT_MS)
-    context.route("**/*", local_only)
-    page = context.new_page()
-    try:
-        yield page
-    finally:
-        context.close()
-
-
 def audit_entries(home: Path) -> list[dict]:
     """Every entry of the audit log, oldest first."""
     path = home / "audit" / "audit.jsonl"
@@ -172,9 +156,8 @@ def fail_with_log(deployment: Deployment, error: AssertionError) -> None:
     raise AssertionError(f"{error}\n--- server output ---\n{output[-6000:]}") from error
 
 
-def test_leadership_signs_in_and_sees_overview(fresh_page: Page, deployment: Deployment) -> None:
+def test_leadership_signs_in_and_sees_overview(page: Page, deployment: Deployment) -> None:
     """A leadership user in the access file lands on Overview with a drawn chart; sign_in then page_view."""
-    page = fresh_page
     before = len(audit_entries(deployment.home))
     try:
         sign_in(page, deployment, DIRECTOR)
@@ -197,9 +180,8 @@ def test_leadership_signs_in_and_sees_overview(fresh_page: Page, deployment: Dep
     assert views[0]["page"] == "overview", views[0]
 
 
-def test_stranger_is_told_to_ask_and_sees_no_data(fresh_page: Page, deployment: Deployment) -> None:
+def test_stranger_is_told_to_ask_and_sees_no_data(page: Page, deployment: Deployment) -> None:
     """Signed in but not in the access file: "Ask your administrator", no data, a denied entry."""
-    page = fresh_page
     before = len(audit_entries(deployment.home))
     try:
         sign_in(page, deployment, STRANGER)
@@ -225,11 +207,8 @@ def test_stranger_is_told_to_ask_and_sees_no_data(fresh_page: Page, deployment: 
         fail_with_log(deployment, error)
 
 
-def test_case_manager_lands_on_caseload_and_is_refused_overview(
-    fresh_page: Page, deployment: Deployment
-) -> None:
+def test_case_manager_lands_on_caseload_and_is_refused_overview(page: Page, deployment: Deployment) -> None:
     """A case manager from the access file lands on Caseload; Overview by URL is refused and audited."""
-    page = fresh_page
     before = len(audit_entries(deployment.home))
     try:
         sign_in(page, deployment, WORKER)
@@ -253,9 +232,8 @@ def test_case_manager_lands_on_caseload_and_is_refused_overview(
 
 
 @pytest.mark.parametrize("path", ["", "/overview", "/caseload"])
-def test_signed_out_sees_only_sign_in(fresh_page: Page, deployment: Deployment, path: str) -> None:
+def test_signed_out_sees_only_sign_in(page: Page, deployment: Deployment, path: str) -> None:
     """Nobody signed in (a fresh context): the "Sign in" button, no data, whatever the URL."""
-    page = fresh_page
     try:
         open_app(page, f"{deployment.url}{path}")
         expect(page.get_by_role("button", name="Sign in")).to_be_visible()
@@ -266,9 +244,8 @@ def test_signed_out_sees_only_sign_in(fresh_page: Page, deployment: Deployment, 
         fail_with_log(deployment, error)
 
 
-def test_sign_out_ends_the_session(fresh_page: Page, deployment: Deployment) -> None:
+def test_sign_out_ends_the_session(page: Page, deployment: Deployment) -> None:
     """ "Sign out" goes through the provider's end-session page and back to the "Sign in" button."""
-    page = fresh_page
     try:
         sign_in(page, deployment, DIRECTOR)
         page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
