@@ -10,6 +10,7 @@ import duckdb
 import streamlit as st
 
 from dashboard import cached
+from dashboard.queries import Release
 
 NO_RELEASE = (
     "No release has been published yet, so there is nothing to show. "
@@ -17,15 +18,19 @@ NO_RELEASE = (
 )
 
 
-def release_page(title: str, body: Callable[[Path], None]) -> None:
-    """Lay out a page on the published release: `body(path)`, or a clear message instead."""
+def release_page(title: str, body: Callable[[Path, Release], None]) -> None:
+    """Lay out a page on the published release: `body(path, release)`, or a clear message instead."""
     st.title(title)
     path = cached.current_release()
     if path is None:
         st.info(NO_RELEASE, icon=":material/info:")
         return
     try:
-        body(path)
+        release = cached.release_info(str(path))
+        if release is None:
+            st.info(NO_RELEASE, icon=":material/info:")
+            return
+        body(path, release)
     except duckdb.Error as error:
         st.error(
             "The published release could not be read. Run `outcomes nightly` again, "

@@ -18,7 +18,8 @@ from dashboard.before_after import (
     coverage,
     with_intervals,
 )
-from dashboard.page import NO_RELEASE, release_page
+from dashboard.page import release_page
+from dashboard.queries import Release
 
 METHOD = (
     "95% confidence interval for the difference of these paired shares (the same people before "
@@ -115,12 +116,8 @@ def scope_caption(scope: Coverage, as_of: date) -> str:
     return text
 
 
-def show_release(path: Path) -> None:
+def show_release(path: Path, release: Release) -> None:
     """The before-and-after comparison of one release file."""
-    release = cached.release_info(str(path))
-    if release is None:
-        st.info(NO_RELEASE, icon=":material/info:")
-        return
     scope = cached_coverage(str(path), release.as_of)
     table = cached_pairs(str(path), release.as_of) if scope.sites_with_justice else None
     access.audit("page_view", "before-after", rows=0 if table is None else table.height)

@@ -33,7 +33,7 @@ from dashboard.caseload import (
     unassigned_problems,
 )
 from dashboard.formatting import PROBLEMS_CONFIG, md_text
-from dashboard.page import NO_RELEASE, release_page
+from dashboard.page import release_page
 from dashboard.queries import Release
 from pipelines.export import csv_bytes
 
@@ -392,12 +392,8 @@ def problems_section(path: Path, release: Release, scope: Scope, problems: pl.Da
     )
 
 
-def show_release(path: Path) -> None:
+def show_release(path: Path, release: Release) -> None:
     """The caseload view of one release file."""
-    release = cached.release_info(str(path))
-    if release is None:
-        st.info(NO_RELEASE, icon=":material/info:")
-        return
     who = access.viewer()
     if who.is_case_manager:
         scope, sizes = own_scope(path, who, release.as_of)

@@ -10,7 +10,8 @@ import streamlit as st
 
 from dashboard import access, cached, cohorts, survival
 from dashboard.cohorts import definition_line, referral_label
-from dashboard.page import NO_RELEASE, release_page
+from dashboard.page import release_page
+from dashboard.queries import Release
 from pipelines.metrics import METRICS
 
 DEFAULT_METRIC = "permanent_housing"
@@ -204,12 +205,8 @@ def housing_section(fit: survival.HousingCurves) -> None:
     )
 
 
-def show_release(path: Path) -> None:
+def show_release(path: Path, release: Release) -> None:
     """The cohort curves and the time to housing of one release file."""
-    release = cached.release_info(str(path))
-    if release is None:
-        st.info(NO_RELEASE, icon=":material/info:")
-        return
     st.caption(
         f"All participants referred up to the release's as-of date, {release.as_of:%Y-%m-%d}, grouped by "
         "the quarter of their referral (cohort) and followed month by month from referral."

@@ -14,7 +14,7 @@ from dashboard import data_quality as dq
 from dashboard.access import Viewer
 from dashboard.caseload import caseload_problems
 from dashboard.formatting import PROBLEMS_CONFIG, md_text
-from dashboard.page import NO_RELEASE, release_page
+from dashboard.page import release_page
 from dashboard.queries import Release
 from pipelines.export import csv_bytes
 
@@ -535,12 +535,8 @@ def requested_problem_filters() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return (() if site == ALL_SITES else (site,)), tables
 
 
-def show_release(path: Path) -> None:
+def show_release(path: Path, release: Release) -> None:
     """The data quality of one release file: a case manager's own, or the whole program's."""
-    release = cached.release_info(str(path))
-    if release is None:
-        st.info(NO_RELEASE, icon=":material/info:")
-        return
     who = access.viewer()
     if who.is_case_manager:
         show_own(path, release, who)

@@ -27,8 +27,8 @@ from dashboard.equity import (
     referrals_by_race,
 )
 from dashboard.formatting import month_label
-from dashboard.page import NO_RELEASE, release_page
-from dashboard.queries import add_months, latest_complete_month
+from dashboard.page import release_page
+from dashboard.queries import Release, add_months, latest_complete_month
 from pipelines.metrics import METRICS
 
 REFERENCE_LABELS = {WHITE: "White participants", ALL_OTHERS: "All other groups"}
@@ -163,12 +163,8 @@ def controls(path: Path, latest: date) -> tuple[str, date, str] | None:
     return metric, month, reference
 
 
-def show_release(path: Path) -> None:
+def show_release(path: Path, release: Release) -> None:
     """The equity view of one release file."""
-    release = cached.release_info(str(path))
-    if release is None:
-        st.info(NO_RELEASE, icon=":material/info:")
-        return
     latest = latest_complete_month(release.as_of)
     chosen = controls(path, latest)
     if chosen is None:

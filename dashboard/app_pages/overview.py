@@ -14,8 +14,8 @@ from dashboard.formatting import (
     is_zero_change,
     month_label,
 )
-from dashboard.page import NO_RELEASE, release_page
-from dashboard.queries import KPI_LOOKBACK_MONTHS, latest_complete_month
+from dashboard.page import release_page
+from dashboard.queries import KPI_LOOKBACK_MONTHS, Release, latest_complete_month
 from pipelines.metrics import METRICS, Metric
 
 OVERVIEW_METRICS = (
@@ -112,12 +112,8 @@ def trend(name: str, series: pl.DataFrame) -> None:
         )
 
 
-def show_release(path: Path) -> None:
+def show_release(path: Path, release: Release) -> None:
     """The KPIs and trends of one release file."""
-    release = cached.release_info(str(path))
-    if release is None:
-        st.info(NO_RELEASE, icon=":material/info:")
-        return
     month = latest_complete_month(release.as_of)
     st.caption(
         f"All sites, latest complete month: {month_label(month)} (release as of "

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import access, cached, trends
 from dashboard.formatting import month_label
-from dashboard.page import NO_RELEASE, release_page
+from dashboard.page import release_page
 from dashboard.queries import Release, latest_complete_month
 from pipelines.metrics import METRICS
 
@@ -194,12 +194,8 @@ def show(path: Path, release: Release, options: trends.TrendOptions) -> None:
     )
 
 
-def show_release(path: Path) -> None:
+def show_release(path: Path, release: Release) -> None:
     """The page on one release file, or what stands in the way."""
-    release = cached.release_info(str(path))
-    if release is None:
-        st.info(NO_RELEASE, icon=":material/info:")
-        return
     options = trend_options(str(path))
     if not options.months:
         st.info(NO_MONTHS, icon=":material/info:")
