@@ -191,6 +191,29 @@ AUDIT_FAILED = (
 )
 
 
+def record(
+    home: Home,
+    who: Viewer,
+    event: str,
+    page: str,
+    *,
+    filters: dict | None = None,
+    snapshot: str | None = None,
+    rows: int | None = None,
+) -> None:
+    """One audit entry for `who`; raises AuditUnavailable if it cannot be written."""
+    audit_log.record(
+        home,
+        event=event,
+        user=who.user,
+        role=who.role,
+        page=page,
+        filters=filters,
+        snapshot=snapshot,
+        rows=rows,
+    )
+
+
 def audit(
     event: str,
     page: str,
@@ -201,18 +224,8 @@ def audit(
     who: Viewer | None = None,
 ) -> None:
     """Write the audit entry for this viewer now; if it cannot be written, show why and stop the run."""
-    who = who or viewer()
     try:
-        audit_log.record(
-            resolve_home(),
-            event=event,
-            user=who.user,
-            role=who.role,
-            page=page,
-            filters=filters,
-            snapshot=snapshot,
-            rows=rows,
-        )
+        record(resolve_home(), who or viewer(), event, page, filters=filters, snapshot=snapshot, rows=rows)
     except audit_log.AuditUnavailable as error:
         st.error(AUDIT_FAILED.format(error=error))
         st.stop()
@@ -240,16 +253,8 @@ def download(
     home = resolve_home()
 
     def audited() -> bytes:
-        audit_log.record(
-            home,
-            event="export",
-            user=who.user,
-            role=who.role,
-            page=page,
-            filters={**(filters or {}), "file": file_name},
-            snapshot=snapshot,
-            rows=rows,
-        )
+        filters_and_file = {**(filters or {}), "file": file_name}
+        record(home, who, "export", page, filters=filters_and_file, snapshot=snapshot, rows=rows)
         return data()
 
     st.download_button(
