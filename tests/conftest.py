@@ -12,6 +12,7 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
+from pipelines.demo import write_demo
 from pipelines.nightly import Run, nightly
 from pipelines.settings import Home
 
@@ -49,6 +50,19 @@ def drop(
 def run(home: Home, as_of: str = "2024-06-15") -> Run:
     """A nightly run, in this process."""
     return nightly(home, dt.date.fromisoformat(as_of))
+
+
+# The quarter the snapshot tests freeze: complete in a release as of SNAPSHOT_AS_OF.
+SNAPSHOT_AS_OF = dt.date(2024, 6, 15)
+SNAPSHOT_PERIOD = "2024-Q1"
+
+
+def snapshot_demo(root: Path) -> Home:
+    """A small messy demo program (two sites) published as of SNAPSHOT_AS_OF: what snapshots are taken of."""
+    home = Home(root)
+    write_demo(home.inbox, participants=150, sites=2, months=18, seed=5, messy=True, as_of=SNAPSHOT_AS_OF)
+    assert nightly(home, SNAPSHOT_AS_OF).published
+    return home
 
 
 def query(home: Home, sql: str, params: list | None = None) -> list[tuple]:

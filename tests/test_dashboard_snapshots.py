@@ -4,7 +4,6 @@ controls (create, restatement), opened in AppTest as a signed-in funder or leade
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import re
@@ -17,26 +16,21 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from dashboard import snapshots
-from pipelines.demo import write_demo
-from pipelines.nightly import nightly
 from pipelines.restate import FILE_COLUMNS, NUMBER_COLUMNS
 from pipelines.settings import Home
 from pipelines.snapshot import take_snapshot
 from tests import apptest
-from tests.conftest import drop, query, run
+from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, drop, query, run, snapshot_demo
 
 PAGE = "app_pages/snapshots.py"
-AS_OF = "2024-06-15"
-PERIOD = "2024-Q1"
+AS_OF = SNAPSHOT_AS_OF.isoformat()
+PERIOD = SNAPSHOT_PERIOD
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Path:
     """A demo home published as of AS_OF with one snapshot of 2024-Q1 (its copy per test)."""
-    home = Home(tmp_path_factory.mktemp("base") / "home")
-    as_of = dt.date.fromisoformat(AS_OF)
-    write_demo(home.inbox, participants=150, sites=2, months=18, seed=5, messy=True, as_of=as_of)
-    assert nightly(home, as_of).published
+    home = snapshot_demo(tmp_path_factory.mktemp("base") / "home")
     take_snapshot(home, PERIOD)
     return home.root
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import html
 import io
@@ -19,24 +18,20 @@ from playwright.sync_api import Browser, Route
 from plotly.offline import get_plotlyjs
 
 from pipelines import pdf
-from pipelines.demo import write_demo
-from pipelines.nightly import nightly
 from pipelines.report import report_html
 from pipelines.settings import Home
 from pipelines.snapshot import metrics_csv, take_snapshot
+from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, snapshot_demo
 
-AS_OF = dt.date(2024, 6, 15)
-PERIOD = "2024-Q1"
+AS_OF = SNAPSHOT_AS_OF
+PERIOD = SNAPSHOT_PERIOD
 MISSING_CHROMIUM = "/nonexistent/chromium"
 
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Home:
     """A small demo program published as of AS_OF (2024-Q1 complete)."""
-    home = Home(tmp_path_factory.mktemp("report") / "home")
-    write_demo(home.inbox, participants=150, sites=2, months=18, seed=5, messy=True, as_of=AS_OF)
-    assert nightly(home, AS_OF).published
-    return home
+    return snapshot_demo(tmp_path_factory.mktemp("report") / "home")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ today's release and the two metrics.csv files are compared with plain csv readin
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import io
 import json
@@ -16,31 +15,21 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.demo import write_demo
-from pipelines.nightly import nightly
 from pipelines.restate import InvalidSnapshot, compare_files, restate
 from pipelines.settings import Home
 from pipelines.snapshot import NoRelease, take_snapshot
-from tests.conftest import drop, query, run
+from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, drop, query, run, snapshot_demo
 
-AS_OF = dt.date(2024, 6, 15)
-PERIOD = "2024-Q1"
+AS_OF = SNAPSHOT_AS_OF
+PERIOD = SNAPSHOT_PERIOD
 KEY = ("metric", "period", "dimension", "group")
 FIGURES = ("numerator", "denominator", "value", "suppressed")
-
-
-def demo_home(root: Path) -> Home:
-    """The demo exports (two sites) published as of AS_OF."""
-    home = Home(root)
-    write_demo(home.inbox, participants=150, sites=2, months=18, seed=5, messy=True, as_of=AS_OF)
-    assert nightly(home, AS_OF).published
-    return home
 
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> tuple[Home, Path]:
     """A demo home and one snapshot of it, for the tests that leave its release alone."""
-    home = demo_home(tmp_path_factory.mktemp("published") / "home")
+    home = snapshot_demo(tmp_path_factory.mktemp("published") / "home")
     return home, take_snapshot(home, PERIOD)
 
 
@@ -90,7 +79,7 @@ def test_nothing_changed_right_after_the_snapshot(published):
 
 
 def test_a_replaced_housing_file_restates_exactly_the_cells_that_differ(tmp_path):
-    home = demo_home(tmp_path / "home")
+    home = snapshot_demo(tmp_path / "home")
     snap = take_snapshot(home, PERIOD)
     site, other = (s for (s,) in query(home, "select distinct site_id from participants order by 1"))
     ids = [p for (p,) in query(home, "select participant_id from participants where site_id = ?", [site])]

@@ -16,14 +16,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.demo import write_demo
-from pipelines.nightly import nightly
 from pipelines.publish import live_release
 from pipelines.settings import Home
 from pipelines.snapshot import COLUMNS, SnapshotRefused, take_snapshot
+from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, snapshot_demo
 
-AS_OF = dt.date(2024, 6, 15)  # 2024-Q1 is complete, 2024-Q2 is not
-PERIOD = "2024-Q1"
+AS_OF = SNAPSHOT_AS_OF  # 2024-Q1 is complete, 2024-Q2 is not
+PERIOD = SNAPSHOT_PERIOD
 MONTHS = {"2024-01", "2024-02", "2024-03"}
 
 
@@ -35,18 +34,11 @@ def no_pdf() -> Iterator[None]:
         yield
 
 
-def demo_home(root: Path) -> Home:
-    """A home with the demo exports published by a nightly run as of AS_OF."""
-    home = Home(root)
-    write_demo(home.inbox, participants=150, sites=2, months=18, seed=5, messy=True, as_of=AS_OF)
-    assert nightly(home, AS_OF).published
-    return home
-
-
 @pytest.fixture(scope="module")
 def homes(tmp_path_factory) -> tuple[Home, Home]:
     """Two independent homes built from the same demo inbox and as-of."""
-    return demo_home(tmp_path_factory.mktemp("a") / "home"), demo_home(tmp_path_factory.mktemp("b") / "home")
+    first = snapshot_demo(tmp_path_factory.mktemp("a") / "home")
+    return first, snapshot_demo(tmp_path_factory.mktemp("b") / "home")
 
 
 @pytest.fixture(scope="module")
