@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from pipelines.nightly import Run, nightly
 from pipelines.settings import Home
 
 # The browser fixtures, defined once for the whole session (tests/browser.py).
+from tests import apptest
 from tests.browser import browser, chromium, dashboard_url, page  # noqa: F401
 
 PARTICIPANTS_HEADER = (
@@ -110,3 +111,18 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> Downloads:
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
     monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
     return seen
+
+
+# A page test module builds its own `release`; these two serve it as the dashboard would.
+@pytest.fixture
+def con(release: Home) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The module's release, opened the way the dashboard opens it."""
+    with apptest.release_connection(release) as connection:
+        yield connection
+
+
+@pytest.fixture
+def page_home(release: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
+    """The module's release served to the app (outside demo mode, with the test users)."""
+    apptest.serve(monkeypatch, release.root)
+    return release

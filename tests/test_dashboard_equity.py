@@ -100,18 +100,6 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Home:
     return home
 
 
-@pytest.fixture
-def con(release: Home) -> duckdb.DuckDBPyConnection:
-    with apptest.release_connection(release) as connection:
-        yield connection
-
-
-@pytest.fixture
-def page_home(release: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
-    apptest.serve(monkeypatch, release.root)
-    return release
-
-
 def open_page() -> AppTest:
     return apptest.open_page(PAGE)
 
