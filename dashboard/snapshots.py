@@ -185,7 +185,8 @@ def reads_as(value: str, suppressed: bool, count: bool) -> str:
 
 
 def display_table(rows: pl.DataFrame, metric: str) -> pl.DataFrame:
-    """The table under the chart: the same numbers as text; a suppressed row shows no number."""
+    """The table under the chart: the same numbers as text; a suppressed row shows no numerator or
+    value, and its denominator only when metrics.csv does (a denominator that is no small count)."""
     count = is_count(metric)
     out = []
     for r in rows.iter_rows(named=True):
@@ -195,7 +196,7 @@ def display_table(rows: pl.DataFrame, metric: str) -> pl.DataFrame:
                 r["period"],
                 r["group"],
                 "" if hidden else r["numerator"],
-                "" if hidden else r["denominator"],
+                r["denominator"],  # empty when it is hidden too
                 SUPPRESSED if hidden else r["value"],
                 reads_as(r["value"], hidden, count),
             )

@@ -103,6 +103,27 @@ METRICS: dict[str, Metric] = {
     ]
 }
 
+# What the definitions imply between the flags of one participant-month (metric_flags.sql), so
+# between any two counts of them over the same participants: anyone who reads DESIGN s.5 knows
+# these, so suppression (pipelines/suppression.py) must keep a hidden count wide against them.
+# (a, b): every participant-month with flag a has flag b, so count(a) <= count(b).
+NESTED_FLAGS = (
+    ("permanent_housing", "sheltered"),
+    ("sheltered", "housing_known"),
+    ("unsheltered", "housing_known"),
+    ("housing_known", "active"),
+    ("treatment_engaged", "active"),
+    ("employed", "employment_continuum"),
+    ("employment_continuum", "employment_known"),
+    ("employment_known", "active"),
+    ("income_or_benefits", "income_known"),
+    ("income_known", "active"),
+    ("arrested", "active"),
+)
+# ((a, b), c): no participant-month has both a and b, and each has c, so count(a) + count(b) <=
+# count(c) in one month (not over a quarter: one participant may be each in different months).
+EXCLUSIVE_FLAGS = ((("sheltered", "unsheltered"), "housing_known"),)
+
 STATUS_WINDOW_DAYS = 182
 # metric_values' dimensions and the metric_flags column each splits by.
 DIMENSIONS = {

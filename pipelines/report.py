@@ -63,7 +63,7 @@ document.querySelectorAll('script.figure').forEach(function (node) {
 
 def report_html(metrics_csv: bytes, manifest: Mapping) -> str:
     """The whole page: summary, definitions, then every metric's charts and tables."""
-    cells = pl.read_csv(io.BytesIO(metrics_csv), infer_schema=False)
+    cells = pl.read_csv(io.BytesIO(metrics_csv), infer_schema=False, empty_string_is_null=False)
     metrics: Mapping = manifest["metrics"]
     sections = []
     chart = 0
@@ -210,18 +210,22 @@ def _figure(rows: pl.DataFrame, dimension: str, periods: list[str], count: bool)
 
 
 def _table(rows: pl.DataFrame, dimension: str, label: str, what: str, count: bool, tags: str) -> str:
-    """The chart's numbers, every row of metrics.csv, suppressed ones marked and empty of numbers."""
+    """The chart's numbers, every row of metrics.csv; what metrics.csv leaves empty reads 'suppressed'."""
     head = "" if dimension == "all" else f'<th scope="col">{_e(label)}</th>'
     body = []
     for r in rows.iter_rows(named=True):
         group = "" if dimension == "all" else f'<th scope="row">{_e(r["group"])}</th>'
-        if r["suppressed"] == "false":
-            value = float(r["value"])
-            numbers = (f"{int(r['numerator']):,}", f"{int(r['denominator']):,}")
-            numbers += (f"{value:,.0f}" if count else f"{value:.1%}",)
-            cells = "".join(f'<td class="num">{n}</td>' for n in numbers)
-        else:
-            cells = f'<td class="hidden">{SUPPRESSED}</td>' * 3
+        # A suppressed row hides its numerator and value; its denominator only if that is hidden too.
+        shown = r["suppressed"] == "false"
+        numbers = (
+            f"{int(r['numerator']):,}" if shown else None,
+            f"{int(r['denominator']):,}" if r["denominator"] != "" else None,
+            (f"{float(r['value']):,.0f}" if count else f"{float(r['value']):.1%}") if shown else None,
+        )
+        cells = "".join(
+            f'<td class="hidden">{SUPPRESSED}</td>' if n is None else f'<td class="num">{n}</td>'
+            for n in numbers
+        )
         body.append(f"<tr>{group}<td>{_e(r['period'])}</td>{cells}</tr>")
     value_name = "Value (count)" if count else "Value (percent)"
     return (

@@ -51,13 +51,19 @@ QUARTER_DEFINITION = (
 )
 SUPPRESSION_RULE = (
     f"No count from 1 to {suppression.THRESHOLD} is shown and no rate over a denominator from 1 to "
-    f"{suppression.THRESHOLD} ('small count', 'small denominator'); 0 is shown. Complementary "
-    "suppression, iterated until stable: within each (condition, period, dimension), whose groups add "
-    "up to the dimension 'all' total, every hidden count must stay free over a range at least "
-    f"{suppression.MIN_WIDTH} wide given the shown counts, or one more count is hidden (the smallest "
-    "shown group, else the total, else a denominator). A suppressed row has empty numerator, "
-    "denominator and value and suppressed = true. Periods are independent: the quarter is not a sum "
-    "of its months. The reason for a suppression is not published."
+    f"{suppression.THRESHOLD} ('small count', 'small denominator'); 0 is shown. A suppressed row has "
+    "an empty numerator and value and suppressed = true; its denominator is shown unless it is hidden "
+    "too (a small count, or a complement), and a hidden denominator hides its numerators. "
+    "Complementary suppression, iterated until stable: every hidden count must stay free over a range "
+    f"at least {suppression.MIN_WIDTH} wide given every shown count and what anyone knows of them: each "
+    "dimension's groups add up to its 'all' total; a numerator is at most its denominator; the "
+    "definitions nest (permanent housing within sheltered, sheltered and unsheltered within a known "
+    "housing status, employed within the employment continuum within a known employment status, "
+    "income within a known income, every count within the active participants); sheltered plus "
+    "unsheltered is at most the known housing status in a month; a quarter counts at least each of its "
+    "months and at most their sum. The ranges are checked exactly, by linear programs; while one is "
+    "narrower, one more shown count in the rules that confine it is hidden. The reason for a "
+    "suppression is not published."
 )
 
 

@@ -1,36 +1,39 @@
 """Small-cell and complementary suppression for funder snapshots (DESIGN s.7).
 
 `suppress(cells)` takes tidy cells (metric, period, dimension, group, numerator, denominator
-[, value]) and returns them with `suppressed` and `suppression_reason`; a suppressed cell has
-its numerator, denominator and value nulled, so a row is either shown whole or hidden whole
-(a shown value then adds nothing to its shown numerator and denominator).
+[, value]) and returns them with `suppressed` and `suppression_reason`. A suppressed row has its
+numerator and value nulled; its denominator is nulled only when that count is hidden too.
 
 The model. Each count is a quantity (flag, period, dimension, group): the metrics' numerator
 and denominator flags (pipelines/metrics.py), so a count two metrics share (the active
 participants behind active_participants, treatment_engaged and arrested; housing_known behind
-three housing metrics) is one quantity, hidden only if every row showing it is suppressed.
-Within a (flag, period, dimension) the groups add up to the dimension 'all' / group 'all'
-total: an equation when the input's groups sum exactly to the total (they do in metric_values:
-every participant-month falls in exactly one group of each dimension), an inequality
-(total >= sum of groups) when they do not, so an uncovered residual needs no invented group.
-Each row also gives numerator <= denominator.
+three housing metrics) is one quantity, shown or hidden in every row at once. A hidden
+denominator hides its numerators (no count of a hidden group is shown). Within a (flag, period,
+dimension) the groups add up to the dimension 'all' / group 'all' total: an equation when the
+input's groups sum exactly to the total (they do in metric_values: every participant-month falls
+in exactly one group of each dimension), an inequality (total >= sum of groups) when they do not.
+Each row also gives numerator <= denominator. Across metrics and periods, a reader of the metric
+definitions also knows NESTED_FLAGS and EXCLUSIVE_FLAGS (pipelines/metrics.py) and that a quarter
+'YYYY-Qn' counts at least each of its months and at most their sum (pipelines/disclosure.py).
 
 The rule.
-1. Primary: a row whose numerator (or count) is 1..10 ('small count') or whose denominator
-   is 1..10, so its rate has a denominator under 11 ('small denominator'). 0 is shown.
-2. Complementary, iterated until stable: bound every hidden quantity by propagating the sums,
-   numerator <= denominator, and the same summed over each dimension's groups, over the shown
-   counts (interval bound tightening). A linked set (groups of one dimension plus its total)
-   holding a hidden quantity whose interval is under 10 wide gets one more hidden quantity:
-   the smallest positive shown group of the set, else the set's total, else the shown
-   denominator that caps a hidden numerator of the set (a round takes only the cheapest kind
-   of pick any set asks for, as one hidden group can widen several sets).
-   A lone hidden cell in a set is pinned (width 0), so the classic "never a single suppressed
-   cell beside a shown total" is the first case of this; the width test also catches two
-   hidden cells whose sum is under 10 and a denominator that caps its numerator too tightly.
-Hiding a quantity suppresses every row that shows it, which can open other sets: the loop
-runs until no set changes. Propagated intervals can be wider than the exact (linear program)
-ranges, so tests/test_suppression.py checks results with scipy's linprog, random tables too.
+1. Primary: every count from 1 to 10 is hidden ('small count' for a numerator, 'small
+   denominator' for a denominator: its rate has a denominator under 11). 0 is shown.
+2. Complementary, iterated until stable, until every hidden count is free over a range at least
+   10 wide:
+   a. Fast, by bound propagation over the sums and numerator <= denominator (interval bound
+      tightening): a linked set (groups of one dimension plus its total) holding a hidden count
+      whose interval is under 10 wide gets one more hidden count: the smallest positive shown
+      group of the set, else the set's total, else the shown denominator that caps a hidden
+      numerator of the set (a round takes only the cheapest kind of pick any set asks for, as one
+      hidden group can widen several sets). A lone hidden cell in a set is pinned (width 0), so
+      "never a single suppressed cell beside a shown total" is the first case of this.
+   b. Exact, when (a) finds nothing: linear programs over every relation above, the definitions'
+      included (pipelines/disclosure.py). For a count they confine, one shown count in the rules
+      that confine it is hidden: the one that hides the fewest counts with it, then the smallest.
+Propagated intervals are wider than the exact ranges, so (a) never hides a count (b) would not
+have asked for; (b) has the last word. tests/test_suppression.py checks results with its own
+linear programs (scipy's linprog), random tables and a demo quarter too.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from collections import defaultdict
 
 import polars as pl
 
+from pipelines import disclosure
 from pipelines.metrics import METRICS
 
 THRESHOLD = 10  # counts 1..THRESHOLD are never shown, nor rates over denominators <= THRESHOLD
@@ -76,50 +80,51 @@ def suppress(cells: pl.DataFrame) -> pl.DataFrame:
             .then(pl.col("numerator") / pl.col("denominator"))
         )
     rows = cells.select(*KEY, "numerator", "denominator").to_dicts()
-    reasons = _reasons(rows)
-    return cells.with_columns(
-        suppressed=pl.Series([r is not None for r in reasons], dtype=pl.Boolean),
-        suppression_reason=pl.Series(reasons, dtype=pl.String),
-    ).with_columns(
-        [
-            pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
-            for c in ("numerator", "denominator", "value")
-        ]
+    # Worked in one fixed order: the same table in any row order gives the same suppression.
+    order = cells.select(pl.arg_sort_by(KEY)).to_series().to_list()
+    ranked_reasons, ranked_hidden = _reasons([rows[i] for i in order])
+    reasons: list[str | None] = [None] * len(rows)
+    denominator_hidden = [False] * len(rows)
+    for rank, i in enumerate(order):
+        reasons[i], denominator_hidden[i] = ranked_reasons[rank], ranked_hidden[rank]
+    return (
+        cells.with_columns(
+            suppressed=pl.Series([r is not None for r in reasons], dtype=pl.Boolean),
+            suppression_reason=pl.Series(reasons, dtype=pl.String),
+            _denominator_hidden=pl.Series(denominator_hidden, dtype=pl.Boolean),
+        )
+        .with_columns(
+            numerator=pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("numerator")),
+            value=pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("value")),
+            denominator=pl.when(pl.col("_denominator_hidden")).then(None).otherwise(pl.col("denominator")),
+        )
+        .drop("_denominator_hidden")
     )
 
 
-def _reasons(rows: list[dict]) -> list[str | None]:
-    """The suppression reason of each row (None: shown)."""
+def _reasons(rows: list[dict]) -> tuple[list[str | None], list[bool]]:
+    """Each row's suppression reason (None: shown) and whether its denominator is hidden too."""
     counts: dict[Quantity, int] = {}
     sides: list[tuple[Quantity, Quantity]] = []
-    rows_of: dict[Quantity, list[int]] = defaultdict(list)
-    for i, r in enumerate(rows):
+    for r in rows:
         nflag, dflag = flags(r["metric"])
         where = (r["period"], r["dimension"], r["group"])
         nq, dq = (nflag, *where), (dflag, *where)
         for q, v in ((nq, r["numerator"]), (dq, r["denominator"])):
             if v is None or v < 0:
-                raise ValueError(f"row {i} has a missing or negative count: {r}")
+                raise ValueError(f"a row has a missing or negative count: {r}")
             if counts.setdefault(q, v) != v:
                 # Two metrics sharing a flag must agree, or hiding one would not hide the other.
                 raise ValueError(f"{q} is {counts[q]} in one row and {v} in another")
         if r["numerator"] > r["denominator"]:
-            raise ValueError(f"row {i} has a numerator above its denominator: {r}")
+            raise ValueError(f"a row has a numerator above its denominator: {r}")
         sides.append((nq, dq))
-        rows_of[nq].append(i)
-        if dq != nq:
-            rows_of[dq].append(i)
 
-    reasons: list[str | None] = [None] * len(rows)
-    for i, r in enumerate(rows):
-        if 1 <= r["numerator"] <= THRESHOLD:
-            reasons[i] = "small count"
-        elif 1 <= r["denominator"] <= THRESHOLD:
-            reasons[i] = "small denominator"
-
+    hidden = _closed({q for q, v in counts.items() if 1 <= v <= THRESHOLD}, sides)
     sets = _linked_sets(counts)
+    rules: list[disclosure.Relation] | None = None
+    memo = disclosure.Memo()
     while True:
-        hidden = {q for q, idx in rows_of.items() if all(reasons[i] is not None for i in idx)}
         bounds = _bounds(counts, hidden, sets, sides)
         picks: list[tuple[int, Quantity]] = []
         for members, total, _ in sets:
@@ -129,15 +134,67 @@ def _reasons(rows: list[dict]) -> list[str | None]:
                 if pick is not None:
                     picks.append(pick)
         if not picks:
-            return reasons
+            # Propagated bounds are wider than the exact ranges, and they leave out what the
+            # definitions relate between metrics and periods: the exact check has the last word.
+            rules = rules if rules is not None else disclosure.relations(counts, sides)
+            confined = disclosure.narrow(counts, hidden, rules, MIN_WIDTH, memo)
+            picks = _widening(confined, counts, hidden, sides)
+            if not picks:
+                break
         # Only the cheapest kind of pick this round: a group hidden elsewhere may already widen
         # a set that would otherwise give up its total or a denominator.
         tier = min(t for t, _ in picks)
-        added = {q for t, q in picks if t == tier}
-        for q in added:
-            for i in rows_of[q]:
-                if reasons[i] is None:
-                    reasons[i] = "complementary"
+        hidden = _closed(hidden | {q for t, q in picks if t == tier}, sides)
+
+    reasons: list[str | None] = []
+    denominator_hidden: list[bool] = []
+    for (nq, dq), r in zip(sides, rows, strict=True):
+        if nq not in hidden:
+            reasons.append(None)
+        elif 1 <= r["numerator"] <= THRESHOLD:
+            reasons.append("small count")
+        elif 1 <= r["denominator"] <= THRESHOLD:
+            reasons.append("small denominator")
+        else:
+            reasons.append("complementary")
+        denominator_hidden.append(dq in hidden)
+    return reasons, denominator_hidden
+
+
+def _closed(hidden: set[Quantity], sides: list[tuple[Quantity, Quantity]]) -> set[Quantity]:
+    """`hidden` with the numerator of every hidden denominator: no count of a hidden group is shown."""
+    out = set(hidden)
+    for nq, dq in sides:
+        if dq in out:
+            out.add(nq)
+    return out
+
+
+def _widening(
+    confined: dict[Quantity, list[Quantity]],
+    counts: dict[Quantity, int],
+    hidden: set[Quantity],
+    sides: list[tuple[Quantity, Quantity]],
+) -> list[tuple[int, Quantity]]:
+    """The shown counts to hide next for the counts the exact check found confined.
+
+    For each confined count, of the shown counts in the rules that confine it: the one that hides
+    the fewest counts with it (a denominator takes its numerators along), then the smallest
+    positive (a zero adds no room). Counts whose partners overlap get one pick a round, as
+    hiding one may already widen the others.
+    """
+    picks: list[Quantity] = []
+    for q in sorted(confined, key=str):
+        partners = confined[q]
+        if not partners or set(partners) & set(picks):
+            continue
+        picks.append(
+            min(
+                partners,
+                key=lambda p: (len(_closed(hidden | {p}, sides)), counts[p] == 0, counts[p], str(p)),
+            )
+        )
+    return [(3, p) for p in picks]
 
 
 def _linked_sets(counts: dict[Quantity, int]) -> list[tuple[list[Quantity], Quantity, bool]]:
@@ -181,7 +238,7 @@ def _bounds(
             constant += counts[total]
         if terms:
             relations.append((terms, constant, exact))
-    for nq, dq in set(sides):
+    for nq, dq in dict.fromkeys(sides):
         if nq == dq or (nq not in hidden and dq not in hidden):
             continue
         terms = [(1, nq)] if nq in hidden else []
@@ -234,7 +291,7 @@ def _pair_relations(
     Q, written as n_total - n_rest <= d_total - d_rest. Valid when the groups sum exactly.
     """
     by_set: dict[tuple, list[tuple[Quantity, Quantity]]] = defaultdict(list)
-    pairs = set(sides)
+    pairs = dict.fromkeys(sides)  # in order: the same table, the same relations, the same picks
     for nq, dq in pairs:
         if nq != dq and nq[2] != "all":
             by_set[(nq[0], dq[0], nq[1], nq[2])].append((nq, dq))
@@ -277,7 +334,7 @@ def _complement(
     if total not in hidden:
         return 1, total
     # All groups and the total hidden and still narrow: a shown denominator caps a numerator.
-    caps = [dq for nq, dq in set(sides) if nq in weak and dq not in hidden and dq != nq]
+    caps = [dq for nq, dq in dict.fromkeys(sides) if nq in weak and dq not in hidden and dq != nq]
     if caps:
         return 2, min(caps, key=lambda q: (counts[q], str(q)))
     return None

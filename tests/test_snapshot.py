@@ -103,7 +103,10 @@ def test_suppressed_cells_are_empty_and_no_small_count_is_shown(snap):
     hidden = [r for r in table if r["suppressed"] == "true"]
     shown = [r for r in table if r["suppressed"] == "false"]
     assert hidden and shown and len(hidden) + len(shown) == len(table)
-    assert all(r["numerator"] == r["denominator"] == r["value"] == "" for r in hidden)
+    assert all(r["numerator"] == r["value"] == "" for r in hidden)
+    # A suppressed row keeps its denominator unless that count is small or hidden too.
+    kept = [int(r["denominator"]) for r in hidden if r["denominator"] != ""]
+    assert kept and all(d > 10 for d in kept)
     for r in shown:
         numerator, denominator = int(r["numerator"]), int(r["denominator"])
         assert not 1 <= numerator <= 10 and denominator > 10

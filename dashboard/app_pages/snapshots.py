@@ -169,7 +169,9 @@ def show_restatement(home: Home, entry: Entry) -> None:
         st.info(NO_RELEASE_TO_COMPARE, icon=":material/info:")
         return
     try:
-        result = restatement(str(path), str(home.root), str(entry.folder))
+        # Suppressing today's quarter takes seconds on a small program (its exact check).
+        with st.spinner("Recomputing the quarter from today's data…"):
+            result = restatement(str(path), str(home.root), str(entry.folder))
     except (InvalidSnapshot, NoRelease) as error:
         st.error(md_text(error))
         return
