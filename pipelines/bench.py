@@ -1,5 +1,6 @@
 """`make bench`: the nightly at national scale against DuckDB's own CSV load of the same files,
-then the dashboard's pages on that release (pipelines/bench_dashboard.py).
+then the dashboard's pages on that release (pipelines/bench_dashboard.py), then a funder
+snapshot's suppression on small programs and on that release (pipelines/bench_snapshot.py).
 
 Sizes come from BENCH_PARTICIPANTS, BENCH_SITES, BENCH_MONTHS (default 50,000 / 100 / 60).
 Goals: the whole nightly within 3x of the floor, under 2 GB peak memory.
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 from checks import MODELS
+from pipelines.settings import Home
 
 OUT = Path(os.environ.get("BENCH_DIR", "bench-out"))
 GOAL_RATIO, GOAL_PEAK_MB = 3.0, 2048
@@ -116,6 +118,13 @@ def main() -> int:
     pages_ok = bench_dashboard.report(home)
     print("dashboard goals met" if pages_ok else "DASHBOARD GOALS NOT MET")
     ok = ok and pages_ok
+
+    from pipelines import bench_snapshot
+
+    print("\nfunder snapshots: one quarter suppressed, small programs and the national release:", flush=True)
+    snapshots_ok = bench_snapshot.report(Home(home))
+    print("snapshot goals met" if snapshots_ok else "SNAPSHOT GOALS NOT MET")
+    ok = ok and snapshots_ok
     return 0 if ok else 1
 
 

@@ -9,7 +9,9 @@ rules confine to a range under MIN_WIDTH wide, each with the shown counts that c
 
 Only a range's width matters, so most counts are cleared without their own programs: every
 solution found is a feasible table, and a count that already differs by MIN_WIDTH between two
-of them is wide enough. Only the rest get a program each (their maximum, then their minimum).
+of them is wide enough. Only the rest get a program each (their maximum, then their minimum),
+all of a group's programs in one HiGHS model whose objective alone changes, so each starts from
+the last one's basis. Between rounds of one suppression a Memo keeps what cannot have changed.
 """
 
 from __future__ import annotations

@@ -140,6 +140,11 @@ def _reasons(rows: list[dict]) -> tuple[list[str | None], list[bool]]:
             confined = disclosure.narrow(counts, hidden, rules, MIN_WIDTH, memo)
             picks = _widening(confined, counts, hidden, sides)
             if not picks:
+                # Left: counts no shown count bears on, pinned by the definitions alone (a 0 the
+                # rules force is no more than a shown 0). A positive one would be a disclosure.
+                stuck = sorted((q for q in confined if counts[q] > 0), key=str)
+                if stuck:
+                    raise RuntimeError(f"suppression cannot keep {len(stuck)} count(s) wide: {stuck[:3]}")
                 break
         # Only the cheapest kind of pick this round: a group hidden elsewhere may already widen
         # a set that would otherwise give up its total or a denominator.
