@@ -235,17 +235,21 @@ def _narrow_in(
     result: dict[int, set[int]] = {}
     for j in np.flatnonzero(open_):
         binding: set[int] = set()
+        wide = False
         for sign in (-1.0, 1.0):  # its maximum, then its minimum
+            if sign > 0 and low[j] <= 1e-9:
+                break  # a solution with it at 0 was seen: its least is 0, no program needed
             objective = np.zeros(len(cols))
             objective[j] = sign
             res = solve(objective)
             if res is None:
+                wide = True  # unbounded
                 break
             seen(res)
             if high[j] - low[j] >= min_width:
+                wide = True
                 break
             binding.update(np.flatnonzero(np.abs(res[1]) > 1e-9).tolist())
-        else:
-            if high[j] - low[j] < min_width - 1e-6:
-                result[j] = binding
+        if not wide and high[j] - low[j] < min_width - 1e-6:
+            result[j] = binding
     return result

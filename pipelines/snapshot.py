@@ -18,6 +18,8 @@ import hashlib
 import json
 import os
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,8 +166,30 @@ def cells(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> pl.DataFrame:
     )
 
 
+# metrics.csv of the last few cell tables suppressed in this process, by the cells' hash: it is a
+# function of the cells alone, and suppressing a small program's quarter takes seconds. A
+# restatement of a snapshot just taken, or one a page shows again, asks for the same cells.
+_MADE: OrderedDict[str, bytes] = OrderedDict()
+_MADE_MAX = 8
+_MADE_LOCK = threading.Lock()
+
+
 def metrics_csv(table: pl.DataFrame) -> bytes:
     """Suppressed cells as CSV bytes: fixed row order, fixed number format, nothing time-dependent."""
+    key = hashlib.sha256(table.sort(suppression.KEY).write_csv().encode()).hexdigest()
+    with _MADE_LOCK:  # the dashboard's sessions are threads of one process
+        if key in _MADE:
+            _MADE.move_to_end(key)
+            return _MADE[key]
+    data = _metrics_csv(table)
+    with _MADE_LOCK:
+        _MADE[key] = data
+        while len(_MADE) > _MADE_MAX:
+            _MADE.popitem(last=False)
+    return data
+
+
+def _metrics_csv(table: pl.DataFrame) -> bytes:
     shown = suppression.suppress(table)
     metric_rank = {name: i for i, name in enumerate(METRICS)}
     dimension_rank = {name: i for i, name in enumerate(SNAPSHOT_DIMENSIONS)}

@@ -5,7 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+import duckdb
 import numpy as np
 import polars as pl
 import pytest
@@ -470,19 +474,26 @@ def test_a_count_is_kept_wide_against_the_metrics_it_is_nested_in() -> None:
     check(t, out)
 
 
+@contextmanager
+def demo_release(root: Path, participants: int, sites: int, seed: int) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A demo program published as of 2024-07-15 (two years of referrals), its release open."""
+    as_of = dt.date(2024, 7, 15)
+    home = Home(root / "home")
+    write_demo(home.inbox, participants=participants, sites=sites, months=24, seed=seed, as_of=as_of)
+    run(home, as_of.isoformat())
+    con = open_release(live_release(home.current))
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 def test_the_definitions_the_check_assumes_hold_on_every_participant_month(tmp_path) -> None:
     # suppression keeps hidden counts wide against pipelines.metrics.NESTED_FLAGS and
     # EXCLUSIVE_FLAGS: if a definition changed so that one no longer held, it would protect
     # against the wrong relations. Checked row by row on a demo's metric_flags.
-    as_of = dt.date(2024, 7, 15)
-    home = Home(tmp_path / "home")
-    write_demo(home.inbox, participants=300, sites=2, months=24, seed=3, as_of=as_of)
-    run(home, as_of.isoformat())
-    con = open_release(live_release(home.current))
-    try:
+    with demo_release(tmp_path, participants=300, sites=2, seed=3) as con:
         flags_of = con.sql("select * from metric_flags").pl()
-    finally:
-        con.close()
     for a, b in NESTED_FLAGS:
         assert flags_of[a].any(), a
         assert not flags_of.filter(pl.col(a) & ~pl.col(b)).height, (a, b)
@@ -493,15 +504,8 @@ def test_the_definitions_the_check_assumes_hold_on_every_participant_month(tmp_p
 
 def test_a_quarter_of_the_demo(tmp_path) -> None:
     # What a snapshot publishes: each month and the quarter, every dimension but case managers.
-    as_of = dt.date(2024, 7, 15)
-    home = Home(tmp_path / "home")
-    write_demo(home.inbox, participants=400, sites=3, months=24, seed=5, as_of=as_of)
-    run(home, as_of.isoformat())
-    con = open_release(live_release(home.current))
-    try:
+    with demo_release(tmp_path, participants=400, sites=3, seed=5) as con:
         t = cells_of(con, parse_period("2024-Q2"))
-    finally:
-        con.close()
     assert set(t["period"]) == {"2024-04", "2024-05", "2024-06", "2024-Q2"}
     out = suppress(t)
     assert out["suppressed"].any() and not out["suppressed"].all()
