@@ -474,6 +474,53 @@ def test_a_count_is_kept_wide_against_the_metrics_it_is_nested_in() -> None:
     check(t, out)
 
 
+def test_random_programs_over_a_quarter_hold_every_hidden_count_ten_wide() -> None:
+    # Small programs month by month: nested housing statuses, arrests, and the quarter counted
+    # per participant (any month), so every relation of the definitions is in play.
+    rng = np.random.default_rng(8)
+    months = ["2024-04", "2024-05", "2024-06"]
+    metrics = [
+        ("active_participants", "active", "active"),
+        ("permanent_housing", "permanent_housing", "housing_known"),
+        ("sheltered", "sheltered", "housing_known"),
+        ("unsheltered", "unsheltered", "housing_known"),
+        ("arrested", "arrested", "active"),
+    ]
+    for _ in range(12):
+        people = int(rng.integers(40, 160))
+        parts = [("all", "all", np.ones(people, bool))]
+        for dimension, k in (("site", 3), ("gender", 2)):
+            label = rng.integers(0, k, people)
+            parts += [(dimension, f"g{i}", label == i) for i in range(k)]
+        flags_in: dict[str, dict[str, np.ndarray]] = {}
+        for month in months:
+            active = rng.random(people) < 0.9
+            known = active & (rng.random(people) < 0.85)
+            status = rng.integers(0, 4, people)  # unsheltered, institutional, sheltered, permanent
+            flags_in[month] = {
+                "active": active,
+                "housing_known": known,
+                "unsheltered": known & (status == 0),
+                "sheltered": known & (status >= 2),
+                "permanent_housing": known & (status == 3),
+                "arrested": active & (rng.random(people) < 0.1),
+            }
+        flags_in["2024-Q2"] = {
+            f: np.logical_or.reduce([flags_in[m][f] for m in months]) for f in flags_in[months[0]]
+        }
+        rows = []
+        for period, flag in flags_in.items():
+            for metric, n, d in metrics:
+                for dimension, group, mask in parts:
+                    numerator, denominator = int((flag[n] & mask).sum()), int((flag[d] & mask).sum())
+                    if denominator:
+                        rows.append((metric, period, dimension, group, numerator, denominator))
+        t = pl.DataFrame(
+            rows, schema=["metric", "period", "dimension", "group", "numerator", "denominator"], orient="row"
+        )
+        check(t, suppress(t))
+
+
 @contextmanager
 def demo_release(root: Path, participants: int, sites: int, seed: int) -> Iterator[duckdb.DuckDBPyConnection]:
     """A demo program published as of 2024-07-15 (two years of referrals), its release open."""
