@@ -109,8 +109,7 @@ def narrow(
     memo: Memo | None = None,
 ) -> dict[Quantity, list[Quantity]]:
     """The hidden counts confined to a range under `min_width`, by linear programs over `rules`,
-    each with the shown counts whose hiding can widen it: those in the rules that confine it (the
-    rules it is in, if those hold no shown count)."""
+    each with the shown counts whose hiding can widen it: those in the rules that confine it."""
     memo = Memo() if memo is None else memo
     memo.confined = {
         q: (shown, partners)
@@ -140,9 +139,11 @@ def narrow(
         memo.wide.update(order[i] for j, i in enumerate(cols) if not settled[j] and j not in confined)
         for j, binding in confined.items():
             q = order[cols[j]]
+            # Its bounds follow from these rules alone, so hiding any other count leaves them as
+            # they are. (None holds a shown count only if it is pinned at 0 by the definitions,
+            # a 0 that no hiding can widen, and that is no more than a shown 0.)
             shown = frozenset(p for k in binding for p in mine[k][3])
-            partners = shown or {p for r in mine if index[q] in r[0] for p in r[3]}
-            memo.confined[q] = (shown, sorted(partners, key=lambda p: (counts[p], str(p))))
+            memo.confined[q] = (shown, sorted(shown, key=lambda p: (counts[p], str(p))))
     return {q: partners for q, (_, partners) in memo.confined.items()}
 
 
