@@ -61,11 +61,11 @@ SUPPRESSION_RULE = (
     "dimension's groups add up to its 'all' total; a numerator is at most its denominator; the "
     "definitions nest (permanent housing within sheltered, sheltered and unsheltered within a known "
     "housing status, employed within the employment continuum within a known employment status, "
-    "income within a known income, every count within the active participants); sheltered plus "
-    "unsheltered is at most the known housing status in a month; a quarter counts at least each of its "
-    "months and at most their sum. The ranges are checked exactly, by linear programs; while one is "
-    "narrower, one more shown count in the rules that confine it is hidden. The reason for a "
-    "suppression is not published."
+    "income or benefits within a known income status, every count within the active participants); "
+    "sheltered plus unsheltered is at most the known housing status in a month; a quarter counts at "
+    "least each of its months and at most their sum. The ranges are checked exactly, by linear "
+    "programs; while one is narrower, one more shown count in the rules that confine it is hidden. "
+    "The reason for a suppression is not published."
 )
 
 
