@@ -27,6 +27,7 @@ import duckdb
 import polars as pl
 
 from pipelines import suppression
+from pipelines.archive import sha256_of
 from pipelines.durable import fsync
 from pipelines.export import csv_bytes
 from pipelines.metrics import DIMENSIONS, METRICS
@@ -231,15 +232,6 @@ def files_in_force(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
     ]
 
 
-def sha256_file(path: Path) -> str:
-    """The file's SHA-256, read in chunks (a release can be large)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _write_read_only(path: Path, data: bytes) -> None:
     """Write, flush to disk and make read-only (0444): a published file is never changed."""
     path.write_bytes(data)
@@ -254,13 +246,13 @@ def _write_reports(building: Path, page: str) -> dict:
     """
     html_path = building / "report.html"
     _write_read_only(html_path, page.encode("utf-8"))
-    reports = [{"name": html_path.name, "sha256": sha256_file(html_path)}]
+    reports = [{"name": html_path.name, "sha256": sha256_of(html_path)}]
     pdf_path = building / "report.pdf"
     reason = print_pdf(html_path, pdf_path)
     if reason is None:
         fsync(pdf_path)
         pdf_path.chmod(0o444)
-        reports.append({"name": pdf_path.name, "sha256": sha256_file(pdf_path)})
+        reports.append({"name": pdf_path.name, "sha256": sha256_of(pdf_path)})
     return {"reports": reports, "report_pdf": reason is None, "report_pdf_reason": reason}
 
 
@@ -271,7 +263,7 @@ def take_snapshot(home: Home, period: str, now: dt.datetime | None = None) -> Pa
     if release is None:
         raise NoRelease("no release yet: run `outcomes nightly` first")
     # Hash the file we read: the release file itself, not the link that may move meanwhile.
-    release_sha = sha256_file(release)
+    release_sha = sha256_of(release)
     con = open_release(release)
     try:
         [(run_id, as_of, metrics_version, contract_version)] = con.sql(
