@@ -33,7 +33,6 @@ Relation = tuple[tuple[tuple[float, Quantity], ...], float, bool]
 # A relation over the hidden counts (position -> coefficient), its constant, ==, and its shown counts.
 Row = tuple[dict[int, float], float, bool, list[Quantity]]
 QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-TOTAL = ("all", "all")
 PROBES = 4  # random directions tried, after the least and most sums, before a count's own programs
 SEED = 20240101  # the probes are the same on every run: the same table, the same suppression
 
@@ -47,18 +46,19 @@ def quarter_months(period: object) -> list[str]:
     return [f"{year}-{3 * q - 2 + i:02d}" for i in range(3)]
 
 
-def relations(counts: dict[Quantity, int], sides: Iterable[tuple[Quantity, Quantity]]) -> list[Relation]:
-    """Every rule the counts obey that a reader of the table and the definitions knows."""
-    out: list[Relation] = []
-    groups: dict[tuple, list[Quantity]] = defaultdict(list)
-    for q in counts:
-        if q[2] != "all":
-            groups[(q[0], q[1], q[2])].append(q)
-    for (flag, period, _), members in groups.items():
-        total = (flag, period, *TOTAL)
-        if total in counts:
-            exact = sum(counts[q] for q in members) == counts[total]
-            out.append(((*((1.0, q) for q in members), (-1.0, total)), 0.0, exact))
+def relations(
+    counts: dict[Quantity, int],
+    sides: Iterable[tuple[Quantity, Quantity]],
+    sets: Iterable[tuple[list[Quantity], Quantity, bool]],
+) -> list[Relation]:
+    """Every rule the counts obey that a reader of the table and the definitions knows.
+
+    `sets` are each (flag, period, dimension)'s groups, its total, and whether they sum to it
+    exactly (suppression._linked_sets); `sides` each row's (numerator, denominator).
+    """
+    out: list[Relation] = [
+        ((*((1.0, q) for q in members), (-1.0, total)), 0.0, exact) for members, total, exact in sets
+    ]
     for n, d in dict.fromkeys(sides):
         if n != d:
             out.append((((1.0, n), (-1.0, d)), 0.0, False))

@@ -51,7 +51,7 @@ MIN_WIDTH = 10  # a hidden count must stay free over at least this many values
 TOTAL = ("all", "all")
 KEY = ["metric", "period", "dimension", "group"]
 
-Quantity = tuple[str, object, str, str]  # (flag, period, dimension, group)
+Quantity = disclosure.Quantity  # (flag, period, dimension, group)
 
 
 def flags(metric: str) -> tuple[str, str]:
@@ -136,7 +136,7 @@ def _reasons(rows: list[dict]) -> tuple[list[str | None], list[bool]]:
         if not picks:
             # Propagated bounds are wider than the exact ranges, and they leave out what the
             # definitions relate between metrics and periods: the exact check has the last word.
-            rules = rules if rules is not None else disclosure.relations(counts, sides)
+            rules = rules if rules is not None else disclosure.relations(counts, sides, sets)
             confined = disclosure.narrow(counts, hidden, rules, MIN_WIDTH, memo)
             picks = _widening(confined, counts)
             if not picks:
