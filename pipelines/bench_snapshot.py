@@ -55,17 +55,14 @@ def measure(home: Home, period: str) -> dict:
 
 
 def latest_quarter(home: Home) -> str:
-    """The newest quarter complete by the release's as-of."""
+    """The newest quarter a snapshot can be taken of now, as the Snapshots page offers it."""
+    from dashboard.snapshots import creatable_quarters
+
     con = open_release(live_release(home.current))
     try:
-        [(as_of,)] = con.sql("select as_of from release").fetchall()
+        return creatable_quarters(con)[0]
     finally:
         con.close()
-    year, quarter = as_of.year, (as_of.month - 1) // 3 + 1
-    candidate = snapshot.parse_period(f"{year}-Q{quarter}")
-    if candidate.end > as_of:
-        year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
-    return f"{year}-Q{quarter}"
 
 
 def line(label: str, m: dict) -> str:
