@@ -114,7 +114,8 @@ def show_metric(entry: Entry, table: pl.DataFrame) -> None:
     hidden = shown.filter(pl.col("value") == snapshots.SUPPRESSED).height
     if hidden:
         st.caption(
-            f"{hidden:,} of {shown.height:,} cells are suppressed: they are not drawn and show no number."
+            f"{hidden:,} of {shown.height:,} cells are suppressed: they are not drawn and show no "
+            "numerator or value (a denominator of 11 or more stays)."
         )
     st.plotly_chart(
         snapshots.snapshot_chart(rows, metric, label, dimension),
