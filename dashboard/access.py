@@ -36,8 +36,8 @@ from typing import Any
 import streamlit as st
 
 from checks.vocab import SITE_ID
-from pipelines import audit as audit_log
-from pipelines.settings import Home, resolve_home
+from pipelines.core import audit as audit_log
+from pipelines.core.settings import Home, resolve_home
 
 ROLES = ("leadership", "case_manager", "funder")
 ROLE_LABELS = {"leadership": "Program leadership", "case_manager": "Case manager", "funder": "Funder"}

@@ -11,10 +11,11 @@ import duckdb
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from dashboard import access, cached
+from dashboard import access, cache
 from dashboard.access import Viewer
 from dashboard.formatting import md_text
-from pipelines.settings import resolve_home
+from dashboard.queries.release import release_info
+from pipelines.core.settings import resolve_home
 
 DEMO_BANNER = "Demo data: synthetic participants, not a real program"
 
@@ -56,10 +57,10 @@ def demo_viewer() -> Viewer:
     )
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=4, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=4, show_spinner=False)
 def case_managers(path: str) -> list[tuple[str, str]]:
     """Every (site_id, case_manager_id) of a release: the demo's choice of case manager to be."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return cursor.sql(
             "select distinct site_id, case_manager_id from participants "
             "where case_manager_id is not null order by 1, 2"
@@ -68,7 +69,7 @@ def case_managers(path: str) -> list[tuple[str, str]]:
 
 def demo_case_manager() -> tuple[str | None, str | None]:
     """The site and case manager the demo viewer acts as (none before the first release)."""
-    path = cached.current_release()
+    path = cache.current_release()
     try:
         pairs = case_managers(str(path)) if path is not None else []
     except duckdb.Error:
@@ -138,12 +139,12 @@ def sidebar(who: Viewer, demo: bool) -> None:
 
 def release_caption() -> None:
     """Which release every page is reading, or that none is published yet."""
-    path = cached.current_release()
+    path = cache.current_release()
     if path is None:
         st.caption("No release yet")
         return
     try:
-        release = cached.release_info(str(path))
+        release = cache.fetch(path, release_info)
     except duckdb.Error:
         st.caption("The published release could not be read")
         return

@@ -17,8 +17,8 @@ from plotly.subplots import make_subplots
 
 from checks.vocab import REFERRAL_TYPES
 from dashboard import stats
-from dashboard.charts import FONT_FAMILY, OKABE_ITO
-from dashboard.queries import add_months, month_start
+from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.core.periods import add_months, month_start
 
 WINDOW_MONTHS = 6
 ALL = "all"

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from checks.vocab import EVENT_TYPES, HOUSING_CATEGORIES
-from dashboard.charts import FONT_FAMILY, OKABE_ITO
+from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
 
 # LEAD's guidance on caseloads (DESIGN s.1): 12 to 25 participants per case manager.
 GUIDANCE_LOW, GUIDANCE_HIGH = 12, 25

@@ -5,22 +5,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from pipelines.metrics import METRICS
-
-# Okabe & Ito (2008), distinguishable with the common colour-vision deficiencies. Yellow is
-# last because it is hard to see on white.
-OKABE_ITO = (
-    "#0072B2",  # blue
-    "#E69F00",  # orange
-    "#009E73",  # bluish green
-    "#D55E00",  # vermillion
-    "#CC79A7",  # reddish purple
-    "#56B4E9",  # sky blue
-    "#000000",  # black
-    "#F0E442",  # yellow
-)
-
-FONT_FAMILY = "Source Sans Pro, sans-serif"
+from pipelines.core.metrics import METRICS
+from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
 
 
 def metric_colour(metric: str) -> str:

@@ -9,9 +9,9 @@ import plotly.graph_objects as go
 import polars as pl
 
 from checks.vocab import REFERRAL_TYPES
-from dashboard.charts import FONT_FAMILY, OKABE_ITO
 from dashboard.survival import DAYS_PER_MONTH
-from pipelines.metrics import METRICS, Metric
+from pipelines.core.metrics import METRICS, Metric
+from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
 
 LAST_MONTH = 24
 DEFAULT_COHORTS = 8

@@ -15,8 +15,8 @@ import plotly.graph_objects as go
 import polars as pl
 
 from checks import MODELS, OPTIONAL_TABLES
-from dashboard.charts import FONT_FAMILY, OKABE_ITO
-from pipelines.export import csv_bytes
+from pipelines.core.export import csv_bytes
+from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
 
 # The export tables in the contract's order.
 TABLES = tuple(MODELS)

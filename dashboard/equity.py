@@ -16,9 +16,9 @@ import polars as pl
 
 from checks.vocab import RACES
 from dashboard import stats
-from dashboard.charts import FONT_FAMILY, OKABE_ITO
-from dashboard.queries import add_months
-from pipelines.metrics import METRICS
+from pipelines.core.metrics import METRICS
+from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.core.periods import add_months
 
 WHITE = "white"
 ALL_OTHERS = "all others"

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from dashboard import cached
-from dashboard.queries import Release
+from dashboard import cache
+from dashboard.queries.release import Release, release_info
 
 NO_RELEASE = (
     "No release has been published yet, so there is nothing to show. "
@@ -21,12 +21,12 @@ NO_RELEASE = (
 def release_page(title: str, body: Callable[[Path, Release], None]) -> None:
     """Lay out a page on the published release: `body(path, release)`, or a clear message instead."""
     st.title(title)
-    path = cached.current_release()
+    path = cache.current_release()
     if path is None:
         st.info(NO_RELEASE, icon=":material/info:")
         return
     try:
-        release = cached.release_info(str(path))
+        release = cache.fetch(path, release_info)
         if release is None:
             st.info(NO_RELEASE, icon=":material/info:")
             return

@@ -7,7 +7,6 @@ cell is never turned back into a number.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +15,11 @@ import duckdb
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.charts import FONT_FAMILY, OKABE_ITO
-from pipelines.metrics import DIMENSION_LABELS, METRICS
-from pipelines.settings import Home
-from pipelines.snapshot import COLUMNS, SNAPSHOT_DIMENSIONS, SnapshotRefused, parse_period
+from pipelines.core.metrics import DIMENSION_LABELS, METRICS
+from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.core.periods import quarter_label
+from pipelines.core.settings import Home
+from pipelines.funder.snapshot import COLUMNS, SNAPSHOT_DIMENSIONS, SnapshotRefused, parse_period
 
 # The files a snapshot may hold, in the order they are offered: (name, mime type, label).
 DOWNLOADS = (
@@ -249,11 +249,6 @@ def snapshot_chart(rows: pl.DataFrame, metric: str, label: str, dimension: str) 
         rangemode="tozero",
     )
     return figure
-
-
-def quarter_label(day: dt.date) -> str:
-    """The quarter holding a day, as 'YYYY-Qn'."""
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
 def creatable_quarters(con: duckdb.DuckDBPyConnection) -> list[str]:

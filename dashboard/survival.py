@@ -1,6 +1,6 @@
 """Time to first permanent housing: each participant's follow-up, and a Kaplan-Meier fit of it.
 
-The nightly computes each participant's time and event (pipelines/sql/time_to_housing.sql,
+The nightly computes each participant's time and event (pipelines/nightly/sql/time_to_housing.sql,
 which says the rule); this module reads them and fits the curves.
 """
 

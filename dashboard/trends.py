@@ -2,7 +2,7 @@
 
 The metric_values table holds one dimension at a time; a split under filters combines two or
 more, so the numbers are counted here from metric_flags, the participant-months that
-metric_values itself counts (pipelines/sql/metric_flags.sql).
+metric_values itself counts (pipelines/nightly/sql/metric_flags.sql).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import duckdb
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.charts import FONT_FAMILY, OKABE_ITO
-from dashboard.queries import add_months
-from pipelines.export import csv_bytes
-from pipelines.metrics import METRICS, Metric
+from pipelines.core.export import csv_bytes
+from pipelines.core.metrics import METRICS, Metric
+from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.core.periods import add_months
 
 # The splits the page offers, in its order: metric_values' dimension names, with their labels.
 SPLITS = {

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from pipelines.settings import Home, resolve_home
+from pipelines.core.settings import Home, resolve_home
 
 EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_USAGE = 0, 1, 2
 
@@ -116,7 +116,7 @@ def summary(report: dict, log_path: Path) -> str:
 
 
 def cmd_nightly(home: Home, args: argparse.Namespace) -> int:
-    from pipelines.nightly import RunLocked, new_run_id, nightly
+    from pipelines.nightly.run import RunLocked, new_run_id, nightly
 
     run_id = new_run_id()
     log_path = setup_logging(home, run_id)
@@ -169,8 +169,8 @@ def cmd_feedback(home: Home, args: argparse.Namespace) -> int:
     """The site's open problems, one row each, as a CSV a data coordinator opens in a spreadsheet."""
     import duckdb
 
-    from pipelines.export import csv_bytes
-    from pipelines.publish import live_release
+    from pipelines.core.export import csv_bytes
+    from pipelines.core.release import live_release
 
     release = live_release(home.current)
     if release is None:
@@ -214,7 +214,7 @@ def cmd_serve(home: Home, args: argparse.Namespace) -> int:
 
 def cmd_audit(home: Home, args: argparse.Namespace) -> int:
     """`outcomes audit verify`: 0 when the hash chain and its head anchor are intact, 1 otherwise."""
-    from pipelines.audit import check, head_path, log_path
+    from pipelines.core.audit import check, head_path, log_path
 
     if not log_path(home).exists() and not head_path(home).exists():
         print(f"no audit log yet at {log_path(home)}")
@@ -231,7 +231,7 @@ def cmd_audit(home: Home, args: argparse.Namespace) -> int:
 
 def cmd_snapshot(home: Home, args: argparse.Namespace) -> int:
     """`outcomes snapshot --period YYYY-Qn`: prints the new snapshot's folder."""
-    from pipelines.snapshot import NoRelease, SnapshotRefused, take_snapshot
+    from pipelines.funder.snapshot import NoRelease, SnapshotRefused, take_snapshot
 
     try:
         folder = take_snapshot(home, args.period)
@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "feedback":
         return cmd_feedback(home, args)
     if args.command == "contract":
-        from pipelines.contract import write_contract
+        from checks.dictionary import write_contract
 
         out = write_contract(args.out or home.root / "contract")
         print(f"wrote the data dictionary and templates to {out}")

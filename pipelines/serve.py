@@ -13,7 +13,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from pipelines.settings import Home
+from pipelines.core.settings import Home
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"

@@ -15,11 +15,11 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import queries
-from pipelines.settings import Home
+from pipelines.core.release import live_release, open_release
+from pipelines.core.settings import Home
 
-# AppTest resolves the app relative to the file that calls from_file: this one, in tests/.
-APP = "../dashboard/app.py"
+# Absolute: AppTest resolves a relative path against the file that calls from_file.
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 LEADERSHIP = "director@example.org"
 FUNDER = "funder@example.org"
 CASE_MANAGER = "worker@example.org"
@@ -73,7 +73,7 @@ def grant(root: Path | str, site_id: str, case_manager_id: str, email: str = CAS
 @contextmanager
 def release_connection(home: Home) -> Iterator[duckdb.DuckDBPyConnection]:
     """The published release of `home`, opened the way the dashboard opens it."""
-    connection = queries.open_release(queries.release_path(home))
+    connection = open_release(live_release(home.current))
     try:
         yield connection
     finally:

@@ -12,13 +12,13 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
+from pipelines.core.settings import Home
 from pipelines.demo import write_demo
-from pipelines.nightly import Run, nightly
-from pipelines.settings import Home
+from pipelines.nightly.run import Run, nightly
 
 # The browser fixtures, defined once for the whole session (tests/browser.py).
 from tests import apptest
-from tests.browser import browser, chromium, dashboard_url, page  # noqa: F401
+from tests.browser_app import browser, chromium, dashboard_url, page  # noqa: F401
 
 PARTICIPANTS_HEADER = (
     "participant_id,case_manager_id,referral_date,referral_type,referral_offense,intake_date,"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import main
+from pipelines.core.settings import Home
 from pipelines.serve import ServeRefused, streamlit_command
-from pipelines.settings import Home
 
 GOOD_AUTH = """[auth]
 redirect_uri = "http://127.0.0.1:8501/oauth2callback"

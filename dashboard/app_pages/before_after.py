@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import access, cached
+from dashboard import access, cache
 from dashboard.before_after import (
     REFERRAL_TYPE_LABELS,
     WINDOW_MONTHS,
@@ -19,7 +19,7 @@ from dashboard.before_after import (
     with_intervals,
 )
 from dashboard.page import release_page
-from dashboard.queries import Release
+from dashboard.queries.release import Release
 
 METHOD = (
     "95% confidence interval for the difference of these paired shares (the same people before "
@@ -28,18 +28,18 @@ METHOD = (
 )
 
 
-# Cached per release file like dashboard/cached.py: a cursor per call, sessions run in threads.
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+# Cached per release file like dashboard/cache.py: a cursor per call, sessions run in threads.
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
 def cached_coverage(path: str, as_of: date) -> Coverage:
     """Cached `coverage` for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return coverage(cursor, as_of)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
 def cached_pairs(path: str, as_of: date) -> pl.DataFrame:
     """Cached `arrest_pairs` with their intervals for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return with_intervals(arrest_pairs(cursor, as_of))
 
 

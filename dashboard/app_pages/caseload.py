@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import access, cached
+from dashboard import access, cache
 from dashboard.access import Viewer
 from dashboard.caseload import (
     FLAGS,
@@ -34,8 +34,8 @@ from dashboard.caseload import (
 )
 from dashboard.formatting import PROBLEMS_CONFIG, md_text
 from dashboard.page import release_page
-from dashboard.queries import Release
-from pipelines.export import csv_bytes
+from dashboard.queries.release import Release
+from pipelines.core.export import csv_bytes
 
 NO_PARTICIPANTS = "This release has no participants yet, so there is no caseload to show."
 NO_CURRENT = (
@@ -64,50 +64,50 @@ class Scope:
     case_manager_id: str
 
 
-# Cached per release file like dashboard/cached.py: a cursor per call, sessions run in threads.
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+# Cached per release file like dashboard/cache.py: a cursor per call, sessions run in threads.
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
 def cached_sites(path: str) -> list[str]:
     """Cached `sites` for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return sites(cursor)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=256, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
 def cached_sizes(path: str, site_id: str, as_of: date) -> pl.DataFrame:
     """Cached `caseload_sizes` for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return caseload_sizes(cursor, site_id, as_of)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=256, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
 def cached_caseload(
     path: str, site_id: str, case_manager_id: str, as_of: date, include_exited: bool
 ) -> pl.DataFrame:
     """Cached `caseload` for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return caseload(cursor, site_id, case_manager_id, as_of, include_exited)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=256, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
 def cached_timeline(path: str, site_id: str, case_manager_id: str, participant_id: str) -> pl.DataFrame:
     """Cached `timeline` for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return timeline(cursor, site_id, case_manager_id, participant_id)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=256, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
 def cached_problems(path: str, site_id: str, case_manager_id: str) -> pl.DataFrame | None:
     """Cached `caseload_problems` for one release file; None when the release tracks none."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         if not tracks_problems(cursor):
             return None
         return caseload_problems(cursor, site_id, case_manager_id)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=64, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=64, show_spinner=False)
 def cached_unassigned(path: str, site_id: str) -> pl.DataFrame | None:
     """Cached `unassigned_problems` for one release file; None when the release tracks none."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         if not tracks_problems(cursor):
             return None
         return unassigned_problems(cursor, site_id)

@@ -8,11 +8,11 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import access, cached, cohorts, survival
+from dashboard import access, cache, cohorts, survival
 from dashboard.cohorts import definition_line, referral_label
 from dashboard.page import release_page
-from dashboard.queries import Release
-from pipelines.metrics import METRICS
+from dashboard.queries.release import Release
+from pipelines.core.metrics import METRICS
 
 DEFAULT_METRIC = "permanent_housing"
 NO_PARTICIPANTS = "No participants match these filters. Choose other referral types or sites."
@@ -28,27 +28,27 @@ HOUSING_METHOD = (
 )
 
 
-# Cached per release file, as dashboard/cached.py does, with a cursor per call.
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+# Cached per release file, as dashboard/cache.py does, with a cursor per call.
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
 def filter_options(path: str) -> tuple[list[str], list[str]]:
     """Cached `cohorts.filter_options` for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return cohorts.filter_options(cursor)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=256, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
 def cohort_curves(
     path: str, metric: str, referral_types: Sequence[str], sites: Sequence[str]
 ) -> pl.DataFrame:
     """Cached `cohorts.cohort_curves` for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return cohorts.cohort_curves(cursor, metric, referral_types, sites)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=64, show_spinner="Estimating time to permanent housing…")
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=64, show_spinner="Estimating time to permanent housing…")
 def housing_curves(path: str, referral_types: Sequence[str], sites: Sequence[str]) -> survival.HousingCurves:
     """Each participant's time to permanent housing, and its Kaplan-Meier fit, for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         durations = survival.housing_durations(cursor, referral_types, sites)
     return survival.kaplan_meier(durations)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from checks import MODELS
+from checks.dictionary import data_dictionary, template
 from dashboard import access
-from pipelines.contract import data_dictionary, template
 
 st.title("Data contract")
 st.caption(

@@ -9,14 +9,14 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import access, cached
+from dashboard import access, cache
 from dashboard import data_quality as dq
 from dashboard.access import Viewer
 from dashboard.caseload import caseload_problems
 from dashboard.formatting import PROBLEMS_CONFIG, md_text
 from dashboard.page import release_page
-from dashboard.queries import Release
-from pipelines.export import csv_bytes
+from dashboard.queries.release import Release
+from pipelines.core.export import csv_bytes
 
 ALL_SITES = "All sites"
 TABLE_LABELS = {table: table.capitalize() for table in dq.TABLES}
@@ -26,64 +26,64 @@ REFUSALS_SHOWN = 200
 PROBLEM_CHART_SITES = 20
 
 
-# The cache wrappers for this page's queries, like those of dashboard/cached.py: keyed by the
+# The cache wrappers for this page's queries, like those of dashboard/cache.py: keyed by the
 # release file, a cursor per call (sessions run in threads).
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
 def has_tracking(path: str) -> bool:
     """Cached `dq.has_tracking` for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return dq.has_tracking(cursor)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
 def run_history(path: str) -> pl.DataFrame:
     """Cached `dq.run_history` for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return dq.run_history(cursor)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=64, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=64, show_spinner=False)
 def run_files(path: str, run_id: str) -> pl.DataFrame:
     """Cached `dq.run_files` for one release file and run."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return dq.run_files(cursor, run_id)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
 def freshness(path: str, today: date) -> pl.DataFrame:
     """Cached `dq.freshness` for one release file and reference date."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return dq.freshness(cursor, today)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
 def refusals(path: str, tracked: bool) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """Cached refused files of the release's run, and across runs when the release records them."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return dq.refused_files(cursor), dq.refusal_history(cursor, REFUSALS_SHOWN) if tracked else None
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=32, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=32, show_spinner=False)
 def quarantine_by_run(path: str, by_site: bool) -> pl.DataFrame:
     """Cached `dq.quarantine_by_run` for one release file (sites lumped past the named ones)."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         frame = dq.quarantine_by_run(cursor, by_site)
     return dq.lump_sites(frame) if by_site else frame
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
 def problem_sites(path: str) -> list[str]:
     """Cached `dq.problem_sites` for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return dq.problem_sites(cursor)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=128, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=128, show_spinner=False)
 def problems(
     path: str, sites: tuple[str, ...], tables: tuple[str, ...]
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Cached summary per site, open problems and fixed problems for one choice of filters."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return (
             dq.problem_summary(cursor, sites, tables),
             dq.open_problems(cursor, sites, tables),
@@ -91,7 +91,7 @@ def problems(
         )
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=32, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=32, show_spinner=False)
 def open_problems_csv(path: str, sites: tuple[str, ...], tables: tuple[str, ...]) -> bytes:
     """Cached CSV of the open problems for one choice of filters."""
     return dq.open_problems_csv(problems(path, sites, tables)[1])
@@ -471,10 +471,10 @@ def show_problems(path: Path, release: Release) -> None:
     )
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=256, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
 def own_problems(path: str, site_id: str, case_manager_id: str) -> pl.DataFrame | None:
     """A case manager's open problems, keyed by their scope; None before problems were tracked."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         if not dq.has_tracking(cursor):
             return None
         return caseload_problems(cursor, site_id, case_manager_id)

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import access, cached
+from dashboard import access, cache
 from dashboard.equity import (
     ALL_OTHERS,
     REFERENCES,
@@ -28,8 +28,9 @@ from dashboard.equity import (
 )
 from dashboard.formatting import month_label
 from dashboard.page import release_page
-from dashboard.queries import Release, add_months, latest_complete_month
-from pipelines.metrics import METRICS
+from dashboard.queries.release import Release
+from pipelines.core.metrics import METRICS
+from pipelines.core.periods import add_months, latest_complete_month
 
 REFERENCE_LABELS = {WHITE: "White participants", ALL_OTHERS: "All other groups"}
 METHOD = (
@@ -41,25 +42,25 @@ METHOD = (
 )
 
 
-# Cached per release file like dashboard/cached.py: a cursor per call, sessions run in threads.
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=64, show_spinner=False)
+# Cached per release file like dashboard/cache.py: a cursor per call, sessions run in threads.
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=64, show_spinner=False)
 def cached_months(path: str, metric: str, through: date) -> list[date]:
     """Cached `race_months` for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return race_months(cursor, metric, through)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=256, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
 def cached_rates(path: str, metric: str, month: date) -> pl.DataFrame:
     """Cached `race_rates` for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return race_rates(cursor, metric, month)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=64, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=64, show_spinner=False)
 def cached_referrals(path: str, month: date) -> pl.DataFrame:
     """Cached `referrals_by_race` for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return referrals_by_race(cursor, month)
 
 

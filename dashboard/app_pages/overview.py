@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import access, cached, charts
+from dashboard import access, cache, charts
 from dashboard.formatting import (
     format_change,
     format_value,
@@ -15,8 +15,11 @@ from dashboard.formatting import (
     month_label,
 )
 from dashboard.page import release_page
-from dashboard.queries import KPI_LOOKBACK_MONTHS, Release, latest_complete_month
-from pipelines.metrics import METRICS, Metric
+from dashboard.queries import overview
+from dashboard.queries.overview import KPI_LOOKBACK_MONTHS
+from dashboard.queries.release import Release
+from pipelines.core.metrics import METRICS, Metric
+from pipelines.core.periods import latest_complete_month
 
 OVERVIEW_METRICS = (
     "active_participants",
@@ -120,8 +123,8 @@ def show_release(path: Path, release: Release) -> None:
         f"{release.as_of:%Y-%m-%d}). Changes are against {KPI_LOOKBACK_MONTHS} months earlier; "
         "rates change in percentage points (pp)."
     )
-    tiles = cached.kpis(str(path), OVERVIEW_METRICS, release.as_of)
-    series = {name: cached.metric_series(str(path), name, month) for name in OVERVIEW_METRICS}
+    tiles = cache.fetch(path, overview.kpis, OVERVIEW_METRICS, release.as_of)
+    series = {name: cache.fetch(path, overview.metric_series, name, month) for name in OVERVIEW_METRICS}
     access.audit("page_view", "overview", rows=tiles.height + sum(s.height for s in series.values()))
     kpi_tiles(tiles)
     st.header("Trends")

@@ -13,13 +13,13 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboard import access, cached, snapshots
+from dashboard import access, cache, snapshots
 from dashboard.access import Viewer
 from dashboard.formatting import md_text
 from dashboard.snapshots import Entry
-from pipelines.restate import InvalidSnapshot, Restatement, restate
-from pipelines.settings import Home, resolve_home
-from pipelines.snapshot import NoRelease, SnapshotRefused, take_snapshot
+from pipelines.core.settings import Home, resolve_home
+from pipelines.funder.restate import InvalidSnapshot, Restatement, restate
+from pipelines.funder.snapshot import NoRelease, SnapshotRefused, take_snapshot
 
 PAGE = "snapshots"
 CHOSEN = "snap-id"
@@ -37,15 +37,15 @@ NO_RELEASE_TO_COMPARE = (
 )
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
 def quarters(path: str) -> list[str]:
     """Cached `snapshots.creatable_quarters` for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return snapshots.creatable_quarters(cursor)
 
 
 # Keyed by the release file and the snapshot folder: a new release or snapshot is a new key.
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
 def restatement(release: str, root: str, folder: str) -> Restatement:
     """Cached `restate` of one snapshot against one release file."""
     return restate(Home(Path(root)), Path(folder))
@@ -54,7 +54,7 @@ def restatement(release: str, root: str, folder: str) -> Restatement:
 def create(home: Home) -> None:
     """Leadership: freeze a complete quarter of the live release into a new snapshot."""
     st.subheader("Create a snapshot")
-    path = cached.current_release()
+    path = cache.current_release()
     if path is None:
         st.info(NO_RELEASE_TO_CREATE, icon=":material/info:")
         return
@@ -165,7 +165,7 @@ def downloads(entry: Entry, rows: int) -> None:
 def show_restatement(home: Home, entry: Entry) -> None:
     """Leadership: which of the snapshot's numbers today's data would change, and which files did it."""
     st.subheader("Restatement: this snapshot against today's data")
-    path = cached.current_release()
+    path = cache.current_release()
     if path is None:
         st.info(NO_RELEASE_TO_COMPARE, icon=":material/info:")
         return

@@ -10,11 +10,12 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import access, cached, trends
+from dashboard import access, cache, trends
 from dashboard.formatting import month_label
 from dashboard.page import release_page
-from dashboard.queries import Release, latest_complete_month
-from pipelines.metrics import METRICS
+from dashboard.queries.release import Release
+from pipelines.core.metrics import METRICS
+from pipelines.core.periods import latest_complete_month
 
 NO_MONTHS = "This release has no participant-months yet, so there is no trend to show."
 NO_DATA = "No participants match these filters in the chosen months. Clear a filter or widen the month range."
@@ -33,16 +34,16 @@ class Choice:
     end: date
 
 
-# The cache wrappers for this page's queries, like those of dashboard/cached.py: keyed by the
+# The cache wrappers for this page's queries, like those of dashboard/cache.py: keyed by the
 # release file, a cursor per call (sessions run in threads).
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
 def trend_options(path: str) -> trends.TrendOptions:
     """Cached `trends.trend_options` for one release file."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return trends.trend_options(cursor)
 
 
-@st.cache_data(ttl=cached.DATA_TTL, max_entries=256, show_spinner=False)
+@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
 def trend_values(
     path: str,
     metric: str,
@@ -54,7 +55,7 @@ def trend_values(
     end: date,
 ) -> pl.DataFrame:
     """Cached `trends.trend_values` for one release file and one choice."""
-    with cached.connection(path).cursor() as cursor:
+    with cache.connection(path).cursor() as cursor:
         return trends.trend_values(
             cursor,
             metric,

@@ -1,0 +1,91 @@
+"""Overview: the headline metrics at the latest complete month, and their monthly series."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from pipelines.core.periods import add_months, latest_complete_month
+
+KPI_LOOKBACK_MONTHS = 3
+
+
+def metric_series(con: duckdb.DuckDBPyConnection, metric: str, through: date | None = None) -> pl.DataFrame:
+    """One metric's monthly values program-wide: month, numerator, denominator, value."""
+    return con.sql(
+        """
+        select month, numerator, denominator, value
+        from metric_values
+        where metric = $metric
+          and dimension = 'all'
+          and grp = 'all'
+          and ($through is null or month <= $through)
+        order by month
+        """,
+        params={"metric": metric, "through": through},
+    ).pl()
+
+
+def kpis(con: duckdb.DuckDBPyConnection, metrics: Sequence[str], as_of: date) -> pl.DataFrame:
+    """Each metric at the latest complete month and three months earlier, with the change.
+
+    One row per metric, in the order given, even when the release has no value for it:
+    metric, month, numerator, denominator, value, prior_month, prior_numerator,
+    prior_denominator, prior_value, change (value minus prior value).
+    """
+    month = latest_complete_month(as_of)
+    prior_month = add_months(month, -KPI_LOOKBACK_MONTHS)
+    found = con.sql(
+        """
+        with
+        program_wide as (
+            select metric, month, numerator, denominator, value
+            from metric_values
+            where dimension = 'all' and grp = 'all'
+        ),
+        latest as (
+            select * from program_wide where month = $month
+        ),
+        prior as (
+            select * from program_wide where month = $prior_month
+        ),
+        final as (
+            select
+                coalesce(latest.metric, prior.metric) as metric,
+                latest.numerator,
+                latest.denominator,
+                latest.value,
+                prior.numerator as prior_numerator,
+                prior.denominator as prior_denominator,
+                prior.value as prior_value,
+                latest.value - prior.value as change,
+            from latest
+            full outer join prior on prior.metric = latest.metric
+        )
+        select * from final
+        """,
+        params={"month": month, "prior_month": prior_month},
+    ).pl()
+    wanted = pl.DataFrame({"metric": list(metrics)}, schema={"metric": pl.String})
+    return (
+        wanted.join(found, on="metric", how="left", maintain_order="left")
+        .with_columns(
+            pl.lit(month, dtype=pl.Date).alias("month"),
+            pl.lit(prior_month, dtype=pl.Date).alias("prior_month"),
+        )
+        .select(
+            "metric",
+            "month",
+            "numerator",
+            "denominator",
+            "value",
+            "prior_month",
+            "prior_numerator",
+            "prior_denominator",
+            "prior_value",
+            "change",
+        )
+    )

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): the nightly at national scale, the dashboard's pages, funder suppression."""

@@ -1,0 +1,25 @@
+"""Reading a published release: where it is, and how every reader opens it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+# How every reader opens a release: the dashboard, snapshots and restatements. One setting, so
+# that they can share the file in one process (DuckDB refuses a second connection to an open
+# file with another configuration).
+READ_ONLY = {"enable_external_access": False, "lock_configuration": True}
+
+
+def live_release(current: Path) -> Path | None:
+    """The release file `current` points at, if any."""
+    if not current.is_symlink() and not current.exists():
+        return None
+    target = current.resolve()
+    return target if target.exists() else None
+
+
+def open_release(path: Path) -> duckdb.DuckDBPyConnection:
+    """A release file opened read-only, without file or network access, configuration locked."""
+    return duckdb.connect(str(path), read_only=True, config=READ_ONLY)

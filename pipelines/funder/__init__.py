@@ -1,0 +1,1 @@
+"""Funder snapshots: quarterly cells, suppression and its exact check, restatement, the report and its PDF."""

@@ -1,0 +1,314 @@
+"""Funder snapshots (DESIGN s.3, s.7): a quarter's metrics frozen, suppressed, reproducible, immutable.
+
+`take_snapshot(home, "2024-Q1")` reads the live release (read-only) and writes
+`snapshots/<snapshot_id>/` with `metrics.csv` (metric, period, dimension, group, numerator,
+denominator, value, suppressed) and `manifest.json` (where the figures come from and how they
+were made). The figures are each month of the quarter ('YYYY-MM') and the quarter itself
+('YYYY-Qn'), for every metric and every dimension but case_manager; suppression is
+pipelines/funder/suppression.py's. metrics.csv holds no timestamp and its rows and numbers are written
+in a fixed order and format, so the same archive and as-of give the same bytes; a snapshot is
+written into a hidden folder, made read-only and renamed into place, and is never overwritten:
+a correction is a new snapshot, with a new id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.core.durable import fsync
+from pipelines.core.export import csv_bytes
+from pipelines.core.metrics import DIMENSIONS, METRICS
+from pipelines.core.periods import Quarter, parse_quarter
+from pipelines.core.release import live_release, open_release
+from pipelines.core.settings import Home
+from pipelines.funder import suppression
+from pipelines.funder.pdf import print_pdf
+from pipelines.funder.report import report_html
+from pipelines.nightly.archive import sha256_of
+
+COLUMNS = ["metric", "period", "dimension", "group", "numerator", "denominator", "value", "suppressed"]
+VALUE_DECIMALS = 6
+# Case managers are too fine a breakdown for a funder (DESIGN s.7): never in a snapshot.
+SNAPSHOT_DIMENSIONS = {d: c for d, c in DIMENSIONS.items() if d != "case_manager"}
+FLAGS = sorted({f for m in METRICS.values() for f in (m.numerator_flag, m.denominator_flag)})
+QUARTER_DEFINITION = (
+    "Months (period YYYY-MM) are as in the dashboard: participants counted in the month. "
+    "The quarter (period YYYY-Qn) counts distinct participants (site_id, participant_id) over the "
+    "quarter's three months, never a sum of months: a participant is in a metric's denominator if "
+    "its denominator condition holds in at least one month of the quarter, and in its numerator if "
+    "its numerator condition holds in at least one month of the quarter (e.g. permanent_housing: "
+    "participants in permanent housing at some month end of the quarter, over participants with a "
+    "known housing status at some month end of the quarter). The quarter's value is numerator / "
+    "denominator (for active_participants, the count of participants active in the quarter)."
+)
+SUPPRESSION_RULE = (
+    f"No count from 1 to {suppression.THRESHOLD} is shown and no rate over a denominator from 1 to "
+    f"{suppression.THRESHOLD} ('small count', 'small denominator'); 0 is shown. A suppressed row has "
+    "an empty numerator and value and suppressed = true; its denominator is shown unless it is hidden "
+    "too (a small count, or a complement), and a hidden denominator hides its numerators. "
+    "Complementary suppression, iterated until stable: every hidden count must stay free over a range "
+    f"at least {suppression.MIN_WIDTH} wide given every shown count and what anyone knows of them: each "
+    "dimension's groups add up to its 'all' total; a numerator is at most its denominator; the "
+    "definitions nest (permanent housing within sheltered, sheltered and unsheltered within a known "
+    "housing status, employed within the employment continuum within a known employment status, "
+    "income or benefits within a known income status, every count within the active participants); "
+    "sheltered plus unsheltered is at most the known housing status in a month; a quarter counts at "
+    "least each of its months and at most their sum. The ranges are checked exactly, by linear "
+    "programs; while one is narrower, one more shown count in the rules that confine it is hidden. "
+    "The reason for a suppression is not published."
+)
+
+
+class SnapshotRefused(Exception):
+    """The snapshot cannot be taken (a usage problem: bad, incomplete or empty period)."""
+
+
+class NoRelease(Exception):
+    """There is no live release to take a snapshot from."""
+
+
+def parse_period(text: str) -> Quarter:
+    """'YYYY-Qn' as a Quarter, or SnapshotRefused."""
+    try:
+        return parse_quarter(text)
+    except ValueError as e:
+        raise SnapshotRefused(str(e)) from None
+
+
+def _cells_sql() -> str:
+    """Flag counts by period, dimension and group: months per participant-month, quarter per participant."""
+    dims = {d: c for d, c in SNAPSHOT_DIMENSIONS.items() if c is not None}
+    attrs = ", ".join(dims.values())
+    # Dimensions are participant attributes (referral, demographics): min() picks that one value.
+    attrs_once = ", ".join(f"min({c}) as {c}" for c in dims.values())
+    flags = ", ".join(FLAGS)
+    any_flags = ", ".join(f"bool_or({f}) as {f}" for f in FLAGS)
+    counts = ", ".join(f"count_if({f})::bigint as {f}" for f in FLAGS)
+    dimension = " ".join(f"when grouping({c}) = 0 then '{d}'" for d, c in dims.items())
+    group = " ".join(f"when grouping({c}) = 0 then {c}" for c in dims.values())
+    sets = ", ".join(["(period)", *(f"(period, {c})" for c in dims.values())])
+    return f"""
+        with
+        months as (
+            select strftime(month, '%Y-%m') as period, site_id, participant_id, {attrs}, {flags}
+            from metric_flags
+            where month between $start and $end
+        ),
+        quarter as (
+            select $label as period, site_id, participant_id, {attrs_once}, {any_flags}
+            from months
+            group by site_id, participant_id
+        ),
+        units as (
+            select period, {attrs}, {flags} from months
+            union all
+            select period, {attrs}, {flags} from quarter
+        )
+        select
+            period,
+            case {dimension} else 'all' end as dimension,
+            case {group} else 'all' end as "group",
+            {counts}
+        from units
+        group by grouping sets ({sets})
+    """  # noqa: S608 - built from our own constants, the period is a parameter
+
+
+def cells(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> pl.DataFrame:
+    """Every metric's numerator, denominator and value per period, dimension and group (unsuppressed)."""
+    counts = con.sql(
+        _cells_sql(), params={"start": quarter.start, "end": quarter.end, "label": quarter.label}
+    ).pl()
+    frames = []
+    for m in METRICS.values():
+        frames.append(
+            counts.select(
+                pl.lit(m.name).alias("metric"),
+                "period",
+                "dimension",
+                "group",
+                pl.col(m.numerator_flag).alias("numerator"),
+                pl.col(m.denominator_flag).alias("denominator"),
+            )
+        )
+    out = pl.concat(frames).filter(pl.col("denominator") > 0)
+    is_count = pl.col("metric").is_in([m.name for m in METRICS.values() if m.is_count])
+    return out.with_columns(
+        value=pl.when(is_count)
+        .then(pl.col("numerator").cast(pl.Float64))
+        .otherwise(pl.col("numerator") / pl.col("denominator"))
+    )
+
+
+# metrics.csv of the last few cell tables suppressed in this process, by the cells' hash: it is a
+# function of the cells alone, and suppressing a small program's quarter takes seconds. A
+# restatement of a snapshot just taken, or one a page shows again, asks for the same cells.
+_MADE: OrderedDict[str, bytes] = OrderedDict()
+_MADE_MAX = 8
+_MADE_LOCK = threading.Lock()
+
+
+def metrics_csv(table: pl.DataFrame) -> bytes:
+    """Suppressed cells as CSV bytes: fixed row order, fixed number format, nothing time-dependent."""
+    key = hashlib.sha256(table.sort(suppression.KEY).write_csv().encode()).hexdigest()
+    with _MADE_LOCK:  # the dashboard's sessions are threads of one process
+        if key in _MADE:
+            _MADE.move_to_end(key)
+            return _MADE[key]
+    data = _metrics_csv(table)
+    with _MADE_LOCK:
+        _MADE[key] = data
+        while len(_MADE) > _MADE_MAX:
+            _MADE.popitem(last=False)
+    return data
+
+
+def _metrics_csv(table: pl.DataFrame) -> bytes:
+    shown = suppression.suppress(table)
+    metric_rank = {name: i for i, name in enumerate(METRICS)}
+    dimension_rank = {name: i for i, name in enumerate(SNAPSHOT_DIMENSIONS)}
+    shown = shown.with_columns(
+        pl.col("metric").replace_strict(metric_rank, return_dtype=pl.Int64).alias("_m"),
+        pl.col("dimension").replace_strict(dimension_rank, return_dtype=pl.Int64).alias("_d"),
+        # A float's text is not left to the CSV writer: a fixed number of decimals, always.
+        pl.col("value")
+        .map_elements(lambda v: f"{v:.{VALUE_DECIMALS}f}", return_dtype=pl.String)
+        .alias("value"),
+        pl.col("numerator").cast(pl.Int64),
+        pl.col("denominator").cast(pl.Int64),
+    )
+    ordered = shown.sort("_m", "period", "_d", "group").select(COLUMNS)
+    return csv_bytes(ordered)
+
+
+# The archived exports a release was built from: its files in force (a refused file has an error).
+FILES_IN_FORCE = (
+    "select site_id, table_name, path, sha256 from files where error is null "
+    "order by site_id, table_name, path"
+)
+
+
+def quarter_csv(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> bytes:
+    """The quarter's metrics.csv from an open release: what a snapshot taken from it now would hold.
+
+    One function for snapshots and restatements (pipelines/funder/restate.py), so both compute and
+    suppress the quarter the same way and compare byte for byte.
+    """
+    return metrics_csv(cells(con, quarter))
+
+
+def files_in_force(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
+    """The release's archived files, as a manifest lists them (site_id, table, path, sha256)."""
+    return [
+        {"site_id": s, "table": t, "path": p, "sha256": h}
+        for s, t, p, h in con.sql(FILES_IN_FORCE).fetchall()
+    ]
+
+
+def _write_read_only(path: Path, data: bytes) -> None:
+    """Write, flush to disk and make read-only (0444): a published file is never changed."""
+    path.write_bytes(data)
+    fsync(path)
+    path.chmod(0o444)
+
+
+def _write_reports(building: Path, page: str) -> dict:
+    """report.html, and report.pdf where Chromium prints it; the manifest's lines about them.
+
+    A missing or failing Chromium costs only the PDF, with the reason in the manifest.
+    """
+    html_path = building / "report.html"
+    _write_read_only(html_path, page.encode("utf-8"))
+    reports = [{"name": html_path.name, "sha256": sha256_of(html_path)}]
+    pdf_path = building / "report.pdf"
+    reason = print_pdf(html_path, pdf_path)
+    if reason is None:
+        fsync(pdf_path)
+        pdf_path.chmod(0o444)
+        reports.append({"name": pdf_path.name, "sha256": sha256_of(pdf_path)})
+    return {"reports": reports, "report_pdf": reason is None, "report_pdf_reason": reason}
+
+
+def take_snapshot(home: Home, period: str, now: dt.datetime | None = None) -> Path:
+    """Freeze the quarter's metrics from the live release into a new snapshot folder; return it."""
+    quarter = parse_period(period)
+    release = live_release(home.current)
+    if release is None:
+        raise NoRelease("no release yet: run `outcomes nightly` first")
+    # Hash the file we read: the release file itself, not the link that may move meanwhile.
+    release_sha = sha256_of(release)
+    con = open_release(release)
+    try:
+        [(run_id, as_of, metrics_version, contract_version)] = con.sql(
+            "select run_id, as_of, metrics_version, contract_version from release"
+        ).fetchall()
+        if quarter.end > as_of:
+            raise SnapshotRefused(
+                f"{quarter.label} is not complete: it ends on {quarter.end} and the live release is as of "
+                f"{as_of}; take the snapshot after a nightly run as of {quarter.end} or later"
+            )
+        [(rows,)] = con.sql(
+            "select count(*) from metric_flags where month between $start and $end",
+            params={"start": quarter.start, "end": quarter.end},
+        ).fetchall()
+        if rows == 0:
+            raise SnapshotRefused(f"{quarter.label} has no data in the live release (as of {as_of})")
+        table = cells(con, quarter)
+        files = con.sql(FILES_IN_FORCE).fetchall()
+    finally:
+        con.close()
+
+    data = metrics_csv(table)
+    now = now or dt.datetime.now(dt.UTC)
+    snapshot_id = f"{quarter.label}-{now.strftime('%Y%m%dT%H%M%S.%fZ')}"
+    manifest = {
+        "snapshot_id": snapshot_id,
+        "period": quarter.label,
+        "periods": [m.strftime("%Y-%m") for m in quarter.months] + [quarter.label],
+        "created_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "run_id": run_id,
+        "as_of": as_of.isoformat(),
+        "release": release.name,
+        "release_sha256": release_sha,
+        "archived_files": [{"site_id": s, "table": t, "path": p, "sha256": h} for s, t, p, h in files],
+        "metrics_version": metrics_version,
+        "contract_version": contract_version,
+        "metrics": {
+            m.name: {"label": m.label, "numerator": m.numerator, "denominator": m.denominator}
+            for m in METRICS.values()
+        },
+        "dimensions": list(SNAPSHOT_DIMENSIONS),
+        "quarter_definition": QUARTER_DEFINITION,
+        "suppression_rule": SUPPRESSION_RULE,
+        "value_format": f"numerator / denominator with {VALUE_DECIMALS} decimals; for counts, the count",
+        "columns": COLUMNS,
+        "metrics_csv_sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+    # Built from metrics.csv and the manifest only: the report cannot show what metrics.csv hides.
+    page = report_html(data, manifest)
+
+    home.snapshots.mkdir(parents=True, exist_ok=True)
+    final = home.snapshots / snapshot_id
+    if final.exists():
+        raise FileExistsError(f"snapshot {final} already exists: a snapshot is never overwritten")
+    # Built under a hidden name, then renamed: a reader sees a whole snapshot or none.
+    building = home.snapshots / f".{snapshot_id}.building"
+    building.mkdir()
+    _write_read_only(building / "metrics.csv", data)
+    manifest |= _write_reports(building, page)
+    _write_read_only(building / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
+    fsync(building)
+    # os.rename refuses a non-empty target, so a snapshot that appeared meanwhile is never replaced.
+    os.rename(building, final)
+    fsync(home.snapshots)
+    return final

@@ -1,0 +1,1 @@
+"""The nightly engine: inbox -> archive -> read -> validate -> assemble -> build -> check -> publish."""

@@ -1,0 +1,89 @@
+"""Build a release: a new DuckDB file with the loaded rows, the quarantine, and the marts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from checks import MODELS, schema, vocab
+from pipelines.core.metrics import METRICS_VERSION
+
+# Built in this order; a view is computed when read, a table once, here.
+MARTS = {
+    "participant_months": "table",
+    "metric_flags": "view",
+    "metric_values": "table",
+    "time_to_housing": "table",
+}
+
+
+def mart_sql(name: str) -> str:
+    """The SQL of a mart, from pipelines/nightly/sql/<name>.sql."""
+    return resources.files("pipelines.nightly").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def living_situations() -> pl.DataFrame:
+    """The HMIS living situations as a reference table: name, codes, category."""
+    return pl.DataFrame(
+        [
+            {"living_situation": name, "hmis_codes": ",".join(map(str, codes)), "category": category}
+            for name, (codes, category) in vocab.LIVING_SITUATIONS.items()
+        ]
+    )
+
+
+def empty_table(table: str) -> pl.DataFrame:
+    """A table with the contract's columns and no rows (a table no site has exported yet)."""
+    columns = schema(table).columns
+    return pl.DataFrame(schema={"site_id": pl.String, **{n: c.dtype.type for n, c in columns.items()}})
+
+
+def load(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Create table `name` from a Polars frame."""
+    con.register("_frame", frame)
+    try:
+        con.sql(f"create table {name} as select * from _frame")  # noqa: S608 - our own table names
+    finally:
+        con.unregister("_frame")
+
+
+def build_release(
+    path: Path,
+    *,
+    run_id: str,
+    as_of: dt.date,
+    tables: dict[str, pl.DataFrame],
+    quarantine: pl.DataFrame,
+    files: pl.DataFrame,
+    runs: pl.DataFrame,
+    run_files: pl.DataFrame,
+    problems: pl.DataFrame,
+    on_step=lambda step: None,
+) -> None:
+    """Write every table and mart into a new database file, checkpointed, nothing beside it."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(
+            "create table release as select ? as run_id, ?::date as as_of, "
+            "now()::timestamp as built_at, ? as metrics_version, ? as contract_version",
+            [run_id, as_of, METRICS_VERSION, vocab.CONTRACT_VERSION],
+        )
+        load(con, "living_situations", living_situations())
+        for table in MODELS:
+            load(con, table, tables.get(table, empty_table(table)))
+        load(con, "quarantine", quarantine)
+        load(con, "files", files)
+        load(con, "runs", runs)
+        load(con, "run_files", run_files)
+        load(con, "problems", problems)
+        on_step("tables")
+        for mart, kind in MARTS.items():
+            con.sql(f"create {kind} {mart} as {mart_sql(mart)}")  # noqa: S608 - our own SQL file
+        on_step("marts")
+        con.execute("checkpoint")
+    finally:
+        con.close()

@@ -1,0 +1,58 @@
+"""Publish a release: swap `warehouse/current.duckdb` to it atomically; keep the last few."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.core.durable import fsync
+from pipelines.core.release import live_release
+
+BUILDING = ".building"
+
+
+def release_path(warehouse: Path, run_id: str) -> Path:
+    """Where a run's release file lives once built (each release has its own name)."""
+    return warehouse / f"release-{run_id}.duckdb"
+
+
+def building_path(warehouse: Path, run_id: str) -> Path:
+    """Where a run builds its release: never a name a reader would open."""
+    return warehouse / f"release-{run_id}.duckdb{BUILDING}"
+
+
+def clear_unfinished(warehouse: Path) -> list[Path]:
+    """Remove what a killed run left half-built (its database and WAL files)."""
+    leftovers = [p for p in warehouse.glob(f"release-*{BUILDING}*")]
+    leftovers += list(warehouse.glob(".current-*.tmp"))
+    for p in leftovers:
+        p.unlink(missing_ok=True)
+    return leftovers
+
+
+def finish(building: Path, final: Path) -> None:
+    """Give a built, checkpointed release its final name, durably."""
+    fsync(building)
+    building.replace(final)
+    fsync(final.parent)
+
+
+def publish(current: Path, release: Path) -> None:
+    """Point `current` at the release: a new link renamed over the old one, never a gap."""
+    link = current.with_name(f".current-{release.stem}.tmp")
+    link.unlink(missing_ok=True)
+    link.symlink_to(release.name)
+    link.replace(current)
+    fsync(current.parent)
+
+
+def prune(warehouse: Path, current: Path, keep: int) -> list[Path]:
+    """Delete all but the newest `keep` releases; never the live one."""
+    live = live_release(current)
+    releases = sorted(warehouse.glob("release-*.duckdb"), reverse=True)
+    removed = []
+    for old in releases[keep:]:
+        if old != live:
+            old.unlink(missing_ok=True)
+            old.with_name(old.name + ".wal").unlink(missing_ok=True)
+            removed.append(old)
+    return removed

@@ -1,0 +1,338 @@
+"""Validate one table's exports (all sites at once): good rows to load, bad rows to quarantine.
+
+Each row read ends as exactly one of: loaded, quarantined (with one entry per broken rule:
+file, row, column, rule, value and a plain message), or an exact duplicate of an earlier row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandera.polars as pa
+import polars as pl
+from pandera.errors import SchemaErrors
+
+from checks import MODELS, schema, vocab
+from checks.base import AS_OF, PARTICIPANT_STATE, REFERRAL_DATE
+from pipelines.nightly.read import FIELDS, FILE, ROW, WIDTH
+
+SITE = "site_id"
+POS = "_pos"  # a row's position among the table's rows
+AT = "_at"  # a row's position in the frame the model validates
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+QUARANTINE_SCHEMA = {
+    FILE: pl.UInt32,
+    SITE: pl.String,
+    ROW: pl.UInt32,
+    "participant_id": pl.String,
+    "column_name": pl.String,
+    "rule": pl.String,
+    "value": pl.String,
+    "message": pl.String,
+}
+# Pandera's own check names, as a data coordinator would say them.
+RULE_NAMES = {
+    "not_nullable": "required",
+    "isin": "allowed_values",
+    "str_matches": "format",
+    "greater_than_or_equal_to": "range",
+}
+
+
+@dataclass
+class TableResult:
+    """What validation made of one table: loaded rows, quarantine entries, per-file counts."""
+
+    loaded: pl.DataFrame  # site_id + the contract's columns, typed
+    quarantine: pl.DataFrame  # QUARANTINE_SCHEMA
+    counts: pl.DataFrame  # _file, rows_read, rows_loaded, rows_quarantined, rows_duplicate
+
+
+def normalise_enum(value: pl.Expr) -> pl.Expr:
+    """`Social Contact` -> `social_contact`."""
+    return value.str.strip_chars().str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
+
+
+def parse_date(value: pl.Expr) -> pl.Expr:
+    """YYYY-MM-DD, MM/DD/YYYY or an Excel serial number; null when it is none of them."""
+    text = value.str.replace(r"[ T]00:00:00(\.0+)?$", "")
+    serial = (
+        pl.when(text.str.contains(r"^\d{1,7}(\.0+)?$"))
+        .then(text.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False))
+        .otherwise(None)
+    )
+    from_serial = pl.when(serial.is_between(1, 2_958_465)).then(
+        pl.lit(EXCEL_EPOCH) + pl.duration(days=serial)
+    )
+    return pl.coalesce(
+        text.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
+        text.str.strptime(pl.Date, "%m/%d/%Y", strict=False),
+        from_serial.cast(pl.Date),
+    )
+
+
+def parse_column(name: str, column: pa.Column) -> tuple[pl.Expr, str | None, str]:
+    """How to turn a text column into its contract type; the rule and message when that fails."""
+    kind = column.metadata.get("kind", "text")
+    value = pl.col(name)
+    if kind == "date":
+        return parse_date(value), "date_format", "is not a date: use YYYY-MM-DD, MM/DD/YYYY or an Excel date"
+    if kind == "int":
+        whole = value.str.strip_chars().str.replace(r"\.0+$", "")
+        return whole.cast(pl.Int64, strict=False), "whole_number", "is not a whole number"
+    if kind == "enum":
+        return normalise_enum(value), None, ""
+    if kind == "living_situation":
+        name_or_code = normalise_enum(value).str.replace(r"^(\d+)\.0+$", "${1}")
+        return name_or_code.replace(vocab.HMIS_CODES), None, ""
+    if kind == "list":
+        parts = (
+            value.str.to_lowercase()
+            .str.split(";")
+            .list.eval(normalise_enum(pl.element()).filter(pl.element().str.strip_chars() != ""))
+        )
+        joined = parts.list.unique().list.sort().list.join(";")
+        return pl.when(joined != "").then(joined), None, ""
+    return value, None, ""
+
+
+def parse_distinct(values: pl.Series, parse: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Parse each distinct value once, then map every row to its result.
+
+    An export repeats few distinct values (enums, dates), so this is much cheaper than
+    parsing every row.
+    """
+    if parse.meta.is_column():
+        return pl.col(values.name).cast(dtype)
+    distinct = values.drop_nulls().unique()
+    parsed = pl.DataFrame({values.name: distinct}).select(parse.cast(dtype)).to_series()
+    return pl.col(values.name).replace_strict(distinct, parsed, default=None, return_dtype=dtype)
+
+
+def message_for(rule: str, column: str, schema_column: pa.Column) -> str:
+    """The plain words of a broken built-in rule (the entry carries the value beside them)."""
+    if rule == "required":
+        return f"{column} is missing: it is required"
+    if rule == "allowed_values":
+        allowed = next(c.statistics["allowed_values"] for c in schema_column.checks if c.name == "isin")
+        if schema_column.metadata.get("kind") == "living_situation":
+            return (
+                f"{column} is not a living situation: use one of {', '.join(allowed)}, or its HUD HMIS number"
+            )
+        return f"{column} is not one of {', '.join(allowed)}"
+    if rule == "format" and column == "participant_id":
+        return "participant_id may hold only letters, digits, _ and - (1 to 64 characters)"
+    if rule == "range":
+        low = next(
+            c.statistics["min_value"] for c in schema_column.checks if c.name == "greater_than_or_equal_to"
+        )
+        return f"{column} is before {low}"
+    return f"{column} breaks the rule {rule}"
+
+
+def pandera_failures(
+    model: type[pa.DataFrameModel], frame: pl.DataFrame, schema_columns: dict[str, pa.Column]
+) -> pl.DataFrame:
+    """Run the model over typed rows; one entry per broken rule (AT = the row's position)."""
+    try:
+        model.validate(frame, lazy=True)
+    except SchemaErrors as err:
+        cases = err.failure_cases
+    else:
+        return pl.DataFrame(
+            schema={AT: pl.UInt32, "column_name": pl.String, "rule": pl.String, "message": pl.String}
+        )
+    if cases["index"].null_count():
+        # A schema-level failure means the pipeline built the frame wrong, not the export.
+        raise RuntimeError(f"{model.__name__} schema error: {cases.filter(pl.col('index').is_null())}")
+    lookup = {}
+    for name, column in schema_columns.items():
+        lookup[(name, "not_nullable")] = ("required", message_for("required", name, column))
+        for check in column.checks:
+            rule = RULE_NAMES.get(check.name, check.name)
+            builtin = check.name in RULE_NAMES
+            message = message_for(rule, name, column) if builtin else f"{name} {check.error}"
+            lookup[(name, check.error or str(check))] = (rule, message)
+    keys = cases.select("column", "check").unique()
+    mapped = pl.DataFrame(
+        [
+            {"column": c, "check": k, "rule": lookup[(c, k)][0], "message": lookup[(c, k)][1]}
+            for c, k in keys.iter_rows()
+        ],
+        schema={"column": pl.String, "check": pl.String, "rule": pl.String, "message": pl.String},
+    )
+    return cases.join(mapped, on=["column", "check"], how="left").select(
+        pl.col("index").cast(pl.UInt32).alias(AT), pl.col("column").alias("column_name"), "rule", "message"
+    )
+
+
+def key_conflicts(canonical: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """Entries for rows that share a key with another row of the same file but differ from it."""
+    keyed = canonical.filter(
+        pl.all_horizontal([pl.col(k).is_not_null() for k in key]) & pl.struct(FILE, *key).is_duplicated()
+    )
+    groups = (
+        keyed.group_by(FILE, *key)
+        .agg(pl.col(ROW).sort().alias("_rows"))
+        .filter(pl.col("_rows").list.len() > 1)
+    )
+    key_text = pl.concat_str([pl.format(f"{k}={{}}", pl.col(k)) for k in key], separator=", ")
+    return keyed.join(groups, on=[FILE, *key]).select(
+        FILE,
+        SITE,
+        ROW,
+        "participant_id",
+        pl.lit(", ".join(key)).alias("column_name"),
+        pl.lit("conflicting_duplicate").alias("rule"),
+        key_text.alias("value"),
+        pl.format(
+            "rows {} share the key ({}) but differ, so none was loaded: keep one row per key",
+            pl.col("_rows").list.eval(pl.element().cast(pl.String)).list.join(", "),
+            pl.lit(", ".join(key)),
+        ).alias("message"),
+    )
+
+
+def validate_table(
+    table: str, rows: pl.DataFrame, as_of: dt.date, participants: pl.DataFrame | None
+) -> TableResult:
+    """Validate every site's rows of one table.
+
+    rows: _file, _width, site_id, _row, _fields, then the contract's text columns.
+    participants: for outcome tables, site_id, participant_id, _participant, _referral_date.
+    """
+    model = MODELS[table]
+    schema_columns = dict(schema(table).columns)
+    names = list(schema_columns)
+    key = model.Config.metadata["key"]
+    entries: list[pl.DataFrame] = []
+
+    ragged = rows.filter(pl.col(FIELDS).is_not_null())
+    entries.append(
+        ragged.select(
+            FILE,
+            SITE,
+            ROW,
+            "participant_id",
+            pl.lit(None, pl.String).alias("column_name"),
+            pl.lit("ragged_row").alias("rule"),
+            pl.concat_str([pl.col(c).fill_null("") for c in names], separator=",").alias("value"),
+            pl.when(pl.col(FIELDS) != pl.col(WIDTH))
+            .then(
+                pl.format(
+                    "the row has {} values but the header has {} columns, so values may sit under "
+                    "the wrong column; the row was not loaded: check for a missing or extra comma",
+                    FIELDS,
+                    WIDTH,
+                )
+            )
+            .otherwise(
+                pl.lit("the row has a value in a column without a header name; the row was not loaded")
+            )
+            .alias("message"),
+        )
+    )
+    rows = rows.filter(pl.col(FIELDS).is_null())
+
+    # Parse text into contract types; a value that does not parse is an entry of its own, and
+    # its text is kept so that two rows differing only there are not taken for duplicates.
+    parsers = {name: parse_column(name, column) for name, column in schema_columns.items()}
+    failing = [name for name, (_, rule, _) in parsers.items() if rule]
+    typed = (
+        rows.lazy()
+        .with_columns(
+            [
+                parse_distinct(rows[n], expr, schema_columns[n].dtype.type).alias(f"_typed_{n}")
+                for n, (expr, _, _) in parsers.items()
+            ]
+        )
+        .with_columns(
+            [
+                pl.when(pl.col(n).is_not_null() & pl.col(f"_typed_{n}").is_null())
+                .then(pl.col(n))
+                .alias(f"_raw_{n}")
+                for n in failing
+            ]
+        )
+        .with_columns([pl.col(f"_typed_{n}").alias(n) for n in names])
+        .drop([f"_typed_{n}" for n in names])
+        .with_row_index(POS)
+        .with_columns(
+            (~pl.struct(FILE, *names, *[f"_raw_{n}" for n in failing]).is_first_distinct()).alias("_dup")
+        )
+        .collect()
+    )
+    for name in failing:
+        _, rule, phrase = parsers[name]
+        entries.append(
+            typed.filter(pl.col(f"_raw_{name}").is_not_null() & ~pl.col("_dup")).select(
+                FILE,
+                SITE,
+                ROW,
+                "participant_id",
+                pl.lit(name).alias("column_name"),
+                pl.lit(rule).alias("rule"),
+                pl.col(f"_raw_{name}").alias("value"),
+                pl.lit(f"{name} {phrase}").alias("message"),
+            )
+        )
+    unique_rows = typed.filter(~pl.col("_dup"))
+    entries.append(key_conflicts(unique_rows, key))
+
+    # The contract's rules, with the run's as-of date and the participant's referral beside each row.
+    checked = unique_rows.with_columns(pl.lit(as_of).alias(AS_OF))
+    if participants is not None:
+        checked = checked.join(participants, on=[SITE, "participant_id"], how="left", maintain_order="left")
+    else:
+        checked = checked.with_columns(pl.lit(None, pl.Date).alias(REFERRAL_DATE))
+    helpers = [c for c in (AS_OF, REFERRAL_DATE, PARTICIPANT_STATE) if c in checked.columns]
+    failures = pandera_failures(model, checked.select(*names, *helpers), schema_columns)
+    at = failures[AT].unique().sort()
+    failed_rows = checked[at].with_columns(at.alias(AT))
+    # A cell that did not parse was reported as such; its "missing" is no news.
+    unparseable = (
+        failed_rows.select(POS, *[pl.col(f"_raw_{n}").is_not_null().alias(n) for n in failing])
+        .unpivot(index=POS, variable_name="column_name", value_name="bad")
+        .filter("bad")
+        .select(POS, "column_name")
+    )
+    # The value as the export wrote it (trimmed), so that the coordinator can find it there.
+    values = (
+        rows.select(names)[failed_rows[POS]]
+        .with_columns(failed_rows[POS])
+        .unpivot(index=POS, variable_name="column_name", value_name="value")
+    )
+    context = (
+        pl.when(pl.col("rule") == "after_as_of")
+        .then(pl.lit(as_of.isoformat()))
+        .when(pl.col("rule") == "before_referral_window")
+        .then(pl.col(REFERRAL_DATE).cast(pl.String))
+    )
+    entries.append(
+        failures.join(failed_rows.select(AT, POS, FILE, SITE, ROW, "participant_id", REFERRAL_DATE), on=AT)
+        .join(unparseable, on=[POS, "column_name"], how="anti")
+        .join(values, on=[POS, "column_name"], how="left")
+        .with_columns(
+            pl.when(context.is_not_null())
+            .then(pl.format("{} ({})", pl.col("message"), context))
+            .otherwise(pl.col("message"))
+            .alias("message")
+        )
+    )
+
+    quarantine = pl.concat(
+        [e.select([pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()]) for e in entries]
+    ).sort(FILE, ROW, "column_name", "rule", nulls_last=False)
+    bad_rows = quarantine.select(FILE, ROW).unique()
+    loaded = unique_rows.join(bad_rows, on=[FILE, ROW], how="anti")
+    counts = (
+        pl.concat([ragged.select(FILE, pl.lit(False).alias("_dup")), typed.select(FILE, "_dup")])
+        .group_by(FILE)
+        .agg(pl.len().alias("rows_read"), pl.col("_dup").sum().alias("rows_duplicate"))
+        .join(bad_rows.group_by(FILE).agg(pl.len().alias("rows_quarantined")), on=FILE, how="left")
+        .join(loaded.group_by(FILE).agg(pl.len().alias("rows_loaded")), on=FILE, how="left")
+        .fill_null(0)
+    )
+    return TableResult(loaded.select(FILE, SITE, *names), quarantine, counts)

@@ -1,0 +1,397 @@
+"""The Cohorts page, its queries and its charts, against a small release built through the pipeline.
+
+The release (as of 2024-06-15), worked out by hand:
+
+  north A1  2023-11-10 arrest_diversion  unsheltered 2023-11-15, rental_with_subsidy 2024-01-20
+  north A2  2023-12-05 social_contact    emergency_shelter 2023-12-05; exit 2024-02-10
+  north B1  2024-01-08 social_contact    permanent_with_family 2024-01-08
+  north B2  2024-02-20 arrest_diversion  no housing assessment (status unknown)
+  south C1  2024-04-02 community         owned_no_subsidy 2024-03-20 (before referral)
+
+Months since referral count from each participant's referral month (A1's month 0 is November,
+A2's December). A status holds for 182 days, so every assessment above is still known in June.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import charts, cohorts, survival
+from pipelines.core.settings import Home
+from tests import apptest
+from tests.conftest import drop, run
+
+APP = "../dashboard/app.py"
+PAGE = "app_pages/cohorts.py"
+AS_OF = date(2024, 6, 15)
+
+# In permanent housing: (cohort, months since referral, numerator, denominator).
+#   2023-Q4 month 0: A1 unsheltered (Nov), A2 shelter (Dec); month 1 the same; month 2: A1
+#   permanent since Jan 20, A2 still in shelter (exit Feb 10, so active in February);
+#   months 3-7: A1 alone. 2024-Q1: B1 permanent from referral; B2 never known. 2024-Q2: C1.
+PERMANENT_HOUSING = [
+    ("2023-Q4", 0, 0, 2),
+    ("2023-Q4", 1, 0, 2),
+    ("2023-Q4", 2, 1, 2),
+    *[("2023-Q4", m, 1, 1) for m in range(3, 8)],
+    *[("2024-Q1", m, 1, 1) for m in range(0, 6)],
+    *[("2024-Q2", m, 1, 1) for m in range(0, 3)],
+]
+# Active participants (a count): (cohort, months since referral, participants).
+#   2023-Q4: A1 Nov-Jun (months 0-7), A2 Dec-Feb (0-2). 2024-Q1: B1 Jan-Jun (0-5), B2 Feb-Jun (0-4).
+ACTIVE = [
+    *[("2023-Q4", m, 2) for m in range(0, 3)],
+    *[("2023-Q4", m, 1) for m in range(3, 8)],
+    *[("2024-Q1", m, 2) for m in range(0, 5)],
+    ("2024-Q1", 5, 1),
+    *[("2024-Q2", m, 1) for m in range(0, 3)],
+]
+# Time to permanent housing (days, housed): A1 71 days (Nov 10 to Jan 20), B2 censored at the
+# as-of date after 116 days; A2 censored at exit after 67 days, B1 day 0; C1 day 0.
+# arrest_diversion: S = 1/2 at 71 days, so the median is 71; social_contact: S = 1/2 at day 0.
+SUMMARY = [
+    ("Arrest diversion", 2, 1, 1, "71 days (2.3 months)"),
+    ("Social contact", 2, 1, 1, "0 days (0.0 months)"),
+    ("Community", 1, 1, 0, "0 days (0.0 months)"),
+]
+
+
+@pytest.fixture(scope="module")
+def release_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The release above, built once through the nightly: the tests only read it."""
+    home = Home(tmp_path_factory.mktemp("cohorts") / "home")
+    drop(
+        home,
+        "north",
+        "participants",
+        [
+            "A1,CM1,2023-11-10,arrest_diversion,,,,,1980,man,white",
+            "A2,CM1,2023-12-05,social_contact,,,2024-02-10,moved,1985,woman,black",
+            "B1,CM2,2024-01-08,social_contact,,,,,1990,man,hispanic_latino",
+            "B2,CM2,2024-02-20,arrest_diversion,,,,,1975,woman,white",
+        ],
+    )
+    drop(
+        home,
+        "north",
+        "housing",
+        [
+            "A1,2023-11-15,unsheltered",
+            "A1,2024-01-20,rental_with_subsidy",
+            "A2,2023-12-05,emergency_shelter",
+            "B1,2024-01-08,permanent_with_family",
+        ],
+    )
+    drop(home, "south", "participants", ["C1,CM7,2024-04-02,community,,,,,1995,non_binary,asian"])
+    drop(home, "south", "housing", ["C1,2024-03-20,owned_no_subsidy"])
+    assert run(home, AS_OF.isoformat()).published
+    return home.root
+
+
+@pytest.fixture
+def home(release_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    apptest.serve(monkeypatch, release_home)
+    return release_home
+
+
+@pytest.fixture
+def empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "empty"
+    root.mkdir()
+    apptest.serve(monkeypatch, root)
+    return root
+
+
+@pytest.fixture
+def con(release_home: Path) -> duckdb.DuckDBPyConnection:
+    with apptest.release_connection(Home(release_home)) as connection:
+        yield connection
+
+
+def cohorts_page() -> AppTest:
+    at = apptest.open_page(PAGE)
+    assert not at.exception, at.exception
+    return at
+
+
+# A table's proto carries no key: each of the page's tables is known by a column of its own.
+TABLE_COLUMNS = {"cohorts-table": "cohort", "housing-summary": "median", "housing-milestones": "at_risk"}
+
+
+def table(at: AppTest, key: str) -> pl.DataFrame:
+    (found,) = [frame.value for frame in at.dataframe if TABLE_COLUMNS[key] in frame.value.columns]
+    return pl.from_pandas(found)
+
+
+def chart_traces(at: AppTest, key: str) -> list[dict]:
+    (chart,) = [c for c in at.get("plotly_chart") if key in c.proto.id]
+    return json.loads(chart.proto.spec)["data"]
+
+
+def infos(at: AppTest) -> list[str]:
+    return [info.value for info in at.info]
+
+
+# --- the page -----------------------------------------------------------------------------
+
+
+def test_cohort_table_holds_the_hand_counts(home: Path) -> None:
+    at = cohorts_page()
+    assert [t.value for t in at.title] == ["Cohorts"]
+    assert at.selectbox(key="cohorts-metric").value == "permanent_housing"
+    # Fewer than eight cohorts: all are drawn.
+    assert at.multiselect(key="cohorts-cohorts").value == ["2023-Q4", "2024-Q1", "2024-Q2"]
+    shown = table(at, "cohorts-table")
+    assert shown.columns == ["cohort", "months_since_referral", "numerator", "denominator", "value"]
+    assert shown.select("cohort", "months_since_referral", "numerator", "denominator").rows() == (
+        PERMANENT_HOUSING
+    )
+    assert shown["value"].to_list() == pytest.approx([100 * n / d for _, _, n, d in PERMANENT_HOUSING])
+    traces = chart_traces(at, "cohorts-chart")
+    assert [t["name"] for t in traces] == ["2023-Q4", "2024-Q1", "2024-Q2"]
+    assert traces[0]["y"] == pytest.approx([0, 0, 0.5, 1, 1, 1, 1, 1])
+
+
+def test_caption_defines_the_metric(home: Path) -> None:
+    at = cohorts_page()
+    captions = " ".join(c.value for c in at.caption)
+    assert cohorts.definition_line(cohorts.METRICS["permanent_housing"]) in captions
+    assert "Kaplan-Meier" in captions and "Greenwood" in captions and "censored" in captions
+
+
+def test_changing_metric_and_cohorts(home: Path) -> None:
+    at = cohorts_page()
+    at.selectbox(key="cohorts-metric").set_value("active_participants").run()
+    assert not at.exception
+    shown = table(at, "cohorts-table")
+    assert shown.columns == ["cohort", "months_since_referral", "value"]
+    assert [(c, m, int(v)) for c, m, v in shown.rows()] == ACTIVE
+    assert cohorts.definition_line(cohorts.METRICS["active_participants"]) in " ".join(
+        c.value for c in at.caption
+    )
+    at.multiselect(key="cohorts-cohorts").set_value(["2024-Q1"]).run()
+    assert not at.exception
+    shown = table(at, "cohorts-table")
+    assert [(c, m, int(v)) for c, m, v in shown.rows()] == [r for r in ACTIVE if r[0] == "2024-Q1"]
+    assert [t["name"] for t in chart_traces(at, "cohorts-chart")] == ["2024-Q1"]
+
+
+def test_no_cohort_chosen_says_so(home: Path) -> None:
+    at = cohorts_page()
+    at.multiselect(key="cohorts-cohorts").set_value([]).run()
+    assert not at.exception
+    assert any("at least one referral cohort" in text for text in infos(at))
+    assert not [c for c in at.get("plotly_chart") if "cohorts-chart" in c.proto.id]
+
+
+def test_housing_tables_hold_the_hand_fit(home: Path) -> None:
+    at = cohorts_page()
+    summary = table(at, "housing-summary")
+    assert summary.select("referral_type", "participants", "events", "censored", "median").rows() == SUMMARY
+    milestones = table(at, "housing-milestones")
+    # Arrest diversion at 3 months: S = 1/2 after A1's 71 days, B2 still followed (116 days);
+    # nobody is followed 6 months. Social contact: nobody followed 3 months (A2 censored at 67
+    # days), so no row. Community: everyone housed at day 0, so 100% at every month.
+    assert milestones.select("referral_type", "months", "share_housed", "at_risk").rows() == [
+        ("Arrest diversion", 3, pytest.approx(50.0), 1),
+        *[("Community", m, pytest.approx(100.0), 0) for m in (3, 6, 12, 18, 24)],
+    ]
+    traces = [t for t in chart_traces(at, "housing-chart") if t.get("showlegend") is not False]
+    assert [t["name"] for t in traces] == ["Arrest diversion", "Social contact", "Community"]
+
+
+def test_filters_narrow_both_sections(home: Path) -> None:
+    at = cohorts_page()
+    at.multiselect(key="cohorts-referral-types").set_value(["community"]).run()
+    assert not at.exception
+    assert at.multiselect(key="cohorts-cohorts").value == ["2024-Q2"]
+    assert table(at, "cohorts-table")["cohort"].unique().to_list() == ["2024-Q2"]
+    assert table(at, "housing-summary")["referral_type"].to_list() == ["Community"]
+
+
+def test_filters_leaving_no_data_say_so(home: Path) -> None:
+    at = cohorts_page()
+    at.multiselect(key="cohorts-referral-types").set_value(["community"])
+    at.multiselect(key="cohorts-sites").set_value(["north"]).run()
+    assert not at.exception
+    messages = infos(at)
+    assert any("No participant-months match these filters" in m for m in messages)
+    assert any("No participants match these filters" in m for m in messages)
+    assert not at.dataframe
+    assert not at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("state", ["no warehouse", "dangling link"])
+def test_no_release_says_how_to_make_one(empty_home: Path, state: str) -> None:
+    if state == "dangling link":
+        (empty_home / "warehouse").mkdir()
+        (empty_home / "warehouse" / "current.duckdb").symlink_to("release-gone.duckdb")
+    at = cohorts_page()
+    assert any("outcomes nightly" in text for text in infos(at))
+    assert not at.dataframe and not at.get("plotly_chart")
+
+
+def test_unreadable_release_is_reported_not_raised(empty_home: Path) -> None:
+    warehouse = empty_home / "warehouse"
+    warehouse.mkdir()
+    (warehouse / "release-broken.duckdb").write_text("not a database\n")
+    (warehouse / "current.duckdb").symlink_to("release-broken.duckdb")
+    at = cohorts_page()
+    assert any("could not be read" in error.value for error in at.error)
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+def test_cohort_curves(con: duckdb.DuckDBPyConnection) -> None:
+    curves = cohorts.cohort_curves(con, "permanent_housing")
+    assert curves.columns == list(cohorts.CURVES_SCHEMA)
+    assert curves.select("cohort", "months_since_referral", "numerator", "denominator").rows() == (
+        PERMANENT_HOUSING
+    )
+    assert curves["value"].to_list() == pytest.approx([n / d for _, _, n, d in PERMANENT_HOUSING])
+    active = cohorts.cohort_curves(con, "active_participants")
+    assert [(c, m, n) for c, m, n, _, _ in active.rows()] == ACTIVE
+    assert active["value"].to_list() == [float(n) for _, _, n in ACTIVE]  # a count is its own value
+
+
+def test_cohort_curves_stop_at_the_last_month(con: duckdb.DuckDBPyConnection) -> None:
+    curves = cohorts.cohort_curves(con, "active_participants", last_month=2)
+    assert curves["months_since_referral"].max() == 2
+    assert curves.height == 9
+
+
+def test_cohort_curves_filter_by_bound_values(con: duckdb.DuckDBPyConnection) -> None:
+    by_type = cohorts.cohort_curves(con, "active_participants", referral_types=["social_contact"])
+    # A2 (2023-Q4, months 0-2) and B1 (2024-Q1, months 0-5).
+    assert by_type.select("cohort", "months_since_referral").rows() == [
+        *[("2023-Q4", m) for m in range(3)],
+        *[("2024-Q1", m) for m in range(6)],
+    ]
+    by_site = cohorts.cohort_curves(con, "active_participants", sites=["south"])
+    assert by_site["cohort"].unique().to_list() == ["2024-Q2"]
+    assert cohorts.cohort_curves(con, "arrested", sites=["south' or '1'='1"]).is_empty()
+    assert cohorts.cohort_curves(
+        con, "arrested", referral_types=["x'); drop table participants; --"]
+    ).is_empty()
+
+
+def test_metric_is_an_allowlist(con: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(ValueError, match="unknown metric"):
+        cohorts.cohort_curves(con, "active from participants; --")
+
+
+def test_filter_options(con: duckdb.DuckDBPyConnection) -> None:
+    assert cohorts.filter_options(con) == (
+        ["arrest_diversion", "social_contact", "community"],
+        ["north", "south"],
+    )
+
+
+def test_recent_cohorts() -> None:
+    curves = pl.DataFrame({"cohort": [f"{y}-Q{q}" for y in (2022, 2023, 2024) for q in (1, 2, 3, 4)] * 2})
+    assert cohorts.recent_cohorts(curves) == [f"{y}-Q{q}" for y in (2023, 2024) for q in (1, 2, 3, 4)]
+    assert cohorts.recent_cohorts(curves, 2) == ["2024-Q3", "2024-Q4"]
+    assert cohorts.recent_cohorts(curves.head(3)) == ["2022-Q1", "2022-Q2", "2022-Q3"]
+
+
+def test_tables_as_the_page_shows_them(con: duckdb.DuckDBPyConnection) -> None:
+    curves = cohorts.cohort_curves(con, "permanent_housing")
+    shown = cohorts.cohort_table(curves, "permanent_housing", ["2024-Q2"])
+    assert shown.rows() == [("2024-Q2", m, 1, 1, 100.0) for m in range(3)]
+    fit = survival.kaplan_meier(survival.housing_durations(con))
+    summary = cohorts.housing_summary_table(fit.summary)
+    assert summary.select("referral_type", "participants", "events", "censored", "median").rows() == SUMMARY
+    milestones = cohorts.milestone_table(fit.milestones)
+    assert milestones.columns == ["referral_type", "months", "share_housed", "lower", "upper", "at_risk"]
+    # Unknown months are left out: social contact's only participant not housed left at 67 days.
+    assert milestones["referral_type"].unique(maintain_order=True).to_list() == [
+        "Arrest diversion",
+        "Community",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper", "text"),
+    [
+        (12.0, 140.0, "12 to 140 days"),
+        (1059.0, None, "1,059 days to not reached"),
+        (None, None, "not reached"),
+    ],
+)
+def test_interval_text(lower: float | None, upper: float | None, text: str) -> None:
+    assert cohorts.interval_text(lower, upper) == text
+
+
+def test_median_text() -> None:
+    assert cohorts.median_text(None) == "not reached"
+    assert cohorts.median_text(365.25) == "365 days (12.0 months)"
+
+
+# --- charts -------------------------------------------------------------------------------
+
+
+def test_cohort_chart_draws_one_line_per_cohort(con: duckdb.DuckDBPyConnection) -> None:
+    curves = cohorts.cohort_curves(con, "permanent_housing")
+    figure = cohorts.cohort_chart(curves, "permanent_housing", ["2023-Q4", "2024-Q2"])
+    assert [t.name for t in figure.data] == ["2023-Q4", "2024-Q2"]
+    first = figure.data[0]
+    assert list(first.x) == list(range(8))
+    assert list(first.y) == pytest.approx([0, 0, 0.5, 1, 1, 1, 1, 1])
+    assert [tuple(c) for c in first.customdata][:3] == [(0, 2), (0, 2), (1, 2)]
+    assert figure.layout.xaxis.title.text.startswith("Months since referral")
+    assert figure.layout.yaxis.title.text == "Percent of denominator"
+    assert figure.layout.yaxis.tickformat == ".0%"
+    assert {t.line.color for t in figure.data} <= set(charts.OKABE_ITO)
+
+
+def test_cohort_chart_counts_participants(con: duckdb.DuckDBPyConnection) -> None:
+    curves = cohorts.cohort_curves(con, "active_participants")
+    figure = cohorts.cohort_chart(curves, "active_participants", ["2024-Q1"])
+    assert list(figure.data[0].y) == [2, 2, 2, 2, 2, 1]
+    assert figure.layout.yaxis.title.text == "Participants"
+
+
+def test_many_cohorts_stay_distinguishable() -> None:
+    names = [f"{y}-Q{q}" for y in (2021, 2022, 2023) for q in (1, 2, 3, 4)]
+    curves = pl.DataFrame(
+        {"cohort": names, "months_since_referral": [0] * 12, "numerator": [1] * 12, "denominator": [2] * 12},
+        schema_overrides={"months_since_referral": pl.Int64},
+    ).with_columns(value=pl.lit(0.5))
+    figure = cohorts.cohort_chart(curves, "arrested", names)
+    styles = [(t.line.color, t.line.dash) for t in figure.data]
+    assert len(set(styles)) == 12
+    assert "#F0E442" not in {colour for colour, _ in styles}  # no yellow on white
+
+
+def test_housing_chart_draws_share_housed_with_its_band() -> None:
+    durations = pl.DataFrame(
+        {
+            "referral_type": ["community"] * 3 + ["arrest_diversion"] * 2,
+            "days": [0, 400, 900, 30, 60],
+            "housed": [True, True, False, True, False],
+        }
+    )
+    fit = survival.kaplan_meier(durations)
+    figure = cohorts.housing_chart(fit.curve)
+    assert [t.name for t in figure.data if t.showlegend is not False] == ["Arrest diversion", "Community"]
+    upper, lower, line = figure.data[3:6]  # community's band, then its line
+    assert lower.fill == "tonexty" and upper.fill is None
+    assert line.line.shape == "hv" and line.line.color == cohorts.REFERRAL_COLOURS["community"]
+    # Drawn to 24 months: the step at 400 days (13.1 months) is held flat to the axis' end.
+    assert list(line.x) == pytest.approx([0, 400 / survival.DAYS_PER_MONTH, 24])
+    assert list(line.y) == pytest.approx([1 / 3, 2 / 3, 2 / 3])
+    assert figure.layout.yaxis.title.text == "Share permanently housed"
+    assert figure.layout.xaxis.title.text == "Months since referral"
+    assert tuple(figure.layout.yaxis.range) == (0, 1)
+
+
+def test_rgba() -> None:
+    assert cohorts.rgba("#0072B2", 0.15) == "rgba(0, 114, 178, 0.15)"

@@ -1,0 +1,605 @@
+"""The Data quality page, its queries and its charts, on a release built by two nightly runs.
+
+The nightly's clock is fixed, so each export's acceptance time is known:
+
+Run 1, as of 2024-06-15, at 2024-06-15T02:00:00Z:
+  north/participants P1, P2: read 2, loaded 2.
+  north/housing P1 couch, P2 tent (two unknown living situations), P1 unsheltered: read 3,
+    loaded 1, quarantined 2.
+  south/participants S1, S2 (referral type walk_in): read 2, loaded 1, quarantined 1.
+  Totals: 3 files, read 7, loaded 4, quarantined 3, duplicates 0.
+Run 2, as of 2024-06-20, at 2024-06-20T02:00:00Z:
+  north/housing again, P1's couch corrected, P2's tent not, and one row sent twice: read 4,
+    loaded 2, quarantined 1, duplicate 1.
+  north/employment P1: read 1, loaded 1.
+  south/housing with a first_name column: refused (direct identifiers), not archived.
+  north/participants and south/participants stay in force (read again: 2 + 2).
+  Totals: 5 files, 1 refused, read 9, loaded 6, quarantined 2, duplicates 1.
+Problems after run 2: P1's couch fixed on 2024-06-20 after 5 days; P2's tent and S2's walk_in
+open, first seen 2024-06-15, 5 days old at the release's as-of date (2024-06-20).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import charts
+from dashboard import data_quality as dq
+from dashboard.queries.release import release_info
+from pipelines.core.export import FORMULA_STARTS
+from pipelines.core.release import live_release, open_release
+from pipelines.core.settings import Home
+from pipelines.nightly import run as nightly
+from tests import apptest
+from tests.conftest import drop, run
+
+PAGE = "app_pages/data_quality.py"
+RUN1, RUN2 = "2024-06-15", "2024-06-20"
+CLOCK1, CLOCK2 = "2024-06-15T02:00:00Z", "2024-06-20T02:00:00Z"
+
+P1 = "P1,CM1,2024-01-10,social_contact,,,,,1990,man,black"
+P2 = "P2,CM2,2024-01-10,community,,,,,1985,woman,white"
+S1 = "S1,CM9,2024-01-10,community,,,,,1985,woman,white"
+S2 = "S2,CM9,2024-01-10,walk_in,,,,,1980,man,white"
+IDENTIFIED = "participant_id,assessed_on,living_situation,first_name"
+
+
+def nightly_at(home: Home, as_of: str, clock: str, monkeypatch: pytest.MonkeyPatch) -> nightly.Run:
+    """A nightly run whose clock (acceptance and start times) reads `clock`."""
+    monkeypatch.setattr(nightly, "now_utc", lambda: clock)
+    return run(home, as_of)
+
+
+def two_runs(root: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+    """The module docstring's two runs, in a home of their own."""
+    home = Home(root)
+    drop(home, "north", "participants", [P1, P2])
+    drop(home, "north", "housing", ["P1,2024-02-01,couch", "P2,2024-02-01,tent", "P1,2024-03-01,unsheltered"])
+    drop(home, "south", "participants", [S1, S2])
+    assert nightly_at(home, RUN1, CLOCK1, monkeypatch).published
+    drop(
+        home,
+        "north",
+        "housing",
+        [
+            "P1,2024-02-01,unsheltered",
+            "P2,2024-02-01,tent",
+            "P1,2024-03-01,unsheltered",
+            "P1,2024-03-01,unsheltered",
+        ],
+    )
+    drop(home, "north", "employment", ["P1,2024-02-01,part_time,yes"])
+    drop(home, "south", "housing", ["S1,2024-02-01,unsheltered,Sam"], header=IDENTIFIED)
+    assert nightly_at(home, RUN2, CLOCK2, monkeypatch).published
+    return home
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
+    """The two runs' release, built once for the module."""
+    with pytest.MonkeyPatch.context() as patch:
+        yield two_runs(tmp_path_factory.mktemp("dq") / "home", patch)
+
+
+@pytest.fixture
+def home(built: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
+    """The two runs' home, set as OUTCOMES_HOME."""
+    apptest.serve(monkeypatch, built.root)
+    return built
+
+
+@pytest.fixture
+def con(built: Home) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The release opened the way the dashboard opens it."""
+    with apptest.release_connection(built) as connection:
+        yield connection
+
+
+def open_page() -> AppTest:
+    at = apptest.open_page(PAGE)
+    assert not at.exception
+    return at
+
+
+def table(at: AppTest, first_column: str, *more: str) -> pl.DataFrame:
+    """The one table on the page whose columns start with these."""
+    wanted = [first_column, *more]
+    found = [
+        pl.from_pandas(frame.value)
+        for frame in at.dataframe
+        if list(frame.value.columns)[: len(wanted)] == wanted
+    ]
+    assert len(found) == 1, f"{len(found)} tables start with {wanted}"
+    return found[0]
+
+
+def day(value: object) -> date | None:
+    """A date cell as AppTest hands it back (a datetime, a date, or null)."""
+    return value.date() if isinstance(value, datetime) else value
+
+
+RUN2_FILES = [
+    # site, table, status, read, loaded, quarantined, duplicate
+    ("north", "employment", "new", 1, 1, 0, 0),
+    ("north", "housing", "new", 4, 2, 1, 1),
+    ("north", "participants", "in_force", 2, 2, 0, 0),
+    ("south", "housing", "refused", 0, 0, 0, 0),
+    ("south", "participants", "in_force", 2, 1, 1, 0),
+]
+RUN1_FILES = [
+    ("north", "housing", "new", 3, 1, 2, 0),
+    ("north", "participants", "new", 2, 2, 0, 0),
+    ("south", "participants", "new", 2, 1, 1, 0),
+]
+ACCOUNTING = [
+    "site_id",
+    "table_name",
+    "status",
+    "rows_read",
+    "rows_loaded",
+    "rows_quarantined",
+    "rows_duplicate",
+]
+
+# Freshness on 2024-06-21, worked by hand from the acceptance dates (state, days since).
+FRESHNESS_JUNE_21 = {
+    ("north", "participants"): ("stale", 6),  # accepted 2024-06-15
+    ("north", "housing"): ("up to date", 1),  # accepted again 2024-06-20
+    ("north", "treatment"): ("missing", None),
+    ("north", "employment"): ("up to date", 1),
+    ("north", "justice"): ("not sent (optional)", None),
+    ("south", "participants"): ("stale", 6),
+    ("south", "housing"): ("missing", None),  # its only file was refused
+    ("south", "treatment"): ("missing", None),
+    ("south", "employment"): ("missing", None),
+    ("south", "justice"): ("not sent (optional)", None),
+}
+
+
+# --- the page -----------------------------------------------------------------------------
+
+
+def test_run_history_newest_first_with_totals(home: Home) -> None:
+    at = open_page()
+    runs = table(at, "started_at", "as_of", "status")
+    assert [day(d) for d in runs["as_of"]] == [date(2024, 6, 20), date(2024, 6, 15)]
+    assert runs.select(
+        "status",
+        "in_release",
+        "rows_read",
+        "rows_loaded",
+        "rows_quarantined",
+        "rows_duplicate",
+        "files",
+        "files_refused",
+    ).rows() == [
+        ("published", True, 9, 6, 2, 1, 5, 1),
+        ("published", False, 7, 4, 3, 0, 3, 0),
+    ]
+
+
+def test_files_of_the_chosen_run_add_up(home: Home) -> None:
+    at = open_page()
+    files = table(at, "site_id", "table_name", "status", "rows_read")
+    assert files.select(ACCOUNTING).rows() == RUN2_FILES
+    assert files["adds_up"].all()
+    assert (
+        files["rows_read"] == files["rows_loaded"] + files["rows_quarantined"] + files["rows_duplicate"]
+    ).all()
+    # The older run, chosen in the box, has its own files.
+    runs = table(at, "started_at", "as_of", "status")
+    at.selectbox(key="dq-run").set_value(runs["run_id"][1]).run()
+    assert not at.exception
+    files = table(at, "site_id", "table_name", "status", "rows_read")
+    assert files.select(ACCOUNTING).rows() == RUN1_FILES
+    assert all(path.startswith("archive/") for path in files["path"])
+
+
+def test_a_problem_fixed_by_the_second_export_shows_as_fixed_after_5_days(home: Home) -> None:
+    at = open_page()
+    fixed = table(
+        at, "site_id", "table_name", "participant_id", "column_name", "rule", "value", "message", "first_seen"
+    )
+    assert fixed.select("site_id", "participant_id", "value", "days_to_fix").rows() == [
+        ("north", "P1", "couch", 5)
+    ]
+    assert [day(fixed["first_seen"][0]), day(fixed["fixed_on"][0])] == [date(2024, 6, 15), date(2024, 6, 20)]
+
+
+def test_open_problems_show_their_age_and_how_to_fix_them(home: Home) -> None:
+    at = open_page()
+    open_rows = table(at, "site_id", "table_name", "participant_id", "case_manager_id")
+    assert sorted(
+        open_rows.select("site_id", "table_name", "participant_id", "column_name", "value", "age_days").rows()
+    ) == [
+        ("north", "housing", "P2", "living_situation", "tent", 5),
+        ("south", "participants", "S2", "referral_type", "walk_in", 5),
+    ]
+    assert {day(d) for d in open_rows["first_seen"]} == {date(2024, 6, 15)}
+    assert all(open_rows["fix"]) and all(open_rows["message"])
+    # The row is the spreadsheet row of the latest file: P2's tent is on row 3 (header = 1).
+    assert open_rows.filter(pl.col("participant_id") == "P2")["row_number"].to_list() == [3]
+    assert open_rows.filter(pl.col("participant_id") == "P2")["case_manager_id"].to_list() == ["CM2"]
+
+
+def test_summary_per_site(home: Home) -> None:
+    at = open_page()
+    summary = table(at, "site_id", "open_problems")
+    assert summary.rows() == [
+        # site, open, median age, oldest, fixed, median days to fix
+        ("north", 1, 5.0, 5, 1, 5.0),
+        ("south", 1, 5.0, 5, 0, None),
+    ]
+
+
+def test_problems_filter_by_site_and_table(home: Home) -> None:
+    at = open_page()
+    at.selectbox(key="dq-problem-site").set_value("south").run()
+    assert not at.exception
+    assert table(at, "site_id", "table_name", "participant_id", "case_manager_id")["site_id"].to_list() == [
+        "south"
+    ]
+    assert table(at, "site_id", "open_problems")["site_id"].to_list() == ["south"]
+    assert "Download open problems (south, CSV)" in [b.label for b in at.get("download_button")]
+    at.multiselect(key="dq-problem-tables").set_value(["housing"]).run()
+    assert not at.exception
+    assert "No open problem for these filters." in [i.value for i in at.info]
+    assert "No problem has been fixed yet for these filters." in [i.value for i in at.info]
+
+
+def test_refused_file_is_shown_with_its_message(home: Home) -> None:
+    at = open_page()
+    refused = table(at, "site_id", "table_name", "path", "status", "error")
+    assert refused.select("site_id", "table_name", "path", "status").rows() == [
+        ("south", "housing", "inbox/south/housing.csv", "refused")
+    ]
+    assert "direct identifiers" in refused["error"][0] and "first_name" in refused["error"][0]
+    history = table(at, "site_id", "table_name", "path", "error", "first_refused")
+    assert history.select("site_id", "table_name", "runs").rows() == [("south", "housing", 1)]
+    assert day(history["last_refused"][0]) == date(2024, 6, 20)
+
+
+def test_freshness_against_today(home: Home) -> None:
+    today = datetime.now(UTC).date()
+    at = open_page()
+    fresh = table(at, "site_id", "table_name", "state", "days_since")
+    assert any(f"to today, {today:%Y-%m-%d} (UTC)" in caption.value for caption in at.caption)
+    shown = {
+        (site, name): (state, days) for site, name, state, days in fresh.select(fresh.columns[:4]).rows()
+    }
+    assert set(shown) == set(FRESHNESS_JUNE_21)
+    for key, (state, _) in FRESHNESS_JUNE_21.items():
+        accepted = {("north", "housing"), ("north", "employment")}
+        days = (today - date(2024, 6, 20 if key in accepted else 15)).days
+        if state in ("missing", "not sent (optional)"):
+            assert shown[key][1] is None or shown[key][1] != shown[key][1], key  # null (NaN in pandas)
+            assert shown[key][0] == state, key
+        else:
+            assert shown[key] == ("stale", days), key  # every export is long stale today
+    tiles = {tile.label: tile.value for tile in at.metric}
+    assert tiles == {
+        "Up to date": "0",
+        "Stale (> 2 days)": "4",
+        "Missing or unreadable": "4",
+        "Optional, not sent": "2",
+    }
+
+
+def test_quarantine_over_runs_chart_and_table(home: Home) -> None:
+    at = open_page()
+    assert [chart.key for chart in at.get("plotly_chart")] == ["dq-quarantine-chart", "dq-problems-chart"]
+    numbers = table(at, "run_label", "rows_quarantined")
+    assert numbers.select("run_label", "rows_quarantined", "rows_read", "status").rows() == [
+        (RUN2, 2, 9, "published"),
+        (RUN1, 3, 7, "published"),
+    ]
+    assert numbers["share"].to_list() == pytest.approx([100 * 2 / 9, 100 * 3 / 7])
+    at.toggle(key="dq-by-site").set_value(True).run()
+    assert not at.exception
+    by_site = table(at, "run_label", "site_id", "rows_quarantined")
+    assert by_site.select("run_label", "site_id", "rows_quarantined", "rows_read").rows() == [
+        (RUN2, "north", 1, 7),
+        (RUN2, "south", 1, 2),
+        (RUN1, "north", 2, 5),
+        (RUN1, "south", 1, 2),
+    ]
+
+
+def test_every_chart_has_a_caption(home: Home) -> None:
+    at = open_page()
+    captions = " ".join(caption.value for caption in at.caption)
+    assert "Rows quarantined: data rows" in captions
+    assert "Share: rows quarantined ÷ rows read" in captions
+    assert "Per site: open problems, the median and oldest age" in captions
+
+
+def test_no_release_says_how_to_make_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    apptest.serve(monkeypatch, tmp_path / "empty")
+    at = open_page()
+    assert any("outcomes nightly" in info.value for info in at.info)
+    assert not at.dataframe
+
+
+def test_a_release_from_before_problem_tracking_still_shows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = Home(tmp_path / "home")
+    drop(home, "north", "participants", [P1, P2])
+    run(home, RUN1)
+    with duckdb.connect(str(home.current.resolve())) as writable:
+        writable.sql("drop table problems")
+        writable.sql("drop table run_files")
+    apptest.serve(monkeypatch, home.root)
+    at = open_page()
+    assert dq.NO_TRACKING in [info.value for info in at.info]
+    files = table(at, "site_id", "table_name", "status", "rows_read")
+    assert files.select(ACCOUNTING).rows() == [("north", "participants", "new", 2, 2, 0, 0)]
+    assert at.toggle(key="dq-by-site").disabled
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+def test_freshness_with_a_fixed_reference_date(con: duckdb.DuckDBPyConnection) -> None:
+    fresh = dq.freshness(con, date(2024, 6, 21))
+    assert {(s, t): (state, days) for s, t, state, days in fresh.select(fresh.columns[:4]).rows()} == (
+        FRESHNESS_JUNE_21
+    )
+    # Sites in order, tables in the contract's order.
+    assert fresh.select("site_id", "table_name").rows()[:5] == [
+        ("north", t) for t in ("participants", "housing", "treatment", "employment", "justice")
+    ]
+    south_housing = fresh.filter((pl.col("site_id") == "south") & (pl.col("table_name") == "housing"))
+    assert south_housing["refused_files"].to_list() == [1]
+    assert fresh.filter(pl.col("table_name") == "justice")["optional"].all()
+    assert dq.freshness_counts(fresh) == {
+        "up to date": 2,
+        "stale": 2,
+        "missing": 4,
+        "unreadable": 0,
+        "not sent (optional)": 2,
+    }
+
+
+@pytest.mark.parametrize(
+    ("today", "state", "days"),
+    [
+        (date(2024, 6, 15), "up to date", 0),
+        (date(2024, 6, 17), "up to date", 2),  # two days old: not yet older than 2 days
+        (date(2024, 6, 18), "stale", 3),
+    ],
+)
+def test_stale_after_more_than_two_days(
+    con: duckdb.DuckDBPyConnection, today: date, state: str, days: int
+) -> None:
+    fresh = dq.freshness(con, today)
+    row = fresh.filter((pl.col("site_id") == "north") & (pl.col("table_name") == "participants"))
+    assert row.select("state", "days_since").rows() == [(state, days)]
+    assert row["accepted_on"].to_list() == [date(2024, 6, 15)]
+
+
+def test_stale_after_is_a_parameter(con: duckdb.DuckDBPyConnection) -> None:
+    fresh = dq.freshness(con, date(2024, 6, 21), stale_after_days=7)
+    assert set(fresh.filter(pl.col("days_since").is_not_null())["state"]) == {"up to date"}
+
+
+def test_run_history(con: duckdb.DuckDBPyConnection) -> None:
+    runs = dq.run_history(con)
+    assert runs.columns == list(dq.RUN_COLUMNS)
+    assert runs["run_label"].to_list() == [RUN2, RUN1]
+    assert runs["started_at"].to_list() == [datetime(2024, 6, 20, 2), datetime(2024, 6, 15, 2)]
+    assert runs["in_release"].to_list() == [True, False]
+    assert runs["run_id"][0] == release_info(con).run_id
+
+
+def test_runs_sharing_an_as_of_date_are_told_apart_by_start_time() -> None:
+    frame = pl.DataFrame(
+        {
+            "as_of": [date(2024, 6, 20), date(2024, 6, 20), date(2024, 6, 15)],
+            "started_at": [
+                datetime(2024, 6, 20, 9, 5, 1),
+                datetime(2024, 6, 20, 2),
+                datetime(2024, 6, 15, 2),
+            ],
+        }
+    )
+    assert dq.with_run_labels(frame)["run_label"].to_list() == [
+        "2024-06-20 (09:05:01)",
+        "2024-06-20 (02:00:00)",
+        "2024-06-15",
+    ]
+
+
+def test_run_files(con: duckdb.DuckDBPyConnection) -> None:
+    runs = dq.run_history(con)
+    assert dq.run_files(con, runs["run_id"][0]).select(ACCOUNTING).rows() == RUN2_FILES
+    assert dq.run_files(con, runs["run_id"][1]).select(ACCOUNTING).rows() == RUN1_FILES
+    assert dq.run_files(con, "no such run' or '1'='1").is_empty()
+
+
+def test_refused_files(con: duckdb.DuckDBPyConnection) -> None:
+    refused = dq.refused_files(con)
+    assert refused.select("site_id", "table_name", "status").rows() == [("south", "housing", "refused")]
+
+
+def test_a_file_refused_run_after_run_is_listed_once(tmp_path: Path) -> None:
+    other = Home(tmp_path / "again")
+    drop(other, "north", "participants", [P1])
+    drop(other, "north", "housing", ["P1,2024-02-01,unsheltered,Pat"], header=IDENTIFIED)
+    run(other, "2024-06-15")
+    run(other, "2024-06-16")  # the refused file is still in the inbox
+    with open_release(live_release(other.current)) as connection:
+        history = dq.refusal_history(connection)
+    assert history.select(
+        "site_id", "table_name", "path", "runs", "first_refused", "last_refused"
+    ).rows() == [("north", "housing", "inbox/north/housing.csv", 2, date(2024, 6, 15), date(2024, 6, 16))]
+
+
+def test_quarantine_by_run(con: duckdb.DuckDBPyConnection) -> None:
+    overall = dq.quarantine_by_run(con)
+    assert overall.select("run_label", "site_id", "rows_quarantined", "rows_read").rows() == [
+        (RUN1, "all", 3, 7),
+        (RUN2, "all", 2, 9),
+    ]
+    by_site = dq.quarantine_by_run(con, by_site=True)
+    assert by_site.select("run_label", "site_id", "rows_quarantined", "rows_read").rows() == [
+        (RUN1, "north", 2, 5),
+        (RUN1, "south", 1, 2),
+        (RUN2, "north", 1, 7),
+        (RUN2, "south", 1, 2),
+    ]
+    # Per run, the sites add up to the run's total.
+    totals = by_site.group_by("run_label").agg(pl.col("rows_quarantined").sum()).sort("run_label")
+    assert totals.rows() == [(RUN1, 3), (RUN2, 2)]
+
+
+def many_sites(count: int) -> pl.DataFrame:
+    """Two runs of `count` sites; site k quarantines k rows of 100 at each run."""
+    return pl.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "run_label": label,
+                "started_at": datetime(2024, 6, day_of_month),
+                "as_of": date(2024, 6, day_of_month),
+                "status": "published",
+                "site_id": f"site{k:02d}",
+                "rows_quarantined": k,
+                "rows_read": 100,
+                "share": k / 100,
+            }
+            for run_id, label, day_of_month in (("r1", RUN1, 15), ("r2", RUN2, 20))
+            for k in range(1, count + 1)
+        ]
+    )
+
+
+def test_lump_sites_keeps_the_sites_with_most_rows_quarantined() -> None:
+    lumped = dq.lump_sites(many_sites(10))
+    first_run = lumped.filter(pl.col("run_id") == "r1")
+    assert first_run["site_id"].to_list() == [f"site{k:02d}" for k in range(5, 11)] + [dq.OTHER_SITES]
+    other = first_run.filter(pl.col("site_id") == dq.OTHER_SITES)
+    assert other.select("rows_quarantined", "rows_read", "share").rows() == [(1 + 2 + 3 + 4, 400, 10 / 400)]
+    assert lumped["rows_quarantined"].sum() == many_sites(10)["rows_quarantined"].sum()
+    # Seven sites fit: nothing is lumped.
+    assert dq.lump_sites(many_sites(7)).equals(many_sites(7))
+
+
+def test_problem_summary_and_lists(con: duckdb.DuckDBPyConnection) -> None:
+    assert dq.problem_summary(con).rows() == [("north", 1, 5.0, 5, 1, 5.0), ("south", 1, 5.0, 5, 0, None)]
+    assert dq.problem_summary(con, tables=["participants"]).rows() == [
+        ("south", 1, 5.0, 5, 0, None),
+        ("north", 0, None, None, 0, None),
+    ]
+    assert dq.open_problems(con).columns == list(dq.PROBLEM_COLUMNS)
+    assert dq.open_problems(con, sites=["north"])["participant_id"].to_list() == ["P2"]
+    assert dq.open_problems(con, tables=["participants"])["participant_id"].to_list() == ["S2"]
+    assert dq.fixed_problems(con).columns == list(dq.FIXED_COLUMNS)
+    assert dq.fixed_problems(con, sites=["south"]).is_empty()
+    assert dq.fixed_problems(con, limit=0).is_empty()
+    assert dq.problem_sites(con) == ["north", "south"]
+
+
+def test_filters_are_bound_not_spliced(con: duckdb.DuckDBPyConnection) -> None:
+    assert dq.open_problems(con, sites=["north' or '1'='1"]).is_empty()
+    assert dq.open_problems(con, tables=["housing') or (1=1"]).is_empty()
+    assert dq.problem_summary(con, sites=["x'; drop table problems; --"]).is_empty()
+    assert dq.open_problems(con).height == 2
+
+
+def test_open_problems_csv_opens_as_data_in_a_spreadsheet(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    drop(home, "s", "participants", ["P1,CM1,2024-01-10,social_contact,,,,,1990,man,black"])
+    drop(
+        home,
+        "s",
+        "housing",
+        ["P1,2024-02-01,=cmd|' /C calc'!A0", "P1,2024-03-01,+couch", "P1,2024-04-01,@sofa"],
+    )
+    run(home, RUN1)
+    with open_release(live_release(home.current)) as connection:
+        rows = dq.open_problems(connection, sites=["s"])
+    parsed = list(csv.reader(io.StringIO(dq.open_problems_csv(rows).decode("utf-8"))))
+    header, body = parsed[0], parsed[1:]
+    assert header == list(dq.PROBLEM_COLUMNS)
+    assert len(body) == 3
+    assert all(not cell.startswith(FORMULA_STARTS) for row in parsed for cell in row)
+    assert {row[header.index("value")] for row in body} == {"'=cmd|' /C calc'!A0", "'+couch", "'@sofa"}
+    assert {row[header.index("age_days")] for row in body} == {"0"}
+
+
+def test_has_tracking(con: duckdb.DuckDBPyConnection) -> None:
+    assert dq.has_tracking(con)
+    assert {"problems", "run_files", "runs", "files"} <= dq.release_tables(con)
+
+
+# --- charts -------------------------------------------------------------------------------
+
+
+def test_quarantine_chart_program_wide(con: duckdb.DuckDBPyConnection) -> None:
+    figure = dq.quarantine_chart(dq.quarantine_by_run(con))
+    (trace,) = figure.data
+    assert list(trace.x) == [RUN1, RUN2]
+    assert list(trace.y) == [3, 2]
+    assert [tuple(c)[:2] for c in trace.customdata] == [(7, 3 / 7), (9, 2 / 9)]
+    assert trace.marker.color in charts.OKABE_ITO
+    assert figure.layout.xaxis.title.text == "Nightly run (as-of date)"
+    assert figure.layout.yaxis.title.text == "Rows quarantined"
+    assert list(figure.layout.xaxis.categoryarray) == [RUN1, RUN2]
+    assert not figure.layout.showlegend
+
+
+def test_quarantine_chart_by_site_stacks_one_trace_per_site(con: duckdb.DuckDBPyConnection) -> None:
+    figure = dq.quarantine_chart(dq.quarantine_by_run(con, by_site=True))
+    assert figure.layout.barmode == "stack"
+    assert {trace.name: list(trace.y) for trace in figure.data} == {"north": [2, 1], "south": [1, 1]}
+    assert len({trace.marker.color for trace in figure.data}) == 2
+    assert all(trace.marker.color in charts.OKABE_ITO for trace in figure.data)
+
+
+def test_quarantine_chart_of_lumped_sites_draws_the_others_in_black() -> None:
+    figure = dq.quarantine_chart(dq.lump_sites(many_sites(12)))
+    names = [trace.name for trace in figure.data]
+    assert names[-1] == dq.OTHER_SITES and len(names) == dq.NAMED_SITES + 1
+    assert figure.data[-1].marker.color == "#000000"
+    assert "#F0E442" not in {trace.marker.color for trace in figure.data}  # never yellow
+
+
+def test_problems_chart(con: duckdb.DuckDBPyConnection) -> None:
+    summary = dq.problem_summary(con)
+    figure = dq.problems_chart(summary)
+    fixed, opened = figure.data  # Open drawn last: on top within each site
+    assert (opened.name, fixed.name) == ("Open", "Fixed")
+    assert figure.layout.legend.traceorder == "reversed"
+    # The table's first site is drawn on top (Plotly draws the first category at the bottom).
+    assert list(opened.y) == ["south", "north"]
+    assert list(opened.x) == [1, 1] and list(fixed.x) == [0, 1]
+    assert figure.layout.xaxis.title.text == "Problems"
+    assert figure.layout.yaxis.title.text == "Site"
+    assert {opened.marker.color, fixed.marker.color} <= set(charts.OKABE_ITO)
+
+
+@pytest.mark.parametrize(("top", "range_"), [(0, [0, 1.05]), (3, [0, 3.15]), (5, [0, 5.25])])
+def test_small_counts_get_whole_number_ticks(top: int, range_: list[float]) -> None:
+    axis = dq.count_axis(top)
+    assert axis["dtick"] == 1 and axis["range"] == pytest.approx(range_)
+
+
+def test_large_counts_let_plotly_choose_ticks() -> None:
+    assert dq.count_axis(900) == {"tickformat": ",d", "rangemode": "tozero"}
+
+
+def test_a_chart_of_nothing_quarantined_has_whole_number_ticks() -> None:
+    frame = many_sites(2).with_columns(pl.lit(0).alias("rows_quarantined"), pl.lit(0.0).alias("share"))
+    figure = dq.quarantine_chart(frame)
+    assert figure.layout.yaxis.dtick == 1
+    assert list(figure.layout.yaxis.range) == pytest.approx([0, 1.05])

@@ -1,0 +1,278 @@
+"""The Snapshots page: the catalog, a snapshot as published, its downloads, and the leadership-only
+controls (create, restatement), opened in AppTest as a signed-in funder or leader."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
+
+from dashboard import snapshots
+from pipelines.core.settings import Home
+from pipelines.funder.restate import FILE_COLUMNS, NUMBER_COLUMNS
+from pipelines.funder.snapshot import take_snapshot
+from tests import apptest
+from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, drop, query, run, snapshot_demo
+
+PAGE = "app_pages/snapshots.py"
+AS_OF = SNAPSHOT_AS_OF.isoformat()
+PERIOD = SNAPSHOT_PERIOD
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    """A demo home published as of AS_OF with one snapshot of 2024-Q1 (its copy per test)."""
+    home = snapshot_demo(tmp_path_factory.mktemp("base") / "home")
+    take_snapshot(home, PERIOD)
+    return home.root
+
+
+@pytest.fixture
+def home(base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+    """A copy of the base home (the release link kept a link), served to the app."""
+    root = tmp_path / "home"
+    shutil.copytree(base, root, symlinks=True)
+    apptest.serve(monkeypatch, root)
+    return Home(root)
+
+
+@pytest.fixture
+def deferred(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple]:
+    """Every deferred download the page registers: {file name: (callable, mime type)}."""
+    found: dict[str, tuple] = {}
+    original = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):  # noqa: ANN001, ANN202
+        found[file_name] = (data_callable, mimetype)
+        return original(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return found
+
+
+def open_as(email: str) -> AppTest:
+    at = apptest.open_page(PAGE, email)
+    assert not at.exception, at.exception
+    return at
+
+
+def only(home: Home) -> Path:
+    [folder] = [p for p in home.snapshots.iterdir() if not p.name.startswith(".")]
+    return folder
+
+
+def table(at: AppTest, *columns: str) -> pl.DataFrame:
+    """The one table on the page with exactly these columns."""
+    found = [pl.from_pandas(f.value) for f in at.dataframe if list(f.value.columns) == list(columns)]
+    assert len(found) == 1, f"{len(found)} tables with columns {columns}"
+    return found[0]
+
+
+def audit_entries(home: Home) -> list[dict]:
+    path = home.root / "audit" / "audit.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def published_rows(folder: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO((folder / "metrics.csv").read_text(encoding="utf-8"))))
+
+
+def unescape(markdown: str) -> str:
+    """Markdown escapes removed: the text a reader sees."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def texts(at: AppTest) -> str:
+    """Every title, header, caption, message and markdown on the page, as one text."""
+    parts = [
+        e.value
+        for kind in ("title", "subheader", "caption", "markdown", "info", "success", "error")
+        for e in at.get(kind)
+    ]
+    return unescape("\n".join(str(p) for p in parts))
+
+
+def test_funder_sees_the_catalog_the_snapshot_and_its_downloads_only(home: Home, deferred: dict) -> None:
+    folder = only(home)
+    at = open_as(apptest.FUNDER)
+    catalog = table(at, "snapshot_id", "period", "created_at", "as_of", "run_id", "files")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert catalog.select("snapshot_id", "period", "as_of", "run_id").rows() == [
+        (folder.name, PERIOD, manifest["as_of"], manifest["run_id"])
+    ]
+    assert at.selectbox(key="snap-id").value == folder.name
+    shown = table(at, *snapshots.TABLE_COLUMNS)
+    # The default view: the first metric program-wide, months then the quarter.
+    expected = [
+        r for r in published_rows(folder) if (r["metric"], r["dimension"]) == ("active_participants", "all")
+    ]
+    assert shown["period"].to_list() == ["2024-01", "2024-02", "2024-03", PERIOD]
+    # A suppressed row reads 'suppressed' where its value would be, and shows what metrics.csv shows.
+    assert shown.select("numerator", "denominator", "value").rows() == [
+        (r["numerator"], r["denominator"], "suppressed" if r["suppressed"] == "true" else r["value"])
+        for r in sorted(expected, key=lambda r: (len(r["period"]), r["period"]))
+    ]
+    assert "Numerator:" in texts(at) and "denominator:" in texts(at)
+    labels = [b.label for b in at.get("download_button")]
+    assert "Metrics (CSV)" in labels and "Manifest (JSON)" in labels
+    # No leadership control, no today's data.
+    assert not [s for s in at.selectbox if s.key == "snap-create-period"]
+    assert not [b for b in at.button if b.key == "snap-create"]
+    assert "Restatement" not in texts(at)
+    assert "Create a snapshot" not in texts(at)
+
+    entries = [e for e in audit_entries(home) if e["page"] == "snapshots"]
+    assert {e["user"] for e in entries} == {apptest.FUNDER}
+    views = [e for e in entries if e["event"] == "page_view" and e["snapshot"] == folder.name]
+    assert views and views[-1]["rows"] == shown.height
+    assert views[-1]["filters"] == {"metric": "active_participants", "dimension": "all"}
+    catalog_views = [e for e in entries if e["event"] == "page_view" and e["snapshot"] is None]
+    assert catalog_views and catalog_views[-1]["rows"] == 1
+
+    # A download is made on click, after its export entry, and is the published file itself.
+    name = f"snapshot-{folder.name}-metrics.csv"
+    make, mime = deferred[name]
+    assert mime == "text/csv"
+    assert make() == (folder / "metrics.csv").read_bytes()
+    [export] = [e for e in audit_entries(home) if e["event"] == "export"]
+    assert (export["user"], export["snapshot"], export["filters"]["file"]) == (
+        apptest.FUNDER,
+        folder.name,
+        name,
+    )
+    assert export["rows"] == len(published_rows(folder))
+
+
+def test_a_suppressed_cell_never_shows_a_number(home: Home) -> None:
+    folder = only(home)
+    rows = published_rows(folder)
+    hidden = [r for r in rows if r["suppressed"] == "true" and r["dimension"] != "all"]
+    assert hidden, "the demo snapshot should suppress some cells"
+    metric, dimension = hidden[0]["metric"], hidden[0]["dimension"]
+    at = open_as(apptest.FUNDER)
+    at.selectbox(key="snap-metric").set_value(metric).run()
+    at.selectbox(key="snap-dimension").set_value(dimension).run()
+    assert not at.exception
+    shown = table(at, *snapshots.TABLE_COLUMNS)
+    expected = {
+        (r["period"], r["group"]): r for r in rows if (r["metric"], r["dimension"]) == (metric, dimension)
+    }
+    assert len(shown) == len(expected)
+    suppressed = 0
+    for r in shown.iter_rows(named=True):
+        published = expected[(r["period"], r["group"])]
+        if published["suppressed"] == "true":
+            suppressed += 1
+            assert (r["numerator"], r["denominator"], r["value"], r["reads_as"]) == (
+                "",
+                "",
+                "suppressed",
+                "suppressed",
+            )
+        else:
+            assert (r["numerator"], r["denominator"], r["value"]) == (
+                published["numerator"],
+                published["denominator"],
+                published["value"],
+            )
+    assert suppressed == sum(r["suppressed"] == "true" for r in expected.values())
+    # Nor is it drawn: the chart's bars are the shown cells only.
+    [chart] = at.get("plotly_chart")
+    figure = json.loads(chart.proto.spec)
+    drawn = {(x, trace["name"]) for trace in figure["data"] for x in trace["x"]}
+    assert drawn == {k for k, r in expected.items() if r["suppressed"] == "false"}
+    assert figure["layout"]["xaxis"]["type"] == "category"
+
+
+def test_leadership_creates_a_snapshot_and_it_joins_the_catalog(home: Home) -> None:
+    first = only(home)
+    at = open_as(apptest.LEADERSHIP)
+    assert "Restatement" in texts(at) and "Nothing changed" in texts(at)
+    period = at.selectbox(key="snap-create-period")
+    assert (
+        period.options
+        == [PERIOD, "2023-Q4", "2023-Q3", "2023-Q2", "2023-Q1", "2022-Q4", "2022-Q3"][: len(period.options)]
+    )
+    assert "2024-Q2" not in period.options  # not complete as of 2024-06-15
+    period.set_value(PERIOD)
+    at.button(key="snap-create").click().run()
+    assert not at.exception
+    created = sorted(p for p in home.snapshots.iterdir() if not p.name.startswith(".") and p != first)
+    assert len(created) == 1
+    new = created[0]
+    assert any(new.name in unescape(s.value) for s in at.success)
+    catalog = table(at, "snapshot_id", "period", "created_at", "as_of", "run_id", "files")
+    assert catalog["snapshot_id"].to_list() == [new.name, first.name]  # newest first
+    assert at.selectbox(key="snap-id").value == new.name
+    # The same archive and as-of: the same numbers, so the new snapshot restates nothing.
+    assert (new / "metrics.csv").read_bytes() == (first / "metrics.csv").read_bytes()
+    views = [e for e in audit_entries(home) if e["page"] == "snapshots" and e["snapshot"] == new.name]
+    assert views and all(e["user"] == apptest.LEADERSHIP for e in views)
+
+
+def test_a_snapshot_being_written_is_not_listed(home: Home) -> None:
+    folder = only(home)
+    building = home.snapshots / ".2024-Q1-20990101T000000.000000Z.building"
+    shutil.copytree(folder, building)
+    assert [e.snapshot_id for e in snapshots.catalog(home)] == [folder.name]
+    at = open_as(apptest.FUNDER)
+    catalog = table(at, "snapshot_id", "period", "created_at", "as_of", "run_id", "files")
+    assert catalog["snapshot_id"].to_list() == [folder.name]
+    assert at.selectbox(key="snap-id").options == [folder.name]
+
+
+def test_no_snapshot_yet_says_so_and_leadership_is_told_how(home: Home) -> None:
+    shutil.rmtree(home.snapshots)
+    funder = open_as(apptest.FUNDER)
+    assert "No snapshot has been published yet." in [i.value for i in funder.info]
+    assert not funder.dataframe
+    leader = open_as(apptest.LEADERSHIP)
+    assert any("outcomes snapshot --period" in i.value for i in leader.info)
+
+
+def test_snapshots_stay_readable_without_a_live_release(home: Home) -> None:
+    folder = only(home)
+    home.current.unlink()
+    at = open_as(apptest.FUNDER)
+    assert table(at, *snapshots.TABLE_COLUMNS).height > 0
+    assert at.selectbox(key="snap-id").value == folder.name
+    leader = open_as(apptest.LEADERSHIP)
+    assert "no live release" in texts(leader).lower()
+    assert table(leader, *snapshots.TABLE_COLUMNS).height > 0
+
+
+def test_leadership_sees_what_today_would_restate(home: Home) -> None:
+    folder = only(home)
+    [(site,)] = query(home, "select min(site_id) from participants")
+    ids = [p for (p,) in query(home, "select participant_id from participants where site_id = ?", [site])]
+    drop(home, site, "housing", [f"{p},2023-12-01,435" for p in ids])
+    assert run(home, AS_OF).published
+    at = open_as(apptest.LEADERSHIP)
+    shown = texts(at)
+    assert f"1 file changed: {site}/housing replaced" in shown
+    numbers = table(at, *NUMBER_COLUMNS)
+    assert numbers.height > 0 and set(numbers["period"]) <= {"2024-01", "2024-02", "2024-03", PERIOD}
+    files = table(at, *FILE_COLUMNS)
+    assert files.select("site_id", "table", "change").rows() == [(site, "housing", "replaced")]
+    [view] = [
+        e
+        for e in audit_entries(home)
+        if e["event"] == "page_view" and (e["filters"] or {}).get("view") == "restatement"
+    ]
+    assert (view["user"], view["snapshot"], view["rows"]) == (
+        apptest.LEADERSHIP,
+        folder.name,
+        numbers.height + 1,
+    )
+    # A funder opening the same snapshot sees the published numbers only.
+    funder = open_as(apptest.FUNDER)
+    assert "Restatement" not in texts(funder) and "housing replaced" not in texts(funder)
+    assert not [f for f in funder.dataframe if "changed_by" in f.value.columns]

@@ -1,0 +1,214 @@
+"""Funder snapshots: suppressed, de-identified, reproducible to the byte, immutable, refused when unfit."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.core.release import live_release
+from pipelines.core.settings import Home
+from pipelines.funder.snapshot import COLUMNS, SnapshotRefused, take_snapshot
+from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, snapshot_demo
+
+AS_OF = SNAPSHOT_AS_OF  # 2024-Q1 is complete, 2024-Q2 is not
+PERIOD = SNAPSHOT_PERIOD
+MONTHS = {"2024-01", "2024-02", "2024-03"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_pdf() -> Iterator[None]:
+    """The PDF has its own tests (tests/test_report.py); here it would add a Chromium run per snapshot."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OUTCOMES_CHROMIUM", "/nonexistent/chromium")
+        yield
+
+
+@pytest.fixture(scope="module")
+def homes(tmp_path_factory) -> tuple[Home, Home]:
+    """Two independent homes built from the same demo inbox and as-of."""
+    first = snapshot_demo(tmp_path_factory.mktemp("a") / "home")
+    return first, snapshot_demo(tmp_path_factory.mktemp("b") / "home")
+
+
+@pytest.fixture(scope="module")
+def snap(homes) -> Path:
+    return take_snapshot(homes[0], PERIOD)
+
+
+def outcomes(home: Home, *args: str) -> subprocess.CompletedProcess:
+    """Run the `outcomes` command as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines", "--home", str(home.root), *args],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=300,
+    )
+
+
+def rows(folder: Path) -> list[dict]:
+    return list(csv.DictReader(io.StringIO((folder / "metrics.csv").read_text(encoding="utf-8"))))
+
+
+def release_rows(home: Home, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(home.current), read_only=True)
+    try:
+        return con.sql(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_same_archive_and_as_of_give_a_byte_identical_metrics_csv(homes, snap):
+    other = outcomes(homes[1], "snapshot", "--period", PERIOD)
+    assert other.returncode == 0, other.stderr
+    folder = Path(other.stdout.strip())
+    assert folder.parent == homes[1].snapshots and folder.name.startswith(f"{PERIOD}-")
+    assert (folder / "metrics.csv").read_bytes() == (snap / "metrics.csv").read_bytes()
+    # The two releases differ (run ids, build times): only the figures are reproducible.
+    a, b = (json.loads((f / "manifest.json").read_text()) for f in (snap, folder))
+    assert a["metrics_csv_sha256"] == b["metrics_csv_sha256"] and a["run_id"] != b["run_id"]
+
+
+def test_metrics_csv_is_de_identified_and_covers_the_months_and_the_quarter(snap):
+    header = (snap / "metrics.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.split(",") == COLUMNS  # no participant_id, no reason, no timestamp
+    table = rows(snap)
+    assert {r["period"] for r in table} == MONTHS | {PERIOD}
+    assert "case_manager" not in {r["dimension"] for r in table}
+    assert {r["dimension"] for r in table} == {
+        "all",
+        "cohort",
+        "referral_type",
+        "site",
+        "race",
+        "gender",
+        "age_band",
+    }
+    assert not any(":" in r["group"] for r in table)  # case managers are named <site>:<id>
+
+
+def test_suppressed_cells_are_empty_and_no_small_count_is_shown(snap):
+    table = rows(snap)
+    hidden = [r for r in table if r["suppressed"] == "true"]
+    shown = [r for r in table if r["suppressed"] == "false"]
+    assert hidden and shown and len(hidden) + len(shown) == len(table)
+    assert all(r["numerator"] == r["value"] == "" for r in hidden)
+    # A suppressed row keeps its denominator unless that count is small or hidden too.
+    kept = [int(r["denominator"]) for r in hidden if r["denominator"] != ""]
+    assert kept and all(d > 10 for d in kept)
+    for r in shown:
+        numerator, denominator = int(r["numerator"]), int(r["denominator"])
+        assert not 1 <= numerator <= 10 and denominator > 10
+        value = numerator if r["metric"] == "active_participants" else numerator / denominator
+        assert r["value"] == f"{value:.6f}"
+
+
+def test_months_are_the_releases_monthly_metrics(homes, snap):
+    live = {
+        (m, month, d, g): (n, den)
+        for m, month, d, g, n, den in release_rows(
+            homes[0],
+            "select metric, strftime(month, '%Y-%m'), dimension, grp, numerator, denominator "
+            "from metric_values where month between '2024-01-01' and '2024-03-31' "
+            "and dimension <> 'case_manager'",
+        )
+    }
+    table = [r for r in rows(snap) if r["period"] in MONTHS]
+    assert {(r["metric"], r["period"], r["dimension"], r["group"]) for r in table} == set(live)
+    for r in table:
+        if r["suppressed"] == "false":
+            key = (r["metric"], r["period"], r["dimension"], r["group"])
+            assert (int(r["numerator"]), int(r["denominator"])) == live[key]
+
+
+def test_the_quarter_counts_distinct_participants_not_a_sum_of_months(homes, snap):
+    [(distinct, biggest_month, summed)] = release_rows(
+        homes[0],
+        "select (select count(distinct (site_id, participant_id)) from metric_flags "
+        "        where month between '2024-01-01' and '2024-03-31'), "
+        "max(n), sum(n) from (select count(*) as n from metric_flags "
+        "        where month between '2024-01-01' and '2024-03-31' group by month)",
+    )
+    [quarter] = [
+        r
+        for r in rows(snap)
+        if (r["metric"], r["period"], r["dimension"]) == ("active_participants", PERIOD, "all")
+    ]
+    assert int(quarter["numerator"]) == distinct
+    assert biggest_month <= distinct < summed
+    manifest = json.loads((snap / "manifest.json").read_text())
+    assert "distinct participants" in manifest["quarter_definition"]
+
+
+def test_manifest_names_the_release_the_archive_and_the_csv(homes, snap):
+    home = homes[0]
+    manifest = json.loads((snap / "manifest.json").read_text())
+    assert manifest["snapshot_id"] == snap.name and manifest["period"] == PERIOD
+    assert manifest["metrics_csv_sha256"] == hashlib.sha256((snap / "metrics.csv").read_bytes()).hexdigest()
+    release = live_release(home.current)
+    assert manifest["release_sha256"] == hashlib.sha256(release.read_bytes()).hexdigest()
+    [(run_id, as_of, version)] = release_rows(home, "select run_id, as_of, metrics_version from release")
+    assert (manifest["run_id"], manifest["as_of"], manifest["metrics_version"]) == (
+        run_id,
+        as_of.isoformat(),
+        version,
+    )
+    files = manifest["archived_files"]
+    assert len(files) == 10  # 2 sites x 5 tables
+    for f in files:
+        assert hashlib.sha256((home.root / f["path"]).read_bytes()).hexdigest() == f["sha256"]
+    assert "1 to 10" in manifest["suppression_rule"]
+    assert manifest["created_at"].startswith(snap.name.removeprefix(f"{PERIOD}-")[:4])
+
+
+def test_a_snapshot_is_read_only_and_a_second_one_is_a_new_folder(homes, snap):
+    before = {name: (snap / name).read_bytes() for name in ("metrics.csv", "manifest.json")}
+    second = take_snapshot(homes[0], PERIOD)
+    assert second != snap and second.parent == snap.parent
+    assert {name: (snap / name).read_bytes() for name in before} == before
+    for folder in (snap, second):
+        for name in before:
+            assert (folder / name).stat().st_mode & 0o777 == 0o444
+    # Nothing half-written is left beside the snapshots.
+    assert not [p for p in homes[0].snapshots.iterdir() if p.name.startswith(".")]
+
+
+def test_an_existing_snapshot_is_never_overwritten(homes, snap):
+    now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    first = take_snapshot(homes[0], PERIOD, now=now)
+    data = (first / "metrics.csv").read_bytes()
+    with pytest.raises(FileExistsError):
+        take_snapshot(homes[0], PERIOD, now=now)
+    assert (first / "metrics.csv").read_bytes() == data
+
+
+@pytest.mark.parametrize(
+    ("period", "message"),
+    [("2024-Q2", "not complete"), ("2019-Q1", "no data"), ("2024-5", "not a quarter")],
+)
+def test_an_incomplete_empty_or_malformed_quarter_is_refused(homes, period, message):
+    before = sorted(homes[1].snapshots.iterdir()) if homes[1].snapshots.exists() else []
+    done = outcomes(homes[1], "snapshot", "--period", period)
+    assert done.returncode == 2 and message in done.stderr and not done.stdout
+    after = sorted(homes[1].snapshots.iterdir()) if homes[1].snapshots.exists() else []
+    assert after == before
+    with pytest.raises(SnapshotRefused):
+        take_snapshot(homes[1], period)
+
+
+def test_no_release_exits_1_with_a_message(tmp_path):
+    done = outcomes(Home(tmp_path / "empty"), "snapshot", "--period", PERIOD)
+    assert done.returncode == 1
+    assert "no release" in done.stderr and "outcomes nightly" in done.stderr
+    assert not (tmp_path / "empty" / "snapshots").exists()

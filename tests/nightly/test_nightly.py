@@ -1,0 +1,202 @@
+"""The nightly run: archive, run report, exit codes, atomic publish, crash safety, the lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from pipelines.demo import write_demo
+from pipelines.nightly import archive
+from pipelines.nightly.run import run_lock
+from tests.conftest import drop, query, run
+
+P1 = "P1,CM1,2024-01-10,social_contact,,,,,1990,man,black"
+P2 = "P2,CM1,2024-02-10,community,,,,,1980,woman,white"
+AS_OF = "2024-06-15"
+
+
+def outcomes(home, *args, env=None):
+    """Run the `outcomes` command as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines", "--home", str(home.root), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+
+
+def metric_values(home):
+    return query(home, "select * from metric_values order by metric, month, dimension, grp")
+
+
+@pytest.fixture
+def demo_home(home):
+    write_demo(home.inbox, participants=120, sites=2, months=18, seed=11, messy=True, as_of=None)
+    return home
+
+
+def test_json_report_accounts_for_every_row(demo_home):
+    done = outcomes(demo_home, "nightly", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert {"run_id", "status", "published", "as_of", "totals", "files"} <= set(report)
+    assert report["status"] == "published" and report["published"] is True
+    fields = {
+        "site_id",
+        "table",
+        "path",
+        "sha256",
+        "rows_read",
+        "rows_loaded",
+        "rows_quarantined",
+        "rows_duplicate",
+        "error",
+    }
+    for f in report["files"]:
+        assert fields <= set(f)
+        assert f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"]
+    for key in ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate"):
+        assert report["totals"][key] == sum(f[key] for f in report["files"])
+    assert report["totals"]["rows_quarantined"] > 0 and report["totals"]["rows_duplicate"] > 0  # --messy
+    # The release holds exactly what the report says was loaded and quarantined.
+    loaded = sum(
+        query(demo_home, f"select count(*) from {t}")[0][0]  # noqa: S608
+        for t in ("participants", "housing", "treatment", "employment", "justice")
+    )
+    assert loaded == report["totals"]["rows_loaded"]
+    [(bad_rows,)] = query(
+        demo_home, "select count(*) from (select distinct file, row_number from quarantine)"
+    )
+    assert bad_rows == report["totals"]["rows_quarantined"]
+    [(history,)] = query(demo_home, "select count(*) from runs where run_id = ?", [report["run_id"]])
+    assert history == 1
+
+
+def test_the_same_inbox_gives_identical_metric_values(demo_home, tmp_path):
+    twin = type(demo_home)(tmp_path / "twin")
+    write_demo(twin.inbox, participants=120, sites=2, months=18, seed=11, messy=True, as_of=None)
+    as_of = "2026-01-31"
+    assert run(demo_home, as_of).published and run(twin, as_of).published
+    first = metric_values(demo_home)
+    assert first and first == metric_values(twin)
+    assert run(demo_home, as_of).published  # rebuilt from the archive alone
+    assert metric_values(demo_home) == first
+
+
+def test_hidden_and_excel_lock_files_are_left_alone(home):
+    drop(home, "s", "participants", [P1])
+    for name in (".DS_Store", "~$participants.xlsx"):
+        (home.inbox / "s" / name).write_bytes(b"not an export")
+    result = run(home, AS_OF)
+    assert [(f.table, f.error) for f in result.files] == [("participants", None)]
+    assert (home.inbox / "s" / "~$participants.xlsx").exists()
+
+
+def test_the_same_file_dropped_twice_is_ingested_once(home):
+    drop(home, "s", "participants", [P1])
+    assert run(home, AS_OF).published
+    drop(home, "s", "participants", [P1])
+    second = run(home, AS_OF)
+    assert [f.status for f in second.files] == ["unchanged"]
+    assert not (home.inbox / "s" / "participants.csv").exists()
+    assert len(archive.load_index(home.archive)) == 1
+    assert len(list((home.archive / "s" / "participants").iterdir())) == 1
+
+
+def test_a_new_export_replaces_the_previous_one(home):
+    drop(home, "s", "participants", [P1])
+    run(home, AS_OF)
+    drop(home, "s", "participants", [P2])
+    result = run(home, AS_OF)
+    assert [f.status for f in result.files] == ["new"]
+    assert query(home, "select participant_id from participants") == [("P2",)]
+
+
+def test_a_refused_export_leaves_the_previous_one_in_force(home):
+    drop(home, "s", "participants", [P1])
+    drop(home, "t", "participants", [P2])
+    run(home, AS_OF)
+    drop(home, "s", "participants", [P2], header="participant_id,case_manager_id")
+    result = run(home, AS_OF)
+    assert result.published
+    refused = [f for f in result.files if f.error]
+    assert [(f.site_id, f.status) for f in refused] == [("s", "refused")]
+    assert "missing required column" in refused[0].error
+    assert query(home, "select site_id, participant_id from participants order by 1") == [
+        ("s", "P1"),
+        ("t", "P2"),
+    ]
+    assert (home.inbox / "s" / "participants.csv").exists()
+
+
+def test_publish_is_a_link_to_a_checkpointed_release(home):
+    drop(home, "s", "participants", [P1])
+    for _ in range(5):
+        assert run(home, AS_OF).published
+    assert home.current.is_symlink()
+    releases = sorted(home.warehouse.glob("release-*.duckdb"))
+    assert len(releases) == 3  # the last few are kept
+    assert home.current.resolve() == releases[-1]
+    assert not list(home.warehouse.glob("*.wal")) and not list(home.warehouse.glob("*.building*"))
+    con = duckdb.connect(str(home.current), read_only=True)
+    assert con.sql("select count(*) from participants").fetchall() == [(1,)]
+    con.close()
+
+
+@pytest.mark.parametrize(
+    "step", ["inbox", "read", "validate", "build", "build:tables", "build:marts", "audit", "publish"]
+)
+def test_a_run_killed_at_any_step_leaves_the_previous_release_live(home, step):
+    drop(home, "s", "participants", [P1])
+    assert run(home, AS_OF).published
+    live, before = home.current.resolve(), metric_values(home)
+    drop(home, "s", "participants", [P1, P2])
+    killed = outcomes(home, "nightly", "--as-of", AS_OF, env={"OUTCOMES_FAIL_AT": step})
+    assert killed.returncode == -9, killed.stderr
+    assert home.current.resolve() == live
+    assert metric_values(home) == before
+    again = outcomes(home, "nightly", "--as-of", AS_OF)
+    assert again.returncode == 0, again.stderr
+    assert query(home, "select participant_id from participants order by 1") == [("P1",), ("P2",)]
+    assert not list(home.warehouse.glob("*.building*"))
+
+
+def test_two_runs_never_overlap(home):
+    drop(home, "s", "participants", [P1])
+    with run_lock(home):
+        blocked = outcomes(home, "nightly", "--as-of", AS_OF)
+    assert blocked.returncode == 1
+    assert "another nightly run is in progress" in blocked.stderr
+    assert not home.current.exists()
+    assert (home.inbox / "s" / "participants.csv").exists()
+
+
+def test_exit_codes(home):
+    empty = outcomes(home, "nightly", "--as-of", AS_OF)
+    assert empty.returncode == 1 and "no accepted export yet" in empty.stdout
+    assert outcomes(home, "nightly", "--as-of", "2024-13-01").returncode == 2
+    assert outcomes(home, "no-such-command").returncode == 2
+    drop(home, "s", "participants", [P1])
+    assert outcomes(home, "nightly", "--as-of", AS_OF).returncode == 0
+
+
+def test_a_failed_run_is_reported_and_the_next_succeeds(home, monkeypatch):
+    drop(home, "s", "participants", [P1])
+    monkeypatch.setattr(
+        "pipelines.nightly.run.build_release", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full"))
+    )
+    failed = run(home, AS_OF)
+    assert (failed.status, failed.published) == ("failed", False)
+    assert "disk full" in failed.error
+    monkeypatch.undo()
+    assert run(home, AS_OF).published
+    statuses = [s for (s,) in query(home, "select status from runs order by run_id")]
+    assert statuses == ["failed", "published"]
+    listing = outcomes(home, "runs")
+    assert listing.returncode == 0 and "failed" in listing.stdout and "published" in listing.stdout
