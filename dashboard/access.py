@@ -26,7 +26,6 @@ scope into their queries.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,12 +99,6 @@ class Viewer:
         if self.is_case_manager:
             return f"{label} {self.case_manager_id} at {self.site_id}"
         return label
-
-
-def access_path(home: Home) -> Path:
-    """`$OUTCOMES_ACCESS`, else `<home>/access.toml`."""
-    chosen = os.environ.get("OUTCOMES_ACCESS")
-    return Path(chosen).expanduser().absolute() if chosen else home.root / "access.toml"
 
 
 def _viewer(path: Path, number: int, entry: Any) -> Viewer:

@@ -4,7 +4,6 @@ URL, and runs the chosen page. Pages lay themselves out in app_pages/."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
@@ -15,6 +14,7 @@ from dashboard import access, cache
 from dashboard.access import Viewer
 from dashboard.formatting import md_text
 from dashboard.queries.release import release_info
+from pipelines.core import settings
 from pipelines.core.settings import resolve_home
 
 DEMO_BANNER = "Demo data: synthetic participants, not a real program"
@@ -103,7 +103,7 @@ def signed_in_viewer() -> Viewer | None:
     email = str(st.user.get("email") or "").strip().lower()
     verified = st.user.get("email_verified")
     try:
-        users = access.load_access(access.access_path(resolve_home()))
+        users = access.load_access(settings.access_file(resolve_home()))
     except access.AccessFileError as error:
         st.error(ACCESS_BROKEN.format(error=error))
         return None
@@ -177,7 +177,7 @@ def navigation(who: Viewer) -> tuple[StreamlitPage, str]:
 # A local icon: a Material icon as favicon would make every browser fetch it from a font CDN.
 ICON = Path(__file__).parent / "icon.png"
 st.set_page_config(page_title="LEAD Outcomes", page_icon=str(ICON), layout="wide")
-demo = os.environ.get("OUTCOMES_DEMO") == "1"
+demo = settings.demo_mode()
 if demo:
     st.warning(DEMO_BANNER, icon=":material/science:")
 viewer = demo_viewer() if demo else signed_in_viewer()

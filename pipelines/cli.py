@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from pipelines.core import settings
 from pipelines.core.settings import Home, resolve_home
 
 EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_USAGE = 0, 1, 2
@@ -60,10 +61,10 @@ def parser() -> argparse.ArgumentParser:
     contract.add_argument("--out", type=Path, default=None, help="folder (default: <home>/contract)")
 
     serve = sub.add_parser("serve", help="start the dashboard (sign-in required; --demo for the demo)")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8501)))
+    serve.add_argument("--port", type=int, default=settings.serve_port())
     serve.add_argument(
         "--address",
-        default=os.environ.get("OUTCOMES_ADDRESS", "127.0.0.1"),
+        default=settings.serve_address(),
         help="the address to listen on (default 127.0.0.1; put a TLS proxy in front for anything else)",
     )
     serve.add_argument("--demo", action="store_true", help="demo mode: a role picker, synthetic data only")

@@ -13,10 +13,10 @@ import sys
 import tomllib
 from pathlib import Path
 
+from pipelines.core import settings
 from pipelines.core.settings import Home
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "dashboard" / "app.py"
+APP = settings.PROJECT / "dashboard" / "app.py"
 LOCALHOST = "127.0.0.1"
 # Streamlit's single-provider [auth] settings (st.login() with no provider name).
 AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
@@ -38,12 +38,6 @@ HARDENING = {
 
 class ServeRefused(Exception):
     """The dashboard cannot start as asked; the message says what to change."""
-
-
-def secrets_path() -> Path:
-    """`$OUTCOMES_SECRETS`, else the project's `.streamlit/secrets.toml`."""
-    chosen = os.environ.get("OUTCOMES_SECRETS")
-    return Path(chosen).expanduser().absolute() if chosen else ROOT / ".streamlit" / "secrets.toml"
 
 
 def check_auth(path: Path) -> None:
@@ -80,7 +74,7 @@ def streamlit_command(
             raise ServeRefused(f"demo mode only listens on {LOCALHOST}: it has no sign-in")
         env["OUTCOMES_DEMO"] = "1"
     else:
-        secrets = secrets_path()
+        secrets = settings.secrets_file()
         check_auth(secrets)
         options["secrets.files"] = str(secrets)
     command = [sys.executable, "-m", "streamlit", "run", str(APP)]

@@ -7,7 +7,8 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import access, cache, charts
+from dashboard import access, cache
+from dashboard.charts import overview as charts
 from dashboard.formatting import (
     format_change,
     format_value,

@@ -50,3 +50,50 @@ def resolve_home(flag: str | os.PathLike[str] | None = None) -> Home:
     """`--home DIR`, else `$OUTCOMES_HOME`, else `./data`."""
     chosen = flag or os.environ.get("OUTCOMES_HOME") or DEFAULT_HOME
     return Home(Path(chosen).expanduser().absolute())
+
+
+# Every OUTCOMES_* setting is read here, and only here, when it is needed (so a test's
+# monkeypatch.setenv applies at once). Command-line flags, where a command has one, win.
+PROJECT = Path(__file__).resolve().parents[2]
+CHROMIUM_ENV = "OUTCOMES_CHROMIUM"
+DEFAULT_CHROMIUM = Path("/usr/bin/chromium")
+DEFAULT_ADDRESS = "127.0.0.1"
+DEFAULT_PORT = 8501
+
+
+def access_file(home: Home) -> Path:
+    """Who may see what: `$OUTCOMES_ACCESS`, else `<home>/access.toml`."""
+    chosen = os.environ.get("OUTCOMES_ACCESS")
+    return Path(chosen).expanduser().absolute() if chosen else home.root / "access.toml"
+
+
+def secrets_file() -> Path:
+    """The identity provider's settings: `$OUTCOMES_SECRETS`, else the project's `.streamlit/secrets.toml`."""
+    chosen = os.environ.get("OUTCOMES_SECRETS")
+    return Path(chosen).expanduser().absolute() if chosen else PROJECT / ".streamlit" / "secrets.toml"
+
+
+def chromium() -> Path:
+    """The Chromium that prints PDFs: `$OUTCOMES_CHROMIUM`, else Debian's chromium."""
+    chosen = os.environ.get(CHROMIUM_ENV)
+    return Path(chosen) if chosen else DEFAULT_CHROMIUM
+
+
+def demo_mode() -> bool:
+    """Whether the dashboard runs as the synthetic demo (`outcomes serve --demo` sets it)."""
+    return os.environ.get("OUTCOMES_DEMO") == "1"
+
+
+def serve_address() -> str:
+    """Where `outcomes serve` listens unless `--address` says: `$OUTCOMES_ADDRESS`, else 127.0.0.1."""
+    return os.environ.get("OUTCOMES_ADDRESS", DEFAULT_ADDRESS)
+
+
+def serve_port() -> int:
+    """The port `outcomes serve` listens on unless `--port` says: `$PORT`, else 8501."""
+    return int(os.environ.get("PORT", DEFAULT_PORT))
+
+
+def fail_at() -> str | None:
+    """The step at which a nightly run kills itself (`$OUTCOMES_FAIL_AT`): crash drills and tests."""
+    return os.environ.get("OUTCOMES_FAIL_AT")

@@ -14,8 +14,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-CHROMIUM_ENV = "OUTCOMES_CHROMIUM"
-DEFAULT_CHROMIUM = Path("/usr/bin/chromium")
+from pipelines.core import settings
+
 TIMEOUT_S = 120
 # Plotly draws in the page's scripts; the budget lets them (and any timer) finish before printing.
 VIRTUAL_TIME_BUDGET_MS = 10_000
@@ -38,18 +38,12 @@ FLAGS = [
 ]
 
 
-def chromium_path() -> Path:
-    """`$OUTCOMES_CHROMIUM` if set, else Debian's chromium."""
-    chosen = os.environ.get(CHROMIUM_ENV)
-    return Path(chosen) if chosen else DEFAULT_CHROMIUM
-
-
 def print_pdf(page: Path, out: Path, timeout_s: float | None = None) -> str | None:
     """Print `page` to `out`; None when done, else why there is no PDF (and no `out` left)."""
     timeout_s = TIMEOUT_S if timeout_s is None else timeout_s
-    chromium = chromium_path()
+    chromium = settings.chromium()
     if not (chromium.is_file() and os.access(chromium, os.X_OK)):
-        return f"Chromium not found at {chromium} (set ${CHROMIUM_ENV})"
+        return f"Chromium not found at {chromium} (set ${settings.CHROMIUM_ENV})"
     try:
         # A throw-away profile: nothing is read from or left in the user's own.
         with tempfile.TemporaryDirectory(prefix="outcomes-chromium-") as profile:

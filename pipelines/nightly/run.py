@@ -26,6 +26,7 @@ import polars as pl
 
 from checks import MODELS, schema
 from checks.base import PARTICIPANT_STATE, REFERRAL_DATE
+from pipelines.core import settings
 from pipelines.core.release import live_release
 from pipelines.core.settings import RELEASES_KEPT, Home
 from pipelines.nightly import archive, problems, publish
@@ -109,7 +110,7 @@ def new_run_id() -> str:
 
 def fail_point(step: str) -> None:
     """Kill this process at `step` when OUTCOMES_FAIL_AT names it (a crash drill)."""
-    if os.environ.get("OUTCOMES_FAIL_AT") == step:
+    if settings.fail_at() == step:
         log.warning("OUTCOMES_FAIL_AT=%s: killing the run here", step)
         os.kill(os.getpid(), signal.SIGKILL)
 

@@ -23,7 +23,8 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts, cohorts, survival
+from dashboard import cohorts, survival
+from pipelines.core.palette import OKABE_ITO
 from pipelines.core.settings import Home
 from tests import apptest
 from tests.conftest import drop, run
@@ -349,7 +350,7 @@ def test_cohort_chart_draws_one_line_per_cohort(con: duckdb.DuckDBPyConnection) 
     assert figure.layout.xaxis.title.text.startswith("Months since referral")
     assert figure.layout.yaxis.title.text == "Percent of denominator"
     assert figure.layout.yaxis.tickformat == ".0%"
-    assert {t.line.color for t in figure.data} <= set(charts.OKABE_ITO)
+    assert {t.line.color for t in figure.data} <= set(OKABE_ITO)
 
 
 def test_cohort_chart_counts_participants(con: duckdb.DuckDBPyConnection) -> None:

@@ -32,10 +32,10 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts
 from dashboard import data_quality as dq
 from dashboard.queries.release import release_info
 from pipelines.core.export import FORMULA_STARTS
+from pipelines.core.palette import OKABE_ITO
 from pipelines.core.release import live_release, open_release
 from pipelines.core.settings import Home
 from pipelines.nightly import run as nightly
@@ -551,7 +551,7 @@ def test_quarantine_chart_program_wide(con: duckdb.DuckDBPyConnection) -> None:
     assert list(trace.x) == [RUN1, RUN2]
     assert list(trace.y) == [3, 2]
     assert [tuple(c)[:2] for c in trace.customdata] == [(7, 3 / 7), (9, 2 / 9)]
-    assert trace.marker.color in charts.OKABE_ITO
+    assert trace.marker.color in OKABE_ITO
     assert figure.layout.xaxis.title.text == "Nightly run (as-of date)"
     assert figure.layout.yaxis.title.text == "Rows quarantined"
     assert list(figure.layout.xaxis.categoryarray) == [RUN1, RUN2]
@@ -563,7 +563,7 @@ def test_quarantine_chart_by_site_stacks_one_trace_per_site(con: duckdb.DuckDBPy
     assert figure.layout.barmode == "stack"
     assert {trace.name: list(trace.y) for trace in figure.data} == {"north": [2, 1], "south": [1, 1]}
     assert len({trace.marker.color for trace in figure.data}) == 2
-    assert all(trace.marker.color in charts.OKABE_ITO for trace in figure.data)
+    assert all(trace.marker.color in OKABE_ITO for trace in figure.data)
 
 
 def test_quarantine_chart_of_lumped_sites_draws_the_others_in_black() -> None:
@@ -585,7 +585,7 @@ def test_problems_chart(con: duckdb.DuckDBPyConnection) -> None:
     assert list(opened.x) == [1, 1] and list(fixed.x) == [0, 1]
     assert figure.layout.xaxis.title.text == "Problems"
     assert figure.layout.yaxis.title.text == "Site"
-    assert {opened.marker.color, fixed.marker.color} <= set(charts.OKABE_ITO)
+    assert {opened.marker.color, fixed.marker.color} <= set(OKABE_ITO)
 
 
 @pytest.mark.parametrize(("top", "range_"), [(0, [0, 1.05]), (3, [0, 3.15]), (5, [0, 5.25])])

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts
+from dashboard.charts import overview as charts
 from dashboard.formatting import format_change, format_value
 from dashboard.queries import overview
 from dashboard.queries.release import Release, release_info

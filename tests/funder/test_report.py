@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Route
 from plotly.offline import get_plotlyjs
 
+from pipelines.core import settings
 from pipelines.core.settings import Home
 from pipelines.funder import pdf
 from pipelines.funder.report import report_html
@@ -38,7 +39,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Home:
 def snap(home: Home) -> Path:
     """A snapshot taken where there is no Chromium: the HTML report only."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(pdf.CHROMIUM_ENV, MISSING_CHROMIUM)
+        mp.setenv(settings.CHROMIUM_ENV, MISSING_CHROMIUM)
         return take_snapshot(home, PERIOD)
 
 
@@ -296,7 +297,7 @@ def test_offline_in_chromium_the_page_draws_every_chart(snap, browser: Browser):
 
 
 def test_report_pdf_is_printed_where_chromium_is(home, chromium, monkeypatch):
-    monkeypatch.setenv(pdf.CHROMIUM_ENV, str(chromium))
+    monkeypatch.setenv(settings.CHROMIUM_ENV, str(chromium))
     folder = take_snapshot(home, PERIOD)
     report = folder / "report.pdf"
     data = report.read_bytes()
@@ -324,7 +325,7 @@ def test_a_failing_chromium_costs_only_the_pdf(home, tmp_path, monkeypatch):
     chromium = fake_chromium(
         tmp_path, 'for a in "$@"; do case $a in --print-to-pdf=*) echo junk > "${a#*=}";; esac; done; exit 3'
     )
-    monkeypatch.setenv(pdf.CHROMIUM_ENV, str(chromium))
+    monkeypatch.setenv(settings.CHROMIUM_ENV, str(chromium))
     folder = take_snapshot(home, PERIOD)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["report_pdf"] is False and "code 3" in manifest["report_pdf_reason"]
@@ -334,7 +335,7 @@ def test_a_failing_chromium_costs_only_the_pdf(home, tmp_path, monkeypatch):
 def test_a_hung_chromium_is_killed_and_leaves_no_pdf(tmp_path, monkeypatch):
     pid_file = tmp_path / "pid"
     chromium = fake_chromium(tmp_path, f'echo $$ > "{pid_file}"\nexec sleep 60')
-    monkeypatch.setenv(pdf.CHROMIUM_ENV, str(chromium))
+    monkeypatch.setenv(settings.CHROMIUM_ENV, str(chromium))
     page = tmp_path / "report.html"
     page.write_text("<!doctype html><title>x</title>")
     reason = pdf.print_pdf(page, tmp_path / "report.pdf", timeout_s=1)
