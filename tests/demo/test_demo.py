@@ -10,8 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines import demo
-from pipelines.demo import write_demo
+from pipelines.demo import distributions, write_demo
 
 AS_OF = date(2025, 6, 30)
 
@@ -447,57 +446,57 @@ def test_generator_tables_cover_exactly_the_contract_values() -> None:
     # The generator's own knowledge (shares, durations) is keyed by value name; each table
     # must name every allowed value once and nothing else, or the data drifts from the spec.
     keyed = {
-        "OFFENSE_BY_DOOR": (demo.OFFENSE_BY_DOOR, ("participants", "referral_type")),
-        "DOOR_ARREST_FACTOR": (demo.DOOR_ARREST_FACTOR, ("participants", "referral_type")),
-        "EXIT_P": (demo.EXIT_P, ("participants", "exit_reason")),
-        "EXIT_ASSESSED": (demo.EXIT_ASSESSED, ("participants", "exit_reason")),
-        "GENDER_P": (demo.GENDER_P, ("participants", "gender")),
-        "GENDER_P_SEX_WORK": (demo.GENDER_P_SEX_WORK, ("participants", "gender")),
-        "SERVICE_P": (demo.SERVICE_P, ("treatment", "service_type")),
-        "SERVICE_DAYS": (demo.SERVICE_DAYS, ("treatment", "service_type")),
-        "DISCHARGE_P": (demo.DISCHARGE_P, ("treatment", "discharge_reason")),
-        "ARREST_LEVEL_P": (demo.ARREST_LEVEL_P, ("justice", "level")),
-        "JAIL_LEVEL_P": (demo.JAIL_LEVEL_P, ("justice", "level")),
+        "OFFENSE_BY_DOOR": (distributions.OFFENSE_BY_DOOR, ("participants", "referral_type")),
+        "DOOR_ARREST_FACTOR": (distributions.DOOR_ARREST_FACTOR, ("participants", "referral_type")),
+        "EXIT_P": (distributions.EXIT_P, ("participants", "exit_reason")),
+        "EXIT_ASSESSED": (distributions.EXIT_ASSESSED, ("participants", "exit_reason")),
+        "GENDER_P": (distributions.GENDER_P, ("participants", "gender")),
+        "GENDER_P_SEX_WORK": (distributions.GENDER_P_SEX_WORK, ("participants", "gender")),
+        "SERVICE_P": (distributions.SERVICE_P, ("treatment", "service_type")),
+        "SERVICE_DAYS": (distributions.SERVICE_DAYS, ("treatment", "service_type")),
+        "DISCHARGE_P": (distributions.DISCHARGE_P, ("treatment", "discharge_reason")),
+        "ARREST_LEVEL_P": (distributions.ARREST_LEVEL_P, ("justice", "level")),
+        "JAIL_LEVEL_P": (distributions.JAIL_LEVEL_P, ("justice", "level")),
     }
     keyed |= {
         f"OFFENSE_BY_DOOR[{door}]": (p, ("participants", "referral_offense"))
-        for door, p in demo.OFFENSE_BY_DOOR.items()
+        for door, p in distributions.OFFENSE_BY_DOOR.items()
     }
     for name, (table, enum) in keyed.items():
         assert sorted(table) == sorted(ENUMS[enum]), name
-    work = [*demo.WORK_P, *demo.OUTSIDE_WORK_SCALE]
+    work = [*distributions.WORK_P, *distributions.OUTSIDE_WORK_SCALE]
     assert sorted(work) == sorted(ENUMS[("employment", "employment_status")])
-    living = [*demo.HOMELESS_SPLIT, *demo.LIVING_WEIGHT]
+    living = [*distributions.HOMELESS_SPLIT, *distributions.LIVING_WEIGHT]
     assert sorted(living) == sorted(LIVING)
-    assert set(demo.HOMELESS_SPLIT) == {"unsheltered", "emergency_shelter", "safe_haven"}
-    assert {r for value in demo.RACE_P for r in value.split(";")} == RACES
-    assert set(demo.NA_TOKEN_WEIGHT) == MISSING_TOKENS
+    assert set(distributions.HOMELESS_SPLIT) == {"unsheltered", "emergency_shelter", "safe_haven"}
+    assert {r for value in distributions.RACE_P for r in value.split(";")} == RACES
+    assert set(distributions.NA_TOKEN_WEIGHT) == MISSING_TOKENS
 
-    distributions = [
-        *demo.OFFENSE_BY_DOOR.values(),
-        demo.EXIT_P,
-        demo.GENDER_P,
-        demo.GENDER_P_SEX_WORK,
-        demo.RACE_P,
-        demo.SERVICE_P,
-        demo.DISCHARGE_P,
-        demo.ARREST_LEVEL_P,
-        demo.JAIL_LEVEL_P,
-        {k: start for k, (start, _) in demo.WORK_P.items()},
-        {k: later for k, (_, later) in demo.WORK_P.items()},
-        demo.HOUSING_CADENCE.every,
-        demo.EMPLOYMENT_CADENCE.every,
+    shares = [
+        *distributions.OFFENSE_BY_DOOR.values(),
+        distributions.EXIT_P,
+        distributions.GENDER_P,
+        distributions.GENDER_P_SEX_WORK,
+        distributions.RACE_P,
+        distributions.SERVICE_P,
+        distributions.DISCHARGE_P,
+        distributions.ARREST_LEVEL_P,
+        distributions.JAIL_LEVEL_P,
+        {k: start for k, (start, _) in distributions.WORK_P.items()},
+        {k: later for k, (_, later) in distributions.WORK_P.items()},
+        distributions.HOUSING_CADENCE.every,
+        distributions.EMPLOYMENT_CADENCE.every,
     ]
-    for p in distributions:
+    for p in shares:
         assert sum(p.values()) == pytest.approx(1.0), p
         assert min(p.values()) >= 0
 
 
 def test_a_table_out_of_line_with_the_contract_is_refused() -> None:
     with pytest.raises(ValueError, match="missing=\\['no'\\]"):
-        demo._probs("HAS_INCOME_P", {"yes": 0.5, "unknown": 0.5}, ("yes", "no", "unknown"))
+        distributions.ordered_probs("HAS_INCOME_P", {"yes": 0.5, "unknown": 0.5}, ("yes", "no", "unknown"))
     with pytest.raises(ValueError, match="extra=\\['maybe'\\]"):
-        demo._probs("HAS_INCOME_P", {"yes": 0.5, "no": 0.4, "maybe": 0.1}, ("yes", "no"))
+        distributions.ordered_probs("HAS_INCOME_P", {"yes": 0.5, "no": 0.4, "maybe": 0.1}, ("yes", "no"))
 
 
 def test_outcomes_are_assessed_often_while_active(clean: tuple[Path, dict[str, int]]) -> None:
