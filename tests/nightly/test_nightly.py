@@ -12,7 +12,7 @@ import pytest
 
 from pipelines.demo import write_demo
 from pipelines.nightly import archive
-from pipelines.nightly.run import run_lock
+from pipelines.nightly.lock import run_lock
 from tests.conftest import drop, query, run
 
 P1 = "P1,CM1,2024-01-10,social_contact,,,,,1990,man,black"
