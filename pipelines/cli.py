@@ -117,7 +117,9 @@ def summary(report: dict, log_path: Path) -> str:
 
 
 def cmd_nightly(home: Home, args: argparse.Namespace) -> int:
-    from pipelines.nightly.run import RunLocked, new_run_id, nightly
+    from pipelines.nightly.lock import RunLocked
+    from pipelines.nightly.report import new_run_id
+    from pipelines.nightly.run import nightly
 
     run_id = new_run_id()
     log_path = setup_logging(home, run_id)

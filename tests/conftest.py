@@ -14,7 +14,8 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from pipelines.core.settings import Home
 from pipelines.demo import write_demo
-from pipelines.nightly.run import Run, nightly
+from pipelines.nightly.report import Run
+from pipelines.nightly.run import nightly
 
 # The browser fixtures, defined once for the whole session (tests/browser.py).
 from tests import apptest

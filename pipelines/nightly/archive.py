@@ -96,10 +96,19 @@ def store(archive: Path, incoming: list[Incoming]) -> list[Path]:
 
 
 def accept(
-    archive: Path, inbox: Path, incoming: list[Incoming], accepted_at: str, run_id: str
+    archive: Path,
+    index: list[Accepted],
+    inbox: Path,
+    incoming: list[Incoming],
+    accepted_at: str,
+    run_id: str,
 ) -> list[Accepted]:
-    """Store the files, then record them in the index in one durable append; oldest first."""
-    seq = max((a.seq for a in load_index(archive)), default=0)
+    """Store the files, then record them in the index in one durable append; oldest first.
+
+    `index` is the archive's index as loaded by this run, which holds the run lock: nothing
+    else appends to it meanwhile.
+    """
+    seq = max((a.seq for a in index), default=0)
     entries = [
         Accepted(
             seq=seq + i,

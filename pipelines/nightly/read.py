@@ -22,7 +22,7 @@ from checks import MODELS, OPTIONAL_TABLES, schema, vocab
 ROW = "_row"  # the row number a spreadsheet shows, header = row 1
 FIELDS = "_fields"  # how many values the row has (CSV only); after tidy(), set only on ragged rows
 STRAY = "_stray"  # whether the row has a value in a column without a header name
-FILE = "_file"  # the file's position in the run's list of files
+FILE = "_file"  # the file's id in the run report (report.FileReport.file_id)
 WIDTH = "_width"  # the file's header width
 EXTENSIONS = (".csv", ".xlsx")
 

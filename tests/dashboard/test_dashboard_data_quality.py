@@ -38,7 +38,7 @@ from pipelines.core.export import FORMULA_STARTS
 from pipelines.core.palette import OKABE_ITO
 from pipelines.core.release import live_release, open_release
 from pipelines.core.settings import Home
-from pipelines.nightly import run as nightly
+from pipelines.nightly import report
 from tests import apptest
 from tests.conftest import drop, run
 
@@ -53,9 +53,9 @@ S2 = "S2,CM9,2024-01-10,walk_in,,,,,1980,man,white"
 IDENTIFIED = "participant_id,assessed_on,living_situation,first_name"
 
 
-def nightly_at(home: Home, as_of: str, clock: str, monkeypatch: pytest.MonkeyPatch) -> nightly.Run:
+def nightly_at(home: Home, as_of: str, clock: str, monkeypatch: pytest.MonkeyPatch) -> report.Run:
     """A nightly run whose clock (acceptance and start times) reads `clock`."""
-    monkeypatch.setattr(nightly, "now_utc", lambda: clock)
+    monkeypatch.setattr(report, "now_utc", lambda: clock)
     return run(home, as_of)
 
 

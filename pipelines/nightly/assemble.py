@@ -1,0 +1,177 @@
+"""Assemble: each table's rows from every site, tidied and validated in order (participants
+first, then the outcome tables against the participants), and the frames a release holds.
+
+Rows carry their file's id (read.FILE, report.FileReport.file_id); the counts made here are
+keyed by it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+import polars as pl
+
+from checks import MODELS, schema
+from checks.base import PARTICIPANT_STATE, REFERRAL_DATE
+from pipelines.nightly.read import FILE, WIDTH, TextExport, tidy
+from pipelines.nightly.report import COUNTS, FileReport
+from pipelines.nightly.validate import QUARANTINE_SCHEMA, SITE, validate_table
+
+log = logging.getLogger("outcomes.nightly")
+
+
+@dataclass(frozen=True)
+class Validated:
+    """Every table validated."""
+
+    loaded: dict[str, pl.DataFrame]  # the loaded rows by table (with FILE)
+    quarantine: pl.DataFrame  # QUARANTINE_SCHEMA and table_name
+    # Each participant's case manager as the participants exports say (quarantined rows
+    # included, so their problems reach someone).
+    case_managers: pl.DataFrame
+    counts: dict[int, dict[str, int]]  # file id -> blank_rows and COUNTS, for the run report
+
+
+def table_rows(
+    table: str, exports: dict[int, TextExport], sites: dict[int, str]
+) -> tuple[pl.DataFrame, dict[int, int]] | None:
+    """One table's rows of data from every site, tidied, each tagged with its file and site; and
+    the blank rows set aside, by file id. None when no site has the table."""
+    if not exports:
+        return None
+    rows = pl.concat(
+        [
+            t.rows.with_columns(
+                pl.lit(file_id, pl.UInt32).alias(FILE),
+                pl.lit(t.header_width, pl.UInt32).alias(WIDTH),
+                pl.lit(sites[file_id]).alias(SITE),
+            )
+            for file_id, t in exports.items()
+        ]
+    )
+    rows, blanks = tidy(rows, list(schema(table).columns))
+    return rows, dict(blanks.iter_rows())
+
+
+def participant_lookup(loaded: pl.DataFrame, quarantine: pl.DataFrame) -> pl.DataFrame:
+    """Each participant id a site has: loaded (with its referral date) or quarantined."""
+    ok = loaded.select(
+        SITE,
+        "participant_id",
+        pl.lit("loaded").alias(PARTICIPANT_STATE),
+        pl.col("referral_date").alias(REFERRAL_DATE),
+    )
+    held = (
+        quarantine.filter(pl.col("participant_id").is_not_null())
+        .select(
+            SITE,
+            "participant_id",
+            pl.lit("quarantined").alias(PARTICIPANT_STATE),
+            pl.lit(None, pl.Date).alias(REFERRAL_DATE),
+        )
+        .join(ok, on=[SITE, "participant_id"], how="anti")
+        .unique()
+    )
+    return pl.concat([ok, held]).unique([SITE, "participant_id"], keep="first", maintain_order=True)
+
+
+def validate_all(
+    files: list[FileReport], exports: dict[str, dict[int, TextExport]], as_of: dt.date
+) -> Validated:
+    """Validate participants first, then the outcome tables against them."""
+    sites = {f.file_id: f.site_id for f in files}
+    loaded: dict[str, pl.DataFrame] = {}
+    quarantines = []
+    counts: dict[int, dict[str, int]] = {}
+    lookup = None
+    case_managers = pl.DataFrame(
+        schema={SITE: pl.String, "participant_id": pl.String, "case_manager_id": pl.String}
+    )
+    for table in MODELS:
+        tidied = table_rows(table, exports[table], sites)
+        if tidied is None:
+            if table == "participants":
+                lookup = pl.DataFrame(
+                    schema={
+                        SITE: pl.String,
+                        "participant_id": pl.String,
+                        PARTICIPANT_STATE: pl.String,
+                        REFERRAL_DATE: pl.Date,
+                    }
+                )
+            continue
+        rows, blanks = tidied
+        for file_id, count in blanks.items():
+            counts.setdefault(file_id, {})["blank_rows"] = count
+        result = validate_table(table, rows, as_of, lookup if table != "participants" else None)
+        if table == "participants":
+            lookup = participant_lookup(result.loaded, result.quarantine)
+            case_managers = (
+                rows.filter(pl.col("participant_id").is_not_null())
+                .select(SITE, "participant_id", "case_manager_id")
+                .unique([SITE, "participant_id"], keep="first", maintain_order=True)
+            )
+        for row in result.counts.iter_rows(named=True):
+            counts.setdefault(row[FILE], {}).update({c: int(row[c]) for c in COUNTS})
+        loaded[table] = result.loaded
+        quarantines.append(result.quarantine.with_columns(pl.lit(table).alias("table_name")))
+        log.info(
+            "%s: %d rows loaded, %d quarantined",
+            table,
+            result.loaded.height,
+            result.quarantine.select(FILE, "_row").n_unique(),
+        )
+    quarantine = (
+        pl.concat(quarantines)
+        if quarantines
+        else pl.DataFrame(schema={**QUARANTINE_SCHEMA, "table_name": pl.String})
+    )
+    return Validated(loaded, quarantine, case_managers, counts)
+
+
+def release_tables(
+    run_id: str, files: list[FileReport], loaded: dict[str, pl.DataFrame], quarantine: pl.DataFrame
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, pl.DataFrame]:
+    """The frames a release holds: loaded rows by table, the quarantine and the files, as users
+    read them. `files` with their counts filled in."""
+    files_frame = pl.DataFrame(
+        [{"run_id": run_id, **f.report()} for f in files],
+        schema={
+            "run_id": pl.String,
+            "site_id": pl.String,
+            "table": pl.String,
+            "path": pl.String,
+            "sha256": pl.String,
+            "status": pl.String,
+            "accepted_at": pl.String,
+            **{c: pl.Int64 for c in COUNTS},
+            "blank_rows": pl.Int64,
+            "error": pl.String,
+        },
+    ).rename({"table": "table_name"})
+    file_info = pl.DataFrame(
+        [(f.file_id, f.path, f.sha256) for f in files],
+        schema={FILE: pl.UInt32, "path": pl.String, "sha256": pl.String},
+        orient="row",
+    )
+    quarantine = (
+        quarantine.join(file_info, on=FILE, how="left")
+        .select(
+            pl.lit(run_id).alias("run_id"),
+            SITE,
+            "table_name",
+            pl.col("path").alias("file"),
+            "sha256",
+            pl.col("_row").cast(pl.Int64).alias("row_number"),
+            "participant_id",
+            "column_name",
+            "rule",
+            "value",
+            "message",
+        )
+        .sort(SITE, "table_name", "row_number", "column_name", "rule")
+    )
+    tables = {t: frame.drop(FILE) for t, frame in loaded.items()}
+    return tables, quarantine, files_frame

@@ -1,0 +1,39 @@
+"""The release self-check: a built release is checked against the run report before anyone sees it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.nightly.report import FileReport
+
+
+def check_release(path: Path, files: list[FileReport], tables: dict[str, pl.DataFrame]) -> None:
+    """Check the built release at `path`; raise AssertionError naming what is wrong."""
+    for f in files:
+        total = f.rows_loaded + f.rows_quarantined + f.rows_duplicate
+        if f.rows_read != total:
+            raise AssertionError(
+                f"{f.path}: rows_read {f.rows_read} != loaded + quarantined + duplicate {total}"
+            )
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        for table, frame in tables.items():
+            [(count,)] = con.sql(f"select count(*) from {table}").fetchall()  # noqa: S608 - our table names
+            if count != frame.height:
+                raise AssertionError(f"{table}: {count} rows in the release, {frame.height} loaded")
+        loaded = sum(f.rows_loaded for f in files)
+        if loaded != sum(frame.height for frame in tables.values()):
+            raise AssertionError("the files' rows_loaded do not add up to the rows in the release")
+        [(bad,)] = con.sql(
+            "select count(*) from metric_values where denominator <= 0 or numerator < 0 "
+            "or numerator > denominator or value is null"
+        ).fetchall()
+        if bad:
+            raise AssertionError(f"metric_values has {bad} rows with an impossible numerator or denominator")
+    finally:
+        con.close()
+    if path.with_name(path.name + ".wal").exists():
+        raise AssertionError("the release has a WAL file beside it: it was not checkpointed")

@@ -1,0 +1,152 @@
+"""Intake: take the inbox's exports into the archive, then read the export in force of each
+(site, table), giving each file its line (and id) in the run report.
+
+A readable inbox file is archived and leaves the inbox; a refused one stays where it is, with its
+error in the report; a file sent again unchanged is ingested once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from checks import MODELS
+from pipelines.core.settings import Home
+from pipelines.nightly import archive
+from pipelines.nightly.archive import Accepted
+from pipelines.nightly.read import ExportFile, Refused, TextExport, identify, read_export
+from pipelines.nightly.report import FileReport
+
+Key = tuple[str, str]  # (site_id, table)
+log = logging.getLogger("outcomes.nightly")
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What taking the inbox did."""
+
+    in_force: dict[Key, Accepted]  # the export in force of each (site, table), this run's included
+    fresh: dict[Key, TextExport]  # the exports accepted this run, read
+    resent: set[Key]  # the (site, table)s whose export in force was sent again unchanged
+    refused: list[FileReport]  # the inbox files refused (left in the inbox), file ids from 0
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The run's files and what of them could be read."""
+
+    files: list[FileReport]  # the refused files, then the export in force of each (site, table)
+    exports: dict[str, dict[int, TextExport]]  # each table (in MODELS order): its exports by file id
+
+
+def inbox_files(inbox: Path) -> list[Path]:
+    """Every file dropped in the inbox, in a stable order.
+
+    Hidden files and Excel's lock files (`~$housing.xlsx`, there while a workbook is open) are
+    not exports: they are left alone.
+    """
+    if not inbox.exists():
+        return []
+    return sorted(
+        p
+        for p in inbox.rglob("*")
+        if p.is_file() and not any(part.startswith((".", "~$")) for part in p.relative_to(inbox).parts)
+    )
+
+
+def read_all(jobs: list[tuple[Path, str]]) -> list[TextExport | Refused]:
+    """Read many exports at once (Polars lets go of the GIL while it parses)."""
+
+    def one(job: tuple[Path, str]) -> TextExport | Refused:
+        try:
+            return read_export(*job)
+        except Refused as e:
+            return e
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(one, jobs))
+
+
+def take_inbox(home: Home, index: list[Accepted], run_id: str, accepted_at: str) -> Taken:
+    """Archive each readable inbox file; leave refused ones where they are, with their error.
+
+    `index` is the archive's index as this run loaded it.
+    """
+    current = archive.in_force(index)
+    resent: set[Key] = set()
+    candidates: list[tuple[Path, ExportFile, str]] = []
+    taken: set[Key] = set()
+    refused: list[tuple[Path, Refused]] = []
+    for path in inbox_files(home.inbox):
+        try:
+            export = identify(path, home.inbox)
+            key = (export.site_id, export.table)
+            sha = archive.sha256_of(path)
+            if key in taken:
+                raise Refused(
+                    f"a second {export.table} export for site {export.site_id} in one run "
+                    "(a .csv and an .xlsx?); send one file per table"
+                )
+        except Refused as e:
+            refused.append((path, e))
+            continue
+        if key in current and current[key].sha256 == sha:
+            resent.add(key)  # the same file again: ingested once
+            path.unlink()
+            continue
+        candidates.append((path, export, sha))
+        taken.add(key)
+
+    texts = read_all([(path, export.table) for path, export, _ in candidates])
+    readable = [(c, t) for c, t in zip(candidates, texts, strict=True) if not isinstance(t, Refused)]
+    refused += [
+        (path, t) for (path, _, _), t in zip(candidates, texts, strict=True) if isinstance(t, Refused)
+    ]
+    accepted = archive.accept(
+        home.archive,
+        index,
+        home.inbox,
+        [archive.Incoming(path, export.site_id, export.table, sha) for (path, export, sha), _ in readable],
+        accepted_at,
+        run_id,
+    )
+    fresh: dict[Key, TextExport] = {}
+    for (path, export, _), text in readable:
+        path.unlink()  # archived, durably: the inbox copy has done its job
+        fresh[(export.site_id, export.table)] = text
+    reports = []
+    for file_id, (path, error) in enumerate(sorted(refused, key=lambda r: r[0])):
+        shown = str(path.relative_to(home.root))
+        site, table = (path.relative_to(home.inbox).parts + ("", ""))[:2]
+        sha = archive.sha256_of(path)
+        reports.append(
+            FileReport(file_id, site, Path(table).stem.lower(), shown, sha, "refused", error=str(error))
+        )
+        log.warning("refused %s: %s", shown, error)
+    return Taken(archive.in_force(index + accepted), fresh, resent - set(fresh), reports)
+
+
+def read_in_force(archive_dir: Path, taken: Taken) -> Intake:
+    """The export in force for each (site, table), read (from memory when taken this run)."""
+    current = taken.in_force
+    keys = sorted(current)
+    earlier = [k for k in keys if k not in taken.fresh]
+    read = read_all([(archive_dir / current[k].path, k[1]) for k in earlier])
+    texts: dict[Key, TextExport | Refused] = taken.fresh | dict(zip(earlier, read, strict=True))
+    files = list(taken.refused)
+    exports: dict[str, dict[int, TextExport]] = {t: {} for t in MODELS}
+    for file_id, key in enumerate(keys, start=len(files)):
+        a, text = current[key], texts[key]
+        status = "new" if key in taken.fresh else "unchanged" if key in taken.resent else "in_force"
+        report = FileReport(
+            file_id, a.site_id, a.table, f"archive/{a.path}", a.sha256, status, accepted_at=a.accepted_at
+        )
+        files.append(report)
+        if isinstance(text, Refused):
+            report.error = f"the archived export can no longer be read: {text}"
+            continue
+        exports[a.table][file_id] = text
+    return Intake(files, exports)

@@ -1,0 +1,170 @@
+"""The run report (DESIGN s.3): what a run did, file by file, saved as runs/<run_id>.json; and the
+run history a release holds, read back from those reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+COUNTS = ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")
+
+
+@dataclass
+class FileReport:
+    """One file's line in the run report.
+
+    `file_id` is the file's key within its run: the rows read from the file carry it (read.FILE),
+    and the counts validation makes are joined back to the file by it. It is not part of the report.
+    """
+
+    file_id: int
+    site_id: str
+    table: str
+    path: str
+    sha256: str | None
+    status: str  # new, unchanged (re-sent, same content), in_force (accepted earlier), refused
+    accepted_at: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+    blank_rows: int = 0
+    error: str | None = None
+
+    def report(self) -> dict:
+        """The file's line in the run report (and in the release's `files` table)."""
+        line = asdict(self)
+        del line["file_id"]
+        return line
+
+
+@dataclass
+class Run:
+    """What a run did, as the run report says it."""
+
+    run_id: str
+    as_of: dt.date
+    started_at: str
+    status: str = "running"
+    published: bool = False
+    release: str | None = None
+    error: str | None = None
+    finished_at: str | None = None
+    files: list[FileReport] = field(default_factory=list)
+    steps: list[dict] = field(default_factory=list)
+
+    def record_counts(self, counts: dict[int, dict[str, int]]) -> None:
+        """Set each file's counts (file id -> count name -> value)."""
+        files = {f.file_id: f for f in self.files}
+        for file_id, values in counts.items():
+            for name, value in values.items():
+                setattr(files[file_id], name, value)
+
+    def totals(self) -> dict[str, int]:
+        totals = {c: sum(getattr(f, c) for f in self.files) for c in COUNTS}
+        totals["files"] = len(self.files)
+        totals["files_refused"] = sum(f.error is not None for f in self.files)
+        return totals
+
+    def report(self) -> dict:
+        """The run report (DESIGN s.3)."""
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "published": self.published,
+            "as_of": self.as_of.isoformat(),
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "release": self.release,
+            "error": self.error,
+            "totals": self.totals(),
+            "files": [f.report() for f in self.files],
+            "steps": self.steps,
+        }
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_run_id() -> str:
+    """Sortable and unique: UTC time to the microsecond, then random hex."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ") + "-" + secrets.token_hex(3)
+
+
+def save_report(runs: Path, run: Run) -> None:
+    """Write the run report to <runs>/<run_id>.json (atomically)."""
+    runs.mkdir(parents=True, exist_ok=True)
+    tmp = runs / f".{run.run_id}.json.tmp"
+    tmp.write_text(json.dumps(run.report(), indent=2))
+    tmp.replace(runs / f"{run.run_id}.json")
+
+
+def run_history(runs: Path, run: Run) -> dict[str, pl.DataFrame]:
+    """Every run reported in `runs`, this one included (as published, if it gets there): the
+    runs, and the row accounting of every file of every run."""
+    reports = [json.loads(p.read_text()) for p in sorted(runs.glob("*.json")) if p.stem != run.run_id]
+    reports.append(run.report() | {"status": "published", "published": True})
+    runs_frame = pl.DataFrame(
+        [
+            {
+                "run_id": r["run_id"],
+                "status": r["status"],
+                "published": r["published"],
+                "as_of": r["as_of"],
+                "started_at": r["started_at"],
+                "finished_at": r.get("finished_at"),
+                "error": r.get("error"),
+                **{k: r["totals"].get(k, 0) for k in (*COUNTS, "files", "files_refused")},
+            }
+            for r in reports
+        ],
+        schema={
+            "run_id": pl.String,
+            "status": pl.String,
+            "published": pl.Boolean,
+            "as_of": pl.String,
+            "started_at": pl.String,
+            "finished_at": pl.String,
+            "error": pl.String,
+            **{k: pl.Int64 for k in (*COUNTS, "files", "files_refused")},
+        },
+    ).with_columns(pl.col("as_of").str.to_date())
+    run_files = pl.DataFrame(
+        [
+            {
+                "run_id": r["run_id"],
+                "started_at": r["started_at"],
+                "as_of": r["as_of"],
+                "site_id": f["site_id"],
+                "table_name": f["table"],
+                "path": f["path"],
+                "sha256": f["sha256"],
+                "status": f["status"],
+                "accepted_at": f.get("accepted_at"),
+                **{k: f.get(k, 0) for k in (*COUNTS, "blank_rows")},
+                "error": f.get("error"),
+            }
+            for r in reports
+            for f in r.get("files", [])
+        ],
+        schema={
+            "run_id": pl.String,
+            "started_at": pl.String,
+            "as_of": pl.String,
+            "site_id": pl.String,
+            "table_name": pl.String,
+            "path": pl.String,
+            "sha256": pl.String,
+            "status": pl.String,
+            "accepted_at": pl.String,
+            **{k: pl.Int64 for k in (*COUNTS, "blank_rows")},
+            "error": pl.String,
+        },
+    ).with_columns(pl.col("as_of").str.to_date())
+    return {"runs": runs_frame, "run_files": run_files}
