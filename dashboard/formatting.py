@@ -6,12 +6,24 @@ from datetime import date
 
 import streamlit as st
 
+from pipelines.core.metrics import Metric
+
 MISSING = "—"
 
 
 def month_label(month: date) -> str:
     """A month as staff say it: `May 2024`."""
     return month.strftime("%b %Y")
+
+
+def definition_line(metric: Metric) -> str:
+    """The line under every chart of a metric that says what is counted."""
+    return f"Numerator: {metric.numerator}; denominator: {metric.denominator}."
+
+
+def referral_label(referral_type: str) -> str:
+    """A referral door as staff say it: `arrest_diversion` is `Arrest diversion`."""
+    return referral_type.replace("_", " ").capitalize()
 
 
 def format_value(value: float | None, is_count: bool) -> str:

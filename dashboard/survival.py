@@ -1,7 +1,8 @@
-"""Time to first permanent housing: each participant's follow-up, and a Kaplan-Meier fit of it.
+"""Time to first permanent housing: a Kaplan-Meier fit of each participant's follow-up.
 
 The nightly computes each participant's time and event (pipelines/nightly/sql/time_to_housing.sql,
-which says the rule); this module reads them and fits the curves.
+which says the rule); dashboard/queries/cohorts.py reads them in scope; this module fits the
+curves. A pure estimator, like dashboard/stats.py: frames in, frames out, no data access.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import duckdb
 import polars as pl
 
 from checks.vocab import REFERRAL_TYPES
@@ -19,16 +19,6 @@ DAYS_PER_MONTH = 365.25 / 12
 MILESTONE_MONTHS = (3, 6, 12, 18, 24)
 CONFIDENCE = 0.95
 
-DURATIONS_SCHEMA = {
-    "site_id": pl.String,
-    "participant_id": pl.String,
-    "referral_type": pl.String,
-    "referral_date": pl.Date,
-    "housed_on": pl.Date,
-    "followed_until": pl.Date,
-    "days": pl.Int64,
-    "housed": pl.Boolean,
-}
 SUMMARY_SCHEMA = {
     "referral_type": pl.String,
     "participants": pl.Int64,
@@ -72,26 +62,6 @@ class HousingCurves:
     summary: pl.DataFrame
     curve: pl.DataFrame
     milestones: pl.DataFrame
-
-
-def housing_durations(
-    con: duckdb.DuckDBPyConnection, referral_types: Sequence[str] = (), sites: Sequence[str] = ()
-) -> pl.DataFrame:
-    """One row per participant: days from referral to first permanent housing, or to censoring.
-
-    `housed` is the event flag; `housed_on` is the first permanent assessment (even after exit);
-    `followed_until` is exit or the as-of date. Empty filters mean every referral type or site.
-    """
-    return con.sql(
-        """
-        select site_id, participant_id, referral_type, referral_date, housed_on, followed_until, days, housed
-        from time_to_housing
-        where (len($types::varchar[]) = 0 or list_contains($types::varchar[], referral_type))
-            and (len($sites::varchar[]) = 0 or list_contains($sites::varchar[], site_id))
-        order by site_id, participant_id
-        """,
-        params={"types": list(referral_types), "sites": list(sites)},
-    ).pl()
 
 
 def group_order(groups: Sequence[str]) -> list[str]:

@@ -5,61 +5,21 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import polars as pl
 import streamlit as st
 
 from dashboard import access, cache
-from dashboard.before_after import (
-    REFERRAL_TYPE_LABELS,
-    WINDOW_MONTHS,
-    Coverage,
-    arrest_pairs,
-    before_after_chart,
-    coverage,
-    with_intervals,
-)
+from dashboard.charts.before_after import before_after_chart
 from dashboard.page import release_page
+from dashboard.queries import before_after
+from dashboard.queries.before_after import WINDOW_MONTHS, Coverage
 from dashboard.queries.release import Release
+from dashboard.scope import scope_of
 
 METHOD = (
     "95% confidence interval for the difference of these paired shares (the same people before "
     "and after): Newcombe's hybrid score method for paired data (Newcombe 1998, method 10), "
     "Wilson score limits for each share combined with the phi correlation of the pairs."
 )
-
-
-# Cached per release file like dashboard/cache.py: a cursor per call, sessions run in threads.
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def cached_coverage(path: str, as_of: date) -> Coverage:
-    """Cached `coverage` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return coverage(cursor, as_of)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def cached_pairs(path: str, as_of: date) -> pl.DataFrame:
-    """Cached `arrest_pairs` with their intervals for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return with_intervals(arrest_pairs(cursor, as_of))
-
-
-def table_view(table: pl.DataFrame) -> pl.DataFrame:
-    """The chart's numbers as the table shows them: shares and differences in percent."""
-    return table.select(
-        pl.col("referral_type").replace_strict(REFERRAL_TYPE_LABELS, default=pl.col("referral_type")),
-        "participants",
-        "arrested_before",
-        pl.col("before") * 100,
-        "arrested_after",
-        pl.col("after") * 100,
-        pl.col("difference") * 100,
-        pl.col("low") * 100,
-        pl.col("high") * 100,
-        "before_only",
-        "after_only",
-        "both",
-        "neither",
-    )
 
 
 def table_config() -> dict[str, object]:
@@ -100,28 +60,33 @@ def table_config() -> dict[str, object]:
     }
 
 
-def scope_caption(scope: Coverage, as_of: date) -> str:
+def scope_caption(counted: Coverage, as_of: date) -> str:
     """Who is counted, in one paragraph."""
     text = (
-        f"Participants referred on or before {scope.referred_by:%Y-%m-%d}, so that {WINDOW_MONTHS} months "
+        f"Participants referred on or before {counted.referred_by:%Y-%m-%d}, so that {WINDOW_MONTHS} months "
         f"after referral have passed by the release's as-of date ({as_of:%Y-%m-%d}). Follow-up is by "
         "calendar, whether or not the participant is still in the program: justice records keep coming "
         "after a program exit."
     )
-    if scope.sites_without_justice:
+    if counted.sites_without_justice:
         text += (
-            f" Left out: {len(scope.sites_without_justice)} of {scope.sites} sites send no justice "
-            f"records ({', '.join(scope.sites_without_justice)}), so no arrest could be counted there."
+            f" Left out: {len(counted.sites_without_justice)} of {counted.sites} sites send no justice "
+            f"records ({', '.join(counted.sites_without_justice)}), so no arrest could be counted there."
         )
     return text
 
 
 def show_release(path: Path, release: Release) -> None:
     """The before-and-after comparison of one release file."""
-    scope = cached_coverage(str(path), release.as_of)
-    table = cached_pairs(str(path), release.as_of) if scope.sites_with_justice else None
+    scope = scope_of(access.viewer())
+    counted = cache.fetch(path, before_after.coverage, scope, release.as_of)
+    table = (
+        cache.fetch(path, before_after.arrest_table, scope, release.as_of)
+        if counted.sites_with_justice
+        else None
+    )
     access.audit("page_view", "before-after", rows=0 if table is None else table.height)
-    st.caption(scope_caption(scope, release.as_of))
+    st.caption(scope_caption(counted, release.as_of))
     st.caption(
         f"Numerator: participants with at least one arrest (a justice record of type arrest) in the "
         f"{WINDOW_MONTHS} months before referral (from referral minus {WINDOW_MONTHS} months up to the "
@@ -151,7 +116,7 @@ def show_release(path: Path, release: Release) -> None:
         config={"displaylogo": False},
     )
     st.dataframe(
-        table_view(table),
+        before_after.table_view(table),
         width="stretch",
         hide_index=True,
         column_config=table_config(),

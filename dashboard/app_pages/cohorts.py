@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
-import polars as pl
 import streamlit as st
 
-from dashboard import access, cache, cohorts, survival
-from dashboard.cohorts import definition_line, referral_label
+from dashboard import access, cache, survival
+from dashboard.charts import cohorts as charts
+from dashboard.formatting import definition_line, referral_label
 from dashboard.page import release_page
+from dashboard.queries import cohorts
 from dashboard.queries.release import Release
+from dashboard.scope import scope_of
 from pipelines.core.metrics import METRICS
+from pipelines.core.scope import Scope
 
 DEFAULT_METRIC = "permanent_housing"
 NO_PARTICIPANTS = "No participants match these filters. Choose other referral types or sites."
+ESTIMATING = "Estimating time to permanent housing…"
 HOUSING_METHOD = (
     "Method: Kaplan-Meier (product-limit) estimate by referral type, drawn as the share permanently "
     "housed (1 minus the share not yet housed), with a 95% band by the exponential Greenwood "
@@ -28,34 +31,9 @@ HOUSING_METHOD = (
 )
 
 
-# Cached per release file, as dashboard/cache.py does, with a cursor per call.
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def filter_options(path: str) -> tuple[list[str], list[str]]:
-    """Cached `cohorts.filter_options` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return cohorts.filter_options(cursor)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
-def cohort_curves(
-    path: str, metric: str, referral_types: Sequence[str], sites: Sequence[str]
-) -> pl.DataFrame:
-    """Cached `cohorts.cohort_curves` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return cohorts.cohort_curves(cursor, metric, referral_types, sites)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=64, show_spinner="Estimating time to permanent housing…")
-def housing_curves(path: str, referral_types: Sequence[str], sites: Sequence[str]) -> survival.HousingCurves:
-    """Each participant's time to permanent housing, and its Kaplan-Meier fit, for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        durations = survival.housing_durations(cursor, referral_types, sites)
-    return survival.kaplan_meier(durations)
-
-
-def filters(path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def filters(path: Path, scope: Scope) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The referral types and sites chosen; empty means all."""
-    types, sites = filter_options(str(path))
+    types, sites = cache.fetch(path, cohorts.filter_options, scope)
     left, right = st.columns(2)
     with left:
         chosen_types = st.multiselect(
@@ -72,7 +50,11 @@ def filters(path: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def cohort_section(
-    path: Path, referral_types: tuple[str, ...], sites: tuple[str, ...], fit: survival.HousingCurves
+    path: Path,
+    scope: Scope,
+    referral_types: tuple[str, ...],
+    sites: tuple[str, ...],
+    fit: survival.HousingCurves,
 ) -> None:
     """A metric by months since referral, one line per chosen cohort, and the table under it."""
     st.header("By months since referral")
@@ -91,7 +73,7 @@ def cohort_section(
         "those referred early enough in the quarter to reach them, and the as-of month is still in "
         "progress: read them with their denominators."
     )
-    curves = cohort_curves(str(path), name, referral_types, sites)
+    curves = cache.fetch(path, cohorts.cohort_curves, scope, name, referral_types, sites)
     # Both sections' data is in hand: the audit entry comes before any of it is shown.
     access.audit(
         "page_view",
@@ -119,7 +101,7 @@ def cohort_section(
         return
     chosen = [c for c in options if c in chosen]  # oldest first, whatever the order of picking
     st.plotly_chart(
-        cohorts.cohort_chart(curves, name, chosen),
+        charts.cohort_chart(curves, name, chosen),
         width="stretch",
         key="cohorts-chart",
         config={"displaylogo": False},
@@ -154,7 +136,7 @@ def housing_section(fit: survival.HousingCurves) -> None:
         st.info(NO_PARTICIPANTS, icon=":material/info:")
         return
     st.plotly_chart(
-        cohorts.housing_chart(fit.curve),
+        charts.housing_chart(fit.curve),
         width="stretch",
         key="housing-chart",
         config={"displaylogo": False},
@@ -211,9 +193,11 @@ def show_release(path: Path, release: Release) -> None:
         f"All participants referred up to the release's as-of date, {release.as_of:%Y-%m-%d}, grouped by "
         "the quarter of their referral (cohort) and followed month by month from referral."
     )
-    referral_types, sites = filters(path)
-    fit = housing_curves(str(path), referral_types, sites)
-    cohort_section(path, referral_types, sites, fit)
+    scope = scope_of(access.viewer())
+    referral_types, sites = filters(path, scope)
+    with st.spinner(ESTIMATING):
+        fit = cache.fetch(path, cohorts.housing_curves, scope, referral_types, sites)
+    cohort_section(path, scope, referral_types, sites, fit)
     housing_section(fit)
 
 

@@ -6,31 +6,27 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import polars as pl
 import streamlit as st
 
 from dashboard import access, cache
-from dashboard.equity import (
+from dashboard.charts.equity import forest_chart
+from dashboard.formatting import definition_line, month_label
+from dashboard.page import release_page
+from dashboard.queries import equity
+from dashboard.queries.equity import (
     ALL_OTHERS,
     REFERENCES,
     REFERRAL_WINDOW_MONTHS,
-    SMALL_DENOMINATOR,
-    VERY_SMALL_DENOMINATOR,
     WHITE,
-    equity_table,
-    forest_chart,
-    race_label,
-    race_months,
-    race_rates,
+    WIDE_INTERVAL_DENOMINATOR,
     rate_metrics,
     reference_name,
-    referrals_by_race,
 )
-from dashboard.formatting import month_label
-from dashboard.page import release_page
 from dashboard.queries.release import Release
-from pipelines.core.metrics import METRICS
+from dashboard.scope import scope_of
+from pipelines.core.metrics import METRICS, SMALL_COUNT
 from pipelines.core.periods import add_months, latest_complete_month
+from pipelines.core.scope import Scope
 
 REFERENCE_LABELS = {WHITE: "White participants", ALL_OTHERS: "All other groups"}
 METHOD = (
@@ -40,57 +36,6 @@ METHOD = (
     "table says so. Against all other groups, the reference pools every other group's numerator and "
     "denominator (multiracial and unknown included)."
 )
-
-
-# Cached per release file like dashboard/cache.py: a cursor per call, sessions run in threads.
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=64, show_spinner=False)
-def cached_months(path: str, metric: str, through: date) -> list[date]:
-    """Cached `race_months` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return race_months(cursor, metric, through)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
-def cached_rates(path: str, metric: str, month: date) -> pl.DataFrame:
-    """Cached `race_rates` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return race_rates(cursor, metric, month)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=64, show_spinner=False)
-def cached_referrals(path: str, month: date) -> pl.DataFrame:
-    """Cached `referrals_by_race` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return referrals_by_race(cursor, month)
-
-
-def ratio_text(row: dict) -> str:
-    """A ratio and its CI as the table shows them: `1.09 (0.54 to 2.23)`."""
-    if row["is_reference"]:
-        return "1 (reference)"
-    if row["ratio"] is None:
-        return "no ratio: see note"
-    return f"{row['ratio']:.2f} ({row['low']:.2f} to {row['high']:.2f})"
-
-
-def table_view(table: pl.DataFrame) -> pl.DataFrame:
-    """The chart's numbers as the table shows them: rates and shares in percent."""
-    return table.select(
-        pl.col("race").map_elements(race_label, return_dtype=pl.String),
-        pl.struct("ratio", "low", "high", "is_reference")
-        .map_elements(ratio_text, return_dtype=pl.String)
-        .alias("ratio"),
-        pl.col("rate") * 100,
-        "numerator",
-        "denominator",
-        "flag",
-        pl.col("referral_share") * 100,
-        "referred",
-        pl.col("reference_rate") * 100,
-        "reference_numerator",
-        "reference_denominator",
-        "note",
-    )
 
 
 def table_config(month: date) -> dict[str, object]:
@@ -127,7 +72,7 @@ def table_config(month: date) -> dict[str, object]:
     }
 
 
-def controls(path: Path, latest: date) -> tuple[str, date, str] | None:
+def controls(path: Path, scope: Scope, latest: date) -> tuple[str, date, str] | None:
     """The metric, month and reference group the user picks; None when there is nothing to pick."""
     metric_column, month_column, reference_column = st.columns([2, 1, 2])
     with metric_column:
@@ -137,7 +82,7 @@ def controls(path: Path, latest: date) -> tuple[str, date, str] | None:
             format_func=lambda name: METRICS[name].label,
             key="equity-metric",
         )
-    months = cached_months(str(path), metric, latest)
+    months = cache.fetch(path, equity.race_months, scope, metric, latest)
     if not months:
         st.info(
             f"This release has no race breakdown of {METRICS[metric].label.lower()} for a complete month "
@@ -166,30 +111,32 @@ def controls(path: Path, latest: date) -> tuple[str, date, str] | None:
 
 def show_release(path: Path, release: Release) -> None:
     """The equity view of one release file."""
+    scope = scope_of(access.viewer())
     latest = latest_complete_month(release.as_of)
-    chosen = controls(path, latest)
+    chosen = controls(path, scope, latest)
     if chosen is None:
         return
     metric_name, month, reference = chosen
     metric = METRICS[metric_name]
     first = add_months(month, 1 - REFERRAL_WINDOW_MONTHS)
     st.subheader(f"{metric.label} by race, {month_label(month)}")
-    st.caption(f"Numerator: {metric.numerator}; denominator: {metric.denominator}.")
+    st.caption(definition_line(metric))
     st.caption(METHOD)
     st.caption(
         f"Share of referrals: each group's share of the participants referred from {month_label(first)} "
         f"to {month_label(month)}. Race as the metrics count it: the single race given, multiracial for "
-        f"several, unknown when none is known. Small numbers: a denominator under {SMALL_DENOMINATOR} "
-        f"is flagged and drawn with an open marker; under {VERY_SMALL_DENOMINATOR}, the rate rests on "
-        "very few people. Nothing is hidden."
+        f"several, unknown when none is known. Small numbers: a denominator under "
+        f"{WIDE_INTERVAL_DENOMINATOR} is flagged and drawn with an open marker; under {SMALL_COUNT}, "
+        "the rate rests on very few people. Nothing is hidden."
     )
-    rates = cached_rates(str(path), metric_name, month)
+    rates = cache.fetch(path, equity.race_rates, scope, metric_name, month)
     filters = {"metric": metric_name, "month": month, "reference": reference}
     access.audit("page_view", "equity", filters=filters, rows=rates.height)
     if rates.is_empty():
         st.info(f"No race group has a denominator in {month_label(month)}.", icon=":material/info:")
         return
-    table = equity_table(rates, cached_referrals(str(path), month), reference)
+    referrals = cache.fetch(path, equity.referrals_by_race, scope, month)
+    table = equity.equity_table(rates, referrals, reference)
     if reference == WHITE and not (table["is_reference"] & (table["denominator"] > 0)).any():
         st.info(
             f"No White participant is in this month's denominator, so there is no rate to compare "
@@ -206,7 +153,7 @@ def show_release(path: Path, release: Release) -> None:
         )
     with numbers:
         st.dataframe(
-            table_view(table),
+            equity.table_view(table),
             width="stretch",
             hide_index=True,
             column_config=table_config(month),

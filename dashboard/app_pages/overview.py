@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import access, cache
 from dashboard.charts import overview as charts
 from dashboard.formatting import (
+    definition_line,
     format_change,
     format_value,
     is_zero_change,
@@ -19,6 +20,7 @@ from dashboard.page import release_page
 from dashboard.queries import overview
 from dashboard.queries.overview import KPI_LOOKBACK_MONTHS
 from dashboard.queries.release import Release
+from dashboard.scope import scope_of
 from pipelines.core.metrics import METRICS, Metric
 from pipelines.core.periods import latest_complete_month
 
@@ -36,11 +38,6 @@ OVERVIEW_METRICS = (
 KPI_COLUMNS = 3
 # A fall is the program's aim for these; the size of the caseload is neither good nor bad.
 DELTA_COLOURS = {"active_participants": "off", "unsheltered": "inverse", "arrested": "inverse"}
-
-
-def definition_line(metric: Metric) -> str:
-    """The line under every chart that says what is counted."""
-    return f"Numerator: {metric.numerator}; denominator: {metric.denominator}."
 
 
 def kpi_tiles(table: pl.DataFrame) -> None:
@@ -124,8 +121,11 @@ def show_release(path: Path, release: Release) -> None:
         f"{release.as_of:%Y-%m-%d}). Changes are against {KPI_LOOKBACK_MONTHS} months earlier; "
         "rates change in percentage points (pp)."
     )
-    tiles = cache.fetch(path, overview.kpis, OVERVIEW_METRICS, release.as_of)
-    series = {name: cache.fetch(path, overview.metric_series, name, month) for name in OVERVIEW_METRICS}
+    scope = scope_of(access.viewer())
+    tiles = cache.fetch(path, overview.kpis, scope, OVERVIEW_METRICS, release.as_of)
+    series = {
+        name: cache.fetch(path, overview.metric_series, scope, name, month) for name in OVERVIEW_METRICS
+    }
     access.audit("page_view", "overview", rows=tiles.height + sum(s.height for s in series.values()))
     kpi_tiles(tiles)
     st.header("Trends")

@@ -10,14 +10,20 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import access, cache, trends
-from dashboard.formatting import month_label
+from dashboard import access, cache
+from dashboard.charts import trends as charts
+from dashboard.formatting import definition_line, month_label
 from dashboard.page import release_page
+from dashboard.queries import trends
 from dashboard.queries.release import Release
-from pipelines.core.metrics import METRICS
+from dashboard.scope import scope_of
+from pipelines.core.metrics import DIMENSION_LABELS, METRICS, SMALL_COUNT
 from pipelines.core.periods import latest_complete_month
+from pipelines.core.scope import Scope
 
 NO_MONTHS = "This release has no participant-months yet, so there is no trend to show."
+# The split choice that is no split at all.
+NO_SPLIT = "None (all participants)"
 NO_DATA = "No participants match these filters in the chosen months. Clear a filter or widen the month range."
 
 
@@ -34,38 +40,9 @@ class Choice:
     end: date
 
 
-# The cache wrappers for this page's queries, like those of dashboard/cache.py: keyed by the
-# release file, a cursor per call (sessions run in threads).
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def trend_options(path: str) -> trends.TrendOptions:
-    """Cached `trends.trend_options` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return trends.trend_options(cursor)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
-def trend_values(
-    path: str,
-    metric: str,
-    split: str,
-    sites: tuple[str, ...],
-    referral_types: tuple[str, ...],
-    cohorts: tuple[str, ...],
-    start: date,
-    end: date,
-) -> pl.DataFrame:
-    """Cached `trends.trend_values` for one release file and one choice."""
-    with cache.connection(path).cursor() as cursor:
-        return trends.trend_values(
-            cursor,
-            metric,
-            split,
-            sites=sites,
-            referral_types=referral_types,
-            cohorts=cohorts,
-            start=start,
-            end=end,
-        )
+def split_label(split: str) -> str:
+    """A split as the picker names it: the dimension's label, or that there is none."""
+    return NO_SPLIT if split == "all" else DIMENSION_LABELS[split]
 
 
 def choose(options: trends.TrendOptions, release: Release) -> Choice:
@@ -74,9 +51,7 @@ def choose(options: trends.TrendOptions, release: Release) -> Choice:
     metric = metric_column.selectbox(
         "Metric", list(METRICS), format_func=lambda name: METRICS[name].label, key="trends-metric"
     )
-    split = split_column.selectbox(
-        "Split by", list(trends.SPLITS), format_func=trends.SPLITS.__getitem__, key="trends-split"
-    )
+    split = split_column.selectbox("Split by", trends.SPLITS, format_func=split_label, key="trends-split")
     sites_column, referrals_column, cohorts_column = st.columns(3)
     sites = sites_column.multiselect("Sites", options.sites, placeholder="All sites", key="trends-sites")
     referral_types = referrals_column.multiselect(
@@ -132,29 +107,33 @@ def table_config(is_count: bool) -> dict[str, object]:
         "denominator": st.column_config.NumberColumn("Denominator", format="localized"),
         "value": value,
         "flag": st.column_config.TextColumn(
-            "Flag", help=f"{trends.SMALL_FLAG}: fewer than {trends.SMALL_DENOMINATOR} in the denominator"
+            "Flag", help=f"{trends.SMALL_FLAG}: fewer than {SMALL_COUNT} in the denominator"
         ),
     }
 
 
-def show(path: Path, release: Release, options: trends.TrendOptions) -> None:
+def show(path: Path, release: Release, scope: Scope, options: trends.TrendOptions) -> None:
     """The controls, then the chart, its table and its CSV for what they pick."""
     choice = choose(options, release)
     metric = METRICS[choice.metric]
     st.subheader(
-        metric.label if choice.split == "all" else f"{metric.label} by {trends.SPLITS[choice.split].lower()}"
+        metric.label
+        if choice.split == "all"
+        else f"{metric.label} by {DIMENSION_LABELS[choice.split].lower()}"
     )
-    st.caption(f"Numerator: {metric.numerator}; denominator: {metric.denominator}.")
+    st.caption(definition_line(metric))
     st.caption(describe(choice, release))
-    values = trend_values(
-        str(path),
+    values = cache.fetch(
+        path,
+        trends.trend_values,
+        scope,
         choice.metric,
         choice.split,
-        choice.sites,
-        choice.referral_types,
-        choice.cohorts,
-        choice.start,
-        choice.end,
+        sites=choice.sites,
+        referral_types=choice.referral_types,
+        cohorts=choice.cohorts,
+        start=choice.start,
+        end=choice.end,
     )
     filters = dataclasses.asdict(choice)
     access.audit("page_view", "trends", filters=filters, rows=values.height)
@@ -162,7 +141,7 @@ def show(path: Path, release: Release, options: trends.TrendOptions) -> None:
         st.info(NO_DATA, icon=":material/filter_alt_off:")
         return
     st.plotly_chart(
-        trends.trend_chart(values, choice.metric, choice.split),
+        charts.trend_chart(values, choice.metric, choice.split),
         width="stretch",
         key="trends-chart",
         config={"displaylogo": False},
@@ -171,7 +150,7 @@ def show(path: Path, release: Release, options: trends.TrendOptions) -> None:
     small = table.filter(pl.col("flag") != "").height
     if small:
         st.caption(
-            f"{small:,} of {table.height:,} rows have fewer than {trends.SMALL_DENOMINATOR} in the "
+            f"{small:,} of {table.height:,} rows have fewer than {SMALL_COUNT} in the "
             f"denominator (flagged {trends.SMALL_FLAG}): small numbers, read them with care."
         )
     st.dataframe(
@@ -197,11 +176,12 @@ def show(path: Path, release: Release, options: trends.TrendOptions) -> None:
 
 def show_release(path: Path, release: Release) -> None:
     """The page on one release file, or what stands in the way."""
-    options = trend_options(str(path))
+    scope = scope_of(access.viewer())
+    options = cache.fetch(path, trends.trend_options, scope)
     if not options.months:
         st.info(NO_MONTHS, icon=":material/info:")
         return
-    show(path, release, options)
+    show(path, release, scope, options)
 
 
 release_page("Trends", show_release)

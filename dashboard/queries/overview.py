@@ -1,4 +1,7 @@
-"""Overview: the headline metrics at the latest complete month, and their monthly series."""
+"""Overview: the headline metrics at the latest complete month, and their monthly series.
+
+Program-wide aggregates of metric_values: every query refuses a narrower scope.
+"""
 
 from __future__ import annotations
 
@@ -9,66 +12,84 @@ import duckdb
 import polars as pl
 
 from pipelines.core.periods import add_months, latest_complete_month
+from pipelines.core.scope import Scope
 
 KPI_LOOKBACK_MONTHS = 3
 
+SERIES_SQL = """
+with
 
-def metric_series(con: duckdb.DuckDBPyConnection, metric: str, through: date | None = None) -> pl.DataFrame:
+metric_values as (
+    select * from metric_values
+),
+
+final as (
+    select month, numerator, denominator, value
+    from metric_values
+    where metric = $metric
+      and dimension = 'all'
+      and grp = 'all'
+      and ($through is null or month <= $through)
+)
+
+select * from final
+order by month
+"""
+
+KPIS_SQL = """
+with
+
+program_wide as (
+    select metric, month, numerator, denominator, value
+    from metric_values
+    where dimension = 'all' and grp = 'all'
+),
+
+latest as (
+    select * from program_wide where month = $month
+),
+
+prior as (
+    select * from program_wide where month = $prior_month
+),
+
+final as (
+    select
+        coalesce(latest.metric, prior.metric) as metric,
+        latest.numerator,
+        latest.denominator,
+        latest.value,
+        prior.numerator as prior_numerator,
+        prior.denominator as prior_denominator,
+        prior.value as prior_value,
+        latest.value - prior.value as change,
+    from latest
+    full outer join prior on prior.metric = latest.metric
+)
+
+select * from final
+"""
+
+
+def metric_series(
+    con: duckdb.DuckDBPyConnection, scope: Scope, metric: str, through: date | None = None
+) -> pl.DataFrame:
     """One metric's monthly values program-wide: month, numerator, denominator, value."""
-    return con.sql(
-        """
-        select month, numerator, denominator, value
-        from metric_values
-        where metric = $metric
-          and dimension = 'all'
-          and grp = 'all'
-          and ($through is null or month <= $through)
-        order by month
-        """,
-        params={"metric": metric, "through": through},
-    ).pl()
+    scope.require_program()
+    return con.sql(SERIES_SQL, params={"metric": metric, "through": through}).pl()
 
 
-def kpis(con: duckdb.DuckDBPyConnection, metrics: Sequence[str], as_of: date) -> pl.DataFrame:
+def kpis(con: duckdb.DuckDBPyConnection, scope: Scope, metrics: Sequence[str], as_of: date) -> pl.DataFrame:
     """Each metric at the latest complete month and three months earlier, with the change.
 
     One row per metric, in the order given, even when the release has no value for it:
     metric, month, numerator, denominator, value, prior_month, prior_numerator,
     prior_denominator, prior_value, change (value minus prior value).
     """
+    scope.require_program()
     month = latest_complete_month(as_of)
     prior_month = add_months(month, -KPI_LOOKBACK_MONTHS)
-    found = con.sql(
-        """
-        with
-        program_wide as (
-            select metric, month, numerator, denominator, value
-            from metric_values
-            where dimension = 'all' and grp = 'all'
-        ),
-        latest as (
-            select * from program_wide where month = $month
-        ),
-        prior as (
-            select * from program_wide where month = $prior_month
-        ),
-        final as (
-            select
-                coalesce(latest.metric, prior.metric) as metric,
-                latest.numerator,
-                latest.denominator,
-                latest.value,
-                prior.numerator as prior_numerator,
-                prior.denominator as prior_denominator,
-                prior.value as prior_value,
-                latest.value - prior.value as change,
-            from latest
-            full outer join prior on prior.metric = latest.metric
-        )
-        select * from final
-        """,
-        params={"month": month, "prior_month": prior_month},
-    ).pl()
+    found = con.sql(KPIS_SQL, params={"month": month, "prior_month": prior_month}).pl()
     wanted = pl.DataFrame({"metric": list(metrics)}, schema={"metric": pl.String})
     return (
         wanted.join(found, on="metric", how="left", maintain_order="left")

@@ -1,4 +1,5 @@
-"""Which release the pages read: its run, as-of date, build time and metrics version."""
+"""Which release the pages read (its run, as-of date, build time and metrics version), and the
+case managers it holds (the demo's role picker offers them)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,44 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import duckdb
+
+from pipelines.core.scope import Scope
+
+RELEASE_SQL = """
+with
+
+release as (
+    select * from release
+),
+
+final as (
+    select run_id, as_of, built_at, metrics_version
+    from release
+)
+
+select * from final
+order by built_at desc nulls last
+limit 1
+"""
+
+CASE_MANAGERS_SQL = """
+with
+
+participants as (
+    select * from participants
+),
+
+final as (
+    select distinct site_id, case_manager_id
+    from participants
+    where case_manager_id is not null
+      and ($scope_site is null or site_id = $scope_site)
+      and ($scope_case_manager is null or case_manager_id = $scope_case_manager)
+)
+
+select * from final
+order by site_id, case_manager_id
+"""
 
 
 @dataclass(frozen=True)
@@ -20,15 +59,13 @@ class Release:
 
 def release_info(con: duckdb.DuckDBPyConnection) -> Release | None:
     """The release's run id, as-of date, build time and metrics version."""
-    rows = con.sql(
-        """
-        select run_id, as_of, built_at, metrics_version
-        from release
-        order by built_at desc nulls last
-        limit 1
-        """
-    ).fetchall()
+    rows = con.sql(RELEASE_SQL).fetchall()
     if not rows:
         return None
     run_id, as_of, built_at, metrics_version = rows[0]
     return Release(run_id=run_id, as_of=as_of, built_at=built_at, metrics_version=metrics_version)
+
+
+def case_managers(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[tuple[str, str]]:
+    """Every (site_id, case_manager_id) in scope: the demo's choice of case manager to be."""
+    return con.sql(CASE_MANAGERS_SQL, params=scope.params()).fetchall()

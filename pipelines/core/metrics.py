@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 METRICS_VERSION = "v1"
+# The smallest denominator a rate is shown on without a flag: below it the pages mark the rate
+# as resting on few people (DESIGN s.7 suppresses such cells in funder outputs).
+SMALL_COUNT = 11
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,9 @@ import polars as pl
 import pytest
 
 from dashboard import survival
+from dashboard.queries import cohorts
 from pipelines.core.release import live_release, open_release
+from pipelines.core.scope import PROGRAM, Scope
 from pipelines.core.settings import Home
 from tests.conftest import drop, run
 
@@ -68,7 +70,7 @@ def release_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
 def durations(release_home: Home) -> pl.DataFrame:
     con = open_release(live_release(release_home.current))
     try:
-        return survival.housing_durations(con)
+        return cohorts.housing_durations(con, PROGRAM)
     finally:
         con.close()
 
@@ -99,23 +101,23 @@ def test_durations_keep_the_dates_they_came_from(durations: pl.DataFrame) -> Non
     assert row["housed_on"] == date(2024, 4, 1)
     assert row["followed_until"] == date(2024, 3, 1)
     assert row["referral_type"] == "community"
-    assert durations.columns == list(survival.DURATIONS_SCHEMA)
+    assert durations.columns == list(cohorts.DURATIONS_SCHEMA)
 
 
 def test_durations_filter_by_bound_values(release_home: Home) -> None:
     con = open_release(live_release(release_home.current))
     try:
-        community = survival.housing_durations(con, referral_types=["community"])
+        community = cohorts.housing_durations(con, PROGRAM, referral_types=["community"])
         assert sorted(community.select("site_id", "participant_id").rows()) == [
             ("north", "P5"),
             ("north", "P6"),
             ("south", "P1"),
         ]
-        south = survival.housing_durations(con, sites=["south"])
+        south = cohorts.housing_durations(con, PROGRAM, sites=["south"])
         assert south.select("site_id", "participant_id").rows() == [("south", "P1")]
-        both = survival.housing_durations(con, referral_types=["community"], sites=["north"])
+        both = cohorts.housing_durations(con, PROGRAM, referral_types=["community"], sites=["north"])
         assert both["participant_id"].to_list() == ["P5", "P6"]
-        assert survival.housing_durations(con, sites=["north' or '1'='1"]).is_empty()
+        assert cohorts.housing_durations(con, PROGRAM, sites=["north' or '1'='1"]).is_empty()
     finally:
         con.close()
 
@@ -249,6 +251,26 @@ def test_groups_in_contract_order_and_fit_separately() -> None:
     assert community["share_housed"].to_list() == pytest.approx([0, 0.5, 0.5])
 
 
+def test_durations_keep_to_their_scope(release_home: Home) -> None:
+    """Participant rows: a narrower scope is filtered in SQL, not refused."""
+    con = open_release(live_release(release_home.current))
+    try:
+        north_cm2 = cohorts.housing_durations(con, Scope("north", "CM2"))
+        assert north_cm2.select("site_id", "participant_id").rows() == [
+            ("north", "P4"),
+            ("north", "P5"),
+            ("north", "P6"),
+        ]
+        south = cohorts.housing_durations(con, Scope("south"))
+        assert south.select("site_id", "participant_id").rows() == [("south", "P1")]
+        # CM9 works at south: at north, that scope holds no one.
+        assert cohorts.housing_durations(con, Scope("north", "CM9")).is_empty()
+        both = cohorts.housing_durations(con, Scope("north", "CM1"), referral_types=["social_contact"])
+        assert both["participant_id"].to_list() == ["P2", "P3"]
+    finally:
+        con.close()
+
+
 def test_no_participants_fit_nothing() -> None:
     fit = survival.kaplan_meier(frame([]))
     assert fit.summary.is_empty() and fit.curve.is_empty() and fit.milestones.is_empty()
@@ -256,7 +278,10 @@ def test_no_participants_fit_nothing() -> None:
 
 
 def test_lifelines_is_imported_only_when_fitting() -> None:
-    code = "import sys; import dashboard.survival, dashboard.cohorts; print('lifelines' in sys.modules)"
+    code = (
+        "import sys; import dashboard.survival, dashboard.queries.cohorts, dashboard.charts.cohorts; "
+        "print('lifelines' in sys.modules)"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
     )

@@ -18,6 +18,7 @@ from dashboard.queries.release import Release, release_info
 from pipelines.core.metrics import METRICS
 from pipelines.core.periods import latest_complete_month
 from pipelines.core.release import live_release
+from pipelines.core.scope import PROGRAM
 from pipelines.core.settings import Home
 from tests import apptest
 
@@ -279,23 +280,23 @@ def test_latest_complete_month(as_of: date, month: date) -> None:
 
 
 def test_metric_series_is_program_wide(con: duckdb.DuckDBPyConnection) -> None:
-    series = overview.metric_series(con, "permanent_housing")
+    series = overview.metric_series(con, PROGRAM, "permanent_housing")
     assert series.columns == ["month", "numerator", "denominator", "value"]
     assert series.select("month", "numerator", "denominator").rows() == [
         (month, *cell) for month, cell in zip(MONTHS, NUMBERS["permanent_housing"], strict=True)
     ]
-    through = overview.metric_series(con, "permanent_housing", LATEST)
+    through = overview.metric_series(con, PROGRAM, "permanent_housing", LATEST)
     assert through["month"].to_list() == MONTHS[:5]
 
 
 def test_metric_name_is_bound_not_spliced(con: duckdb.DuckDBPyConnection) -> None:
-    assert overview.metric_series(con, "permanent_housing' or '1'='1").is_empty()
-    assert overview.metric_series(con, "x'; drop table metric_values; --").is_empty()
-    assert not overview.metric_series(con, "arrested").is_empty()
+    assert overview.metric_series(con, PROGRAM, "permanent_housing' or '1'='1").is_empty()
+    assert overview.metric_series(con, PROGRAM, "x'; drop table metric_values; --").is_empty()
+    assert not overview.metric_series(con, PROGRAM, "arrested").is_empty()
 
 
 def test_kpis(con: duckdb.DuckDBPyConnection) -> None:
-    kpis = overview.kpis(con, ["arrested", "employed", "not_a_metric"], AS_OF)
+    kpis = overview.kpis(con, PROGRAM, ["arrested", "employed", "not_a_metric"], AS_OF)
     assert kpis["metric"].to_list() == ["arrested", "employed", "not_a_metric"]
     assert kpis["month"].to_list() == [LATEST] * 3
     assert kpis["prior_month"].to_list() == [PRIOR] * 3
@@ -333,7 +334,7 @@ def test_release_has_no_file_access_and_cannot_unlock(con: duckdb.DuckDBPyConnec
 
 
 def test_trend_chart_carries_the_numbers(con: duckdb.DuckDBPyConnection) -> None:
-    series = overview.metric_series(con, "unsheltered", LATEST)
+    series = overview.metric_series(con, PROGRAM, "unsheltered", LATEST)
     figure = charts.trend_chart(series, "unsheltered")
     (trace,) = figure.data
     rows = complete_rows("unsheltered")
@@ -348,7 +349,7 @@ def test_trend_chart_carries_the_numbers(con: duckdb.DuckDBPyConnection) -> None
 
 
 def test_trend_chart_counts_participants(con: duckdb.DuckDBPyConnection) -> None:
-    series = overview.metric_series(con, "active_participants", LATEST)
+    series = overview.metric_series(con, PROGRAM, "active_participants", LATEST)
     figure = charts.trend_chart(series, "active_participants")
     assert list(figure.data[0].y) == [n for _, n, _ in complete_rows("active_participants")]
     assert figure.layout.yaxis.title.text == "Participants"

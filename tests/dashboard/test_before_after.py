@@ -29,16 +29,18 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import before_after, stats
-from dashboard.before_after import (
+from dashboard import stats
+from dashboard.charts.before_after import before_after_chart
+from dashboard.queries import before_after
+from dashboard.queries.before_after import (
     Coverage,
     arrest_pairs,
-    before_after_chart,
     coverage,
     followed_since,
     with_intervals,
 )
 from pipelines.core.palette import OKABE_ITO
+from pipelines.core.scope import PROGRAM
 from pipelines.core.settings import Home
 from tests import apptest
 from tests.conftest import drop, run
@@ -118,13 +120,13 @@ def page_text(at: AppTest) -> str:
 
 
 def test_arrest_pairs_hand_worked(con: duckdb.DuckDBPyConnection) -> None:
-    pairs = arrest_pairs(con, date.fromisoformat(AS_OF))
+    pairs = arrest_pairs(con, PROGRAM, date.fromisoformat(AS_OF))
     assert pairs.columns == COLUMNS
     assert pairs.rows() == EXPECTED
 
 
 def test_coverage_names_the_sites_left_out(con: duckdb.DuckDBPyConnection) -> None:
-    assert coverage(con, date.fromisoformat(AS_OF)) == Coverage(
+    assert coverage(con, PROGRAM, date.fromisoformat(AS_OF)) == Coverage(
         referred_by=date(2023, 12, 15),
         sites=2,
         sites_with_justice=("a",),
@@ -135,13 +137,13 @@ def test_coverage_names_the_sites_left_out(con: duckdb.DuckDBPyConnection) -> No
 
 def test_an_earlier_as_of_date_follows_fewer(con: duckdb.DuckDBPyConnection) -> None:
     # As of 2024-02-01 only referrals up to 2023-08-01 have 6 months: P1, P2, P3 and P7.
-    pairs = arrest_pairs(con, date(2024, 2, 1))
+    pairs = arrest_pairs(con, PROGRAM, date(2024, 2, 1))
     assert pairs.row(0) == ("all", 4, 1, 1, 1, 1)
 
 
 def test_no_one_followed_gives_no_rows(con: duckdb.DuckDBPyConnection) -> None:
-    assert arrest_pairs(con, date(2023, 6, 1)).is_empty()
-    assert coverage(con, date(2023, 6, 1)).followed == 0
+    assert arrest_pairs(con, PROGRAM, date(2023, 6, 1)).is_empty()
+    assert coverage(con, PROGRAM, date(2023, 6, 1)).followed == 0
 
 
 @pytest.mark.parametrize(
@@ -167,7 +169,7 @@ def test_followed_since_agrees_with_duckdb(as_of: date, referred_by: date) -> No
 
 
 def test_with_intervals_adds_shares_and_newcombe(con: duckdb.DuckDBPyConnection) -> None:
-    table = with_intervals(arrest_pairs(con, date.fromisoformat(AS_OF)))
+    table = with_intervals(arrest_pairs(con, PROGRAM, date.fromisoformat(AS_OF)))
     overall = table.row(0, named=True)
     # Arrested before: both 1 + before only 2 = 3 of 6; after: both 1 + after only 2 = 3 of 6.
     assert (overall["arrested_before"], overall["arrested_after"]) == (3, 3)
@@ -194,7 +196,7 @@ def test_with_intervals_leaves_an_empty_group_null() -> None:
 
 
 def test_chart_carries_the_numbers(con: duckdb.DuckDBPyConnection) -> None:
-    table = with_intervals(arrest_pairs(con, date.fromisoformat(AS_OF)))
+    table = with_intervals(arrest_pairs(con, PROGRAM, date.fromisoformat(AS_OF)))
     figure = before_after_chart(table)
     by_name = {trace.name: trace for trace in figure.data if trace.name}
     before = by_name["6 months before referral"]

@@ -28,21 +28,22 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import equity
-from dashboard.equity import (
+from dashboard.charts import equity as charts
+from dashboard.charts.equity import forest_chart, ratio_ticks
+from dashboard.queries import equity
+from dashboard.queries.equity import (
     ALL_OTHERS,
     WHITE,
     equity_table,
-    forest_chart,
     race_months,
     race_rates,
     rate_metrics,
-    ratio_ticks,
     referrals_by_race,
     size_flag,
 )
 from pipelines.core.metrics import METRICS
 from pipelines.core.palette import OKABE_ITO
+from pipelines.core.scope import PROGRAM
 from pipelines.core.settings import Home
 from tests import apptest
 from tests.conftest import drop, run
@@ -127,36 +128,36 @@ def referrals_frame(rows: dict[str, int]) -> pl.DataFrame:
 
 
 def test_race_rates_read_metric_values(con: duckdb.DuckDBPyConnection) -> None:
-    rates = race_rates(con, "arrested", MAY)
+    rates = race_rates(con, PROGRAM, "arrested", MAY)
     assert rates.columns == ["race", "numerator", "denominator", "value"]
     assert {r: (n, d) for r, n, d, _ in rates.rows()} == ARRESTED_MAY
     # No housing records: no race row has a denominator, so there are none.
-    assert race_rates(con, "permanent_housing", MAY).is_empty()
+    assert race_rates(con, PROGRAM, "permanent_housing", MAY).is_empty()
 
 
 def test_race_months_stop_at_the_month_asked(con: duckdb.DuckDBPyConnection) -> None:
-    months = race_months(con, "arrested", MAY)
+    months = race_months(con, PROGRAM, "arrested", MAY)
     assert months[0] == MAY and months[-1] == date(2023, 5, 1)
     assert len(months) == 13 and months == sorted(months, reverse=True)
-    assert race_months(con, "permanent_housing", MAY) == []
+    assert race_months(con, PROGRAM, "permanent_housing", MAY) == []
 
 
 def test_metric_name_is_bound_not_spliced(con: duckdb.DuckDBPyConnection) -> None:
-    assert race_rates(con, "arrested' or '1'='1", MAY).is_empty()
-    assert race_months(con, "x'; drop table metric_values; --", MAY) == []
+    assert race_rates(con, PROGRAM, "arrested' or '1'='1", MAY).is_empty()
+    assert race_months(con, PROGRAM, "x'; drop table metric_values; --", MAY) == []
 
 
 def test_referrals_in_the_twelve_months_up_to_the_month(con: duckdb.DuckDBPyConnection) -> None:
-    referrals = referrals_by_race(con, MAY)
+    referrals = referrals_by_race(con, PROGRAM, MAY)
     assert dict(referrals.rows()) == REFERRED  # W2 (May 2023) and X1 (June 2024) are outside
     # A window that ends in June takes X1 in and leaves nothing of May 2023 either.
-    assert dict(referrals_by_race(con, date(2024, 6, 1)).rows())["black"] == 5
-    assert dict(referrals_by_race(con, date(2024, 4, 1)).rows())["white"] == 2
+    assert dict(referrals_by_race(con, PROGRAM, date(2024, 6, 1)).rows())["black"] == 5
+    assert dict(referrals_by_race(con, PROGRAM, date(2024, 4, 1)).rows())["white"] == 2
 
 
 def test_referral_race_follows_participant_months(con: duckdb.DuckDBPyConnection) -> None:
     # Whatever the window, each participant's race is the one participant_months gives them.
-    everyone = dict(referrals_by_race(con, date(2024, 6, 1), months=1000).rows())
+    everyone = dict(referrals_by_race(con, PROGRAM, date(2024, 6, 1), months=1000).rows())
     expected = dict(
         con.sql(
             "select race, count(distinct participant_id) from participant_months group by race"
@@ -169,7 +170,9 @@ def test_referral_race_follows_participant_months(con: duckdb.DuckDBPyConnection
 
 
 def test_table_against_white(con: duckdb.DuckDBPyConnection) -> None:
-    table = equity_table(race_rates(con, "arrested", MAY), referrals_by_race(con, MAY), WHITE)
+    table = equity_table(
+        race_rates(con, PROGRAM, "arrested", MAY), referrals_by_race(con, PROGRAM, MAY), WHITE
+    )
     assert table["race"].to_list() == ORDER
     rows = {row["race"]: row for row in table.iter_rows(named=True)}
     black = rows["black"]
@@ -200,7 +203,9 @@ def test_table_against_white(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_table_against_all_others(con: duckdb.DuckDBPyConnection) -> None:
-    table = equity_table(race_rates(con, "arrested", MAY), referrals_by_race(con, MAY), ALL_OTHERS)
+    table = equity_table(
+        race_rates(con, PROGRAM, "arrested", MAY), referrals_by_race(con, PROGRAM, MAY), ALL_OTHERS
+    )
     rows = {row["race"]: row for row in table.iter_rows(named=True)}
     assert not table["is_reference"].any()
     # Each group against the pooled rest: black 2/4 vs (1+0+1+0)/(2+1+1+1) = 2/5 -> 1.25.
@@ -305,7 +310,9 @@ def test_rate_metrics_leave_out_counts() -> None:
 
 
 def test_forest_chart(con: duckdb.DuckDBPyConnection) -> None:
-    table = equity_table(race_rates(con, "arrested", MAY), referrals_by_race(con, MAY), WHITE)
+    table = equity_table(
+        race_rates(con, PROGRAM, "arrested", MAY), referrals_by_race(con, PROGRAM, MAY), WHITE
+    )
     figure = forest_chart(table, "arrested", WHITE)
     traces = {trace.name: trace for trace in figure.data}
     # Every estimable ratio here rests on a small denominator: an open marker of its own.
@@ -361,7 +368,7 @@ def test_ratio_ticks(values: list[float], ticks: list[float]) -> None:
 
 def test_tick_labels() -> None:
     ticks = [0.0625, 0.125, 0.25, 0.5, 1.0, 2.0, 16.0]
-    assert [equity.tick_label(t) for t in ticks] == ["1/16", "1/8", "1/4", "0.5", "1", "2", "16"]
+    assert [charts.tick_label(t) for t in ticks] == ["1/16", "1/8", "1/4", "0.5", "1", "2", "16"]
 
 
 # --- the page -----------------------------------------------------------------------------

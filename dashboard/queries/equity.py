@@ -1,34 +1,32 @@
 """Equity: each race group's rate of a metric in one month, its rate ratio against a reference
 group with a 95% CI, and the group's share of referrals.
 
-Queries take a read-only connection and return Polars frames; `equity_table` puts the numbers
-together; `forest_chart` draws them.
+Program-wide aggregates: every query refuses a narrower scope. `equity_table` puts the numbers
+together; `table_view` shapes them for the page's table.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from math import ceil, floor, log2, log10
 
 import duckdb
-import plotly.graph_objects as go
 import polars as pl
 
 from checks.vocab import RACES
 from dashboard import stats
-from pipelines.core.metrics import METRICS
-from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.core.metrics import METRICS, SMALL_COUNT
 from pipelines.core.periods import add_months
+from pipelines.core.scope import Scope
 
 WHITE = "white"
 ALL_OTHERS = "all others"
 REFERENCES = (WHITE, ALL_OTHERS)
 REFERENCE_SHORT = {WHITE: "White", ALL_OTHERS: "all others"}
 REFERRAL_WINDOW_MONTHS = 12
-# Rates on fewer people than these are flagged, never hidden: under 30 reads with care; under
-# 11 is where funder snapshots suppress a rate (DESIGN s.7).
-SMALL_DENOMINATOR = 30
-VERY_SMALL_DENOMINATOR = 11
+# Rates are flagged, never hidden. Under SMALL_COUNT a rate rests on very few people (funder
+# snapshots suppress it, DESIGN s.7). Under WIDE_INTERVAL_DENOMINATOR a rate and its ratio
+# have a wide interval: read with care.
+WIDE_INTERVAL_DENOMINATOR = 30
 # The groups participant_months gives (DESIGN s.5), in the contract's order.
 RACE_GROUPS = (*(race for race in RACES if race != "unknown"), "multiracial", "unknown")
 RACE_LABELS = {
@@ -42,7 +40,60 @@ RACE_LABELS = {
     "multiracial": "Multiracial",
     "unknown": "Unknown",
 }
-RATIO_COLOUR, SMALL_COLOUR, REFERENCE_COLOUR = OKABE_ITO[0], OKABE_ITO[3], OKABE_ITO[6]
+
+MONTHS_SQL = """
+with
+
+metric_values as (
+    select * from metric_values
+),
+
+final as (
+    select distinct month
+    from metric_values
+    where metric = $metric and dimension = 'race' and month <= $through
+)
+
+select * from final
+order by month desc
+"""
+
+RATES_SQL = """
+with
+
+metric_values as (
+    select * from metric_values
+),
+
+final as (
+    select grp as race, numerator, denominator, value
+    from metric_values
+    where metric = $metric and month = $month and dimension = 'race'
+)
+
+select * from final
+order by race
+"""
+
+REFERRALS_SQL = """
+with
+
+participant_months as (
+    select * from participant_months
+),
+
+final as (
+    select race, count(*) as referred
+    from participant_months
+    where months_since_referral = 0
+      and month > $start
+      and month <= $month
+    group by race
+)
+
+select * from final
+order by race
+"""
 
 
 def rate_metrics() -> list[str]:
@@ -60,35 +111,21 @@ def race_order(race: str) -> int:
     return RACE_GROUPS.index(race) if race in RACE_GROUPS else len(RACE_GROUPS)
 
 
-def race_months(con: duckdb.DuckDBPyConnection, metric: str, through: date) -> list[date]:
+def race_months(con: duckdb.DuckDBPyConnection, scope: Scope, metric: str, through: date) -> list[date]:
     """The months, newest first and no later than `through`, with race rows for a metric."""
-    rows = con.sql(
-        """
-        select distinct month
-        from metric_values
-        where metric = $metric and dimension = 'race' and month <= $through
-        order by month desc
-        """,
-        params={"metric": metric, "through": through},
-    ).fetchall()
+    scope.require_program()
+    rows = con.sql(MONTHS_SQL, params={"metric": metric, "through": through}).fetchall()
     return [month for (month,) in rows]
 
 
-def race_rates(con: duckdb.DuckDBPyConnection, metric: str, month: date) -> pl.DataFrame:
+def race_rates(con: duckdb.DuckDBPyConnection, scope: Scope, metric: str, month: date) -> pl.DataFrame:
     """One metric's rate per race group in one month: race, numerator, denominator, value."""
-    return con.sql(
-        """
-        select grp as race, numerator, denominator, value
-        from metric_values
-        where metric = $metric and month = $month and dimension = 'race'
-        order by grp
-        """,
-        params={"metric": metric, "month": month},
-    ).pl()
+    scope.require_program()
+    return con.sql(RATES_SQL, params={"metric": metric, "month": month}).pl()
 
 
 def referrals_by_race(
-    con: duckdb.DuckDBPyConnection, month: date, months: int = REFERRAL_WINDOW_MONTHS
+    con: duckdb.DuckDBPyConnection, scope: Scope, month: date, months: int = REFERRAL_WINDOW_MONTHS
 ) -> pl.DataFrame:
     """Participants referred in the `months` months up to and including `month`, by race.
 
@@ -96,29 +133,19 @@ def referrals_by_race(
     race follows the same rule as the metrics (the single race given, 'multiracial' for
     several, 'unknown' when none is known). Columns: race, referred.
     """
-    return con.sql(
-        """
-        select race, count(*) as referred
-        from participant_months
-        where months_since_referral = 0
-          and month > $start
-          and month <= $month
-        group by race
-        order by race
-        """,
-        params={"start": add_months(month, -months), "month": month},
-    ).pl()
+    scope.require_program()
+    return con.sql(REFERRALS_SQL, params={"start": add_months(month, -months), "month": month}).pl()
 
 
 def size_flag(denominator: int | None, reference_denominator: int | None = None) -> str | None:
     """Why a row's numbers are fragile, in words; None when the counts are large enough."""
     flags = []
-    if denominator is not None and denominator < VERY_SMALL_DENOMINATOR:
-        flags.append(f"rate on fewer than {VERY_SMALL_DENOMINATOR} people")
-    elif denominator is not None and denominator < SMALL_DENOMINATOR:
-        flags.append(f"denominator under {SMALL_DENOMINATOR}")
-    if reference_denominator is not None and reference_denominator < SMALL_DENOMINATOR:
-        flags.append(f"reference denominator under {SMALL_DENOMINATOR}")
+    if denominator is not None and denominator < SMALL_COUNT:
+        flags.append(f"rate on fewer than {SMALL_COUNT} people")
+    elif denominator is not None and denominator < WIDE_INTERVAL_DENOMINATOR:
+        flags.append(f"denominator under {WIDE_INTERVAL_DENOMINATOR}")
+    if reference_denominator is not None and reference_denominator < WIDE_INTERVAL_DENOMINATOR:
+        flags.append(f"reference denominator under {WIDE_INTERVAL_DENOMINATOR}")
     return "; ".join(flags) or None
 
 
@@ -248,127 +275,30 @@ def reference_name(reference: str) -> str:
     return "White participants" if reference == WHITE else "all other groups"
 
 
-def ratio_ticks(table: pl.DataFrame) -> list[float]:
-    """Ticks at powers of two around 1 that span every interval: 0.25, 0.5, 1, 2, 4, ..."""
-    values = [1.0, *table["low"].drop_nulls(), *table["high"].drop_nulls(), *table["ratio"].drop_nulls()]
-    low = floor(log2(min(values)))
-    high = ceil(log2(max(values)))
-    # A range of one power of two either way at least, so that a lone 1 is not the only tick.
-    low, high = min(low, -1), max(high, 1)
-    # Wide intervals get every other power (0.25, 1, 4, ...) so the labels keep apart; 1 stays.
-    step = 1 if high - low <= 6 else 2
-    return [2.0**power for power in range(low - (low % step), high + step, step)]
+def ratio_text(row: dict) -> str:
+    """A ratio and its CI as the table shows them: `1.09 (0.54 to 2.23)`."""
+    if row["is_reference"]:
+        return "1 (reference)"
+    if row["ratio"] is None:
+        return "no ratio: see note"
+    return f"{row['ratio']:.2f} ({row['low']:.2f} to {row['high']:.2f})"
 
 
-def tick_label(tick: float) -> str:
-    """A power of two as a short label: 1/8, 1/4, 0.5, 1, 2, 4."""
-    return f"1/{round(1 / tick)}" if tick < 0.5 else f"{tick:g}"
-
-
-def forest_chart(table: pl.DataFrame, metric: str, reference: str) -> go.Figure:
-    """Rate ratios with their CIs on a log axis, a line at 1 (no difference), one row per group.
-
-    Groups on small denominators get an open marker of their own colour and legend entry; a
-    group without a ratio keeps its row, with the words "no ratio" where the marker would be.
-    """
-    label = METRICS[metric].label
-    groups = [race_label(race) for race in table["race"]]
-    figure = go.Figure()
-    estimable = table.filter(pl.col("ratio").is_not_null() & ~pl.col("is_reference"))
-    for small, name, colour, symbol in (
-        (False, "Rate ratio (95% CI)", RATIO_COLOUR, "circle"),
-        (True, f"Under {SMALL_DENOMINATOR} in a denominator: read with care", SMALL_COLOUR, "circle-open"),
-    ):
-        part = estimable.filter(pl.col("flag").is_not_null() == small)
-        if part.is_empty():
-            continue
-        figure.add_trace(
-            go.Scatter(
-                x=part["ratio"].to_list(),
-                y=[race_label(race) for race in part["race"]],
-                mode="markers",
-                name=name,
-                marker={"color": colour, "size": 11, "symbol": symbol, "line": {"width": 2, "color": colour}},
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": (part["high"] - part["ratio"]).to_list(),
-                    "arrayminus": (part["ratio"] - part["low"]).to_list(),
-                    "color": colour,
-                    "thickness": 2,
-                    "width": 6,
-                },
-                customdata=part.select("low", "high", "rate", "numerator", "denominator").rows(),
-                hovertemplate=(
-                    "%{y}<br>Rate ratio %{x:.2f} (95% CI %{customdata[0]:.2f} to %{customdata[1]:.2f})"
-                    f"<br>{label}: " + "%{customdata[2]:.1%} (%{customdata[3]:,} of %{customdata[4]:,})"
-                    "<extra></extra>"
-                ),
-            )
-        )
-    references = table.filter(pl.col("is_reference"))
-    if not references.is_empty():
-        figure.add_trace(
-            go.Scatter(
-                x=[1.0] * references.height,
-                y=[race_label(race) for race in references["race"]],
-                mode="markers",
-                name="Reference group",
-                marker={"color": REFERENCE_COLOUR, "size": 11, "symbol": "diamond"},
-                hovertemplate="%{y}: the reference group<extra></extra>",
-            )
-        )
-    ticks = ratio_ticks(table)
-    missing = table.filter(pl.col("ratio").is_null())
-    if not missing.is_empty():
-        figure.add_trace(
-            go.Scatter(
-                # At the left edge, reading rightwards: the row has no marker to overlap.
-                x=[ticks[0]] * missing.height,
-                y=[race_label(race) for race in missing["race"]],
-                mode="text",
-                text=["no ratio: see the table"] * missing.height,
-                textposition="middle right",
-                textfont={"color": "#555555"},
-                name="No ratio",
-                showlegend=False,
-                customdata=missing["note"].to_list(),
-                hovertemplate="%{y}: %{customdata}<extra></extra>",
-            )
-        )
-    # The line of no difference (Plotly 7 places shapes on a log axis by value, not log10).
-    figure.add_shape(
-        type="line",
-        xref="x",
-        yref="paper",
-        x0=1,
-        x1=1,
-        y0=0,
-        y1=1,
-        line={"color": "#555555", "width": 1, "dash": "dash"},
+def table_view(table: pl.DataFrame) -> pl.DataFrame:
+    """The chart's numbers as the table shows them: rates and shares in percent."""
+    return table.select(
+        pl.col("race").map_elements(race_label, return_dtype=pl.String),
+        pl.struct("ratio", "low", "high", "is_reference")
+        .map_elements(ratio_text, return_dtype=pl.String)
+        .alias("ratio"),
+        pl.col("rate") * 100,
+        "numerator",
+        "denominator",
+        "flag",
+        pl.col("referral_share") * 100,
+        "referred",
+        pl.col("reference_rate") * 100,
+        "reference_numerator",
+        "reference_denominator",
+        "note",
     )
-    figure.update_layout(
-        title={"text": None},
-        font={"family": FONT_FAMILY},
-        colorway=list(OKABE_ITO),
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
-        # Room above the legend for the toolbar Plotly shows on hover.
-        margin={"l": 10, "r": 10, "t": 80, "b": 10},
-        height=200 + 40 * max(len(groups), 1),
-    )
-    figure.update_xaxes(
-        type="log",
-        title_text=f"Rate ratio vs. {REFERENCE_SHORT[reference]} (log scale)",
-        tickvals=ticks,
-        ticktext=[tick_label(tick) for tick in ticks],
-        tickangle=0,
-        range=[log10(ticks[0]) - 0.05, log10(ticks[-1]) + 0.05],
-    )
-    figure.update_yaxes(
-        type="category",
-        categoryorder="array",
-        categoryarray=groups,
-        autorange="reversed",
-        title_text="Race",
-    )
-    return figure

@@ -23,11 +23,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import trends
+from dashboard.charts import trends as charts
+from dashboard.queries import trends
 from pipelines.core.export import FORMULA_STARTS, csv_bytes, neutralise
 from pipelines.core.metrics import METRICS
 from pipelines.core.periods import add_months
 from pipelines.core.release import live_release, open_release
+from pipelines.core.scope import PROGRAM
 from pipelines.core.settings import Home
 from pipelines.demo import write_demo
 from tests import apptest
@@ -177,7 +179,7 @@ def within(expected: dict[tuple[str, str], tuple[int, int]], start: str, end: st
 
 
 def test_program_wide_by_hand(con: duckdb.DuckDBPyConnection) -> None:
-    values = trends.trend_values(con, "permanent_housing")
+    values = trends.trend_values(con, PROGRAM, "permanent_housing")
     assert values.columns == ["month", "group", "numerator", "denominator", "value"]
     assert rows(values) == by_group({"all": PERMANENT_ALL})
     assert values["value"].to_list() == pytest.approx([n / d for n, d in PERMANENT_ALL.values()])
@@ -185,8 +187,10 @@ def test_program_wide_by_hand(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_split_by_site_by_hand(con: duckdb.DuckDBPyConnection) -> None:
     end = m("2024-05")
-    assert rows(trends.trend_values(con, "permanent_housing", "site", end=end)) == by_group(PERMANENT_BY_SITE)
-    active = trends.trend_values(con, "active_participants", "site", end=end)
+    assert rows(trends.trend_values(con, PROGRAM, "permanent_housing", "site", end=end)) == by_group(
+        PERMANENT_BY_SITE
+    )
+    active = trends.trend_values(con, PROGRAM, "active_participants", "site", end=end)
     assert rows(active) == by_group(ACTIVE_BY_SITE)
     # A count's value is the count itself.
     assert active["value"].to_list() == [float(n) for n in active["numerator"]]
@@ -194,11 +198,13 @@ def test_split_by_site_by_hand(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_filters_are_applied(con: duckdb.DuckDBPyConnection) -> None:
     end = m("2024-05")
-    arrest = trends.trend_values(con, "permanent_housing", referral_types=["arrest_diversion"], end=end)
+    arrest = trends.trend_values(
+        con, PROGRAM, "permanent_housing", referral_types=["arrest_diversion"], end=end
+    )
     assert rows(arrest) == by_group({"all": PERMANENT_ARREST_DIVERSION})
-    site_a = trends.trend_values(con, "active_participants", "cohort", sites=["a"], end=end)
+    site_a = trends.trend_values(con, PROGRAM, "active_participants", "cohort", sites=["a"], end=end)
     assert rows(site_a) == by_group(ACTIVE_SITE_A_BY_COHORT)
-    q1 = trends.trend_values(con, "active_participants", "site", cohorts=["2024-Q1"], end=end)
+    q1 = trends.trend_values(con, PROGRAM, "active_participants", "site", cohorts=["2024-Q1"], end=end)
     # 2024-Q1: A1, A2 at site a; B1, B2 at site b. A3 (2023-Q4) is left out.
     assert rows(q1) == by_group(
         {
@@ -206,18 +212,20 @@ def test_filters_are_applied(con: duckdb.DuckDBPyConnection) -> None:
             "b": ACTIVE_BY_SITE["b"],
         }
     )
-    both = trends.trend_values(con, "active_participants", sites=["a", "b"], referral_types=["community"])
+    both = trends.trend_values(
+        con, PROGRAM, "active_participants", sites=["a", "b"], referral_types=["community"]
+    )
     assert rows(both) == by_group({"all": {"2024-03": 1, "2024-04": 1, "2024-05": 1, "2024-06": 1}})
 
 
 def test_month_range_is_inclusive(con: duckdb.DuckDBPyConnection) -> None:
-    values = trends.trend_values(con, "permanent_housing", start=m("2024-02"), end=m("2024-04"))
+    values = trends.trend_values(con, PROGRAM, "permanent_housing", start=m("2024-02"), end=m("2024-04"))
     assert rows(values) == within(by_group({"all": PERMANENT_ALL}), "2024-02", "2024-04")
 
 
 def test_filters_that_match_nothing_give_no_rows(con: duckdb.DuckDBPyConnection) -> None:
     # A3 is the only 2023-Q4 referral, and A3 is at site a.
-    values = trends.trend_values(con, "arrested", "site", sites=["b"], cohorts=["2023-Q4"])
+    values = trends.trend_values(con, PROGRAM, "arrested", "site", sites=["b"], cohorts=["2023-Q4"])
     assert values.is_empty()
     assert values.schema == pl.Schema(
         {
@@ -232,19 +240,21 @@ def test_filters_that_match_nothing_give_no_rows(con: duckdb.DuckDBPyConnection)
 
 def test_zero_denominators_are_left_out(con: duckdb.DuckDBPyConnection) -> None:
     # B2 was never assessed and B1 only from March: site b has no housing row before March.
-    values = trends.trend_values(con, "permanent_housing", "site", sites=["b"])
+    values = trends.trend_values(con, PROGRAM, "permanent_housing", "site", sites=["b"])
     assert values["month"].min() == m("2024-03")
     assert (values["denominator"] > 0).all()
 
 
 def test_filter_values_are_bound_not_spliced(con: duckdb.DuckDBPyConnection) -> None:
-    assert trends.trend_values(con, "arrested", sites=["a') or ('1'='1"]).is_empty()
-    assert trends.trend_values(con, "arrested", cohorts=["x'; drop table participants; --"]).is_empty()
+    assert trends.trend_values(con, PROGRAM, "arrested", sites=["a') or ('1'='1"]).is_empty()
+    assert trends.trend_values(
+        con, PROGRAM, "arrested", cohorts=["x'; drop table participants; --"]
+    ).is_empty()
     with pytest.raises(ValueError, match="unknown split"):
-        trends.trend_values(con, "arrested", "site_id; drop table participants")
+        trends.trend_values(con, PROGRAM, "arrested", "site_id; drop table participants")
     with pytest.raises(KeyError):
-        trends.trend_values(con, "not_a_metric")
-    assert not trends.trend_values(con, "arrested").is_empty()
+        trends.trend_values(con, PROGRAM, "not_a_metric")
+    assert not trends.trend_values(con, PROGRAM, "arrested").is_empty()
 
 
 def metric_values(con: duckdb.DuckDBPyConnection, metric: str, dimension: str) -> pl.DataFrame:
@@ -268,7 +278,7 @@ def test_single_splits_match_metric_values(
     """With no filter, each split is the metric_values dimension of the same name, every metric."""
     connection = con if which == "hand" else demo_con
     for metric in METRICS:
-        ours = trends.trend_values(connection, metric, split)
+        ours = trends.trend_values(connection, PROGRAM, metric, split)
         published = metric_values(connection, metric, split)
         assert not published.is_empty(), (metric, split)
         assert ours.select("month", "group", "numerator", "denominator").equals(
@@ -279,13 +289,13 @@ def test_single_splits_match_metric_values(
 
 def test_demo_filters_partition_the_program(demo_con: duckdb.DuckDBPyConnection) -> None:
     """Each site's filtered numbers add up to the program's, and equal the split by site."""
-    options = trends.trend_options(demo_con)
+    options = trends.trend_options(demo_con, PROGRAM)
     assert len(options.sites) == 3
-    everyone = rows(trends.trend_values(demo_con, "employed"))
-    by_site = rows(trends.trend_values(demo_con, "employed", "site"))
+    everyone = rows(trends.trend_values(demo_con, PROGRAM, "employed"))
+    by_site = rows(trends.trend_values(demo_con, PROGRAM, "employed", "site"))
     total: dict[str, list[int]] = {}
     for site in options.sites:
-        one = rows(trends.trend_values(demo_con, "employed", sites=[site]))
+        one = rows(trends.trend_values(demo_con, PROGRAM, "employed", sites=[site]))
         assert one == {("all", month): cell for (group, month), cell in by_site.items() if group == site}
         for (_, month), (numerator, denominator) in one.items():
             total.setdefault(month, [0, 0])
@@ -295,7 +305,7 @@ def test_demo_filters_partition_the_program(demo_con: duckdb.DuckDBPyConnection)
 
 
 def test_trend_options(con: duckdb.DuckDBPyConnection) -> None:
-    options = trends.trend_options(con)
+    options = trends.trend_options(con, PROGRAM)
     assert options.sites == ("a", "b")
     assert options.referral_types == ("arrest_diversion", "community", "social_contact")
     assert options.cohorts == ("2023-Q4", "2024-Q1")
@@ -344,8 +354,8 @@ def test_trend_table_flags_small_denominators() -> None:
 
 
 def test_chart_has_one_line_per_group_with_the_numbers(con: duckdb.DuckDBPyConnection) -> None:
-    values = trends.trend_values(con, "permanent_housing", "site", end=m("2024-05"))
-    figure = trends.trend_chart(values, "permanent_housing", "site")
+    values = trends.trend_values(con, PROGRAM, "permanent_housing", "site", end=m("2024-05"))
+    figure = charts.trend_chart(values, "permanent_housing", "site")
     assert [trace.name for trace in figure.data] == ["a", "b"]
     for trace in figure.data:
         expected = PERMANENT_BY_SITE[trace.name]
@@ -353,7 +363,7 @@ def test_chart_has_one_line_per_group_with_the_numbers(con: duckdb.DuckDBPyConne
         assert list(trace.y) == pytest.approx([n / d for n, d in expected.values()])
         assert [tuple(cell) for cell in trace.customdata] == list(expected.values())
         assert "customdata[0]" in trace.hovertemplate and "customdata[1]" in trace.hovertemplate
-        assert trace.line.color in trends.OKABE_ITO
+        assert trace.line.color in charts.OKABE_ITO
         assert set(trace.marker.symbol) == {"circle-open"}  # every denominator here is under 11
     assert figure.data[0].line.color != figure.data[1].line.color
     assert figure.layout.xaxis.type == "date"
@@ -363,10 +373,10 @@ def test_chart_has_one_line_per_group_with_the_numbers(con: duckdb.DuckDBPyConne
 
 
 def test_chart_of_a_count_program_wide(con: duckdb.DuckDBPyConnection) -> None:
-    values = trends.trend_values(con, "active_participants")
-    figure = trends.trend_chart(values, "active_participants")
+    values = trends.trend_values(con, PROGRAM, "active_participants")
+    figure = charts.trend_chart(values, "active_participants")
     (trace,) = figure.data
-    assert trace.name == trends.ALL_GROUP_NAME
+    assert trace.name == charts.ALL_GROUP_NAME
     assert list(trace.y) == [1, 1, 3, 4, 5, 5, 4, 4]
     assert figure.layout.yaxis.title.text == "Participants"
     assert figure.layout.showlegend is False
@@ -384,7 +394,7 @@ def test_many_groups_stay_apart() -> None:
             "value": [0.5] * 20,
         }
     )
-    figure = trends.trend_chart(values, "employed", "cohort")
+    figure = charts.trend_chart(values, "employed", "cohort")
     assert figure.layout.legend.orientation == "v"  # beside the chart: it scrolls when long
     styles = {(trace.line.color, trace.line.dash) for trace in figure.data}
     assert len(styles) == 20
@@ -393,7 +403,7 @@ def test_many_groups_stay_apart() -> None:
 
 
 def test_table_csv_is_the_table(con: duckdb.DuckDBPyConnection) -> None:
-    values = trends.trend_values(con, "permanent_housing", "site")
+    values = trends.trend_values(con, PROGRAM, "permanent_housing", "site")
     parsed = list(csv.reader(io.StringIO(trends.table_csv(values, "permanent_housing").decode("utf-8"))))
     table = trends.trend_table(values, "permanent_housing")
     assert parsed[0] == trends.TABLE_COLUMNS
@@ -580,6 +590,7 @@ def test_page_metric_split_filter_and_range(page_home: Home, downloads: Download
     with open_release(live_release(page_home.current)) as con:
         values = trends.trend_values(
             con,
+            PROGRAM,
             "permanent_housing",
             referral_types=["arrest_diversion"],
             start=m("2024-02"),

@@ -23,8 +23,13 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import cohorts, survival
+from dashboard import survival
+from dashboard.charts import cohorts as charts
+from dashboard.formatting import definition_line
+from dashboard.queries import cohorts
+from pipelines.core.metrics import METRICS
 from pipelines.core.palette import OKABE_ITO
+from pipelines.core.scope import PROGRAM
 from pipelines.core.settings import Home
 from tests import apptest
 from tests.conftest import drop, run
@@ -163,7 +168,7 @@ def test_cohort_table_holds_the_hand_counts(home: Path) -> None:
 def test_caption_defines_the_metric(home: Path) -> None:
     at = cohorts_page()
     captions = " ".join(c.value for c in at.caption)
-    assert cohorts.definition_line(cohorts.METRICS["permanent_housing"]) in captions
+    assert definition_line(METRICS["permanent_housing"]) in captions
     assert "Kaplan-Meier" in captions and "Greenwood" in captions and "censored" in captions
 
 
@@ -174,9 +179,7 @@ def test_changing_metric_and_cohorts(home: Path) -> None:
     shown = table(at, "cohorts-table")
     assert shown.columns == ["cohort", "months_since_referral", "value"]
     assert [(c, m, int(v)) for c, m, v in shown.rows()] == ACTIVE
-    assert cohorts.definition_line(cohorts.METRICS["active_participants"]) in " ".join(
-        c.value for c in at.caption
-    )
+    assert definition_line(METRICS["active_participants"]) in " ".join(c.value for c in at.caption)
     at.multiselect(key="cohorts-cohorts").set_value(["2024-Q1"]).run()
     assert not at.exception
     shown = table(at, "cohorts-table")
@@ -252,45 +255,45 @@ def test_unreadable_release_is_reported_not_raised(empty_home: Path) -> None:
 
 
 def test_cohort_curves(con: duckdb.DuckDBPyConnection) -> None:
-    curves = cohorts.cohort_curves(con, "permanent_housing")
+    curves = cohorts.cohort_curves(con, PROGRAM, "permanent_housing")
     assert curves.columns == list(cohorts.CURVES_SCHEMA)
     assert curves.select("cohort", "months_since_referral", "numerator", "denominator").rows() == (
         PERMANENT_HOUSING
     )
     assert curves["value"].to_list() == pytest.approx([n / d for _, _, n, d in PERMANENT_HOUSING])
-    active = cohorts.cohort_curves(con, "active_participants")
+    active = cohorts.cohort_curves(con, PROGRAM, "active_participants")
     assert [(c, m, n) for c, m, n, _, _ in active.rows()] == ACTIVE
     assert active["value"].to_list() == [float(n) for _, _, n in ACTIVE]  # a count is its own value
 
 
 def test_cohort_curves_stop_at_the_last_month(con: duckdb.DuckDBPyConnection) -> None:
-    curves = cohorts.cohort_curves(con, "active_participants", last_month=2)
+    curves = cohorts.cohort_curves(con, PROGRAM, "active_participants", last_month=2)
     assert curves["months_since_referral"].max() == 2
     assert curves.height == 9
 
 
 def test_cohort_curves_filter_by_bound_values(con: duckdb.DuckDBPyConnection) -> None:
-    by_type = cohorts.cohort_curves(con, "active_participants", referral_types=["social_contact"])
+    by_type = cohorts.cohort_curves(con, PROGRAM, "active_participants", referral_types=["social_contact"])
     # A2 (2023-Q4, months 0-2) and B1 (2024-Q1, months 0-5).
     assert by_type.select("cohort", "months_since_referral").rows() == [
         *[("2023-Q4", m) for m in range(3)],
         *[("2024-Q1", m) for m in range(6)],
     ]
-    by_site = cohorts.cohort_curves(con, "active_participants", sites=["south"])
+    by_site = cohorts.cohort_curves(con, PROGRAM, "active_participants", sites=["south"])
     assert by_site["cohort"].unique().to_list() == ["2024-Q2"]
-    assert cohorts.cohort_curves(con, "arrested", sites=["south' or '1'='1"]).is_empty()
+    assert cohorts.cohort_curves(con, PROGRAM, "arrested", sites=["south' or '1'='1"]).is_empty()
     assert cohorts.cohort_curves(
-        con, "arrested", referral_types=["x'); drop table participants; --"]
+        con, PROGRAM, "arrested", referral_types=["x'); drop table participants; --"]
     ).is_empty()
 
 
 def test_metric_is_an_allowlist(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(ValueError, match="unknown metric"):
-        cohorts.cohort_curves(con, "active from participants; --")
+        cohorts.cohort_curves(con, PROGRAM, "active from participants; --")
 
 
 def test_filter_options(con: duckdb.DuckDBPyConnection) -> None:
-    assert cohorts.filter_options(con) == (
+    assert cohorts.filter_options(con, PROGRAM) == (
         ["arrest_diversion", "social_contact", "community"],
         ["north", "south"],
     )
@@ -304,10 +307,10 @@ def test_recent_cohorts() -> None:
 
 
 def test_tables_as_the_page_shows_them(con: duckdb.DuckDBPyConnection) -> None:
-    curves = cohorts.cohort_curves(con, "permanent_housing")
+    curves = cohorts.cohort_curves(con, PROGRAM, "permanent_housing")
     shown = cohorts.cohort_table(curves, "permanent_housing", ["2024-Q2"])
     assert shown.rows() == [("2024-Q2", m, 1, 1, 100.0) for m in range(3)]
-    fit = survival.kaplan_meier(survival.housing_durations(con))
+    fit = survival.kaplan_meier(cohorts.housing_durations(con, PROGRAM))
     summary = cohorts.housing_summary_table(fit.summary)
     assert summary.select("referral_type", "participants", "events", "censored", "median").rows() == SUMMARY
     milestones = cohorts.milestone_table(fit.milestones)
@@ -340,8 +343,8 @@ def test_median_text() -> None:
 
 
 def test_cohort_chart_draws_one_line_per_cohort(con: duckdb.DuckDBPyConnection) -> None:
-    curves = cohorts.cohort_curves(con, "permanent_housing")
-    figure = cohorts.cohort_chart(curves, "permanent_housing", ["2023-Q4", "2024-Q2"])
+    curves = cohorts.cohort_curves(con, PROGRAM, "permanent_housing")
+    figure = charts.cohort_chart(curves, "permanent_housing", ["2023-Q4", "2024-Q2"])
     assert [t.name for t in figure.data] == ["2023-Q4", "2024-Q2"]
     first = figure.data[0]
     assert list(first.x) == list(range(8))
@@ -354,8 +357,8 @@ def test_cohort_chart_draws_one_line_per_cohort(con: duckdb.DuckDBPyConnection) 
 
 
 def test_cohort_chart_counts_participants(con: duckdb.DuckDBPyConnection) -> None:
-    curves = cohorts.cohort_curves(con, "active_participants")
-    figure = cohorts.cohort_chart(curves, "active_participants", ["2024-Q1"])
+    curves = cohorts.cohort_curves(con, PROGRAM, "active_participants")
+    figure = charts.cohort_chart(curves, "active_participants", ["2024-Q1"])
     assert list(figure.data[0].y) == [2, 2, 2, 2, 2, 1]
     assert figure.layout.yaxis.title.text == "Participants"
 
@@ -366,7 +369,7 @@ def test_many_cohorts_stay_distinguishable() -> None:
         {"cohort": names, "months_since_referral": [0] * 12, "numerator": [1] * 12, "denominator": [2] * 12},
         schema_overrides={"months_since_referral": pl.Int64},
     ).with_columns(value=pl.lit(0.5))
-    figure = cohorts.cohort_chart(curves, "arrested", names)
+    figure = charts.cohort_chart(curves, "arrested", names)
     styles = [(t.line.color, t.line.dash) for t in figure.data]
     assert len(set(styles)) == 12
     assert "#F0E442" not in {colour for colour, _ in styles}  # no yellow on white
@@ -381,11 +384,11 @@ def test_housing_chart_draws_share_housed_with_its_band() -> None:
         }
     )
     fit = survival.kaplan_meier(durations)
-    figure = cohorts.housing_chart(fit.curve)
+    figure = charts.housing_chart(fit.curve)
     assert [t.name for t in figure.data if t.showlegend is not False] == ["Arrest diversion", "Community"]
     upper, lower, line = figure.data[3:6]  # community's band, then its line
     assert lower.fill == "tonexty" and upper.fill is None
-    assert line.line.shape == "hv" and line.line.color == cohorts.REFERRAL_COLOURS["community"]
+    assert line.line.shape == "hv" and line.line.color == charts.REFERRAL_COLOURS["community"]
     # Drawn to 24 months: the step at 400 days (13.1 months) is held flat to the axis' end.
     assert list(line.x) == pytest.approx([0, 400 / survival.DAYS_PER_MONTH, 24])
     assert list(line.y) == pytest.approx([1 / 3, 2 / 3, 2 / 3])
@@ -395,4 +398,4 @@ def test_housing_chart_draws_share_housed_with_its_band() -> None:
 
 
 def test_rgba() -> None:
-    assert cohorts.rgba("#0072B2", 0.15) == "rgba(0, 114, 178, 0.15)"
+    assert charts.rgba("#0072B2", 0.15) == "rgba(0, 114, 178, 0.15)"

@@ -1,0 +1,152 @@
+"""Cohorts' charts: a metric by months since referral per cohort, and time to permanent housing.
+
+A frame in, a Plotly figure out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+import polars as pl
+
+from checks.vocab import REFERRAL_TYPES
+from dashboard.formatting import referral_label
+from dashboard.queries.cohorts import LAST_MONTH
+from dashboard.survival import DAYS_PER_MONTH
+from pipelines.core.metrics import METRICS
+from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+
+# Seven colours (yellow is hard to see on white), then the same colours dashed, then dotted.
+LINE_COLOURS = OKABE_ITO[:7]
+LINE_DASHES = ("solid", "dash", "dot", "dashdot")
+REFERRAL_COLOURS = dict(zip(REFERRAL_TYPES, OKABE_ITO, strict=False))
+
+
+def line_style(index: int) -> dict[str, object]:
+    """The nth line's colour and dash: seven Okabe-Ito colours, then dashed, then dotted."""
+    return {
+        "color": LINE_COLOURS[index % len(LINE_COLOURS)],
+        "dash": LINE_DASHES[(index // len(LINE_COLOURS)) % len(LINE_DASHES)],
+        "width": 2,
+    }
+
+
+def cohort_chart(curves: pl.DataFrame, metric: str, cohorts: Sequence[str]) -> go.Figure:
+    """One line per cohort: the metric's value by months since referral."""
+    definition = METRICS[metric]
+    if definition.is_count:
+        y_title, tickformat = "Participants", ",d"
+        hover = "%{fullData.name}, month %{x}<br>%{y:,.0f} participants<extra></extra>"
+    else:
+        y_title, tickformat = "Percent of denominator", ".0%"
+        hover = (
+            "%{fullData.name}, month %{x}<br>%{y:.1%} "
+            "(%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>"
+        )
+    figure = go.Figure()
+    for index, cohort in enumerate(cohorts):
+        rows = curves.filter(pl.col("cohort") == cohort).sort("months_since_referral")
+        figure.add_trace(
+            go.Scatter(
+                x=rows["months_since_referral"].to_list(),
+                y=rows["value"].to_list(),
+                customdata=rows.select("numerator", "denominator").rows(),
+                mode="lines+markers",
+                name=cohort,
+                line=line_style(index),
+                marker={"size": 5},
+                hovertemplate=hover,
+            )
+        )
+    figure.update_layout(
+        colorway=list(LINE_COLOURS),
+        font={"family": FONT_FAMILY},
+        legend={"title": {"text": "Referral cohort"}},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        height=420,
+    )
+    figure.update_xaxes(
+        title_text="Months since referral (0 = referral month)",
+        range=[-0.5, LAST_MONTH + 0.5],
+        tickmode="linear",
+        tick0=0,
+        dtick=3,
+    )
+    figure.update_yaxes(title_text=y_title, tickformat=tickformat, rangemode="tozero")
+    return figure
+
+
+def rgba(colour: str, alpha: float) -> str:
+    """A '#rrggbb' colour as a CSS rgba() with the given opacity."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {alpha})"
+
+
+def clipped_curve(rows: pl.DataFrame, last_months: float) -> pl.DataFrame:
+    """A group's step curve up to `last_months`, extended flat to it when followed that long."""
+    shown = rows.filter(pl.col("months") <= last_months)
+    if rows["months"].max() > last_months and not shown.is_empty():
+        end = shown.tail(1).with_columns(
+            pl.lit(float(last_months), dtype=pl.Float64).alias("months"),
+            pl.lit(last_months * DAYS_PER_MONTH, dtype=pl.Float64).alias("days"),
+        )
+        shown = pl.concat([shown, end])
+    return shown
+
+
+def housing_chart(curve: pl.DataFrame, last_months: float = LAST_MONTH) -> go.Figure:
+    """Share permanently housed (1 - Kaplan-Meier survival) by months since referral, with its band."""
+    figure = go.Figure()
+    groups = list(dict.fromkeys(curve["referral_type"].to_list()))
+    others = iter(OKABE_ITO[len(REFERRAL_TYPES) : 7])
+    for group in groups:
+        colour = REFERRAL_COLOURS.get(group) or next(others, OKABE_ITO[6])
+        rows = clipped_curve(curve.filter(pl.col("referral_type") == group), last_months)
+        label = referral_label(group)
+        x = rows["months"].to_list()
+        band = {
+            "x": x,
+            "mode": "lines",
+            "line": {"width": 0, "shape": "hv"},
+            "hoverinfo": "skip",
+            "legendgroup": group,
+            "showlegend": False,
+        }
+        figure.add_trace(go.Scatter(y=rows["upper"].to_list(), name=f"{label} upper 95% limit", **band))
+        figure.add_trace(
+            go.Scatter(
+                y=rows["lower"].to_list(),
+                name=f"{label} lower 95% limit",
+                fill="tonexty",
+                fillcolor=rgba(colour, 0.15),
+                **band,
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=x,
+                y=rows["share_housed"].to_list(),
+                customdata=rows.select("lower", "upper", "at_risk").rows(),
+                mode="lines",
+                name=label,
+                legendgroup=group,
+                line={"color": colour, "width": 2, "shape": "hv"},
+                hovertemplate=(
+                    f"{label}, %{{x:.1f}} months<br>%{{y:.1%}} housed "
+                    "(95% CI %{customdata[0]:.1%} to %{customdata[1]:.1%})<br>"
+                    "%{customdata[2]:,} still followed and not yet housed<extra></extra>"
+                ),
+            )
+        )
+    figure.update_layout(
+        font={"family": FONT_FAMILY},
+        legend={"title": {"text": "Referral type"}},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        height=420,
+    )
+    figure.update_xaxes(
+        title_text="Months since referral", range=[0, last_months], tickmode="linear", tick0=0, dtick=3
+    )
+    figure.update_yaxes(title_text="Share permanently housed", tickformat=".0%", range=[0, 1])
+    return figure

@@ -1,0 +1,148 @@
+"""Equity's forest plot: rate ratios with their CIs on a log axis, one row per race group.
+
+A frame in (`queries.equity.equity_table`), a Plotly figure out.
+"""
+
+from __future__ import annotations
+
+from math import ceil, floor, log2, log10
+
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboard.queries.equity import REFERENCE_SHORT, WIDE_INTERVAL_DENOMINATOR, race_label
+from pipelines.core.metrics import METRICS
+from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+
+RATIO_COLOUR, SMALL_COLOUR, REFERENCE_COLOUR = OKABE_ITO[0], OKABE_ITO[3], OKABE_ITO[6]
+
+
+def ratio_ticks(table: pl.DataFrame) -> list[float]:
+    """Ticks at powers of two around 1 that span every interval: 0.25, 0.5, 1, 2, 4, ..."""
+    values = [1.0, *table["low"].drop_nulls(), *table["high"].drop_nulls(), *table["ratio"].drop_nulls()]
+    low = floor(log2(min(values)))
+    high = ceil(log2(max(values)))
+    # A range of one power of two either way at least, so that a lone 1 is not the only tick.
+    low, high = min(low, -1), max(high, 1)
+    # Wide intervals get every other power (0.25, 1, 4, ...) so the labels keep apart; 1 stays.
+    step = 1 if high - low <= 6 else 2
+    return [2.0**power for power in range(low - (low % step), high + step, step)]
+
+
+def tick_label(tick: float) -> str:
+    """A power of two as a short label: 1/8, 1/4, 0.5, 1, 2, 4."""
+    return f"1/{round(1 / tick)}" if tick < 0.5 else f"{tick:g}"
+
+
+def forest_chart(table: pl.DataFrame, metric: str, reference: str) -> go.Figure:
+    """Rate ratios with their CIs on a log axis, a line at 1 (no difference), one row per group.
+
+    Groups on small denominators get an open marker of their own colour and legend entry; a
+    group without a ratio keeps its row, with the words "no ratio" where the marker would be.
+    """
+    label = METRICS[metric].label
+    groups = [race_label(race) for race in table["race"]]
+    figure = go.Figure()
+    estimable = table.filter(pl.col("ratio").is_not_null() & ~pl.col("is_reference"))
+    for small, name, colour, symbol in (
+        (False, "Rate ratio (95% CI)", RATIO_COLOUR, "circle"),
+        (
+            True,
+            f"Under {WIDE_INTERVAL_DENOMINATOR} in a denominator: read with care",
+            SMALL_COLOUR,
+            "circle-open",
+        ),
+    ):
+        part = estimable.filter(pl.col("flag").is_not_null() == small)
+        if part.is_empty():
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=part["ratio"].to_list(),
+                y=[race_label(race) for race in part["race"]],
+                mode="markers",
+                name=name,
+                marker={"color": colour, "size": 11, "symbol": symbol, "line": {"width": 2, "color": colour}},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (part["high"] - part["ratio"]).to_list(),
+                    "arrayminus": (part["ratio"] - part["low"]).to_list(),
+                    "color": colour,
+                    "thickness": 2,
+                    "width": 6,
+                },
+                customdata=part.select("low", "high", "rate", "numerator", "denominator").rows(),
+                hovertemplate=(
+                    "%{y}<br>Rate ratio %{x:.2f} (95% CI %{customdata[0]:.2f} to %{customdata[1]:.2f})"
+                    f"<br>{label}: " + "%{customdata[2]:.1%} (%{customdata[3]:,} of %{customdata[4]:,})"
+                    "<extra></extra>"
+                ),
+            )
+        )
+    references = table.filter(pl.col("is_reference"))
+    if not references.is_empty():
+        figure.add_trace(
+            go.Scatter(
+                x=[1.0] * references.height,
+                y=[race_label(race) for race in references["race"]],
+                mode="markers",
+                name="Reference group",
+                marker={"color": REFERENCE_COLOUR, "size": 11, "symbol": "diamond"},
+                hovertemplate="%{y}: the reference group<extra></extra>",
+            )
+        )
+    ticks = ratio_ticks(table)
+    missing = table.filter(pl.col("ratio").is_null())
+    if not missing.is_empty():
+        figure.add_trace(
+            go.Scatter(
+                # At the left edge, reading rightwards: the row has no marker to overlap.
+                x=[ticks[0]] * missing.height,
+                y=[race_label(race) for race in missing["race"]],
+                mode="text",
+                text=["no ratio: see the table"] * missing.height,
+                textposition="middle right",
+                textfont={"color": "#555555"},
+                name="No ratio",
+                showlegend=False,
+                customdata=missing["note"].to_list(),
+                hovertemplate="%{y}: %{customdata}<extra></extra>",
+            )
+        )
+    # The line of no difference (Plotly 7 places shapes on a log axis by value, not log10).
+    figure.add_shape(
+        type="line",
+        xref="x",
+        yref="paper",
+        x0=1,
+        x1=1,
+        y0=0,
+        y1=1,
+        line={"color": "#555555", "width": 1, "dash": "dash"},
+    )
+    figure.update_layout(
+        title={"text": None},
+        font={"family": FONT_FAMILY},
+        colorway=list(OKABE_ITO),
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
+        # Room above the legend for the toolbar Plotly shows on hover.
+        margin={"l": 10, "r": 10, "t": 80, "b": 10},
+        height=200 + 40 * max(len(groups), 1),
+    )
+    figure.update_xaxes(
+        type="log",
+        title_text=f"Rate ratio vs. {REFERENCE_SHORT[reference]} (log scale)",
+        tickvals=ticks,
+        ticktext=[tick_label(tick) for tick in ticks],
+        tickangle=0,
+        range=[log10(ticks[0]) - 0.05, log10(ticks[-1]) + 0.05],
+    )
+    figure.update_yaxes(
+        type="category",
+        categoryorder="array",
+        categoryarray=groups,
+        autorange="reversed",
+        title_text="Race",
+    )
+    return figure

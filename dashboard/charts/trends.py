@@ -1,0 +1,78 @@
+"""Trends' chart: one line per group over the months; a frame in, a Plotly figure out."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from pipelines.core.metrics import DIMENSION_LABELS, METRICS, SMALL_COUNT, Metric
+from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+
+# Seven colours, never yellow on white; past seven groups the dash changes instead.
+LINE_COLOURS = OKABE_ITO[:7]
+LINE_DASHES = ("solid", "dash", "dot")
+ALL_GROUP_NAME = DIMENSION_LABELS["all"]
+
+
+def line_style(index: int) -> dict[str, object]:
+    """The colour and dash of the index-th group's line."""
+    colour = LINE_COLOURS[index % len(LINE_COLOURS)]
+    dash = LINE_DASHES[(index // len(LINE_COLOURS)) % len(LINE_DASHES)]
+    return {"color": colour, "dash": dash, "width": 2}
+
+
+def hover_template(definition: Metric) -> str:
+    """What a point says on hover: the group, the month, the value and its counts."""
+    if definition.is_count:
+        body = "%{y:,.0f} participants"
+    else:
+        body = "%{y:.1%} (%{customdata[0]:,} of %{customdata[1]:,})"
+    return "<b>%{fullData.name}</b><br>%{x|%B %Y}<br>" + body + "<extra></extra>"
+
+
+def trend_chart(values: pl.DataFrame, metric: str, split: str = "all") -> go.Figure:
+    """One line per group over the months: a percentage for rates, a count for participants.
+
+    `values` is what `queries.trends.trend_values` returns. Many groups keep a legend of their
+    own on the right, which scrolls when it is taller than the chart. A point with fewer than
+    SMALL_COUNT in its denominator is drawn hollow.
+    """
+    definition = METRICS[metric]
+    figure = go.Figure()
+    groups = values["group"].unique(maintain_order=False).sort().to_list()
+    for index, group in enumerate(groups):
+        rows = values.filter(pl.col("group") == group).sort("month")
+        figure.add_trace(
+            go.Scatter(
+                x=rows["month"].to_list(),
+                y=rows["value"].to_list(),
+                customdata=rows.select("numerator", "denominator").rows(),
+                mode="lines+markers",
+                name=ALL_GROUP_NAME if split == "all" else str(group),
+                line=line_style(index),
+                # A hollow point: fewer than SMALL_COUNT in the denominator (the table flags it too).
+                marker={
+                    "size": 6,
+                    "symbol": [
+                        "circle-open" if denominator < SMALL_COUNT else "circle"
+                        for denominator in rows["denominator"]
+                    ],
+                },
+                hovertemplate=hover_template(definition),
+            )
+        )
+    if definition.is_count:
+        y_title, tickformat = "Participants", ",d"
+    else:
+        y_title, tickformat = "Percent of denominator", ".0%"
+    figure.update_layout(
+        colorway=list(LINE_COLOURS),
+        font={"family": FONT_FAMILY},
+        showlegend=split != "all",
+        legend={"title": {"text": DIMENSION_LABELS[split]}, "orientation": "v", "x": 1.02, "y": 1},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        height=420,
+    )
+    figure.update_xaxes(title_text="Month", type="date", tickformat="%b %Y", hoverformat="%B %Y")
+    figure.update_yaxes(title_text=y_title, tickformat=tickformat, rangemode="tozero")
+    return figure

@@ -1,0 +1,271 @@
+"""Cohorts: each metric by months since referral per referral cohort, and time to permanent housing.
+
+`filter_options` and `cohort_curves` read program-wide aggregates and refuse a narrower scope;
+`housing_durations` returns one row per participant, so it filters on its scope in SQL.
+The rest shapes those frames into the page's tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+import polars as pl
+
+from checks.vocab import REFERRAL_TYPES
+from dashboard.formatting import referral_label
+from dashboard.survival import DAYS_PER_MONTH, HousingCurves, kaplan_meier
+from pipelines.core.metrics import METRICS
+from pipelines.core.scope import Scope
+
+LAST_MONTH = 24
+DEFAULT_COHORTS = 8
+CURVES_SCHEMA = {
+    "cohort": pl.String,
+    "months_since_referral": pl.Int64,
+    "numerator": pl.Int64,
+    "denominator": pl.Int64,
+    "value": pl.Float64,
+}
+DURATIONS_SCHEMA = {
+    "site_id": pl.String,
+    "participant_id": pl.String,
+    "referral_type": pl.String,
+    "referral_date": pl.Date,
+    "housed_on": pl.Date,
+    "followed_until": pl.Date,
+    "days": pl.Int64,
+    "housed": pl.Boolean,
+}
+
+OPTIONS_SQL = """
+with
+
+participants as (
+    select * from participants
+),
+
+final as (
+    select distinct referral_type, site_id
+    from participants
+)
+
+select * from final
+"""
+
+# The metric's flags are bound by name (from METRICS only) and read with struct_extract.
+CURVES_SQL = """
+with
+
+metric_flags as (
+    select * from metric_flags
+),
+
+flags as (
+    select
+        f.cohort,
+        f.months_since_referral,
+        struct_extract(f, $numerator_flag) as numerator_flag,
+        struct_extract(f, $denominator_flag) as denominator_flag
+    from metric_flags as f
+    where f.months_since_referral between 0 and $last_month
+      and (
+          len($referral_types::varchar[]) = 0
+          or list_contains($referral_types::varchar[], f.referral_type)
+      )
+      and (len($sites::varchar[]) = 0 or list_contains($sites::varchar[], f.site_id))
+),
+
+grouped as (
+    select
+        cohort,
+        months_since_referral::bigint as months_since_referral,
+        count_if(numerator_flag)::bigint as numerator,
+        count_if(denominator_flag)::bigint as denominator
+    from flags
+    group by cohort, months_since_referral
+),
+
+final as (
+    select
+        cohort,
+        months_since_referral,
+        numerator,
+        denominator,
+        case when $is_count then numerator::double else numerator / denominator end as value
+    from grouped
+    where denominator > 0
+)
+
+select * from final
+order by cohort, months_since_referral
+"""
+
+DURATIONS_SQL = """
+with
+
+time_to_housing as (
+    select * from time_to_housing
+),
+
+participants as (
+    select site_id, participant_id, case_manager_id from participants
+),
+
+scoped as (
+    select t.*
+    from time_to_housing as t
+    join participants as p on p.site_id = t.site_id and p.participant_id = t.participant_id
+    where ($scope_site is null or p.site_id = $scope_site)
+      and ($scope_case_manager is null or p.case_manager_id = $scope_case_manager)
+),
+
+final as (
+    select site_id, participant_id, referral_type, referral_date, housed_on, followed_until, days, housed
+    from scoped
+    where (len($types::varchar[]) = 0 or list_contains($types::varchar[], referral_type))
+      and (len($sites::varchar[]) = 0 or list_contains($sites::varchar[], site_id))
+)
+
+select * from final
+order by site_id, participant_id
+"""
+
+
+def filter_options(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[list[str], list[str]]:
+    """The referral types (contract order) and sites the release's participants have."""
+    scope.require_program()
+    rows = con.sql(OPTIONS_SQL).fetchall()
+    types = {t for t, _ in rows if t is not None}
+    ordered = [t for t in REFERRAL_TYPES if t in types] + sorted(types - set(REFERRAL_TYPES))
+    return ordered, sorted({s for _, s in rows if s is not None})
+
+
+def cohort_curves(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    metric: str,
+    referral_types: Sequence[str] = (),
+    sites: Sequence[str] = (),
+    last_month: int = LAST_MONTH,
+) -> pl.DataFrame:
+    """A metric by referral cohort and months since referral (0 to `last_month`).
+
+    Columns cohort, months_since_referral, numerator, denominator, value; only cells with a
+    denominator above zero. Empty filters mean every referral type or site.
+    """
+    scope.require_program()
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}")
+    definition = METRICS[metric]
+    return con.sql(
+        CURVES_SQL,
+        params={
+            "numerator_flag": definition.numerator_flag,
+            "denominator_flag": definition.denominator_flag,
+            "is_count": definition.is_count,
+            "last_month": last_month,
+            "referral_types": list(referral_types),
+            "sites": list(sites),
+        },
+    ).pl()
+
+
+def housing_durations(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    referral_types: Sequence[str] = (),
+    sites: Sequence[str] = (),
+) -> pl.DataFrame:
+    """One row per participant in scope: days from referral to first permanent housing, or to censoring.
+
+    The rule is pipelines/nightly/sql/time_to_housing.sql's. `housed` is the event flag;
+    `housed_on` is the first permanent assessment (even after exit); `followed_until` is exit
+    or the as-of date. Empty filters mean every referral type or site.
+    """
+    return con.sql(
+        DURATIONS_SQL, params={"types": list(referral_types), "sites": list(sites), **scope.params()}
+    ).pl()
+
+
+def housing_curves(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    referral_types: Sequence[str] = (),
+    sites: Sequence[str] = (),
+) -> HousingCurves:
+    """The Kaplan-Meier fit, by referral type, of the participants in scope and under the filters."""
+    return kaplan_meier(housing_durations(con, scope, referral_types, sites))
+
+
+def recent_cohorts(curves: pl.DataFrame, count: int = DEFAULT_COHORTS) -> list[str]:
+    """The `count` most recent cohorts with data ('YYYY-Qn' sorts by time), oldest first."""
+    cohorts = sorted(curves["cohort"].unique().to_list())
+    return cohorts[-count:] if count > 0 else []
+
+
+def median_text(days: float | None) -> str:
+    """A median time in days, or "not reached" when the curve does not cross 50%."""
+    return "not reached" if days is None else f"{days:,.0f} days ({days / DAYS_PER_MONTH:.1f} months)"
+
+
+def interval_text(lower: float | None, upper: float | None) -> str:
+    """A median's 95% confidence interval; an end the band never reaches is "not reached"."""
+    if lower is None and upper is None:
+        return "not reached"
+    if upper is None:
+        return f"{lower:,.0f} days to not reached"
+    if lower is None:  # the lower band always crosses first; kept for completeness
+        return f"not reached to {upper:,.0f} days"
+    return f"{lower:,.0f} to {upper:,.0f} days"
+
+
+def cohort_table(curves: pl.DataFrame, metric: str, cohorts: Sequence[str]) -> pl.DataFrame:
+    """The chart's numbers: cohort, months since referral, numerator, denominator, value in percent.
+
+    A count (active participants) is its own numerator and denominator: one column, value, says it.
+    """
+    shown = curves.filter(pl.col("cohort").is_in(list(cohorts))).sort("cohort", "months_since_referral")
+    if METRICS[metric].is_count:
+        return shown.select("cohort", "months_since_referral", "value")
+    return shown.with_columns(pl.col("value") * 100)
+
+
+def housing_summary_table(summary: pl.DataFrame) -> pl.DataFrame:
+    """The fit per referral type as the page shows it: counts, and the median with its 95% CI as text."""
+    return pl.DataFrame(
+        {
+            "referral_type": [referral_label(t) for t in summary["referral_type"]],
+            "participants": summary["participants"],
+            "events": summary["events"],
+            "censored": summary["censored"],
+            "median": [median_text(d) for d in summary["median_days"]],
+            "median_interval": [
+                interval_text(lo, hi)
+                for lo, hi in zip(summary["median_lower"], summary["median_upper"], strict=True)
+            ],
+        },
+        schema={
+            "referral_type": pl.String,
+            "participants": pl.Int64,
+            "events": pl.Int64,
+            "censored": pl.Int64,
+            "median": pl.String,
+            "median_interval": pl.String,
+        },
+    )
+
+
+def milestone_table(milestones: pl.DataFrame) -> pl.DataFrame:
+    """The curve at set months as the page shows it: shares in percent, the number at risk.
+
+    A month nobody of a referral type was followed to (the share is unknown) is left out.
+    """
+    return milestones.filter(pl.col("share_housed").is_not_null()).select(
+        pl.col("referral_type").replace_strict(
+            {t: referral_label(t) for t in milestones["referral_type"].unique()}, return_dtype=pl.String
+        ),
+        "months",
+        *(pl.col(c) * 100 for c in ("share_housed", "lower", "upper")),
+        "at_risk",
+    )
