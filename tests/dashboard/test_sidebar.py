@@ -23,7 +23,7 @@ def sidebar_text(email: str) -> str:
     return "\n".join(e.value for e in (*at.sidebar.markdown, *at.sidebar.caption))
 
 
-def test_leadership_sees_which_release_the_pages_read(page_home: Home) -> None:  # noqa: ARG001
+def test_leadership_sees_which_release_the_pages_read(page_home: Home) -> None:
     text = sidebar_text(apptest.LEADERSHIP)
     assert "Release as of 2024-06-15" in text
     assert "Program leadership" in text
