@@ -10,13 +10,16 @@ import polars as pl
 import streamlit as st
 
 from dashboard import access, cache
-from dashboard import data_quality as dq
-from dashboard.access import Viewer
-from dashboard.caseload import caseload_problems
+from dashboard.charts.data_quality import problems_chart, quarantine_chart
 from dashboard.formatting import PROBLEMS_CONFIG, md_text
 from dashboard.page import release_page
+from dashboard.queries import data_quality as dq
+from dashboard.queries.caseload import caseload_problems
 from dashboard.queries.release import Release
+from dashboard.scope import scope_of
 from pipelines.core.export import csv_bytes
+from pipelines.core.problems import NOT_TRACKED
+from pipelines.core.scope import Scope
 
 ALL_SITES = "All sites"
 TABLE_LABELS = {table: table.capitalize() for table in dq.TABLES}
@@ -24,77 +27,6 @@ OPEN_ROWS_SHOWN = 5_000
 FIXED_ROWS_SHOWN = 500
 REFUSALS_SHOWN = 200
 PROBLEM_CHART_SITES = 20
-
-
-# The cache wrappers for this page's queries, like those of dashboard/cache.py: keyed by the
-# release file, a cursor per call (sessions run in threads).
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def has_tracking(path: str) -> bool:
-    """Cached `dq.has_tracking` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return dq.has_tracking(cursor)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def run_history(path: str) -> pl.DataFrame:
-    """Cached `dq.run_history` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return dq.run_history(cursor)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=64, show_spinner=False)
-def run_files(path: str, run_id: str) -> pl.DataFrame:
-    """Cached `dq.run_files` for one release file and run."""
-    with cache.connection(path).cursor() as cursor:
-        return dq.run_files(cursor, run_id)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def freshness(path: str, today: date) -> pl.DataFrame:
-    """Cached `dq.freshness` for one release file and reference date."""
-    with cache.connection(path).cursor() as cursor:
-        return dq.freshness(cursor, today)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def refusals(path: str, tracked: bool) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """Cached refused files of the release's run, and across runs when the release records them."""
-    with cache.connection(path).cursor() as cursor:
-        return dq.refused_files(cursor), dq.refusal_history(cursor, REFUSALS_SHOWN) if tracked else None
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=32, show_spinner=False)
-def quarantine_by_run(path: str, by_site: bool) -> pl.DataFrame:
-    """Cached `dq.quarantine_by_run` for one release file (sites lumped past the named ones)."""
-    with cache.connection(path).cursor() as cursor:
-        frame = dq.quarantine_by_run(cursor, by_site)
-    return dq.lump_sites(frame) if by_site else frame
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def problem_sites(path: str) -> list[str]:
-    """Cached `dq.problem_sites` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return dq.problem_sites(cursor)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=128, show_spinner=False)
-def problems(
-    path: str, sites: tuple[str, ...], tables: tuple[str, ...]
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Cached summary per site, open problems and fixed problems for one choice of filters."""
-    with cache.connection(path).cursor() as cursor:
-        return (
-            dq.problem_summary(cursor, sites, tables),
-            dq.open_problems(cursor, sites, tables),
-            dq.fixed_problems(cursor, sites, tables, FIXED_ROWS_SHOWN),
-        )
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=32, show_spinner=False)
-def open_problems_csv(path: str, sites: tuple[str, ...], tables: tuple[str, ...]) -> bytes:
-    """Cached CSV of the open problems for one choice of filters."""
-    return dq.open_problems_csv(problems(path, sites, tables)[1])
 
 
 # The text columns the tables share, labelled once.
@@ -117,7 +49,7 @@ def count(label: str) -> st.column_config.NumberColumn:
     return st.column_config.NumberColumn(label, format="localized")
 
 
-def show_runs(path: Path) -> None:
+def show_runs(path: Path, scope: Scope) -> None:
     """Every run, newest first; then the row accounting of the files of the run chosen."""
     st.header("Run history")
     st.caption(
@@ -125,7 +57,7 @@ def show_runs(path: Path) -> None:
         "(each run reads them all again). Every row read is loaded, quarantined (held back with a "
         "reason) or counted once as an exact duplicate. Files: exports read; refused: files not taken."
     )
-    runs = run_history(str(path))
+    runs = cache.fetch(path, dq.run_history, scope)
     if runs.is_empty():
         st.info("This release records no runs.", icon=":material/info:")
         return
@@ -162,7 +94,7 @@ def show_runs(path: Path) -> None:
         format_func=lambda run: f"{labels[run]} · {run}",
         key="dq-run",
     )
-    files = run_files(str(path), run_id)
+    files = cache.fetch(path, dq.run_files, scope, run_id)
     st.caption(
         "Every file of the run: new (accepted this run), unchanged (sent again, the same content), "
         "in force (accepted earlier, still the latest) or refused. For each file rows read = loaded + "
@@ -197,8 +129,8 @@ def show_runs(path: Path) -> None:
     )
 
 
-def show_freshness(path: Path, today: date, site_id: str | None = None) -> None:
-    """Days since each site's export in force of each table was accepted (one site's, if given)."""
+def show_freshness(path: Path, scope: Scope, today: date) -> None:
+    """Days since each export in force of each table at the scope's site(s) was accepted."""
     st.header("Freshness")
     st.caption(
         f"Days from the acceptance of each site's export in force (the latest accepted) to today, "
@@ -207,9 +139,7 @@ def show_freshness(path: Path, today: date, site_id: str | None = None) -> None:
         "site that sends none is shown as not sent, not as a fault. Refused: files of this table the "
         "release's run refused (the export in force stays)."
     )
-    fresh = freshness(str(path), today)
-    if site_id is not None:
-        fresh = fresh.filter(pl.col("site_id") == site_id)
+    fresh = cache.fetch(path, dq.freshness, scope, today)
     if fresh.is_empty():
         st.info("No export has been accepted yet.", icon=":material/info:")
         return
@@ -244,7 +174,7 @@ def show_freshness(path: Path, today: date, site_id: str | None = None) -> None:
     )
 
 
-def show_refusals(path: Path, tracked: bool) -> None:
+def show_refusals(path: Path, scope: Scope, tracked: bool) -> None:
     """The files the release's run refused, with why; and the refusals of earlier runs."""
     st.header("Refused files")
     st.caption(
@@ -252,7 +182,8 @@ def show_refusals(path: Path, tracked: bool) -> None:
         "identifiers) is left in the inbox and the previous export of that site and table stays in force. "
         "Replace the file with a corrected one; the next run takes it."
     )
-    latest, history = refusals(str(path), tracked)
+    latest = cache.fetch(path, dq.refused_files, scope)
+    history = cache.fetch(path, dq.refusal_history, scope, REFUSALS_SHOWN) if tracked else None
     config = {
         "site_id": TEXT["site_id"],
         "table_name": TEXT["table_name"],
@@ -282,11 +213,12 @@ def show_refusals(path: Path, tracked: bool) -> None:
         st.dataframe(history, width="stretch", hide_index=True, column_config=config, key="dq-refusals")
 
 
-def show_quarantine(path: Path, tracked: bool) -> None:
+def show_quarantine(path: Path, scope: Scope, tracked: bool) -> None:
     """Rows quarantined at each run: a bar chart, program-wide or by site, and its table."""
     st.header("Quarantined rows over runs")
     by_site = st.toggle("By site", value=False, key="dq-by-site", disabled=not tracked)
-    frame = quarantine_by_run(str(path), by_site and tracked)
+    frame = cache.fetch(path, dq.quarantine_by_run, scope, by_site and tracked)
+    frame = dq.lump_sites(frame) if by_site and tracked else frame
     st.caption(
         "Rows quarantined: data rows of the exports in force at a run that broke a rule of the export "
         "contract and were held back, not loaded. Share: rows quarantined ÷ rows read at that run. Each "
@@ -305,7 +237,7 @@ def show_quarantine(path: Path, tracked: bool) -> None:
     chart, table = st.columns([3, 2])
     with chart:
         st.plotly_chart(
-            dq.quarantine_chart(frame),
+            quarantine_chart(frame),
             width="stretch",
             key="dq-quarantine-chart",
             config={"displaylogo": False},
@@ -332,10 +264,12 @@ def show_quarantine(path: Path, tracked: bool) -> None:
         )
 
 
-def problem_filters(path: Path) -> tuple[tuple[str, ...], tuple[str, ...], str]:
-    """The site and tables the user picks (empty: all), and a name for the download."""
+def problem_filters(path: Path, scope: Scope) -> tuple[Scope, tuple[str, ...], str]:
+    """The site (narrowing the scope) and tables the user picks (empty: all), and a name for the
+    download."""
     site_column, table_column = st.columns([1, 2])
-    site = site_column.selectbox("Site", [ALL_SITES, *problem_sites(str(path))], key="dq-problem-site")
+    site_list = cache.fetch(path, dq.problem_sites, scope)
+    site = site_column.selectbox("Site", [ALL_SITES, *site_list], key="dq-problem-site")
     tables = table_column.multiselect(
         "Tables",
         list(dq.TABLES),
@@ -343,12 +277,21 @@ def problem_filters(path: Path) -> tuple[tuple[str, ...], tuple[str, ...], str]:
         placeholder="All tables",
         key="dq-problem-tables",
     )
-    sites = () if site == ALL_SITES else (site,)
+    chosen = scope if site == ALL_SITES else scope.narrow(site_id=site)
     name = "all-sites" if site == ALL_SITES else site
-    return sites, tuple(tables), name
+    return chosen, tuple(tables), name
 
 
-def show_problems(path: Path, release: Release) -> None:
+def problem_lists(path: Path, scope: Scope, tables: tuple[str, ...]) -> tuple[pl.DataFrame, ...]:
+    """The summary per site, the open problems and the fixed problems inside the scope."""
+    return (
+        cache.fetch(path, dq.problem_summary, scope, tables),
+        cache.fetch(path, dq.open_problems, scope, tables),
+        cache.fetch(path, dq.fixed_problems, scope, tables, FIXED_ROWS_SHOWN),
+    )
+
+
+def show_problems(path: Path, release: Release, scope: Scope) -> None:
     """Problems tracked across runs: a summary per site, the open ones with how to fix them, the fixed."""
     st.header("Data problems")
     st.caption(
@@ -357,8 +300,9 @@ def show_problems(path: Path, release: Release) -> None:
         "whose exports no longer do. First seen and fixed on are the as-of dates of those runs; age: "
         f"days from first seen to this release's as-of date ({release.as_of:%Y-%m-%d})."
     )
-    sites, tables, name = problem_filters(path)
-    summary, open_rows, fixed_rows = problems(str(path), sites, tables)
+    scope, tables, name = problem_filters(path, scope)
+    summary, open_rows, fixed_rows = problem_lists(path, scope, tables)
+    sites = () if scope.site_id is None else (scope.site_id,)
     st.subheader("By site")
     st.caption(
         "Per site: open problems, the median and oldest age of the open ones in days, problems fixed, "
@@ -370,7 +314,7 @@ def show_problems(path: Path, release: Release) -> None:
         chart, table = st.columns([1, 1])
         with chart:
             st.plotly_chart(
-                dq.problems_chart(summary.head(PROBLEM_CHART_SITES)),
+                problems_chart(summary.head(PROBLEM_CHART_SITES)),
                 width="stretch",
                 key="dq-problems-chart",
                 config={"displaylogo": False},
@@ -415,26 +359,12 @@ def show_problems(path: Path, release: Release) -> None:
             open_rows.head(OPEN_ROWS_SHOWN),
             width="stretch",
             hide_index=True,
-            column_config={
-                "site_id": TEXT["site_id"],
-                "table_name": TEXT["table_name"],
-                "participant_id": TEXT["participant_id"],
-                "case_manager_id": TEXT["case_manager_id"],
-                "column_name": TEXT["column_name"],
-                "rule": TEXT["rule"],
-                "value": TEXT["value"],
-                "message": TEXT["message"],
-                "fix": TEXT["fix"],
-                "file": st.column_config.TextColumn("File"),
-                "row_number": st.column_config.NumberColumn("Row", format="%d"),
-                "first_seen": st.column_config.DateColumn("First seen"),
-                "age_days": count("Age (days)"),
-            },
+            column_config=PROBLEMS_CONFIG,
             key="dq-open-problems",
         )
         access.download(
             f"Download open problems ({'all sites' if not sites else sites[0]}, CSV)",
-            data=lambda: open_problems_csv(str(path), sites, tables),
+            data=lambda: dq.open_problems_csv(open_rows),
             file_name=f"open-problems-{name}-{release.as_of:%Y-%m-%d}.csv",
             mime="text/csv",
             page="data-quality",
@@ -471,19 +401,10 @@ def show_problems(path: Path, release: Release) -> None:
     )
 
 
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
-def own_problems(path: str, site_id: str, case_manager_id: str) -> pl.DataFrame | None:
-    """A case manager's open problems, keyed by their scope; None before problems were tracked."""
-    with cache.connection(path).cursor() as cursor:
-        if not dq.has_tracking(cursor):
-            return None
-        return caseload_problems(cursor, site_id, case_manager_id)
-
-
-def show_own(path: Path, release: Release, who: Viewer) -> None:
+def show_own(path: Path, release: Release, scope: Scope) -> None:
     """A case manager's data quality: their site's exports and the problems in their own records."""
-    site_id, case_manager_id = who.site_id or "", who.case_manager_id or ""
-    open_rows = own_problems(str(path), site_id, case_manager_id)
+    site_id, case_manager_id = scope.site_id, scope.case_manager_id
+    open_rows = cache.fetch(path, caseload_problems, scope)
     rows = 0 if open_rows is None else open_rows.height
     access.audit(
         "page_view",
@@ -495,10 +416,10 @@ def show_own(path: Path, release: Release, who: Viewer) -> None:
         f"Release as of {release.as_of:%Y-%m-%d}. The exports of {site_id}, and the data problems in the "
         f"records of {md_text(case_manager_id)}'s participants."
     )
-    show_freshness(path, datetime.now(UTC).date(), site_id)
+    show_freshness(path, scope, datetime.now(UTC).date())
     st.header("Data problems in your participants' records")
     if open_rows is None:
-        st.info(dq.NO_TRACKING, icon=":material/info:")
+        st.info(NOT_TRACKED, icon=":material/info:")
         return
     if open_rows.is_empty():
         st.success("No open data problems in your participants' records.", icon=":material/check_circle:")
@@ -528,22 +449,24 @@ def show_own(path: Path, release: Release, who: Viewer) -> None:
     )
 
 
-def requested_problem_filters() -> tuple[tuple[str, ...], tuple[str, ...]]:
+def requested_problem_filters(scope: Scope) -> tuple[Scope, tuple[str, ...]]:
     """The problem filters this run will show, as the widgets hold them (their defaults at first)."""
     site = st.session_state.get("dq-problem-site", ALL_SITES)
     tables = tuple(st.session_state.get("dq-problem-tables", ()))
-    return (() if site == ALL_SITES else (site,)), tables
+    return (scope if site == ALL_SITES else scope.narrow(site_id=site)), tables
 
 
 def show_release(path: Path, release: Release) -> None:
     """The data quality of one release file: a case manager's own, or the whole program's."""
     who = access.viewer()
+    scope = scope_of(who)
     if who.is_case_manager:
-        show_own(path, release, who)
+        show_own(path, release, scope)
         return
-    tracked = has_tracking(str(path))
-    sites, tables = requested_problem_filters()
-    open_count = problems(str(path), sites, tables)[1].height if tracked else 0
+    tracked = cache.fetch(path, dq.has_tracking)
+    chosen, tables = requested_problem_filters(scope)
+    sites = () if chosen.site_id is None else (chosen.site_id,)
+    open_count = cache.fetch(path, dq.open_problems, chosen, tables).height if tracked else 0
     access.audit(
         "page_view",
         "data-quality",
@@ -551,12 +474,12 @@ def show_release(path: Path, release: Release) -> None:
         rows=open_count,
     )
     st.caption(f"Release as of {release.as_of:%Y-%m-%d}, built by run `{release.run_id}`.")
-    show_runs(path)
-    show_freshness(path, datetime.now(UTC).date())
-    show_refusals(path, tracked)
-    show_quarantine(path, tracked)
+    show_runs(path, scope)
+    show_freshness(path, scope, datetime.now(UTC).date())
+    show_refusals(path, scope, tracked)
+    show_quarantine(path, scope, tracked)
     if tracked:
-        show_problems(path, release)
+        show_problems(path, release, scope)
     else:
         st.header("Data problems")
         st.info(dq.NO_TRACKING, icon=":material/info:")

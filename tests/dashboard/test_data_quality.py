@@ -32,11 +32,13 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import data_quality as dq
+from dashboard.charts import data_quality as charts
+from dashboard.queries import data_quality as dq
 from dashboard.queries.release import release_info
 from pipelines.core.export import FORMULA_STARTS
 from pipelines.core.palette import OKABE_ITO
 from pipelines.core.release import live_release, open_release
+from pipelines.core.scope import PROGRAM, Scope
 from pipelines.core.settings import Home
 from pipelines.nightly import run as nightly
 from tests import apptest
@@ -350,7 +352,7 @@ def test_a_release_from_before_problem_tracking_still_shows(
 
 
 def test_freshness_with_a_fixed_reference_date(con: duckdb.DuckDBPyConnection) -> None:
-    fresh = dq.freshness(con, date(2024, 6, 21))
+    fresh = dq.freshness(con, PROGRAM, date(2024, 6, 21))
     assert {(s, t): (state, days) for s, t, state, days in fresh.select(fresh.columns[:4]).rows()} == (
         FRESHNESS_JUNE_21
     )
@@ -381,19 +383,19 @@ def test_freshness_with_a_fixed_reference_date(con: duckdb.DuckDBPyConnection) -
 def test_stale_after_more_than_two_days(
     con: duckdb.DuckDBPyConnection, today: date, state: str, days: int
 ) -> None:
-    fresh = dq.freshness(con, today)
+    fresh = dq.freshness(con, PROGRAM, today)
     row = fresh.filter((pl.col("site_id") == "north") & (pl.col("table_name") == "participants"))
     assert row.select("state", "days_since").rows() == [(state, days)]
     assert row["accepted_on"].to_list() == [date(2024, 6, 15)]
 
 
 def test_stale_after_is_a_parameter(con: duckdb.DuckDBPyConnection) -> None:
-    fresh = dq.freshness(con, date(2024, 6, 21), stale_after_days=7)
+    fresh = dq.freshness(con, PROGRAM, date(2024, 6, 21), stale_after_days=7)
     assert set(fresh.filter(pl.col("days_since").is_not_null())["state"]) == {"up to date"}
 
 
 def test_run_history(con: duckdb.DuckDBPyConnection) -> None:
-    runs = dq.run_history(con)
+    runs = dq.run_history(con, PROGRAM)
     assert runs.columns == list(dq.RUN_COLUMNS)
     assert runs["run_label"].to_list() == [RUN2, RUN1]
     assert runs["started_at"].to_list() == [datetime(2024, 6, 20, 2), datetime(2024, 6, 15, 2)]
@@ -420,14 +422,14 @@ def test_runs_sharing_an_as_of_date_are_told_apart_by_start_time() -> None:
 
 
 def test_run_files(con: duckdb.DuckDBPyConnection) -> None:
-    runs = dq.run_history(con)
-    assert dq.run_files(con, runs["run_id"][0]).select(ACCOUNTING).rows() == RUN2_FILES
-    assert dq.run_files(con, runs["run_id"][1]).select(ACCOUNTING).rows() == RUN1_FILES
-    assert dq.run_files(con, "no such run' or '1'='1").is_empty()
+    runs = dq.run_history(con, PROGRAM)
+    assert dq.run_files(con, PROGRAM, runs["run_id"][0]).select(ACCOUNTING).rows() == RUN2_FILES
+    assert dq.run_files(con, PROGRAM, runs["run_id"][1]).select(ACCOUNTING).rows() == RUN1_FILES
+    assert dq.run_files(con, PROGRAM, "no such run' or '1'='1").is_empty()
 
 
 def test_refused_files(con: duckdb.DuckDBPyConnection) -> None:
-    refused = dq.refused_files(con)
+    refused = dq.refused_files(con, PROGRAM)
     assert refused.select("site_id", "table_name", "status").rows() == [("south", "housing", "refused")]
 
 
@@ -438,19 +440,19 @@ def test_a_file_refused_run_after_run_is_listed_once(tmp_path: Path) -> None:
     run(other, "2024-06-15")
     run(other, "2024-06-16")  # the refused file is still in the inbox
     with open_release(live_release(other.current)) as connection:
-        history = dq.refusal_history(connection)
+        history = dq.refusal_history(connection, PROGRAM)
     assert history.select(
         "site_id", "table_name", "path", "runs", "first_refused", "last_refused"
     ).rows() == [("north", "housing", "inbox/north/housing.csv", 2, date(2024, 6, 15), date(2024, 6, 16))]
 
 
 def test_quarantine_by_run(con: duckdb.DuckDBPyConnection) -> None:
-    overall = dq.quarantine_by_run(con)
+    overall = dq.quarantine_by_run(con, PROGRAM)
     assert overall.select("run_label", "site_id", "rows_quarantined", "rows_read").rows() == [
         (RUN1, "all", 3, 7),
         (RUN2, "all", 2, 9),
     ]
-    by_site = dq.quarantine_by_run(con, by_site=True)
+    by_site = dq.quarantine_by_run(con, PROGRAM, by_site=True)
     assert by_site.select("run_label", "site_id", "rows_quarantined", "rows_read").rows() == [
         (RUN1, "north", 2, 5),
         (RUN1, "south", 1, 2),
@@ -495,25 +497,28 @@ def test_lump_sites_keeps_the_sites_with_most_rows_quarantined() -> None:
 
 
 def test_problem_summary_and_lists(con: duckdb.DuckDBPyConnection) -> None:
-    assert dq.problem_summary(con).rows() == [("north", 1, 5.0, 5, 1, 5.0), ("south", 1, 5.0, 5, 0, None)]
-    assert dq.problem_summary(con, tables=["participants"]).rows() == [
+    assert dq.problem_summary(con, PROGRAM).rows() == [
+        ("north", 1, 5.0, 5, 1, 5.0),
+        ("south", 1, 5.0, 5, 0, None),
+    ]
+    assert dq.problem_summary(con, PROGRAM, tables=["participants"]).rows() == [
         ("south", 1, 5.0, 5, 0, None),
         ("north", 0, None, None, 0, None),
     ]
-    assert dq.open_problems(con).columns == list(dq.PROBLEM_COLUMNS)
-    assert dq.open_problems(con, sites=["north"])["participant_id"].to_list() == ["P2"]
-    assert dq.open_problems(con, tables=["participants"])["participant_id"].to_list() == ["S2"]
-    assert dq.fixed_problems(con).columns == list(dq.FIXED_COLUMNS)
-    assert dq.fixed_problems(con, sites=["south"]).is_empty()
-    assert dq.fixed_problems(con, limit=0).is_empty()
-    assert dq.problem_sites(con) == ["north", "south"]
+    assert dq.open_problems(con, PROGRAM).columns == list(dq.PROBLEM_COLUMNS)
+    assert dq.open_problems(con, Scope("north"))["participant_id"].to_list() == ["P2"]
+    assert dq.open_problems(con, PROGRAM, tables=["participants"])["participant_id"].to_list() == ["S2"]
+    assert dq.fixed_problems(con, PROGRAM).columns == list(dq.FIXED_COLUMNS)
+    assert dq.fixed_problems(con, Scope("south")).is_empty()
+    assert dq.fixed_problems(con, PROGRAM, limit=0).is_empty()
+    assert dq.problem_sites(con, PROGRAM) == ["north", "south"]
 
 
 def test_filters_are_bound_not_spliced(con: duckdb.DuckDBPyConnection) -> None:
-    assert dq.open_problems(con, sites=["north' or '1'='1"]).is_empty()
-    assert dq.open_problems(con, tables=["housing') or (1=1"]).is_empty()
-    assert dq.problem_summary(con, sites=["x'; drop table problems; --"]).is_empty()
-    assert dq.open_problems(con).height == 2
+    assert dq.open_problems(con, Scope("north' or '1'='1")).is_empty()
+    assert dq.open_problems(con, PROGRAM, tables=["housing') or (1=1"]).is_empty()
+    assert dq.problem_summary(con, Scope("x'; drop table problems; --")).is_empty()
+    assert dq.open_problems(con, PROGRAM).height == 2
 
 
 def test_open_problems_csv_opens_as_data_in_a_spreadsheet(tmp_path: Path) -> None:
@@ -527,7 +532,7 @@ def test_open_problems_csv_opens_as_data_in_a_spreadsheet(tmp_path: Path) -> Non
     )
     run(home, RUN1)
     with open_release(live_release(home.current)) as connection:
-        rows = dq.open_problems(connection, sites=["s"])
+        rows = dq.open_problems(connection, Scope("s"))
     parsed = list(csv.reader(io.StringIO(dq.open_problems_csv(rows).decode("utf-8"))))
     header, body = parsed[0], parsed[1:]
     assert header == list(dq.PROBLEM_COLUMNS)
@@ -546,7 +551,7 @@ def test_has_tracking(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_quarantine_chart_program_wide(con: duckdb.DuckDBPyConnection) -> None:
-    figure = dq.quarantine_chart(dq.quarantine_by_run(con))
+    figure = charts.quarantine_chart(dq.quarantine_by_run(con, PROGRAM))
     (trace,) = figure.data
     assert list(trace.x) == [RUN1, RUN2]
     assert list(trace.y) == [3, 2]
@@ -559,7 +564,7 @@ def test_quarantine_chart_program_wide(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_quarantine_chart_by_site_stacks_one_trace_per_site(con: duckdb.DuckDBPyConnection) -> None:
-    figure = dq.quarantine_chart(dq.quarantine_by_run(con, by_site=True))
+    figure = charts.quarantine_chart(dq.quarantine_by_run(con, PROGRAM, by_site=True))
     assert figure.layout.barmode == "stack"
     assert {trace.name: list(trace.y) for trace in figure.data} == {"north": [2, 1], "south": [1, 1]}
     assert len({trace.marker.color for trace in figure.data}) == 2
@@ -567,7 +572,7 @@ def test_quarantine_chart_by_site_stacks_one_trace_per_site(con: duckdb.DuckDBPy
 
 
 def test_quarantine_chart_of_lumped_sites_draws_the_others_in_black() -> None:
-    figure = dq.quarantine_chart(dq.lump_sites(many_sites(12)))
+    figure = charts.quarantine_chart(dq.lump_sites(many_sites(12)))
     names = [trace.name for trace in figure.data]
     assert names[-1] == dq.OTHER_SITES and len(names) == dq.NAMED_SITES + 1
     assert figure.data[-1].marker.color == "#000000"
@@ -575,8 +580,8 @@ def test_quarantine_chart_of_lumped_sites_draws_the_others_in_black() -> None:
 
 
 def test_problems_chart(con: duckdb.DuckDBPyConnection) -> None:
-    summary = dq.problem_summary(con)
-    figure = dq.problems_chart(summary)
+    summary = dq.problem_summary(con, PROGRAM)
+    figure = charts.problems_chart(summary)
     fixed, opened = figure.data  # Open drawn last: on top within each site
     assert (opened.name, fixed.name) == ("Open", "Fixed")
     assert figure.layout.legend.traceorder == "reversed"
@@ -590,16 +595,16 @@ def test_problems_chart(con: duckdb.DuckDBPyConnection) -> None:
 
 @pytest.mark.parametrize(("top", "range_"), [(0, [0, 1.05]), (3, [0, 3.15]), (5, [0, 5.25])])
 def test_small_counts_get_whole_number_ticks(top: int, range_: list[float]) -> None:
-    axis = dq.count_axis(top)
+    axis = charts.count_axis(top)
     assert axis["dtick"] == 1 and axis["range"] == pytest.approx(range_)
 
 
 def test_large_counts_let_plotly_choose_ticks() -> None:
-    assert dq.count_axis(900) == {"tickformat": ",d", "rangemode": "tozero"}
+    assert charts.count_axis(900) == {"tickformat": ",d", "rangemode": "tozero"}
 
 
 def test_a_chart_of_nothing_quarantined_has_whole_number_ticks() -> None:
     frame = many_sites(2).with_columns(pl.lit(0).alias("rows_quarantined"), pl.lit(0.0).alias("share"))
-    figure = dq.quarantine_chart(frame)
+    figure = charts.quarantine_chart(frame)
     assert figure.layout.yaxis.dtick == 1
     assert list(figure.layout.yaxis.range) == pytest.approx([0, 1.05])
