@@ -68,7 +68,7 @@ from dashboard.queries.caseload import (
 )
 from pipelines.core.problems import tracks_problems
 from pipelines.core.release import live_release
-from pipelines.core.scope import PROGRAM, Scope
+from pipelines.core.scope import PROGRAM, Scope, ScopeError
 from pipelines.core.settings import Home
 from tests import apptest
 from tests.conftest import Downloads, drop, run
@@ -360,6 +360,59 @@ def test_unassigned_problems(con: duckdb.DuckDBPyConnection) -> None:
     assert unassigned_problems(con, Scope("b")).is_empty()
 
 
+# --- scope in the queries (DESIGN s.7): each filter of the SQL has a test that fails without it ---
+
+
+def test_a_case_managers_caseload_sizes_are_their_own_row(con: duckdb.DuckDBPyConnection) -> None:
+    """A case manager's sizes come from SQL holding their row only, never the site's others."""
+    assert caseload_sizes(con, Scope("a", "CM1"), TODAY).rows() == [("CM1", 4, 1, "fewer than 12")]
+    assert caseload_sizes(con, Scope("b", "CM1"), TODAY).rows() == [("CM1", 2, 0, "fewer than 12")]
+    assert caseload_sizes(con, Scope("a", "CM9"), TODAY).is_empty()
+
+
+def test_queries_of_a_site_or_caseload_refuse_a_wider_scope(con: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(ScopeError):
+        caseload_sizes(con, PROGRAM, TODAY)
+    for wider in (PROGRAM, Scope("a")):
+        with pytest.raises(ScopeError):
+            caseload(con, wider, TODAY)
+        with pytest.raises(ScopeError):
+            timeline(con, wider, "P1")
+        with pytest.raises(ScopeError):
+            caseload_problems(con, wider)
+
+
+def test_sites_inside_a_scope(con: duckdb.DuckDBPyConnection) -> None:
+    assert sites(con, Scope("b")) == ["b"]
+    assert sites(con, Scope("b", "CM9")) == ["b"]
+    assert sites(con, Scope("a", "CM9")) == []  # CM9 works at b
+
+
+def test_a_caseload_never_takes_another_sites_records(con: duckdb.DuckDBPyConnection) -> None:
+    """Site b's P1 has no employment record; site a's P1 has: b's caseload shows none of a's."""
+    b_p1 = caseload(con, Scope("b", "CM1"), TODAY).row(
+        by_predicate=pl.col("participant_id") == "P1", named=True
+    )
+    assert (b_p1["employment_status"], b_p1["current_episodes"], b_p1["days_since_housing"]) == (None, 0, 14)
+    a_p1 = caseload(con, Scope("a", "CM1"), TODAY).row(
+        by_predicate=pl.col("participant_id") == "P1", named=True
+    )
+    assert (a_p1["living_situation"], a_p1["housing_assessed_on"]) == ("unsheltered", D("2024-05-01"))
+
+
+def test_unassigned_problems_are_never_inside_a_caseload(con: duckdb.DuckDBPyConnection) -> None:
+    """Problems without a case manager are the site's; a caseload's scope returns none of them."""
+    assert unassigned_problems(con, Scope("a", "CM1")).is_empty()
+    assert sorted(problem_rows(unassigned_problems(con, PROGRAM))) == EXPECTED_UNASSIGNED_A
+
+
+def test_a_caseloads_problems_are_only_its_own(con: duckdb.DuckDBPyConnection) -> None:
+    """Site b's CM1 has a problem of its own P1; site a's CM1 never sees it (nor CM2's)."""
+    found = caseload_problems(con, Scope("a", "CM1"))
+    assert problem_rows(found) == EXPECTED_PROBLEMS[("a", "CM1")]
+    assert all(path.startswith("archive/a/") for path in found["file"])
+
+
 # --- plain functions ----------------------------------------------------------------------
 
 
@@ -596,3 +649,50 @@ def test_timeline_chart_without_treatment_marks_referral_exit_and_as_of(
     # The treatment lane stays, empty: no episode on record is worth seeing too.
     assert "Treatment" in list(figure.layout.yaxis.categoryarray)
     assert not [trace for trace in figure.data if trace.name == "Treatment episode"]
+
+
+# --- the page, as a case manager ------------------------------------------------------------
+
+
+def open_as_case_manager(home: Home, site_id: str, case_manager_id: str) -> AppTest:
+    apptest.grant(home.root, site_id, case_manager_id)
+    at = apptest.open_page(PAGE, apptest.CASE_MANAGER)
+    assert not at.exception
+    return at
+
+
+def sizes_chart_managers(at: AppTest) -> list[str]:
+    return [x for trace in spec_of(at, "caseload-sizes-chart")["data"] for x in trace.get("x") or []]
+
+
+@pytest.mark.parametrize(
+    ("site_id", "case_manager_id", "own"),
+    [("a", "CM1", ("CM1", 4, 1, "fewer than 12")), ("b", "CM1", ("CM1", 2, 0, "fewer than 12"))],
+)
+def test_a_case_managers_page_shows_their_own_caseload_size_only(
+    page_home: Home, site_id: str, case_manager_id: str, own: tuple
+) -> None:
+    """The chart and its table hold the case manager's own row: no colleague's caseload size."""
+    at = open_as_case_manager(page_home, site_id, case_manager_id)
+    assert not [s for s in at.selectbox if s.key in ("caseload-site", "caseload-case-manager")]
+    found = tables(at)
+    (sizes,) = found["sizes"]
+    assert sizes.rows() == [own]
+    assert sizes_chart_managers(at) == [case_manager_id]
+    # Their own problems only; the site's problems without a case manager are not theirs.
+    (problems,) = found["problems"]
+    assert problem_rows(problems) == EXPECTED_PROBLEMS[(site_id, case_manager_id)]
+    assert all(path.startswith(f"archive/{site_id}/") for path in problems["file"])
+
+
+def test_a_case_managers_page_shows_only_their_participants(page_home: Home) -> None:
+    at = open_as_case_manager(page_home, "a", "CM2")
+    at.toggle(key="caseload-exited").set_value(True).run()
+    found = tables(at)
+    (table,) = found["caseload"]
+    assert table["participant_id"].to_list() == ["Q1", "Q2"]
+    assert at.selectbox(key="caseload-participant").options == ["Q1", "Q2"]
+    (events,) = found["timeline"]
+    assert events["record"].to_list() == ["Referral", "Housing assessment", "Justice record"]
+    (problems,) = found["problems"]
+    assert sorted(problem_rows(problems)) == sorted(EXPECTED_PROBLEMS[("a", "CM2")])

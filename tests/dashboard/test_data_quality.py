@@ -38,11 +38,11 @@ from dashboard.queries.release import release_info
 from pipelines.core.export import FORMULA_STARTS
 from pipelines.core.palette import OKABE_ITO
 from pipelines.core.release import live_release, open_release
-from pipelines.core.scope import PROGRAM, Scope
+from pipelines.core.scope import PROGRAM, Scope, ScopeError
 from pipelines.core.settings import Home
 from pipelines.nightly import run as nightly
 from tests import apptest
-from tests.conftest import drop, run
+from tests.conftest import Downloads, drop, run
 
 PAGE = "app_pages/data_quality.py"
 RUN1, RUN2 = "2024-06-15", "2024-06-20"
@@ -545,6 +545,109 @@ def test_open_problems_csv_opens_as_data_in_a_spreadsheet(tmp_path: Path) -> Non
 def test_has_tracking(con: duckdb.DuckDBPyConnection) -> None:
     assert dq.has_tracking(con)
     assert {"problems", "run_files", "runs", "files"} <= dq.release_tables(con)
+
+
+# --- scope in the queries (DESIGN s.7): each filter of the SQL has a test that fails without it ---
+
+NORTH_CM2 = Scope("north", "CM2")
+
+
+def sites_of(frame: pl.DataFrame) -> set[str]:
+    return set(frame["site_id"])
+
+
+def test_freshness_of_a_case_managers_site_only(con: duckdb.DuckDBPyConnection) -> None:
+    """A case manager sees their site's exports, from SQL: never another site's row."""
+    fresh = dq.freshness(con, NORTH_CM2, date(2024, 6, 21))
+    assert {(s, t): (state, days) for s, t, state, days in fresh.select(fresh.columns[:4]).rows()} == {
+        key: value for key, value in FRESHNESS_JUNE_21.items() if key[0] == "north"
+    }
+    south = dq.freshness(con, Scope("south"), date(2024, 6, 21))
+    assert sites_of(south) == {"south"}
+    assert south.filter(pl.col("table_name") == "housing")["refused_files"].to_list() == [1]
+
+
+@pytest.mark.parametrize(
+    ("sql", "extra"),
+    [
+        (dq.ACCEPTED_SQL, {"today": date(2024, 6, 21)}),
+        (dq.REFUSED_BY_TABLE_SQL, {}),
+        (dq.REFUSED_SQL, {}),
+        (dq.REFUSAL_HISTORY_SQL, {"limit": 10}),
+        (dq.QUARANTINE_BY_RUN_AND_SITE_SQL, {}),
+    ],
+    ids=["accepted", "refused_by_table", "refused", "refusal_history", "quarantine_by_site"],
+)
+def test_each_site_query_returns_the_scopes_site_only(
+    con: duckdb.DuckDBPyConnection, sql: str, extra: dict
+) -> None:
+    """Every query of a site's rows, run bare: north's scope never returns south's rows (the only
+    refused file is south's, so north's refusals are none)."""
+    everything = sites_of(con.sql(sql, params=PROGRAM.site_params() | extra).pl())
+    north = sites_of(con.sql(sql, params=NORTH_CM2.site_params() | extra).pl())
+    south = sites_of(con.sql(sql, params=Scope("south").site_params() | extra).pl())
+    assert "south" in everything
+    assert north <= {"north"} and south == {"south"}
+
+
+def test_run_files_refusals_and_quarantine_by_site_keep_to_the_scope(con: duckdb.DuckDBPyConnection) -> None:
+    latest = dq.run_history(con, PROGRAM)["run_id"][0]
+    assert sites_of(dq.run_files(con, Scope("north"), latest)) == {"north"}
+    assert sites_of(dq.run_files(con, Scope("south"), latest)) == {"south"}
+    assert dq.refused_files(con, Scope("north")).is_empty()
+    assert sites_of(dq.refused_files(con, Scope("south"))) == {"south"}
+    assert dq.refusal_history(con, Scope("north")).is_empty()
+    assert sites_of(dq.quarantine_by_run(con, Scope("south"), by_site=True)) == {"south"}
+    assert dq.problem_sites(con, Scope("south")) == ["south"]
+
+
+def test_program_wide_totals_refuse_a_narrower_scope(con: duckdb.DuckDBPyConnection) -> None:
+    for narrower in (Scope("north"), NORTH_CM2):
+        with pytest.raises(ScopeError):
+            dq.run_history(con, narrower)
+        with pytest.raises(ScopeError):
+            dq.quarantine_by_run(con, narrower)
+
+
+def test_problem_lists_keep_to_the_case_manager(con: duckdb.DuckDBPyConnection) -> None:
+    """North's P1 (CM1) had the fixed problem; P2 (CM2) has the open one."""
+    assert dq.open_problems(con, NORTH_CM2)["participant_id"].to_list() == ["P2"]
+    assert dq.open_problems(con, Scope("north", "CM1")).is_empty()
+    assert dq.fixed_problems(con, NORTH_CM2).is_empty()
+    assert dq.fixed_problems(con, Scope("north", "CM1"))["participant_id"].to_list() == ["P1"]
+    assert dq.problem_summary(con, NORTH_CM2).rows() == [("north", 1, 5.0, 5, 0, None)]
+    assert dq.problem_summary(con, Scope("north", "CM1")).rows() == [("north", 0, None, None, 1, 5.0)]
+    assert dq.problem_summary(con, Scope("south")).rows() == [("south", 1, 5.0, 5, 0, None)]
+
+
+def test_a_case_managers_page_shows_their_sites_freshness_and_their_problems(
+    home: Home, downloads: Downloads
+) -> None:
+    """The freshness table and tiles, the problems and the download: north and CM2's only."""
+    apptest.grant(home.root, "north", "CM2")
+    at = apptest.open_page(PAGE, apptest.CASE_MANAGER)
+    assert not at.exception
+    fresh = table(at, "site_id", "table_name", "state", "days_since")
+    assert sites_of(fresh) == {"north"}
+    assert set(fresh["table_name"]) == set(dq.TABLES)
+    tiles = {tile.label: tile.value for tile in at.metric}
+    assert tiles == {
+        "Up to date": "0",
+        "Stale (> 2 days)": "3",  # participants, housing, employment: long stale today
+        "Missing or unreadable": "1",
+        "Optional, not sent": "1",
+    }
+    own = table(at, "participant_id", "table_name", "row_number")
+    assert own.select("participant_id", "value").rows() == [("P2", "tent")]
+    (button,) = at.download_button
+    data, _ = downloads.fetch(button)
+    body = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    assert [(row["participant_id"], row["value"]) for row in body] == [("P2", "tent")]
+    # No run history, files or problems of the program on a case manager's page.
+    assert [header.value for header in at.header] == [
+        "Freshness",
+        "Data problems in your participants' records",
+    ]
 
 
 # --- charts -------------------------------------------------------------------------------
