@@ -601,6 +601,21 @@ def test_run_files_refusals_and_quarantine_by_site_keep_to_the_scope(con: duckdb
     assert dq.problem_sites(con, Scope("south")) == ["south"]
 
 
+def test_run_files_of_a_release_from_before_tracking_keep_to_the_scope(tmp_path: Path) -> None:
+    """An older release knows its run's files from `files`: a site's scope still gets its own."""
+    old = Home(tmp_path / "old")
+    drop(old, "north", "participants", [P1, P2])
+    drop(old, "south", "participants", [S1, S2])
+    run(old, RUN1)
+    with duckdb.connect(str(old.current.resolve())) as writable:
+        writable.sql("drop table problems")
+        writable.sql("drop table run_files")
+    with open_release(live_release(old.current)) as connection:
+        (run_id,) = dq.run_history(connection, PROGRAM)["run_id"]
+        assert sites_of(dq.run_files(connection, PROGRAM, run_id)) == {"north", "south"}
+        assert sites_of(dq.run_files(connection, Scope("north"), run_id)) == {"north"}
+
+
 def test_program_wide_totals_refuse_a_narrower_scope(con: duckdb.DuckDBPyConnection) -> None:
     for narrower in (Scope("north"), NORTH_CM2):
         with pytest.raises(ScopeError):

@@ -18,16 +18,17 @@ chosen as (
       and (len($tables::varchar[]) = 0 or list_contains($tables::varchar[], table_name))
 ),
 
-sites as (
-    select distinct site_id from files where status <> 'refused'
-    union
-    select distinct site_id from chosen
+accepted_sites as (
+    select distinct site_id
+    from files
+    where status <> 'refused'
+      and ($scope_site is null or site_id = $scope_site)
 ),
 
-sites_in_scope as (
-    select site_id
-    from sites
-    where $scope_site is null or site_id = $scope_site
+sites as (
+    select site_id from accepted_sites
+    union
+    select distinct site_id from chosen
 ),
 
 counted as (
@@ -44,13 +45,13 @@ counted as (
 
 final as (
     select
-        sites_in_scope.site_id,
+        sites.site_id,
         coalesce(counted.open_problems, 0)::bigint as open_problems,
         counted.median_age_days::double as median_age_days,
         counted.oldest_age_days::bigint as oldest_age_days,
         coalesce(counted.fixed_problems, 0)::bigint as fixed_problems,
         counted.median_days_to_fix::double as median_days_to_fix,
-    from sites_in_scope
+    from sites
     left join counted using (site_id)
 )
 
