@@ -1,5 +1,9 @@
 """Caseload: one case manager's participants with prompts for outreach, one participant's timeline,
-caseload sizes at the site, and the open data problems in the caseload's records."""
+caseload sizes at the site, and the open data problems in the caseload's records.
+
+Layout only: data from dashboard.queries.caseload through cache.fetch, bound to the viewer's Scope
+(leadership's site and case-manager pickers narrow it); figures from dashboard.charts.caseload.
+"""
 
 from __future__ import annotations
 

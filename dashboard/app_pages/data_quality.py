@@ -1,5 +1,11 @@
 """Data quality: run history and each file's row accounting, freshness per site and table, refused
-files, rows quarantined over runs, and the data problems tracked across runs."""
+files, rows quarantined over runs, and the data problems tracked across runs; a case manager sees
+their site's freshness and their participants' problems.
+
+Layout only: data from dashboard.queries.data_quality through cache.fetch, bound to the viewer's
+Scope; figures from dashboard.charts.data_quality. A little over 400 lines: five sections and a
+case manager's view, each table with its own labels.
+"""
 
 from __future__ import annotations
 
@@ -29,24 +35,28 @@ REFUSALS_SHOWN = 200
 PROBLEM_CHART_SITES = 20
 
 
-# The text columns the tables share, labelled once.
-TEXT = {
+def count(label: str) -> st.column_config.NumberColumn:
+    return st.column_config.NumberColumn(label, format="localized")
+
+
+# The columns the page's tables share, labelled once (every problems table: PROBLEMS_CONFIG).
+LABELS = {
     "site_id": st.column_config.TextColumn("Site"),
     "table_name": st.column_config.TextColumn("Table"),
-    "participant_id": st.column_config.TextColumn("Participant"),
-    "case_manager_id": st.column_config.TextColumn("Case manager"),
-    "column_name": st.column_config.TextColumn("Column"),
-    "rule": st.column_config.TextColumn("Rule"),
-    "value": st.column_config.TextColumn("Value"),
     "status": st.column_config.TextColumn("Status"),
     "error": st.column_config.TextColumn("Error"),
-    "message": st.column_config.TextColumn("Problem", width="large"),
-    "fix": st.column_config.TextColumn("How to fix", width="large"),
+    "rows_read": count("Rows read"),
+    "rows_loaded": count("Loaded"),
+    "rows_quarantined": count("Quarantined"),
+    "rows_duplicate": count("Duplicates"),
 }
 
 
-def count(label: str) -> st.column_config.NumberColumn:
-    return st.column_config.NumberColumn(label, format="localized")
+def show_table(frame: pl.DataFrame, key: str, config: dict, height: int | None = None) -> None:
+    """A table of the page, as wide as the page, without the index."""
+    st.dataframe(
+        frame, width="stretch", hide_index=True, height=height or "auto", column_config=config, key=key
+    )
 
 
 def show_runs(path: Path, scope: Scope) -> None:
@@ -63,30 +73,16 @@ def show_runs(path: Path, scope: Scope) -> None:
         return
     # The numbers before the long run id, so they show without scrolling sideways.
     shown = runs.select(pl.exclude("run_id", "run_label"), "run_id")
-    st.dataframe(
-        shown,
-        width="stretch",
-        hide_index=True,
-        height=min(38 + 35 * runs.height, 320),
-        column_config={
-            "run_id": st.column_config.TextColumn("Run"),
-            "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
-            "as_of": st.column_config.DateColumn("As of"),
-            "status": TEXT["status"],
-            "published": st.column_config.CheckboxColumn("Published"),
-            "in_release": st.column_config.CheckboxColumn(
-                "This release", help="The run that built the release"
-            ),
-            "rows_read": count("Rows read"),
-            "rows_loaded": count("Loaded"),
-            "rows_quarantined": count("Quarantined"),
-            "rows_duplicate": count("Duplicates"),
-            "files": count("Files"),
-            "files_refused": count("Refused files"),
-            "error": TEXT["error"],
-        },
-        key="dq-runs",
-    )
+    config = LABELS | {
+        "run_id": st.column_config.TextColumn("Run"),
+        "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
+        "as_of": st.column_config.DateColumn("As of"),
+        "published": st.column_config.CheckboxColumn("Published"),
+        "in_release": st.column_config.CheckboxColumn("This release", help="The run that built the release"),
+        "files": count("Files"),
+        "files_refused": count("Refused files"),
+    }
+    show_table(shown, "dq-runs", config, height=min(38 + 35 * runs.height, 320))
     labels = dict(zip(runs["run_id"], runs["run_label"], strict=True))
     run_id = st.selectbox(
         "Files of the run",
@@ -105,28 +101,15 @@ def show_runs(path: Path, scope: Scope) -> None:
         return
     if not files["adds_up"].all():
         st.warning("The row counts of some files do not add up: see the Adds up column.")
-    st.dataframe(
-        files,
-        width="stretch",
-        hide_index=True,
-        column_config={
-            "site_id": TEXT["site_id"],
-            "table_name": TEXT["table_name"],
-            "path": st.column_config.TextColumn("File"),
-            "status": TEXT["status"],
-            "accepted_at": st.column_config.TextColumn("Accepted (UTC)"),
-            "rows_read": count("Rows read"),
-            "rows_loaded": count("Loaded"),
-            "rows_quarantined": count("Quarantined"),
-            "rows_duplicate": count("Duplicates"),
-            "blank_rows": count("Blank rows"),
-            "adds_up": st.column_config.CheckboxColumn(
-                "Adds up", help="Read = loaded + quarantined + duplicates"
-            ),
-            "error": TEXT["error"],
-        },
-        key="dq-run-files",
-    )
+    config = LABELS | {
+        "path": st.column_config.TextColumn("File"),
+        "accepted_at": st.column_config.TextColumn("Accepted (UTC)"),
+        "blank_rows": count("Blank rows"),
+        "adds_up": st.column_config.CheckboxColumn(
+            "Adds up", help="Read = loaded + quarantined + duplicates"
+        ),
+    }
+    show_table(files, "dq-run-files", config)
 
 
 def show_freshness(path: Path, scope: Scope, today: date) -> None:
@@ -156,13 +139,11 @@ def show_freshness(path: Path, scope: Scope, today: date) -> None:
         strict=True,
     ):
         column.metric(label, f"{number:,}", border=True)
-    st.dataframe(
+    show_table(
         fresh.drop("optional", "accepted_on"),
-        width="stretch",
-        hide_index=True,
-        column_config={
-            "site_id": TEXT["site_id"],
-            "table_name": TEXT["table_name"],
+        "dq-freshness",
+        LABELS
+        | {
             "state": st.column_config.TextColumn("State"),
             "days_since": count("Days since accepted"),
             "accepted_on": st.column_config.DateColumn("Accepted on (UTC)"),
@@ -170,7 +151,6 @@ def show_freshness(path: Path, scope: Scope, today: date) -> None:
             "path": st.column_config.TextColumn("Export in force"),
             "refused_files": count("Refused"),
         },
-        key="dq-freshness",
     )
 
 
@@ -184,11 +164,8 @@ def show_refusals(path: Path, scope: Scope, tracked: bool) -> None:
     )
     latest = cache.fetch(path, dq.refused_files, scope)
     history = cache.fetch(path, dq.refusal_history, scope, REFUSALS_SHOWN) if tracked else None
-    config = {
-        "site_id": TEXT["site_id"],
-        "table_name": TEXT["table_name"],
+    config = LABELS | {
         "path": st.column_config.TextColumn("File"),
-        "status": TEXT["status"],
         "error": st.column_config.TextColumn("Why", width="large"),
         "first_refused": st.column_config.DateColumn("First refused (as of)"),
         "last_refused": st.column_config.DateColumn("Last refused (as of)"),
@@ -199,7 +176,7 @@ def show_refusals(path: Path, scope: Scope, tracked: bool) -> None:
     if latest.is_empty():
         st.info("The run that built this release refused no file.", icon=":material/info:")
     else:
-        st.dataframe(latest, width="stretch", hide_index=True, column_config=config, key="dq-refused")
+        show_table(latest, "dq-refused", config)
     st.subheader("Across runs")
     if history is None:
         st.info(dq.NO_TRACKING, icon=":material/info:")
@@ -210,7 +187,7 @@ def show_refusals(path: Path, scope: Scope, tracked: bool) -> None:
             "Each refused file once per message, with the runs that refused it, latest first "
             f"(at most {REFUSALS_SHOWN})."
         )
-        st.dataframe(history, width="stretch", hide_index=True, column_config=config, key="dq-refusals")
+        show_table(history, "dq-refusals", config)
 
 
 def show_quarantine(path: Path, scope: Scope, tracked: bool) -> None:
@@ -247,21 +224,13 @@ def show_quarantine(path: Path, scope: Scope, tracked: bool) -> None:
             pl.col("share") * 100
         )
         columns = ["run_label", "site_id", "rows_quarantined", "rows_read", "share", "status"]
-        st.dataframe(
-            shown.select(columns if by_site else [c for c in columns if c != "site_id"]),
-            width="stretch",
-            height=min(38 + 35 * shown.height, 340),
-            hide_index=True,
-            column_config={
-                "run_label": st.column_config.TextColumn("Run (as of)"),
-                "site_id": TEXT["site_id"],
-                "rows_quarantined": count("Quarantined"),
-                "rows_read": count("Rows read"),
-                "share": st.column_config.NumberColumn("Share", format="%.1f%%"),
-                "status": st.column_config.TextColumn("Run status"),
-            },
-            key="dq-quarantine-table",
-        )
+        config = LABELS | {
+            "run_label": st.column_config.TextColumn("Run (as of)"),
+            "share": st.column_config.NumberColumn("Share", format="%.1f%%"),
+            "status": st.column_config.TextColumn("Run status"),
+        }
+        shown = shown.select(columns if by_site else [c for c in columns if c != "site_id"])
+        show_table(shown, "dq-quarantine-table", config, height=min(38 + 35 * shown.height, 340))
 
 
 def problem_filters(path: Path, scope: Scope) -> tuple[Scope, tuple[str, ...], str]:
@@ -322,12 +291,11 @@ def show_problems(path: Path, release: Release, scope: Scope) -> None:
             if summary.height > PROBLEM_CHART_SITES:
                 st.caption(f"The {PROBLEM_CHART_SITES} sites with the most open problems; the table has all.")
         with table:
-            st.dataframe(
+            show_table(
                 summary,
-                width="stretch",
-                hide_index=True,
-                column_config={
-                    "site_id": TEXT["site_id"],
+                "dq-problem-summary",
+                {
+                    "site_id": LABELS["site_id"],
                     "open_problems": count("Open"),
                     "median_age_days": st.column_config.NumberColumn(
                         "Median age", help="Median age of the open problems, in days", format="%.1f"
@@ -340,7 +308,6 @@ def show_problems(path: Path, release: Release, scope: Scope) -> None:
                         "Days to fix", help="Median days from first seen to fixed", format="%.1f"
                     ),
                 },
-                key="dq-problem-summary",
             )
     st.subheader("Open problems")
     if open_rows.is_empty():
@@ -355,13 +322,7 @@ def show_problems(path: Path, release: Release, scope: Scope) -> None:
                 else ""
             )
         )
-        st.dataframe(
-            open_rows.head(OPEN_ROWS_SHOWN),
-            width="stretch",
-            hide_index=True,
-            column_config=PROBLEMS_CONFIG,
-            key="dq-open-problems",
-        )
+        show_table(open_rows.head(OPEN_ROWS_SHOWN), "dq-open-problems", PROBLEMS_CONFIG)
         access.download(
             f"Download open problems ({'all sites' if not sites else sites[0]}, CSV)",
             data=lambda: dq.open_problems_csv(open_rows),
@@ -381,24 +342,11 @@ def show_problems(path: Path, release: Release, scope: Scope) -> None:
         f"Most recently fixed first (at most {FIXED_ROWS_SHOWN:,}). Days to fix: from the as-of date of "
         "the run that first saw it to that of the first run that no longer did."
     )
-    st.dataframe(
-        fixed_rows,
-        width="stretch",
-        hide_index=True,
-        column_config={
-            "site_id": TEXT["site_id"],
-            "table_name": TEXT["table_name"],
-            "participant_id": TEXT["participant_id"],
-            "column_name": TEXT["column_name"],
-            "rule": TEXT["rule"],
-            "value": TEXT["value"],
-            "message": TEXT["message"],
-            "first_seen": st.column_config.DateColumn("First seen"),
-            "fixed_on": st.column_config.DateColumn("Fixed on"),
-            "days_to_fix": count("Days to fix"),
-        },
-        key="dq-fixed-problems",
-    )
+    config = PROBLEMS_CONFIG | {
+        "fixed_on": st.column_config.DateColumn("Fixed on", format="YYYY-MM-DD"),
+        "days_to_fix": count("Days to fix"),
+    }
+    show_table(fixed_rows, "dq-fixed-problems", config)
 
 
 def show_own(path: Path, release: Release, scope: Scope) -> None:
@@ -429,13 +377,7 @@ def show_own(path: Path, release: Release, scope: Scope) -> None:
         "it (the header is row 1). Fix it in the case-management system; it leaves this list after the "
         "next nightly run no longer sees it."
     )
-    st.dataframe(
-        open_rows,
-        width="stretch",
-        hide_index=True,
-        column_config=PROBLEMS_CONFIG,
-        key="dq-own-problems",
-    )
+    show_table(open_rows, "dq-own-problems", PROBLEMS_CONFIG)
     access.download(
         "Download your open problems (CSV)",
         data=lambda: csv_bytes(open_rows),
