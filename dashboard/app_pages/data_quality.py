@@ -25,7 +25,7 @@ from dashboard.queries.release import Release
 from dashboard.scope import scope_of
 from pipelines.core.export import csv_bytes
 from pipelines.core.problems import NOT_TRACKED
-from pipelines.core.scope import Scope
+from pipelines.core.scope import Scope, ScopeError
 
 ALL_SITES = "All sites"
 TABLE_LABELS = {table: table.capitalize() for table in dq.TABLES}
@@ -401,7 +401,11 @@ def requested_problem_filters(scope: Scope) -> tuple[Scope, tuple[str, ...]]:
 def show_release(path: Path, release: Release) -> None:
     """The data quality of one release file: a case manager's own, or the whole program's."""
     who = access.viewer()
-    scope = scope_of(who)
+    try:
+        scope = scope_of(who)
+    except ScopeError:  # the demo's case manager before the release names any
+        st.info("No site or caseload is given to you, so there is nothing to show.", icon=":material/info:")
+        return
     if who.is_case_manager:
         show_own(path, release, scope)
         return
