@@ -67,14 +67,17 @@ def md_text(text: object) -> str:
     return "".join(f"\\{c}" if c in MARKDOWN_SPECIALS else c for c in str(text).strip())
 
 
-# How a table of open data problems (dashboard.caseload.PROBLEM_COLUMNS) is labelled, on the
-# Caseload page and on a case manager's Data quality page.
+# How every table of open data problems is labelled (the columns of pipelines.core.problems):
+# on the Caseload page and on the Data quality page. The CSVs keep the column names.
 PROBLEMS_CONFIG = {
+    "site_id": st.column_config.TextColumn("Site"),
     "participant_id": st.column_config.TextColumn("Participant"),
+    "case_manager_id": st.column_config.TextColumn("Case manager"),
     "table_name": st.column_config.TextColumn("Export"),
     "file": st.column_config.TextColumn("File", help="The archived copy of the export that shows it"),
     "row_number": st.column_config.NumberColumn("Row", help="Spreadsheet row; the header is row 1"),
     "column_name": st.column_config.TextColumn("Column", width="medium"),
+    "rule": st.column_config.TextColumn("Rule"),
     "value": st.column_config.TextColumn("Value", width="medium"),
     "message": st.column_config.TextColumn("Problem", width="large"),
     "fix": st.column_config.TextColumn("How to fix it", width="large"),

@@ -159,20 +159,12 @@ def cmd_runs(home: Home) -> int:
     return 0
 
 
-FEEDBACK_SQL = """
-select
-    table_name, file, row_number, participant_id, column_name, value, message, fix, first_seen, age_days
-from problems
-where site_id = $site and status = 'open'
-order by table_name, row_number, column_name
-"""
-
-
 def cmd_feedback(home: Home, args: argparse.Namespace) -> int:
     """The site's open problems, one row each, as a CSV a data coordinator opens in a spreadsheet."""
     import duckdb
 
     from pipelines.core.export import csv_bytes
+    from pipelines.core.problems import NOT_TRACKED, feedback, tracks_problems
     from pipelines.core.release import live_release
 
     release = live_release(home.current)
@@ -187,8 +179,11 @@ def cmd_feedback(home: Home, args: argparse.Namespace) -> int:
                 f"outcomes feedback: unknown site '{args.site}'; sites: {', '.join(sites)}", file=sys.stderr
             )
             return EXIT_USAGE
+        if not tracks_problems(con):
+            print(f"outcomes feedback: {NOT_TRACKED}", file=sys.stderr)
+            return EXIT_NOT_PUBLISHED
         [(as_of,)] = con.sql("select as_of from release").fetchall()
-        problems = con.sql(FEEDBACK_SQL, params={"site": args.site}).pl()
+        problems = feedback(con, args.site)
     finally:
         con.close()
     out = args.out or home.root / "feedback" / f"{args.site}-open-problems-{as_of}.csv"

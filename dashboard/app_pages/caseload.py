@@ -1,9 +1,12 @@
 """Caseload: one case manager's participants with prompts for outreach, one participant's timeline,
-caseload sizes at the site, and the open data problems in the caseload's records."""
+caseload sizes at the site, and the open data problems in the caseload's records.
+
+Layout only: data from dashboard.queries.caseload through cache.fetch, bound to the viewer's Scope
+(leadership's site and case-manager pickers narrow it); figures from dashboard.charts.caseload.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -11,15 +14,16 @@ import polars as pl
 import streamlit as st
 
 from dashboard import access, cache
-from dashboard.access import Viewer
-from dashboard.caseload import (
+from dashboard.charts.caseload import caseload_chart, timeline_chart
+from dashboard.formatting import PROBLEMS_CONFIG, md_text
+from dashboard.page import release_page
+from dashboard.queries.caseload import (
     FLAGS,
     GUIDANCE_HIGH,
     GUIDANCE_LOW,
     HOUSING_DUE_DAYS,
     RECENT_ARREST_DAYS,
     caseload,
-    caseload_chart,
     caseload_problems,
     caseload_sizes,
     filter_caseload,
@@ -27,15 +31,14 @@ from dashboard.caseload import (
     problem_counts,
     sites,
     timeline,
-    timeline_chart,
     timeline_table,
-    tracks_problems,
     unassigned_problems,
 )
-from dashboard.formatting import PROBLEMS_CONFIG, md_text
-from dashboard.page import release_page
 from dashboard.queries.release import Release
+from dashboard.scope import scope_of
 from pipelines.core.export import csv_bytes
+from pipelines.core.problems import NOT_TRACKED
+from pipelines.core.scope import Scope, ScopeError
 
 NO_PARTICIPANTS = "This release has no participants yet, so there is no caseload to show."
 NO_CURRENT = (
@@ -43,10 +46,6 @@ NO_CURRENT = (
     "the participants who have left the program."
 )
 NO_MATCH = "No participant on this caseload matches these filters. Clear a prompt or the search."
-NO_TRACKING = (
-    "This release was built before data problems were tracked, so there is no list to show. "
-    "The next nightly run adds it."
-)
 PROMPTS_NOTE = (
     "Prompts are reminders for outreach, never judgments about a participant: "
     f"**housing check due**: no housing assessment in the {HOUSING_DUE_DAYS} days up to the as-of date "
@@ -54,63 +53,6 @@ PROMPTS_NOTE = (
     f"**arrest record**: a justice record of an arrest dated in the {RECENT_ARREST_DAYS} days up to the "
     "as-of date, a reason to check in; **exited**: an exit date on or before the as-of date."
 )
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Whose caseload the page shows: a case manager at a site."""
-
-    site_id: str
-    case_manager_id: str
-
-
-# Cached per release file like dashboard/cache.py: a cursor per call, sessions run in threads.
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def cached_sites(path: str) -> list[str]:
-    """Cached `sites` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return sites(cursor)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
-def cached_sizes(path: str, site_id: str, as_of: date) -> pl.DataFrame:
-    """Cached `caseload_sizes` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return caseload_sizes(cursor, site_id, as_of)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
-def cached_caseload(
-    path: str, site_id: str, case_manager_id: str, as_of: date, include_exited: bool
-) -> pl.DataFrame:
-    """Cached `caseload` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return caseload(cursor, site_id, case_manager_id, as_of, include_exited)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
-def cached_timeline(path: str, site_id: str, case_manager_id: str, participant_id: str) -> pl.DataFrame:
-    """Cached `timeline` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return timeline(cursor, site_id, case_manager_id, participant_id)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
-def cached_problems(path: str, site_id: str, case_manager_id: str) -> pl.DataFrame | None:
-    """Cached `caseload_problems` for one release file; None when the release tracks none."""
-    with cache.connection(path).cursor() as cursor:
-        if not tracks_problems(cursor):
-            return None
-        return caseload_problems(cursor, site_id, case_manager_id)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=64, show_spinner=False)
-def cached_unassigned(path: str, site_id: str) -> pl.DataFrame | None:
-    """Cached `unassigned_problems` for one release file; None when the release tracks none."""
-    with cache.connection(path).cursor() as cursor:
-        if not tracks_problems(cursor):
-            return None
-        return unassigned_problems(cursor, site_id)
 
 
 def date_column(title: str, help: str | None = None) -> object:
@@ -154,18 +96,12 @@ def caseload_config() -> dict[str, object]:
     }
 
 
-def own_scope(path: Path, who: Viewer, as_of: date) -> tuple[Scope, pl.DataFrame]:
-    """A case manager's own caseload, from the access file, never from a widget; their own size only."""
-    scope = Scope(who.site_id or "", who.case_manager_id or "")
-    sizes = cached_sizes(str(path), scope.site_id, as_of)
-    return scope, sizes.filter(pl.col("case_manager_id") == scope.case_manager_id)
-
-
-def choose_scope(path: Path, site_list: list[str], as_of: date) -> tuple[Scope, pl.DataFrame] | None:
-    """The site and case manager leadership picks, with the site's caseload sizes."""
+def choose_scope(path: Path, scope: Scope, site_list: list[str], as_of: date) -> tuple[Scope, Scope] | None:
+    """The site and case manager leadership picks, narrowing their scope: (site, caseload)."""
     site_column, manager_column = st.columns(2)
     site_id = site_column.selectbox("Site", site_list, key="caseload-site")
-    sizes = cached_sizes(str(path), site_id, as_of)
+    site = scope.narrow(site_id=site_id)
+    sizes = cache.fetch(path, caseload_sizes, site, as_of)
     current = dict(zip(sizes["case_manager_id"], sizes["current"], strict=True))
     case_manager_id = manager_column.selectbox(
         "Case manager",
@@ -176,7 +112,7 @@ def choose_scope(path: Path, site_list: list[str], as_of: date) -> tuple[Scope, 
     if case_manager_id is None:
         st.info(f"No case manager at {site_id} has participants in this release.", icon=":material/info:")
         return None
-    return Scope(site_id, case_manager_id), sizes
+    return site, site.narrow(case_manager_id=case_manager_id)
 
 
 def participants_section(
@@ -201,7 +137,7 @@ def participants_section(
         key="caseload-flags",
     )
     search = search_column.text_input("Search participant ID", key="caseload-search")
-    table = cached_caseload(str(path), scope.site_id, scope.case_manager_id, release.as_of, include_exited)
+    table = cache.fetch(path, caseload, scope, release.as_of, include_exited)
     filters = {
         "site_id": scope.site_id,
         "case_manager_id": scope.case_manager_id,
@@ -246,7 +182,7 @@ def timeline_section(path: Path, release: Release, scope: Scope, shown: pl.DataF
     participant_id = st.selectbox(
         "Participant", shown["participant_id"].to_list(), key="caseload-participant"
     )
-    events = cached_timeline(str(path), scope.site_id, scope.case_manager_id, participant_id)
+    events = cache.fetch(path, timeline, scope, participant_id)
     if events.is_empty():
         st.info("This participant has no records on this caseload.", icon=":material/info:")
         return
@@ -279,8 +215,10 @@ def timeline_section(path: Path, release: Release, scope: Scope, shown: pl.DataF
     )
 
 
-def sizes_section(release: Release, scope: Scope, sizes: pl.DataFrame) -> None:
-    """Current caseload of each case manager at the site, against LEAD's guidance."""
+def sizes_section(path: Path, release: Release, site: Scope, scope: Scope) -> None:
+    """Current caseload of each case manager of the site scope (a case manager: their own),
+    against LEAD's guidance."""
+    sizes = cache.fetch(path, caseload_sizes, site, release.as_of)
     st.header(f"Caseload sizes at {scope.site_id}")
     st.caption(
         f"Current participants per case manager: participants without an exit date on or before "
@@ -342,11 +280,13 @@ def problem_table(problems: pl.DataFrame, file_name: str, key: str, scope: Scope
     )
 
 
-def problems_section(path: Path, release: Release, scope: Scope, problems: pl.DataFrame | None) -> None:
+def problems_section(
+    path: Path, release: Release, site: Scope, scope: Scope, problems: pl.DataFrame | None
+) -> None:
     """The open data problems of this caseload, then the site's that no case manager is known for."""
     st.header("Data problems in these records")
     if problems is None:
-        st.info(NO_TRACKING, icon=":material/info:")
+        st.info(NOT_TRACKED, icon=":material/info:")
         return
     st.caption(
         "Rows the nightly run set aside because of a problem, still open in the latest exports: where "
@@ -379,7 +319,7 @@ def problems_section(path: Path, release: Release, scope: Scope, problems: pl.Da
         "one, a record of a participant the participants export does not have, or a row too broken "
         "to read. Shown here so that nothing is hidden."
     )
-    unassigned = cached_unassigned(str(path), scope.site_id)
+    unassigned = cache.fetch(path, unassigned_problems, site)
     if unassigned is None or unassigned.is_empty():
         st.success(f"None at {scope.site_id}.", icon=":material/check_circle:")
         return
@@ -393,24 +333,29 @@ def problems_section(path: Path, release: Release, scope: Scope, problems: pl.Da
 
 
 def show_release(path: Path, release: Release) -> None:
-    """The caseload view of one release file."""
+    """The caseload view of one release file: the viewer's own scope, or one leadership picks."""
     who = access.viewer()
+    try:
+        scope = scope_of(who)
+    except ScopeError:
+        st.info(NO_PARTICIPANTS, icon=":material/info:")
+        return
     if who.is_case_manager:
-        scope, sizes = own_scope(path, who, release.as_of)
+        site = scope  # their own caseload, from the access file, never from a widget
     else:
-        site_list = cached_sites(str(path))
+        site_list = cache.fetch(path, sites, scope)
         if not site_list:
             st.info(NO_PARTICIPANTS, icon=":material/info:")
             return
-        chosen = choose_scope(path, site_list, release.as_of)
+        chosen = choose_scope(path, scope, site_list, release.as_of)
         if chosen is None:
             return
-        scope, sizes = chosen
-    problems = cached_problems(str(path), scope.site_id, scope.case_manager_id)
+        site, scope = chosen
+    problems = cache.fetch(path, caseload_problems, scope)
     shown = participants_section(path, release, scope, problems)
     timeline_section(path, release, scope, shown)
-    sizes_section(release, scope, sizes)
-    problems_section(path, release, scope, problems)
+    sizes_section(path, release, site, scope)
+    problems_section(path, release, site, scope, problems)
 
 
 release_page("Caseload", show_release)

@@ -1,5 +1,11 @@
 """Data quality: run history and each file's row accounting, freshness per site and table, refused
-files, rows quarantined over runs, and the data problems tracked across runs."""
+files, rows quarantined over runs, and the data problems tracked across runs; a case manager sees
+their site's freshness and their participants' problems.
+
+Layout only: data from dashboard.queries.data_quality through cache.fetch, bound to the viewer's
+Scope; figures from dashboard.charts.data_quality. A little over 400 lines: five sections and a
+case manager's view, each table with its own labels.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +16,16 @@ import polars as pl
 import streamlit as st
 
 from dashboard import access, cache
-from dashboard import data_quality as dq
-from dashboard.access import Viewer
-from dashboard.caseload import caseload_problems
+from dashboard.charts.data_quality import problems_chart, quarantine_chart
 from dashboard.formatting import PROBLEMS_CONFIG, md_text
 from dashboard.page import release_page
+from dashboard.queries import data_quality as dq
+from dashboard.queries.caseload import caseload_problems
 from dashboard.queries.release import Release
+from dashboard.scope import scope_of
 from pipelines.core.export import csv_bytes
+from pipelines.core.problems import NOT_TRACKED
+from pipelines.core.scope import Scope, ScopeError
 
 ALL_SITES = "All sites"
 TABLE_LABELS = {table: table.capitalize() for table in dq.TABLES}
@@ -26,98 +35,31 @@ REFUSALS_SHOWN = 200
 PROBLEM_CHART_SITES = 20
 
 
-# The cache wrappers for this page's queries, like those of dashboard/cache.py: keyed by the
-# release file, a cursor per call (sessions run in threads).
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def has_tracking(path: str) -> bool:
-    """Cached `dq.has_tracking` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return dq.has_tracking(cursor)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def run_history(path: str) -> pl.DataFrame:
-    """Cached `dq.run_history` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return dq.run_history(cursor)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=64, show_spinner=False)
-def run_files(path: str, run_id: str) -> pl.DataFrame:
-    """Cached `dq.run_files` for one release file and run."""
-    with cache.connection(path).cursor() as cursor:
-        return dq.run_files(cursor, run_id)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def freshness(path: str, today: date) -> pl.DataFrame:
-    """Cached `dq.freshness` for one release file and reference date."""
-    with cache.connection(path).cursor() as cursor:
-        return dq.freshness(cursor, today)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def refusals(path: str, tracked: bool) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    """Cached refused files of the release's run, and across runs when the release records them."""
-    with cache.connection(path).cursor() as cursor:
-        return dq.refused_files(cursor), dq.refusal_history(cursor, REFUSALS_SHOWN) if tracked else None
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=32, show_spinner=False)
-def quarantine_by_run(path: str, by_site: bool) -> pl.DataFrame:
-    """Cached `dq.quarantine_by_run` for one release file (sites lumped past the named ones)."""
-    with cache.connection(path).cursor() as cursor:
-        frame = dq.quarantine_by_run(cursor, by_site)
-    return dq.lump_sites(frame) if by_site else frame
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def problem_sites(path: str) -> list[str]:
-    """Cached `dq.problem_sites` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return dq.problem_sites(cursor)
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=128, show_spinner=False)
-def problems(
-    path: str, sites: tuple[str, ...], tables: tuple[str, ...]
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Cached summary per site, open problems and fixed problems for one choice of filters."""
-    with cache.connection(path).cursor() as cursor:
-        return (
-            dq.problem_summary(cursor, sites, tables),
-            dq.open_problems(cursor, sites, tables),
-            dq.fixed_problems(cursor, sites, tables, FIXED_ROWS_SHOWN),
-        )
-
-
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=32, show_spinner=False)
-def open_problems_csv(path: str, sites: tuple[str, ...], tables: tuple[str, ...]) -> bytes:
-    """Cached CSV of the open problems for one choice of filters."""
-    return dq.open_problems_csv(problems(path, sites, tables)[1])
-
-
-# The text columns the tables share, labelled once.
-TEXT = {
-    "site_id": st.column_config.TextColumn("Site"),
-    "table_name": st.column_config.TextColumn("Table"),
-    "participant_id": st.column_config.TextColumn("Participant"),
-    "case_manager_id": st.column_config.TextColumn("Case manager"),
-    "column_name": st.column_config.TextColumn("Column"),
-    "rule": st.column_config.TextColumn("Rule"),
-    "value": st.column_config.TextColumn("Value"),
-    "status": st.column_config.TextColumn("Status"),
-    "error": st.column_config.TextColumn("Error"),
-    "message": st.column_config.TextColumn("Problem", width="large"),
-    "fix": st.column_config.TextColumn("How to fix", width="large"),
-}
-
-
 def count(label: str) -> st.column_config.NumberColumn:
     return st.column_config.NumberColumn(label, format="localized")
 
 
-def show_runs(path: Path) -> None:
+# The columns the page's tables share, labelled once (every problems table: PROBLEMS_CONFIG).
+LABELS = {
+    "site_id": st.column_config.TextColumn("Site"),
+    "table_name": st.column_config.TextColumn("Table"),
+    "status": st.column_config.TextColumn("Status"),
+    "error": st.column_config.TextColumn("Error"),
+    "rows_read": count("Rows read"),
+    "rows_loaded": count("Loaded"),
+    "rows_quarantined": count("Quarantined"),
+    "rows_duplicate": count("Duplicates"),
+}
+
+
+def show_table(frame: pl.DataFrame, key: str, config: dict, height: int | None = None) -> None:
+    """A table of the page, as wide as the page, without the index."""
+    st.dataframe(
+        frame, width="stretch", hide_index=True, height=height or "auto", column_config=config, key=key
+    )
+
+
+def show_runs(path: Path, scope: Scope) -> None:
     """Every run, newest first; then the row accounting of the files of the run chosen."""
     st.header("Run history")
     st.caption(
@@ -125,36 +67,22 @@ def show_runs(path: Path) -> None:
         "(each run reads them all again). Every row read is loaded, quarantined (held back with a "
         "reason) or counted once as an exact duplicate. Files: exports read; refused: files not taken."
     )
-    runs = run_history(str(path))
+    runs = cache.fetch(path, dq.run_history, scope)
     if runs.is_empty():
         st.info("This release records no runs.", icon=":material/info:")
         return
     # The numbers before the long run id, so they show without scrolling sideways.
     shown = runs.select(pl.exclude("run_id", "run_label"), "run_id")
-    st.dataframe(
-        shown,
-        width="stretch",
-        hide_index=True,
-        height=min(38 + 35 * runs.height, 320),
-        column_config={
-            "run_id": st.column_config.TextColumn("Run"),
-            "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
-            "as_of": st.column_config.DateColumn("As of"),
-            "status": TEXT["status"],
-            "published": st.column_config.CheckboxColumn("Published"),
-            "in_release": st.column_config.CheckboxColumn(
-                "This release", help="The run that built the release"
-            ),
-            "rows_read": count("Rows read"),
-            "rows_loaded": count("Loaded"),
-            "rows_quarantined": count("Quarantined"),
-            "rows_duplicate": count("Duplicates"),
-            "files": count("Files"),
-            "files_refused": count("Refused files"),
-            "error": TEXT["error"],
-        },
-        key="dq-runs",
-    )
+    config = LABELS | {
+        "run_id": st.column_config.TextColumn("Run"),
+        "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
+        "as_of": st.column_config.DateColumn("As of"),
+        "published": st.column_config.CheckboxColumn("Published"),
+        "in_release": st.column_config.CheckboxColumn("This release", help="The run that built the release"),
+        "files": count("Files"),
+        "files_refused": count("Refused files"),
+    }
+    show_table(shown, "dq-runs", config, height=min(38 + 35 * runs.height, 320))
     labels = dict(zip(runs["run_id"], runs["run_label"], strict=True))
     run_id = st.selectbox(
         "Files of the run",
@@ -162,7 +90,7 @@ def show_runs(path: Path) -> None:
         format_func=lambda run: f"{labels[run]} · {run}",
         key="dq-run",
     )
-    files = run_files(str(path), run_id)
+    files = cache.fetch(path, dq.run_files, scope, run_id)
     st.caption(
         "Every file of the run: new (accepted this run), unchanged (sent again, the same content), "
         "in force (accepted earlier, still the latest) or refused. For each file rows read = loaded + "
@@ -173,32 +101,19 @@ def show_runs(path: Path) -> None:
         return
     if not files["adds_up"].all():
         st.warning("The row counts of some files do not add up: see the Adds up column.")
-    st.dataframe(
-        files,
-        width="stretch",
-        hide_index=True,
-        column_config={
-            "site_id": TEXT["site_id"],
-            "table_name": TEXT["table_name"],
-            "path": st.column_config.TextColumn("File"),
-            "status": TEXT["status"],
-            "accepted_at": st.column_config.TextColumn("Accepted (UTC)"),
-            "rows_read": count("Rows read"),
-            "rows_loaded": count("Loaded"),
-            "rows_quarantined": count("Quarantined"),
-            "rows_duplicate": count("Duplicates"),
-            "blank_rows": count("Blank rows"),
-            "adds_up": st.column_config.CheckboxColumn(
-                "Adds up", help="Read = loaded + quarantined + duplicates"
-            ),
-            "error": TEXT["error"],
-        },
-        key="dq-run-files",
-    )
+    config = LABELS | {
+        "path": st.column_config.TextColumn("File"),
+        "accepted_at": st.column_config.TextColumn("Accepted (UTC)"),
+        "blank_rows": count("Blank rows"),
+        "adds_up": st.column_config.CheckboxColumn(
+            "Adds up", help="Read = loaded + quarantined + duplicates"
+        ),
+    }
+    show_table(files, "dq-run-files", config)
 
 
-def show_freshness(path: Path, today: date, site_id: str | None = None) -> None:
-    """Days since each site's export in force of each table was accepted (one site's, if given)."""
+def show_freshness(path: Path, scope: Scope, today: date) -> None:
+    """Days since each export in force of each table at the scope's site(s) was accepted."""
     st.header("Freshness")
     st.caption(
         f"Days from the acceptance of each site's export in force (the latest accepted) to today, "
@@ -207,9 +122,7 @@ def show_freshness(path: Path, today: date, site_id: str | None = None) -> None:
         "site that sends none is shown as not sent, not as a fault. Refused: files of this table the "
         "release's run refused (the export in force stays)."
     )
-    fresh = freshness(str(path), today)
-    if site_id is not None:
-        fresh = fresh.filter(pl.col("site_id") == site_id)
+    fresh = cache.fetch(path, dq.freshness, scope, today)
     if fresh.is_empty():
         st.info("No export has been accepted yet.", icon=":material/info:")
         return
@@ -226,13 +139,11 @@ def show_freshness(path: Path, today: date, site_id: str | None = None) -> None:
         strict=True,
     ):
         column.metric(label, f"{number:,}", border=True)
-    st.dataframe(
+    show_table(
         fresh.drop("optional", "accepted_on"),
-        width="stretch",
-        hide_index=True,
-        column_config={
-            "site_id": TEXT["site_id"],
-            "table_name": TEXT["table_name"],
+        "dq-freshness",
+        LABELS
+        | {
             "state": st.column_config.TextColumn("State"),
             "days_since": count("Days since accepted"),
             "accepted_on": st.column_config.DateColumn("Accepted on (UTC)"),
@@ -240,11 +151,10 @@ def show_freshness(path: Path, today: date, site_id: str | None = None) -> None:
             "path": st.column_config.TextColumn("Export in force"),
             "refused_files": count("Refused"),
         },
-        key="dq-freshness",
     )
 
 
-def show_refusals(path: Path, tracked: bool) -> None:
+def show_refusals(path: Path, scope: Scope, tracked: bool) -> None:
     """The files the release's run refused, with why; and the refusals of earlier runs."""
     st.header("Refused files")
     st.caption(
@@ -252,12 +162,10 @@ def show_refusals(path: Path, tracked: bool) -> None:
         "identifiers) is left in the inbox and the previous export of that site and table stays in force. "
         "Replace the file with a corrected one; the next run takes it."
     )
-    latest, history = refusals(str(path), tracked)
-    config = {
-        "site_id": TEXT["site_id"],
-        "table_name": TEXT["table_name"],
+    latest = cache.fetch(path, dq.refused_files, scope)
+    history = cache.fetch(path, dq.refusal_history, scope, REFUSALS_SHOWN) if tracked else None
+    config = LABELS | {
         "path": st.column_config.TextColumn("File"),
-        "status": TEXT["status"],
         "error": st.column_config.TextColumn("Why", width="large"),
         "first_refused": st.column_config.DateColumn("First refused (as of)"),
         "last_refused": st.column_config.DateColumn("Last refused (as of)"),
@@ -268,7 +176,7 @@ def show_refusals(path: Path, tracked: bool) -> None:
     if latest.is_empty():
         st.info("The run that built this release refused no file.", icon=":material/info:")
     else:
-        st.dataframe(latest, width="stretch", hide_index=True, column_config=config, key="dq-refused")
+        show_table(latest, "dq-refused", config)
     st.subheader("Across runs")
     if history is None:
         st.info(dq.NO_TRACKING, icon=":material/info:")
@@ -279,14 +187,15 @@ def show_refusals(path: Path, tracked: bool) -> None:
             "Each refused file once per message, with the runs that refused it, latest first "
             f"(at most {REFUSALS_SHOWN})."
         )
-        st.dataframe(history, width="stretch", hide_index=True, column_config=config, key="dq-refusals")
+        show_table(history, "dq-refusals", config)
 
 
-def show_quarantine(path: Path, tracked: bool) -> None:
+def show_quarantine(path: Path, scope: Scope, tracked: bool) -> None:
     """Rows quarantined at each run: a bar chart, program-wide or by site, and its table."""
     st.header("Quarantined rows over runs")
     by_site = st.toggle("By site", value=False, key="dq-by-site", disabled=not tracked)
-    frame = quarantine_by_run(str(path), by_site and tracked)
+    frame = cache.fetch(path, dq.quarantine_by_run, scope, by_site and tracked)
+    frame = dq.lump_sites(frame) if by_site and tracked else frame
     st.caption(
         "Rows quarantined: data rows of the exports in force at a run that broke a rule of the export "
         "contract and were held back, not loaded. Share: rows quarantined ÷ rows read at that run. Each "
@@ -305,7 +214,7 @@ def show_quarantine(path: Path, tracked: bool) -> None:
     chart, table = st.columns([3, 2])
     with chart:
         st.plotly_chart(
-            dq.quarantine_chart(frame),
+            quarantine_chart(frame),
             width="stretch",
             key="dq-quarantine-chart",
             config={"displaylogo": False},
@@ -315,27 +224,21 @@ def show_quarantine(path: Path, tracked: bool) -> None:
             pl.col("share") * 100
         )
         columns = ["run_label", "site_id", "rows_quarantined", "rows_read", "share", "status"]
-        st.dataframe(
-            shown.select(columns if by_site else [c for c in columns if c != "site_id"]),
-            width="stretch",
-            height=min(38 + 35 * shown.height, 340),
-            hide_index=True,
-            column_config={
-                "run_label": st.column_config.TextColumn("Run (as of)"),
-                "site_id": TEXT["site_id"],
-                "rows_quarantined": count("Quarantined"),
-                "rows_read": count("Rows read"),
-                "share": st.column_config.NumberColumn("Share", format="%.1f%%"),
-                "status": st.column_config.TextColumn("Run status"),
-            },
-            key="dq-quarantine-table",
-        )
+        config = LABELS | {
+            "run_label": st.column_config.TextColumn("Run (as of)"),
+            "share": st.column_config.NumberColumn("Share", format="%.1f%%"),
+            "status": st.column_config.TextColumn("Run status"),
+        }
+        shown = shown.select(columns if by_site else [c for c in columns if c != "site_id"])
+        show_table(shown, "dq-quarantine-table", config, height=min(38 + 35 * shown.height, 340))
 
 
-def problem_filters(path: Path) -> tuple[tuple[str, ...], tuple[str, ...], str]:
-    """The site and tables the user picks (empty: all), and a name for the download."""
+def problem_filters(path: Path, scope: Scope) -> tuple[Scope, tuple[str, ...], str]:
+    """The site (narrowing the scope) and tables the user picks (empty: all), and a name for the
+    download."""
     site_column, table_column = st.columns([1, 2])
-    site = site_column.selectbox("Site", [ALL_SITES, *problem_sites(str(path))], key="dq-problem-site")
+    site_list = cache.fetch(path, dq.problem_sites, scope)
+    site = site_column.selectbox("Site", [ALL_SITES, *site_list], key="dq-problem-site")
     tables = table_column.multiselect(
         "Tables",
         list(dq.TABLES),
@@ -343,12 +246,21 @@ def problem_filters(path: Path) -> tuple[tuple[str, ...], tuple[str, ...], str]:
         placeholder="All tables",
         key="dq-problem-tables",
     )
-    sites = () if site == ALL_SITES else (site,)
+    chosen = scope if site == ALL_SITES else scope.narrow(site_id=site)
     name = "all-sites" if site == ALL_SITES else site
-    return sites, tuple(tables), name
+    return chosen, tuple(tables), name
 
 
-def show_problems(path: Path, release: Release) -> None:
+def problem_lists(path: Path, scope: Scope, tables: tuple[str, ...]) -> tuple[pl.DataFrame, ...]:
+    """The summary per site, the open problems and the fixed problems inside the scope."""
+    return (
+        cache.fetch(path, dq.problem_summary, scope, tables),
+        cache.fetch(path, dq.open_problems, scope, tables),
+        cache.fetch(path, dq.fixed_problems, scope, tables, FIXED_ROWS_SHOWN),
+    )
+
+
+def show_problems(path: Path, release: Release, scope: Scope) -> None:
     """Problems tracked across runs: a summary per site, the open ones with how to fix them, the fixed."""
     st.header("Data problems")
     st.caption(
@@ -357,8 +269,9 @@ def show_problems(path: Path, release: Release) -> None:
         "whose exports no longer do. First seen and fixed on are the as-of dates of those runs; age: "
         f"days from first seen to this release's as-of date ({release.as_of:%Y-%m-%d})."
     )
-    sites, tables, name = problem_filters(path)
-    summary, open_rows, fixed_rows = problems(str(path), sites, tables)
+    scope, tables, name = problem_filters(path, scope)
+    summary, open_rows, fixed_rows = problem_lists(path, scope, tables)
+    sites = () if scope.site_id is None else (scope.site_id,)
     st.subheader("By site")
     st.caption(
         "Per site: open problems, the median and oldest age of the open ones in days, problems fixed, "
@@ -370,7 +283,7 @@ def show_problems(path: Path, release: Release) -> None:
         chart, table = st.columns([1, 1])
         with chart:
             st.plotly_chart(
-                dq.problems_chart(summary.head(PROBLEM_CHART_SITES)),
+                problems_chart(summary.head(PROBLEM_CHART_SITES)),
                 width="stretch",
                 key="dq-problems-chart",
                 config={"displaylogo": False},
@@ -378,12 +291,11 @@ def show_problems(path: Path, release: Release) -> None:
             if summary.height > PROBLEM_CHART_SITES:
                 st.caption(f"The {PROBLEM_CHART_SITES} sites with the most open problems; the table has all.")
         with table:
-            st.dataframe(
+            show_table(
                 summary,
-                width="stretch",
-                hide_index=True,
-                column_config={
-                    "site_id": TEXT["site_id"],
+                "dq-problem-summary",
+                {
+                    "site_id": LABELS["site_id"],
                     "open_problems": count("Open"),
                     "median_age_days": st.column_config.NumberColumn(
                         "Median age", help="Median age of the open problems, in days", format="%.1f"
@@ -396,7 +308,6 @@ def show_problems(path: Path, release: Release) -> None:
                         "Days to fix", help="Median days from first seen to fixed", format="%.1f"
                     ),
                 },
-                key="dq-problem-summary",
             )
     st.subheader("Open problems")
     if open_rows.is_empty():
@@ -411,30 +322,10 @@ def show_problems(path: Path, release: Release) -> None:
                 else ""
             )
         )
-        st.dataframe(
-            open_rows.head(OPEN_ROWS_SHOWN),
-            width="stretch",
-            hide_index=True,
-            column_config={
-                "site_id": TEXT["site_id"],
-                "table_name": TEXT["table_name"],
-                "participant_id": TEXT["participant_id"],
-                "case_manager_id": TEXT["case_manager_id"],
-                "column_name": TEXT["column_name"],
-                "rule": TEXT["rule"],
-                "value": TEXT["value"],
-                "message": TEXT["message"],
-                "fix": TEXT["fix"],
-                "file": st.column_config.TextColumn("File"),
-                "row_number": st.column_config.NumberColumn("Row", format="%d"),
-                "first_seen": st.column_config.DateColumn("First seen"),
-                "age_days": count("Age (days)"),
-            },
-            key="dq-open-problems",
-        )
+        show_table(open_rows.head(OPEN_ROWS_SHOWN), "dq-open-problems", PROBLEMS_CONFIG)
         access.download(
             f"Download open problems ({'all sites' if not sites else sites[0]}, CSV)",
-            data=lambda: open_problems_csv(str(path), sites, tables),
+            data=lambda: dq.open_problems_csv(open_rows),
             file_name=f"open-problems-{name}-{release.as_of:%Y-%m-%d}.csv",
             mime="text/csv",
             page="data-quality",
@@ -451,39 +342,17 @@ def show_problems(path: Path, release: Release) -> None:
         f"Most recently fixed first (at most {FIXED_ROWS_SHOWN:,}). Days to fix: from the as-of date of "
         "the run that first saw it to that of the first run that no longer did."
     )
-    st.dataframe(
-        fixed_rows,
-        width="stretch",
-        hide_index=True,
-        column_config={
-            "site_id": TEXT["site_id"],
-            "table_name": TEXT["table_name"],
-            "participant_id": TEXT["participant_id"],
-            "column_name": TEXT["column_name"],
-            "rule": TEXT["rule"],
-            "value": TEXT["value"],
-            "message": TEXT["message"],
-            "first_seen": st.column_config.DateColumn("First seen"),
-            "fixed_on": st.column_config.DateColumn("Fixed on"),
-            "days_to_fix": count("Days to fix"),
-        },
-        key="dq-fixed-problems",
-    )
+    config = PROBLEMS_CONFIG | {
+        "fixed_on": st.column_config.DateColumn("Fixed on", format="YYYY-MM-DD"),
+        "days_to_fix": count("Days to fix"),
+    }
+    show_table(fixed_rows, "dq-fixed-problems", config)
 
 
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=256, show_spinner=False)
-def own_problems(path: str, site_id: str, case_manager_id: str) -> pl.DataFrame | None:
-    """A case manager's open problems, keyed by their scope; None before problems were tracked."""
-    with cache.connection(path).cursor() as cursor:
-        if not dq.has_tracking(cursor):
-            return None
-        return caseload_problems(cursor, site_id, case_manager_id)
-
-
-def show_own(path: Path, release: Release, who: Viewer) -> None:
+def show_own(path: Path, release: Release, scope: Scope) -> None:
     """A case manager's data quality: their site's exports and the problems in their own records."""
-    site_id, case_manager_id = who.site_id or "", who.case_manager_id or ""
-    open_rows = own_problems(str(path), site_id, case_manager_id)
+    site_id, case_manager_id = scope.site_id, scope.case_manager_id
+    open_rows = cache.fetch(path, caseload_problems, scope)
     rows = 0 if open_rows is None else open_rows.height
     access.audit(
         "page_view",
@@ -495,10 +364,10 @@ def show_own(path: Path, release: Release, who: Viewer) -> None:
         f"Release as of {release.as_of:%Y-%m-%d}. The exports of {site_id}, and the data problems in the "
         f"records of {md_text(case_manager_id)}'s participants."
     )
-    show_freshness(path, datetime.now(UTC).date(), site_id)
+    show_freshness(path, scope, datetime.now(UTC).date())
     st.header("Data problems in your participants' records")
     if open_rows is None:
-        st.info(dq.NO_TRACKING, icon=":material/info:")
+        st.info(NOT_TRACKED, icon=":material/info:")
         return
     if open_rows.is_empty():
         st.success("No open data problems in your participants' records.", icon=":material/check_circle:")
@@ -508,13 +377,7 @@ def show_own(path: Path, release: Release, who: Viewer) -> None:
         "it (the header is row 1). Fix it in the case-management system; it leaves this list after the "
         "next nightly run no longer sees it."
     )
-    st.dataframe(
-        open_rows,
-        width="stretch",
-        hide_index=True,
-        column_config=PROBLEMS_CONFIG,
-        key="dq-own-problems",
-    )
+    show_table(open_rows, "dq-own-problems", PROBLEMS_CONFIG)
     access.download(
         "Download your open problems (CSV)",
         data=lambda: csv_bytes(open_rows),
@@ -528,22 +391,28 @@ def show_own(path: Path, release: Release, who: Viewer) -> None:
     )
 
 
-def requested_problem_filters() -> tuple[tuple[str, ...], tuple[str, ...]]:
+def requested_problem_filters(scope: Scope) -> tuple[Scope, tuple[str, ...]]:
     """The problem filters this run will show, as the widgets hold them (their defaults at first)."""
     site = st.session_state.get("dq-problem-site", ALL_SITES)
     tables = tuple(st.session_state.get("dq-problem-tables", ()))
-    return (() if site == ALL_SITES else (site,)), tables
+    return (scope if site == ALL_SITES else scope.narrow(site_id=site)), tables
 
 
 def show_release(path: Path, release: Release) -> None:
     """The data quality of one release file: a case manager's own, or the whole program's."""
     who = access.viewer()
-    if who.is_case_manager:
-        show_own(path, release, who)
+    try:
+        scope = scope_of(who)
+    except ScopeError:  # the demo's case manager before the release names any
+        st.info("No site or caseload is given to you, so there is nothing to show.", icon=":material/info:")
         return
-    tracked = has_tracking(str(path))
-    sites, tables = requested_problem_filters()
-    open_count = problems(str(path), sites, tables)[1].height if tracked else 0
+    if who.is_case_manager:
+        show_own(path, release, scope)
+        return
+    tracked = cache.fetch(path, dq.has_tracking)
+    chosen, tables = requested_problem_filters(scope)
+    sites = () if chosen.site_id is None else (chosen.site_id,)
+    open_count = cache.fetch(path, dq.open_problems, chosen, tables).height if tracked else 0
     access.audit(
         "page_view",
         "data-quality",
@@ -551,12 +420,12 @@ def show_release(path: Path, release: Release) -> None:
         rows=open_count,
     )
     st.caption(f"Release as of {release.as_of:%Y-%m-%d}, built by run `{release.run_id}`.")
-    show_runs(path)
-    show_freshness(path, datetime.now(UTC).date())
-    show_refusals(path, tracked)
-    show_quarantine(path, tracked)
+    show_runs(path, scope)
+    show_freshness(path, scope, datetime.now(UTC).date())
+    show_refusals(path, scope, tracked)
+    show_quarantine(path, scope, tracked)
     if tracked:
-        show_problems(path, release)
+        show_problems(path, release, scope)
     else:
         st.header("Data problems")
         st.info(dq.NO_TRACKING, icon=":material/info:")

@@ -46,6 +46,21 @@ class Scope:
             raise ScopeError(f"case manager {manager} is outside this scope")
         return Scope(site, manager)
 
+    def site_params(self) -> dict[str, Any]:
+        """The bound parameter of rows that belong to a site, not to a caseload (a site's exports
+        and files, which every case manager of the site sees): $scope_site only."""
+        return {"scope_site": self.site_id}
+
+    def require_site(self) -> None:
+        """For queries of one site (its caseload sizes): refuse the whole program."""
+        if self.site_id is None:
+            raise ScopeError("this query shows one site; this scope is the whole program")
+
+    def require_caseload(self) -> None:
+        """For queries of one case manager's caseload: refuse a wider scope."""
+        if self.case_manager_id is None:
+            raise ScopeError("this query shows one caseload; this scope is wider")
+
     def require_program(self) -> None:
         """For queries over program-wide aggregates: refuse any narrower scope."""
         if not self.is_program:

@@ -32,15 +32,17 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import data_quality as dq
+from dashboard.charts import data_quality as charts
+from dashboard.queries import data_quality as dq
 from dashboard.queries.release import release_info
 from pipelines.core.export import FORMULA_STARTS
 from pipelines.core.palette import OKABE_ITO
 from pipelines.core.release import live_release, open_release
+from pipelines.core.scope import PROGRAM, Scope, ScopeError
 from pipelines.core.settings import Home
 from pipelines.nightly import report
 from tests import apptest
-from tests.conftest import drop, run
+from tests.conftest import Downloads, drop, run
 
 PAGE = "app_pages/data_quality.py"
 RUN1, RUN2 = "2024-06-15", "2024-06-20"
@@ -350,7 +352,7 @@ def test_a_release_from_before_problem_tracking_still_shows(
 
 
 def test_freshness_with_a_fixed_reference_date(con: duckdb.DuckDBPyConnection) -> None:
-    fresh = dq.freshness(con, date(2024, 6, 21))
+    fresh = dq.freshness(con, PROGRAM, date(2024, 6, 21))
     assert {(s, t): (state, days) for s, t, state, days in fresh.select(fresh.columns[:4]).rows()} == (
         FRESHNESS_JUNE_21
     )
@@ -381,19 +383,19 @@ def test_freshness_with_a_fixed_reference_date(con: duckdb.DuckDBPyConnection) -
 def test_stale_after_more_than_two_days(
     con: duckdb.DuckDBPyConnection, today: date, state: str, days: int
 ) -> None:
-    fresh = dq.freshness(con, today)
+    fresh = dq.freshness(con, PROGRAM, today)
     row = fresh.filter((pl.col("site_id") == "north") & (pl.col("table_name") == "participants"))
     assert row.select("state", "days_since").rows() == [(state, days)]
     assert row["accepted_on"].to_list() == [date(2024, 6, 15)]
 
 
 def test_stale_after_is_a_parameter(con: duckdb.DuckDBPyConnection) -> None:
-    fresh = dq.freshness(con, date(2024, 6, 21), stale_after_days=7)
+    fresh = dq.freshness(con, PROGRAM, date(2024, 6, 21), stale_after_days=7)
     assert set(fresh.filter(pl.col("days_since").is_not_null())["state"]) == {"up to date"}
 
 
 def test_run_history(con: duckdb.DuckDBPyConnection) -> None:
-    runs = dq.run_history(con)
+    runs = dq.run_history(con, PROGRAM)
     assert runs.columns == list(dq.RUN_COLUMNS)
     assert runs["run_label"].to_list() == [RUN2, RUN1]
     assert runs["started_at"].to_list() == [datetime(2024, 6, 20, 2), datetime(2024, 6, 15, 2)]
@@ -420,14 +422,14 @@ def test_runs_sharing_an_as_of_date_are_told_apart_by_start_time() -> None:
 
 
 def test_run_files(con: duckdb.DuckDBPyConnection) -> None:
-    runs = dq.run_history(con)
-    assert dq.run_files(con, runs["run_id"][0]).select(ACCOUNTING).rows() == RUN2_FILES
-    assert dq.run_files(con, runs["run_id"][1]).select(ACCOUNTING).rows() == RUN1_FILES
-    assert dq.run_files(con, "no such run' or '1'='1").is_empty()
+    runs = dq.run_history(con, PROGRAM)
+    assert dq.run_files(con, PROGRAM, runs["run_id"][0]).select(ACCOUNTING).rows() == RUN2_FILES
+    assert dq.run_files(con, PROGRAM, runs["run_id"][1]).select(ACCOUNTING).rows() == RUN1_FILES
+    assert dq.run_files(con, PROGRAM, "no such run' or '1'='1").is_empty()
 
 
 def test_refused_files(con: duckdb.DuckDBPyConnection) -> None:
-    refused = dq.refused_files(con)
+    refused = dq.refused_files(con, PROGRAM)
     assert refused.select("site_id", "table_name", "status").rows() == [("south", "housing", "refused")]
 
 
@@ -438,19 +440,19 @@ def test_a_file_refused_run_after_run_is_listed_once(tmp_path: Path) -> None:
     run(other, "2024-06-15")
     run(other, "2024-06-16")  # the refused file is still in the inbox
     with open_release(live_release(other.current)) as connection:
-        history = dq.refusal_history(connection)
+        history = dq.refusal_history(connection, PROGRAM)
     assert history.select(
         "site_id", "table_name", "path", "runs", "first_refused", "last_refused"
     ).rows() == [("north", "housing", "inbox/north/housing.csv", 2, date(2024, 6, 15), date(2024, 6, 16))]
 
 
 def test_quarantine_by_run(con: duckdb.DuckDBPyConnection) -> None:
-    overall = dq.quarantine_by_run(con)
+    overall = dq.quarantine_by_run(con, PROGRAM)
     assert overall.select("run_label", "site_id", "rows_quarantined", "rows_read").rows() == [
         (RUN1, "all", 3, 7),
         (RUN2, "all", 2, 9),
     ]
-    by_site = dq.quarantine_by_run(con, by_site=True)
+    by_site = dq.quarantine_by_run(con, PROGRAM, by_site=True)
     assert by_site.select("run_label", "site_id", "rows_quarantined", "rows_read").rows() == [
         (RUN1, "north", 2, 5),
         (RUN1, "south", 1, 2),
@@ -495,25 +497,28 @@ def test_lump_sites_keeps_the_sites_with_most_rows_quarantined() -> None:
 
 
 def test_problem_summary_and_lists(con: duckdb.DuckDBPyConnection) -> None:
-    assert dq.problem_summary(con).rows() == [("north", 1, 5.0, 5, 1, 5.0), ("south", 1, 5.0, 5, 0, None)]
-    assert dq.problem_summary(con, tables=["participants"]).rows() == [
+    assert dq.problem_summary(con, PROGRAM).rows() == [
+        ("north", 1, 5.0, 5, 1, 5.0),
+        ("south", 1, 5.0, 5, 0, None),
+    ]
+    assert dq.problem_summary(con, PROGRAM, tables=["participants"]).rows() == [
         ("south", 1, 5.0, 5, 0, None),
         ("north", 0, None, None, 0, None),
     ]
-    assert dq.open_problems(con).columns == list(dq.PROBLEM_COLUMNS)
-    assert dq.open_problems(con, sites=["north"])["participant_id"].to_list() == ["P2"]
-    assert dq.open_problems(con, tables=["participants"])["participant_id"].to_list() == ["S2"]
-    assert dq.fixed_problems(con).columns == list(dq.FIXED_COLUMNS)
-    assert dq.fixed_problems(con, sites=["south"]).is_empty()
-    assert dq.fixed_problems(con, limit=0).is_empty()
-    assert dq.problem_sites(con) == ["north", "south"]
+    assert dq.open_problems(con, PROGRAM).columns == list(dq.PROBLEM_COLUMNS)
+    assert dq.open_problems(con, Scope("north"))["participant_id"].to_list() == ["P2"]
+    assert dq.open_problems(con, PROGRAM, tables=["participants"])["participant_id"].to_list() == ["S2"]
+    assert dq.fixed_problems(con, PROGRAM).columns == list(dq.FIXED_COLUMNS)
+    assert dq.fixed_problems(con, Scope("south")).is_empty()
+    assert dq.fixed_problems(con, PROGRAM, limit=0).is_empty()
+    assert dq.problem_sites(con, PROGRAM) == ["north", "south"]
 
 
 def test_filters_are_bound_not_spliced(con: duckdb.DuckDBPyConnection) -> None:
-    assert dq.open_problems(con, sites=["north' or '1'='1"]).is_empty()
-    assert dq.open_problems(con, tables=["housing') or (1=1"]).is_empty()
-    assert dq.problem_summary(con, sites=["x'; drop table problems; --"]).is_empty()
-    assert dq.open_problems(con).height == 2
+    assert dq.open_problems(con, Scope("north' or '1'='1")).is_empty()
+    assert dq.open_problems(con, PROGRAM, tables=["housing') or (1=1"]).is_empty()
+    assert dq.problem_summary(con, Scope("x'; drop table problems; --")).is_empty()
+    assert dq.open_problems(con, PROGRAM).height == 2
 
 
 def test_open_problems_csv_opens_as_data_in_a_spreadsheet(tmp_path: Path) -> None:
@@ -527,7 +532,7 @@ def test_open_problems_csv_opens_as_data_in_a_spreadsheet(tmp_path: Path) -> Non
     )
     run(home, RUN1)
     with open_release(live_release(home.current)) as connection:
-        rows = dq.open_problems(connection, sites=["s"])
+        rows = dq.open_problems(connection, Scope("s"))
     parsed = list(csv.reader(io.StringIO(dq.open_problems_csv(rows).decode("utf-8"))))
     header, body = parsed[0], parsed[1:]
     assert header == list(dq.PROBLEM_COLUMNS)
@@ -542,11 +547,129 @@ def test_has_tracking(con: duckdb.DuckDBPyConnection) -> None:
     assert {"problems", "run_files", "runs", "files"} <= dq.release_tables(con)
 
 
+# --- scope in the queries (DESIGN s.7): each filter of the SQL has a test that fails without it ---
+
+NORTH_CM2 = Scope("north", "CM2")
+
+
+def sites_of(frame: pl.DataFrame) -> set[str]:
+    return set(frame["site_id"])
+
+
+def test_freshness_of_a_case_managers_site_only(con: duckdb.DuckDBPyConnection) -> None:
+    """A case manager sees their site's exports, from SQL: never another site's row."""
+    fresh = dq.freshness(con, NORTH_CM2, date(2024, 6, 21))
+    assert {(s, t): (state, days) for s, t, state, days in fresh.select(fresh.columns[:4]).rows()} == {
+        key: value for key, value in FRESHNESS_JUNE_21.items() if key[0] == "north"
+    }
+    south = dq.freshness(con, Scope("south"), date(2024, 6, 21))
+    assert sites_of(south) == {"south"}
+    assert south.filter(pl.col("table_name") == "housing")["refused_files"].to_list() == [1]
+
+
+@pytest.mark.parametrize(
+    ("sql", "extra"),
+    [
+        (dq.ACCEPTED_SQL, {"today": date(2024, 6, 21)}),
+        (dq.REFUSED_BY_TABLE_SQL, {}),
+        (dq.REFUSED_SQL, {}),
+        (dq.REFUSAL_HISTORY_SQL, {"limit": 10}),
+        (dq.QUARANTINE_BY_RUN_AND_SITE_SQL, {}),
+    ],
+    ids=["accepted", "refused_by_table", "refused", "refusal_history", "quarantine_by_site"],
+)
+def test_each_site_query_returns_the_scopes_site_only(
+    con: duckdb.DuckDBPyConnection, sql: str, extra: dict
+) -> None:
+    """Every query of a site's rows, run bare: north's scope never returns south's rows (the only
+    refused file is south's, so north's refusals are none)."""
+    everything = sites_of(con.sql(sql, params=PROGRAM.site_params() | extra).pl())
+    north = sites_of(con.sql(sql, params=NORTH_CM2.site_params() | extra).pl())
+    south = sites_of(con.sql(sql, params=Scope("south").site_params() | extra).pl())
+    assert "south" in everything
+    assert north <= {"north"} and south == {"south"}
+
+
+def test_run_files_refusals_and_quarantine_by_site_keep_to_the_scope(con: duckdb.DuckDBPyConnection) -> None:
+    latest = dq.run_history(con, PROGRAM)["run_id"][0]
+    assert sites_of(dq.run_files(con, Scope("north"), latest)) == {"north"}
+    assert sites_of(dq.run_files(con, Scope("south"), latest)) == {"south"}
+    assert dq.refused_files(con, Scope("north")).is_empty()
+    assert sites_of(dq.refused_files(con, Scope("south"))) == {"south"}
+    assert dq.refusal_history(con, Scope("north")).is_empty()
+    assert sites_of(dq.quarantine_by_run(con, Scope("south"), by_site=True)) == {"south"}
+    assert dq.problem_sites(con, Scope("south")) == ["south"]
+
+
+def test_run_files_of_a_release_from_before_tracking_keep_to_the_scope(tmp_path: Path) -> None:
+    """An older release knows its run's files from `files`: a site's scope still gets its own."""
+    old = Home(tmp_path / "old")
+    drop(old, "north", "participants", [P1, P2])
+    drop(old, "south", "participants", [S1, S2])
+    run(old, RUN1)
+    with duckdb.connect(str(old.current.resolve())) as writable:
+        writable.sql("drop table problems")
+        writable.sql("drop table run_files")
+    with open_release(live_release(old.current)) as connection:
+        (run_id,) = dq.run_history(connection, PROGRAM)["run_id"]
+        assert sites_of(dq.run_files(connection, PROGRAM, run_id)) == {"north", "south"}
+        assert sites_of(dq.run_files(connection, Scope("north"), run_id)) == {"north"}
+
+
+def test_program_wide_totals_refuse_a_narrower_scope(con: duckdb.DuckDBPyConnection) -> None:
+    for narrower in (Scope("north"), NORTH_CM2):
+        with pytest.raises(ScopeError):
+            dq.run_history(con, narrower)
+        with pytest.raises(ScopeError):
+            dq.quarantine_by_run(con, narrower)
+
+
+def test_problem_lists_keep_to_the_case_manager(con: duckdb.DuckDBPyConnection) -> None:
+    """North's P1 (CM1) had the fixed problem; P2 (CM2) has the open one."""
+    assert dq.open_problems(con, NORTH_CM2)["participant_id"].to_list() == ["P2"]
+    assert dq.open_problems(con, Scope("north", "CM1")).is_empty()
+    assert dq.fixed_problems(con, NORTH_CM2).is_empty()
+    assert dq.fixed_problems(con, Scope("north", "CM1"))["participant_id"].to_list() == ["P1"]
+    assert dq.problem_summary(con, NORTH_CM2).rows() == [("north", 1, 5.0, 5, 0, None)]
+    assert dq.problem_summary(con, Scope("north", "CM1")).rows() == [("north", 0, None, None, 1, 5.0)]
+    assert dq.problem_summary(con, Scope("south")).rows() == [("south", 1, 5.0, 5, 0, None)]
+
+
+def test_a_case_managers_page_shows_their_sites_freshness_and_their_problems(
+    home: Home, downloads: Downloads
+) -> None:
+    """The freshness table and tiles, the problems and the download: north and CM2's only."""
+    apptest.grant(home.root, "north", "CM2")
+    at = apptest.open_page(PAGE, apptest.CASE_MANAGER)
+    assert not at.exception
+    fresh = table(at, "site_id", "table_name", "state", "days_since")
+    assert sites_of(fresh) == {"north"}
+    assert set(fresh["table_name"]) == set(dq.TABLES)
+    tiles = {tile.label: tile.value for tile in at.metric}
+    assert tiles == {
+        "Up to date": "0",
+        "Stale (> 2 days)": "3",  # participants, housing, employment: long stale today
+        "Missing or unreadable": "1",
+        "Optional, not sent": "1",
+    }
+    own = table(at, "participant_id", "table_name", "row_number")
+    assert own.select("participant_id", "value").rows() == [("P2", "tent")]
+    (button,) = at.download_button
+    data, _ = downloads.fetch(button)
+    body = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    assert [(row["participant_id"], row["value"]) for row in body] == [("P2", "tent")]
+    # No run history, files or problems of the program on a case manager's page.
+    assert [header.value for header in at.header] == [
+        "Freshness",
+        "Data problems in your participants' records",
+    ]
+
+
 # --- charts -------------------------------------------------------------------------------
 
 
 def test_quarantine_chart_program_wide(con: duckdb.DuckDBPyConnection) -> None:
-    figure = dq.quarantine_chart(dq.quarantine_by_run(con))
+    figure = charts.quarantine_chart(dq.quarantine_by_run(con, PROGRAM))
     (trace,) = figure.data
     assert list(trace.x) == [RUN1, RUN2]
     assert list(trace.y) == [3, 2]
@@ -559,7 +682,7 @@ def test_quarantine_chart_program_wide(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_quarantine_chart_by_site_stacks_one_trace_per_site(con: duckdb.DuckDBPyConnection) -> None:
-    figure = dq.quarantine_chart(dq.quarantine_by_run(con, by_site=True))
+    figure = charts.quarantine_chart(dq.quarantine_by_run(con, PROGRAM, by_site=True))
     assert figure.layout.barmode == "stack"
     assert {trace.name: list(trace.y) for trace in figure.data} == {"north": [2, 1], "south": [1, 1]}
     assert len({trace.marker.color for trace in figure.data}) == 2
@@ -567,7 +690,7 @@ def test_quarantine_chart_by_site_stacks_one_trace_per_site(con: duckdb.DuckDBPy
 
 
 def test_quarantine_chart_of_lumped_sites_draws_the_others_in_black() -> None:
-    figure = dq.quarantine_chart(dq.lump_sites(many_sites(12)))
+    figure = charts.quarantine_chart(dq.lump_sites(many_sites(12)))
     names = [trace.name for trace in figure.data]
     assert names[-1] == dq.OTHER_SITES and len(names) == dq.NAMED_SITES + 1
     assert figure.data[-1].marker.color == "#000000"
@@ -575,8 +698,8 @@ def test_quarantine_chart_of_lumped_sites_draws_the_others_in_black() -> None:
 
 
 def test_problems_chart(con: duckdb.DuckDBPyConnection) -> None:
-    summary = dq.problem_summary(con)
-    figure = dq.problems_chart(summary)
+    summary = dq.problem_summary(con, PROGRAM)
+    figure = charts.problems_chart(summary)
     fixed, opened = figure.data  # Open drawn last: on top within each site
     assert (opened.name, fixed.name) == ("Open", "Fixed")
     assert figure.layout.legend.traceorder == "reversed"
@@ -590,16 +713,16 @@ def test_problems_chart(con: duckdb.DuckDBPyConnection) -> None:
 
 @pytest.mark.parametrize(("top", "range_"), [(0, [0, 1.05]), (3, [0, 3.15]), (5, [0, 5.25])])
 def test_small_counts_get_whole_number_ticks(top: int, range_: list[float]) -> None:
-    axis = dq.count_axis(top)
+    axis = charts.count_axis(top)
     assert axis["dtick"] == 1 and axis["range"] == pytest.approx(range_)
 
 
 def test_large_counts_let_plotly_choose_ticks() -> None:
-    assert dq.count_axis(900) == {"tickformat": ",d", "rangemode": "tozero"}
+    assert charts.count_axis(900) == {"tickformat": ",d", "rangemode": "tozero"}
 
 
 def test_a_chart_of_nothing_quarantined_has_whole_number_ticks() -> None:
     frame = many_sites(2).with_columns(pl.lit(0).alias("rows_quarantined"), pl.lit(0.0).alias("share"))
-    figure = dq.quarantine_chart(frame)
+    figure = charts.quarantine_chart(frame)
     assert figure.layout.yaxis.dtick == 1
     assert list(figure.layout.yaxis.range) == pytest.approx([0, 1.05])

@@ -41,18 +41,21 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.caseload import (
-    CASELOAD_COLUMNS,
-    FLAGS,
+from dashboard.charts.caseload import (
     HOUSING_COLOURS,
     JUSTICE_SYMBOLS,
     OVER_COLOUR,
-    PROBLEM_COLUMNS,
-    TIMELINE_COLUMNS,
     TREATMENT_COLOUR,
     WITHIN_COLOUR,
-    caseload,
     caseload_chart,
+    timeline_chart,
+)
+from dashboard.queries.caseload import (
+    CASELOAD_COLUMNS,
+    FLAGS,
+    PROBLEM_COLUMNS,
+    TIMELINE_COLUMNS,
+    caseload,
     caseload_problems,
     caseload_sizes,
     filter_caseload,
@@ -60,12 +63,12 @@ from dashboard.caseload import (
     problem_counts,
     sites,
     timeline,
-    timeline_chart,
     timeline_table,
-    tracks_problems,
     unassigned_problems,
 )
+from pipelines.core.problems import tracks_problems
 from pipelines.core.release import live_release
+from pipelines.core.scope import PROGRAM, Scope, ScopeError
 from pipelines.core.settings import Home
 from tests import apptest
 from tests.conftest import Downloads, drop, run
@@ -229,11 +232,11 @@ def spec_of(at: AppTest, key: str) -> dict:
 
 
 def test_sites(con: duckdb.DuckDBPyConnection) -> None:
-    assert sites(con) == ["a", "b"]
+    assert sites(con, PROGRAM) == ["a", "b"]
 
 
 def test_caseload_hand_worked(con: duckdb.DuckDBPyConnection) -> None:
-    table = caseload(con, "a", "CM1", TODAY)
+    table = caseload(con, Scope("a", "CM1"), TODAY)
     assert table.columns == CASELOAD_COLUMNS
     assert {row[0]: row[1:] for row in table.rows()} == {
         pid: EXPECTED_CM1[pid] for pid in ("P1", "P2", "P3", "P4")
@@ -242,19 +245,19 @@ def test_caseload_hand_worked(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_caseload_with_exited(con: duckdb.DuckDBPyConnection) -> None:
-    table = caseload(con, "a", "CM1", TODAY, include_exited=True)
+    table = caseload(con, Scope("a", "CM1"), TODAY, include_exited=True)
     assert {row[0]: row[1:] for row in table.rows()} == EXPECTED_CM1
     assert flag_counts(table) == {"housing_check_due": 3, "unsheltered": 1, "recent_arrest": 1, "exited": 1}
 
 
 def test_caseload_flag_boundaries_move_with_the_as_of_date(con: duckdb.DuckDBPyConnection) -> None:
     """A day later, P2's housing is 91 days old and P1's arrest 31 days: both prompts change."""
-    table = caseload(con, "a", "CM1", D("2024-06-16"))
+    table = caseload(con, Scope("a", "CM1"), D("2024-06-16"))
     by_id = {row["participant_id"]: row for row in table.iter_rows(named=True)}
     assert by_id["P2"]["housing_check_due"] and by_id["P2"]["days_since_housing"] == 91
     assert not by_id["P1"]["recent_arrest"]
     # Before P1's latest assessment, the one before it is the latest.
-    earlier = caseload(con, "a", "CM1", D("2024-04-30"))
+    earlier = caseload(con, Scope("a", "CM1"), D("2024-04-30"))
     p1 = earlier.row(by_predicate=pl.col("participant_id") == "P1", named=True)
     assert (p1["living_situation"], p1["housing_assessed_on"], p1["unsheltered"]) == (
         "emergency_shelter",
@@ -264,7 +267,7 @@ def test_caseload_flag_boundaries_move_with_the_as_of_date(con: duckdb.DuckDBPyC
 
 
 def test_caseload_of_another_case_manager(con: duckdb.DuckDBPyConnection) -> None:
-    table = caseload(con, "a", "CM2", TODAY)
+    table = caseload(con, Scope("a", "CM2"), TODAY)
     assert table.select("participant_id", *FLAGS, "living_situation", "days_since_housing").rows() == [
         ("Q1", False, True, True, False, "unsheltered", 5),
         ("Q2", True, False, False, False, None, None),
@@ -273,8 +276,8 @@ def test_caseload_of_another_case_manager(con: duckdb.DuckDBPyConnection) -> Non
 
 def test_caseload_scope_is_the_site_and_the_case_manager(con: duckdb.DuckDBPyConnection) -> None:
     """Site b's CM1 has its own P1: neither site's CM1 sees the other's participants or records."""
-    a_ids = set(caseload(con, "a", "CM1", TODAY, include_exited=True)["participant_id"])
-    b_table = caseload(con, "b", "CM1", TODAY, include_exited=True)
+    a_ids = set(caseload(con, Scope("a", "CM1"), TODAY, include_exited=True)["participant_id"])
+    b_table = caseload(con, Scope("b", "CM1"), TODAY, include_exited=True)
     assert a_ids == {"P1", "P2", "P3", "P4", "P5"}
     assert set(b_table["participant_id"]) == {"P1", "R1"}
     b_p1 = b_table.row(by_predicate=pl.col("participant_id") == "P1", named=True)
@@ -283,25 +286,25 @@ def test_caseload_scope_is_the_site_and_the_case_manager(con: duckdb.DuckDBPyCon
         None,
         None,
     )
-    assert caseload(con, "a", "CM9", TODAY, include_exited=True).is_empty()
-    assert caseload(con, "b", "CM2", TODAY, include_exited=True).is_empty()
+    assert caseload(con, Scope("a", "CM9"), TODAY, include_exited=True).is_empty()
+    assert caseload(con, Scope("b", "CM2"), TODAY, include_exited=True).is_empty()
 
 
 def test_values_are_bound_not_spliced(con: duckdb.DuckDBPyConnection) -> None:
     """A quote in a case manager's ID is a value like any other, never SQL."""
     sneaky = "CM1' or '1'='1"
-    assert caseload(con, "a", sneaky, TODAY, include_exited=True).is_empty()
-    assert timeline(con, "a", sneaky, "P1").is_empty()
-    assert caseload_problems(con, "a", sneaky).is_empty()
+    assert caseload(con, Scope("a", sneaky), TODAY, include_exited=True).is_empty()
+    assert timeline(con, Scope("a", sneaky), "P1").is_empty()
+    assert caseload_problems(con, Scope("a", sneaky)).is_empty()
 
 
 def test_caseload_sizes(con: duckdb.DuckDBPyConnection) -> None:
-    assert caseload_sizes(con, "a", TODAY).rows() == [
+    assert caseload_sizes(con, Scope("a"), TODAY).rows() == [
         ("CM1", 4, 1, "fewer than 12"),
         ("CM2", 2, 0, "fewer than 12"),
         ("CM3", 26, 1, "more than 25"),
     ]
-    assert caseload_sizes(con, "b", TODAY).rows() == [
+    assert caseload_sizes(con, Scope("b"), TODAY).rows() == [
         ("CM1", 2, 0, "fewer than 12"),
         ("CM8", 12, 0, "12 to 25"),
         ("CM9", 25, 0, "12 to 25"),
@@ -309,13 +312,13 @@ def test_caseload_sizes(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_timeline_hand_worked(con: duckdb.DuckDBPyConnection) -> None:
-    events = timeline(con, "a", "CM1", "P1")
+    events = timeline(con, Scope("a", "CM1"), "P1")
     assert events.columns == TIMELINE_COLUMNS
     assert events.rows() == EXPECTED_TIMELINE_P1
 
 
 def test_timeline_with_exit(con: duckdb.DuckDBPyConnection) -> None:
-    assert timeline(con, "a", "CM1", "P5").rows() == [
+    assert timeline(con, Scope("a", "CM1"), "P5").rows() == [
         ("referral", D("2022-01-01"), None, "arrest_diversion", None),
         ("housing", D("2023-12-01"), None, "owned_no_subsidy", "permanent"),
         ("exit", D("2024-02-01"), None, "graduated", None),
@@ -323,10 +326,10 @@ def test_timeline_with_exit(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_timeline_only_of_this_caseload(con: duckdb.DuckDBPyConnection) -> None:
-    assert timeline(con, "a", "CM2", "P1").is_empty()
-    assert timeline(con, "a", "CM1", "Q1").is_empty()
+    assert timeline(con, Scope("a", "CM2"), "P1").is_empty()
+    assert timeline(con, Scope("a", "CM1"), "Q1").is_empty()
     # Site b's P1 has its own records, none of site a's.
-    assert timeline(con, "b", "CM1", "P1").rows() == [
+    assert timeline(con, Scope("b", "CM1"), "P1").rows() == [
         ("referral", D("2024-01-01"), None, "social_contact", None),
         ("housing", D("2024-06-01"), None, "unsheltered", "homeless"),
     ]
@@ -335,15 +338,15 @@ def test_timeline_only_of_this_caseload(con: duckdb.DuckDBPyConnection) -> None:
 def test_problems_of_each_caseload(con: duckdb.DuckDBPyConnection) -> None:
     assert tracks_problems(con)
     for (site, cm), expected in EXPECTED_PROBLEMS.items():
-        found = caseload_problems(con, site, cm)
+        found = caseload_problems(con, Scope(site, cm))
         assert found.columns == PROBLEM_COLUMNS
         assert sorted(problem_rows(found)) == sorted(expected), (site, cm)
         assert all(path.startswith(f"archive/{site}/") for path in found["file"])
-    assert caseload_problems(con, "a", "CM3").is_empty()
+    assert caseload_problems(con, Scope("a", "CM3")).is_empty()
 
 
 def test_problem_rows_say_where_and_how_to_fix(con: duckdb.DuckDBPyConnection) -> None:
-    (row,) = caseload_problems(con, "a", "CM1").iter_rows(named=True)
+    (row,) = caseload_problems(con, Scope("a", "CM1")).iter_rows(named=True)
     # The second housing export: header row 1, P1's bad row is its 4th line.
     assert (row["row_number"], row["first_seen"]) == (4, D(FIRST_AS_OF))
     assert row["file"].startswith("archive/a/housing/")
@@ -351,17 +354,70 @@ def test_problem_rows_say_where_and_how_to_fix(con: duckdb.DuckDBPyConnection) -
 
 
 def test_unassigned_problems(con: duckdb.DuckDBPyConnection) -> None:
-    found = unassigned_problems(con, "a")
+    found = unassigned_problems(con, Scope("a"))
     assert found.columns == PROBLEM_COLUMNS
     assert sorted(problem_rows(found)) == EXPECTED_UNASSIGNED_A
-    assert unassigned_problems(con, "b").is_empty()
+    assert unassigned_problems(con, Scope("b")).is_empty()
+
+
+# --- scope in the queries (DESIGN s.7): each filter of the SQL has a test that fails without it ---
+
+
+def test_a_case_managers_caseload_sizes_are_their_own_row(con: duckdb.DuckDBPyConnection) -> None:
+    """A case manager's sizes come from SQL holding their row only, never the site's others."""
+    assert caseload_sizes(con, Scope("a", "CM1"), TODAY).rows() == [("CM1", 4, 1, "fewer than 12")]
+    assert caseload_sizes(con, Scope("b", "CM1"), TODAY).rows() == [("CM1", 2, 0, "fewer than 12")]
+    assert caseload_sizes(con, Scope("a", "CM9"), TODAY).is_empty()
+
+
+def test_queries_of_a_site_or_caseload_refuse_a_wider_scope(con: duckdb.DuckDBPyConnection) -> None:
+    with pytest.raises(ScopeError):
+        caseload_sizes(con, PROGRAM, TODAY)
+    for wider in (PROGRAM, Scope("a")):
+        with pytest.raises(ScopeError):
+            caseload(con, wider, TODAY)
+        with pytest.raises(ScopeError):
+            timeline(con, wider, "P1")
+        with pytest.raises(ScopeError):
+            caseload_problems(con, wider)
+
+
+def test_sites_inside_a_scope(con: duckdb.DuckDBPyConnection) -> None:
+    assert sites(con, Scope("b")) == ["b"]
+    assert sites(con, Scope("b", "CM9")) == ["b"]
+    assert sites(con, Scope("a", "CM9")) == []  # CM9 works at b
+
+
+def test_a_caseload_never_takes_another_sites_records(con: duckdb.DuckDBPyConnection) -> None:
+    """Site b's P1 has no employment record; site a's P1 has: b's caseload shows none of a's."""
+    b_p1 = caseload(con, Scope("b", "CM1"), TODAY).row(
+        by_predicate=pl.col("participant_id") == "P1", named=True
+    )
+    assert (b_p1["employment_status"], b_p1["current_episodes"], b_p1["days_since_housing"]) == (None, 0, 14)
+    a_p1 = caseload(con, Scope("a", "CM1"), TODAY).row(
+        by_predicate=pl.col("participant_id") == "P1", named=True
+    )
+    assert (a_p1["living_situation"], a_p1["housing_assessed_on"]) == ("unsheltered", D("2024-05-01"))
+
+
+def test_unassigned_problems_are_never_inside_a_caseload(con: duckdb.DuckDBPyConnection) -> None:
+    """Problems without a case manager are the site's; a caseload's scope returns none of them."""
+    assert unassigned_problems(con, Scope("a", "CM1")).is_empty()
+    assert sorted(problem_rows(unassigned_problems(con, PROGRAM))) == EXPECTED_UNASSIGNED_A
+
+
+def test_a_caseloads_problems_are_only_its_own(con: duckdb.DuckDBPyConnection) -> None:
+    """Site b's CM1 has a problem of its own P1; site a's CM1 never sees it (nor CM2's)."""
+    found = caseload_problems(con, Scope("a", "CM1"))
+    assert problem_rows(found) == EXPECTED_PROBLEMS[("a", "CM1")]
+    assert all(path.startswith("archive/a/") for path in found["file"])
 
 
 # --- plain functions ----------------------------------------------------------------------
 
 
 def test_filter_caseload_any_of_the_flags_and_search(con: duckdb.DuckDBPyConnection) -> None:
-    table = caseload(con, "a", "CM1", TODAY, include_exited=True)
+    table = caseload(con, Scope("a", "CM1"), TODAY, include_exited=True)
     assert filter_caseload(table)["participant_id"].to_list() == ["P1", "P2", "P3", "P4", "P5"]
     assert filter_caseload(table, ["unsheltered"])["participant_id"].to_list() == ["P1"]
     assert filter_caseload(table, ["recent_arrest", "exited"])["participant_id"].to_list() == ["P1", "P5"]
@@ -378,7 +434,7 @@ def test_problem_counts() -> None:
 
 
 def test_timeline_table_in_words(con: duckdb.DuckDBPyConnection) -> None:
-    table = timeline_table(timeline(con, "a", "CM1", "P1"))
+    table = timeline_table(timeline(con, Scope("a", "CM1"), "P1"))
     assert table.columns == ["date", "end_date", "record", "detail", "note"]
     assert table.height == len(EXPECTED_TIMELINE_P1)
     assert table.row(2) == (
@@ -393,7 +449,7 @@ def test_timeline_table_in_words(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_timeline_chart(con: duckdb.DuckDBPyConnection) -> None:
-    figure = timeline_chart(timeline(con, "a", "CM1", "P1"), TODAY)
+    figure = timeline_chart(timeline(con, Scope("a", "CM1"), "P1"), TODAY)
     traces = {trace.name: trace for trace in figure.data if trace.name}
     assert traces["Housing: homeless"].marker.color == HOUSING_COLOURS["homeless"]
     assert [str(x) for x in traces["Housing: homeless"].x] == ["2024-02-01", "2024-05-01"]
@@ -418,7 +474,7 @@ def test_timeline_chart(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_caseload_chart(con: duckdb.DuckDBPyConnection) -> None:
-    sizes = caseload_sizes(con, "a", TODAY)
+    sizes = caseload_sizes(con, Scope("a"), TODAY)
     figure = caseload_chart(sizes, "CM1")
     within, over = figure.data
     assert (list(within.x), list(within.y), within.marker.color) == (["CM1", "CM2"], [4, 2], WITHIN_COLOUR)
@@ -587,9 +643,56 @@ def test_page_on_a_release_from_before_problem_tracking(
 def test_timeline_chart_without_treatment_marks_referral_exit_and_as_of(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
-    figure = timeline_chart(timeline(con, "a", "CM1", "P5"), TODAY)
+    figure = timeline_chart(timeline(con, Scope("a", "CM1"), "P5"), TODAY)
     assert [str(shape.x0) for shape in figure.layout.shapes] == ["2022-01-01", "2024-02-01", AS_OF]
     assert [a.text for a in figure.layout.annotations] == ["Referral", "Exit", "As of"]
     # The treatment lane stays, empty: no episode on record is worth seeing too.
     assert "Treatment" in list(figure.layout.yaxis.categoryarray)
     assert not [trace for trace in figure.data if trace.name == "Treatment episode"]
+
+
+# --- the page, as a case manager ------------------------------------------------------------
+
+
+def open_as_case_manager(home: Home, site_id: str, case_manager_id: str) -> AppTest:
+    apptest.grant(home.root, site_id, case_manager_id)
+    at = apptest.open_page(PAGE, apptest.CASE_MANAGER)
+    assert not at.exception
+    return at
+
+
+def sizes_chart_managers(at: AppTest) -> list[str]:
+    return [x for trace in spec_of(at, "caseload-sizes-chart")["data"] for x in trace.get("x") or []]
+
+
+@pytest.mark.parametrize(
+    ("site_id", "case_manager_id", "own"),
+    [("a", "CM1", ("CM1", 4, 1, "fewer than 12")), ("b", "CM1", ("CM1", 2, 0, "fewer than 12"))],
+)
+def test_a_case_managers_page_shows_their_own_caseload_size_only(
+    page_home: Home, site_id: str, case_manager_id: str, own: tuple
+) -> None:
+    """The chart and its table hold the case manager's own row: no colleague's caseload size."""
+    at = open_as_case_manager(page_home, site_id, case_manager_id)
+    assert not [s for s in at.selectbox if s.key in ("caseload-site", "caseload-case-manager")]
+    found = tables(at)
+    (sizes,) = found["sizes"]
+    assert sizes.rows() == [own]
+    assert sizes_chart_managers(at) == [case_manager_id]
+    # Their own problems only; the site's problems without a case manager are not theirs.
+    (problems,) = found["problems"]
+    assert problem_rows(problems) == EXPECTED_PROBLEMS[(site_id, case_manager_id)]
+    assert all(path.startswith(f"archive/{site_id}/") for path in problems["file"])
+
+
+def test_a_case_managers_page_shows_only_their_participants(page_home: Home) -> None:
+    at = open_as_case_manager(page_home, "a", "CM2")
+    at.toggle(key="caseload-exited").set_value(True).run()
+    found = tables(at)
+    (table,) = found["caseload"]
+    assert table["participant_id"].to_list() == ["Q1", "Q2"]
+    assert at.selectbox(key="caseload-participant").options == ["Q1", "Q2"]
+    (events,) = found["timeline"]
+    assert events["record"].to_list() == ["Referral", "Housing assessment", "Justice record"]
+    (problems,) = found["problems"]
+    assert sorted(problem_rows(problems)) == sorted(EXPECTED_PROBLEMS[("a", "CM2")])

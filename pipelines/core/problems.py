@@ -1,0 +1,95 @@
+"""The open data problems of a release: one query, read by the Caseload page, the Data quality
+page and `outcomes feedback`, with the columns each of them shows defined here once.
+
+The query (`sql/open_problems.sql`) takes a Scope and filters on it in SQL with bound
+parameters: a case manager's list holds only their participants' problems, a site's file only
+that site's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+
+import duckdb
+import polars as pl
+
+from pipelines.core.scope import Scope
+
+OPEN_PROBLEMS_SQL = resources.files("pipelines.core").joinpath("sql", "open_problems.sql").read_text("utf-8")
+
+# Every column the query returns, in its order: the Data quality page's table and CSV.
+COLUMNS = (
+    "site_id",
+    "table_name",
+    "participant_id",
+    "case_manager_id",
+    "column_name",
+    "rule",
+    "value",
+    "message",
+    "fix",
+    "file",
+    "row_number",
+    "first_seen",
+    "age_days",
+)
+# A caseload's problems (Caseload page, a case manager's Data quality page): what staff read
+# first comes first; the long archive path last.
+CASELOAD_COLUMNS = (
+    "participant_id",
+    "table_name",
+    "row_number",
+    "column_name",
+    "value",
+    "message",
+    "fix",
+    "age_days",
+    "first_seen",
+    "file",
+)
+# A site's feedback file for its data coordinator (`outcomes feedback`), where in the file first.
+FEEDBACK_COLUMNS = (
+    "table_name",
+    "file",
+    "row_number",
+    "participant_id",
+    "column_name",
+    "value",
+    "message",
+    "fix",
+    "first_seen",
+    "age_days",
+)
+FEEDBACK_ORDER = ("table_name", "row_number", "column_name")
+
+NOT_TRACKED = (
+    "This release was built before data problems were tracked, so there is no list to show. "
+    "The next nightly run adds it."
+)
+
+
+def tracks_problems(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the release has the `problems` table (releases built before tracking do not)."""
+    rows = con.sql(
+        "select count(*) from information_schema.tables where table_name = $name", params={"name": "problems"}
+    ).fetchall()
+    return rows[0][0] > 0
+
+
+def open_problems(
+    con: duckdb.DuckDBPyConnection, scope: Scope, tables: Sequence[str] = (), unassigned: bool = False
+) -> pl.DataFrame:
+    """The open problems inside `scope` (of the chosen `tables`; empty: all), oldest first.
+
+    Columns COLUMNS; age_days counts from the as-of date of the run that first saw it.
+    `unassigned`: only those no case manager can be found for (none inside a caseload's scope).
+    """
+    params = scope.params() | {"tables": list(tables), "unassigned": unassigned}
+    return con.sql(OPEN_PROBLEMS_SQL, params=params).pl()
+
+
+def feedback(con: duckdb.DuckDBPyConnection, site_id: str) -> pl.DataFrame:
+    """A site's open problems as `outcomes feedback` writes them: FEEDBACK_COLUMNS, in file order."""
+    found = open_problems(con, Scope(site_id=site_id))
+    return found.sort(FEEDBACK_ORDER, nulls_last=True, maintain_order=True).select(FEEDBACK_COLUMNS)
