@@ -14,6 +14,7 @@ import polars as pl
 
 from checks.vocab import REFERRAL_TYPES
 from dashboard.formatting import referral_label
+from dashboard.queries.sql import load
 from dashboard.survival import DAYS_PER_MONTH, HousingCurves, kaplan_meier
 from pipelines.core.metrics import METRICS
 from pipelines.core.scope import Scope
@@ -38,98 +39,12 @@ DURATIONS_SCHEMA = {
     "housed": pl.Boolean,
 }
 
-OPTIONS_SQL = """
-with
-
-participants as (
-    select * from participants
-),
-
-final as (
-    select distinct referral_type, site_id
-    from participants
-)
-
-select * from final
-"""
+OPTIONS_SQL = load("cohort_options")
 
 # The metric's flags are bound by name (from METRICS only) and read with struct_extract.
-CURVES_SQL = """
-with
+CURVES_SQL = load("cohort_curves")
 
-metric_flags as (
-    select * from metric_flags
-),
-
-flags as (
-    select
-        f.cohort,
-        f.months_since_referral,
-        struct_extract(f, $numerator_flag) as numerator_flag,
-        struct_extract(f, $denominator_flag) as denominator_flag
-    from metric_flags as f
-    where f.months_since_referral between 0 and $last_month
-      and (
-          len($referral_types::varchar[]) = 0
-          or list_contains($referral_types::varchar[], f.referral_type)
-      )
-      and (len($sites::varchar[]) = 0 or list_contains($sites::varchar[], f.site_id))
-),
-
-grouped as (
-    select
-        cohort,
-        months_since_referral::bigint as months_since_referral,
-        count_if(numerator_flag)::bigint as numerator,
-        count_if(denominator_flag)::bigint as denominator
-    from flags
-    group by cohort, months_since_referral
-),
-
-final as (
-    select
-        cohort,
-        months_since_referral,
-        numerator,
-        denominator,
-        case when $is_count then numerator::double else numerator / denominator end as value
-    from grouped
-    where denominator > 0
-)
-
-select * from final
-order by cohort, months_since_referral
-"""
-
-DURATIONS_SQL = """
-with
-
-time_to_housing as (
-    select * from time_to_housing
-),
-
-participants as (
-    select site_id, participant_id, case_manager_id from participants
-),
-
-scoped as (
-    select t.*
-    from time_to_housing as t
-    join participants as p on p.site_id = t.site_id and p.participant_id = t.participant_id
-    where ($scope_site is null or p.site_id = $scope_site)
-      and ($scope_case_manager is null or p.case_manager_id = $scope_case_manager)
-),
-
-final as (
-    select site_id, participant_id, referral_type, referral_date, housed_on, followed_until, days, housed
-    from scoped
-    where (len($types::varchar[]) = 0 or list_contains($types::varchar[], referral_type))
-      and (len($sites::varchar[]) = 0 or list_contains($sites::varchar[], site_id))
-)
-
-select * from final
-order by site_id, participant_id
-"""
+DURATIONS_SQL = load("housing_durations")
 
 
 def filter_options(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[list[str], list[str]]:

@@ -14,6 +14,7 @@ import polars as pl
 
 from checks.vocab import RACES
 from dashboard import stats
+from dashboard.queries.sql import load
 from pipelines.core.metrics import METRICS, SMALL_COUNT
 from pipelines.core.periods import add_months
 from pipelines.core.scope import Scope
@@ -41,59 +42,11 @@ RACE_LABELS = {
     "unknown": "Unknown",
 }
 
-MONTHS_SQL = """
-with
+MONTHS_SQL = load("equity_months")
 
-metric_values as (
-    select * from metric_values
-),
+RATES_SQL = load("equity_rates")
 
-final as (
-    select distinct month
-    from metric_values
-    where metric = $metric and dimension = 'race' and month <= $through
-)
-
-select * from final
-order by month desc
-"""
-
-RATES_SQL = """
-with
-
-metric_values as (
-    select * from metric_values
-),
-
-final as (
-    select grp as race, numerator, denominator, value
-    from metric_values
-    where metric = $metric and month = $month and dimension = 'race'
-)
-
-select * from final
-order by race
-"""
-
-REFERRALS_SQL = """
-with
-
-participant_months as (
-    select * from participant_months
-),
-
-final as (
-    select race, count(*) as referred
-    from participant_months
-    where months_since_referral = 0
-      and month > $start
-      and month <= $month
-    group by race
-)
-
-select * from final
-order by race
-"""
+REFERRALS_SQL = load("equity_referrals")
 
 
 def rate_metrics() -> list[str]:

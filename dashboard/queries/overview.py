@@ -11,64 +11,15 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from dashboard.queries.sql import load
 from pipelines.core.periods import add_months, latest_complete_month
 from pipelines.core.scope import Scope
 
 KPI_LOOKBACK_MONTHS = 3
 
-SERIES_SQL = """
-with
+SERIES_SQL = load("metric_series")
 
-metric_values as (
-    select * from metric_values
-),
-
-final as (
-    select month, numerator, denominator, value
-    from metric_values
-    where metric = $metric
-      and dimension = 'all'
-      and grp = 'all'
-      and ($through is null or month <= $through)
-)
-
-select * from final
-order by month
-"""
-
-KPIS_SQL = """
-with
-
-program_wide as (
-    select metric, month, numerator, denominator, value
-    from metric_values
-    where dimension = 'all' and grp = 'all'
-),
-
-latest as (
-    select * from program_wide where month = $month
-),
-
-prior as (
-    select * from program_wide where month = $prior_month
-),
-
-final as (
-    select
-        coalesce(latest.metric, prior.metric) as metric,
-        latest.numerator,
-        latest.denominator,
-        latest.value,
-        prior.numerator as prior_numerator,
-        prior.denominator as prior_denominator,
-        prior.value as prior_value,
-        latest.value - prior.value as change,
-    from latest
-    full outer join prior on prior.metric = latest.metric
-)
-
-select * from final
-"""
+KPIS_SQL = load("kpis")
 
 
 def metric_series(

@@ -8,43 +8,12 @@ from datetime import date, datetime
 
 import duckdb
 
+from dashboard.queries.sql import load
 from pipelines.core.scope import Scope
 
-RELEASE_SQL = """
-with
+RELEASE_SQL = load("release")
 
-release as (
-    select * from release
-),
-
-final as (
-    select run_id, as_of, built_at, metrics_version
-    from release
-)
-
-select * from final
-order by built_at desc nulls last
-limit 1
-"""
-
-CASE_MANAGERS_SQL = """
-with
-
-participants as (
-    select * from participants
-),
-
-final as (
-    select distinct site_id, case_manager_id
-    from participants
-    where case_manager_id is not null
-      and ($scope_site is null or site_id = $scope_site)
-      and ($scope_case_manager is null or case_manager_id = $scope_case_manager)
-)
-
-select * from final
-order by site_id, case_manager_id
-"""
+CASE_MANAGERS_SQL = load("case_managers")
 
 
 @dataclass(frozen=True)

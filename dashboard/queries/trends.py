@@ -15,6 +15,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from dashboard.queries.sql import load
 from pipelines.core.export import csv_bytes
 from pipelines.core.metrics import DIMENSION_LABELS, DIMENSIONS, METRICS, SMALL_COUNT
 from pipelines.core.periods import add_months
@@ -30,70 +31,9 @@ TABLE_COLUMNS = ["month", "group", "numerator", "denominator", "value", "flag"]
 
 # Everything the user picks is bound: the split's column and the metric's flags by name (from
 # DIMENSIONS and METRICS only), the filters as lists (an empty list means every value).
-TREND_SQL = """
-with
+TREND_SQL = load("trend_values")
 
-metric_flags as (
-    select * from metric_flags
-),
-
-filtered as (
-    select
-        f.month,
-        case when $split_column is null then 'all' else struct_extract(f, $split_column) end as grp,
-        struct_extract(f, $numerator_flag) as in_numerator,
-        struct_extract(f, $denominator_flag) as in_denominator
-    from metric_flags as f
-    where (len($sites::varchar[]) = 0 or list_contains($sites::varchar[], f.site_id))
-      and (len($referral_types::varchar[]) = 0 or list_contains($referral_types::varchar[], f.referral_type))
-      and (len($cohorts::varchar[]) = 0 or list_contains($cohorts::varchar[], f.cohort))
-      and ($start is null or f.month >= $start)
-      and ($end is null or f.month <= $end)
-),
-
-counted as (
-    select
-        month,
-        grp,
-        count_if(in_numerator)::bigint as numerator,
-        count_if(in_denominator)::bigint as denominator
-    from filtered
-    group by month, grp
-),
-
-final as (
-    select
-        month,
-        grp as "group",
-        numerator,
-        denominator,
-        case when $is_count then numerator::double else numerator / denominator end as value
-    from counted
-    where denominator > 0
-)
-
-select * from final
-order by month, "group"
-"""
-
-OPTIONS_SQL = """
-with
-
-metric_flags as (
-    select * from metric_flags
-),
-
-final as (
-    select
-        list(distinct site_id order by site_id) as sites,
-        list(distinct referral_type order by referral_type) as referral_types,
-        list(distinct cohort order by cohort) as cohorts,
-        list(distinct month order by month) as months
-    from metric_flags
-)
-
-select * from final
-"""
+OPTIONS_SQL = load("trend_options")
 
 
 @dataclass(frozen=True)
