@@ -1,4 +1,11 @@
-"""Shared fixtures: a home folder, exports written by hand, a nightly run, the published release."""
+"""Shared fixtures: a home folder, exports written by hand, a nightly run, the published release.
+
+One name, one thing, in every test module:
+- `home`: an empty home folder (a `Home`) of the test's own;
+- `release`: the module's published home, built once per module (each module defines it);
+- `page_home`: that release served to the app as OUTCOMES_HOME, with the test users;
+- `con`: that release opened the way the dashboard opens it.
+"""
 
 from __future__ import annotations
 

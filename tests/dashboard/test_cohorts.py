@@ -70,7 +70,7 @@ SUMMARY = [
 
 
 @pytest.fixture(scope="module")
-def release_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def release(tmp_path_factory: pytest.TempPathFactory) -> Home:
     """The release above, built once through the nightly: the tests only read it."""
     home = Home(tmp_path_factory.mktemp("cohorts") / "home")
     drop(
@@ -98,13 +98,7 @@ def release_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     drop(home, "south", "participants", ["C1,CM7,2024-04-02,community,,,,,1995,non_binary,asian"])
     drop(home, "south", "housing", ["C1,2024-03-20,owned_no_subsidy"])
     assert run(home, AS_OF.isoformat()).published
-    return home.root
-
-
-@pytest.fixture
-def home(release_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    apptest.serve(monkeypatch, release_home)
-    return release_home
+    return home
 
 
 @pytest.fixture
@@ -113,12 +107,6 @@ def empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root.mkdir()
     apptest.serve(monkeypatch, root)
     return root
-
-
-@pytest.fixture
-def con(release_home: Path) -> duckdb.DuckDBPyConnection:
-    with apptest.release_connection(Home(release_home)) as connection:
-        yield connection
 
 
 def cohorts_page() -> AppTest:
@@ -148,7 +136,7 @@ def infos(at: AppTest) -> list[str]:
 # --- the page -----------------------------------------------------------------------------
 
 
-def test_cohort_table_holds_the_hand_counts(home: Path) -> None:
+def test_cohort_table_holds_the_hand_counts(page_home: Home) -> None:
     at = cohorts_page()
     assert [t.value for t in at.title] == ["Cohorts"]
     assert at.selectbox(key="cohorts-metric").value == "permanent_housing"
@@ -165,14 +153,14 @@ def test_cohort_table_holds_the_hand_counts(home: Path) -> None:
     assert traces[0]["y"] == pytest.approx([0, 0, 0.5, 1, 1, 1, 1, 1])
 
 
-def test_caption_defines_the_metric(home: Path) -> None:
+def test_caption_defines_the_metric(page_home: Home) -> None:
     at = cohorts_page()
     captions = " ".join(c.value for c in at.caption)
     assert definition_line(METRICS["permanent_housing"]) in captions
     assert "Kaplan-Meier" in captions and "Greenwood" in captions and "censored" in captions
 
 
-def test_changing_metric_and_cohorts(home: Path) -> None:
+def test_changing_metric_and_cohorts(page_home: Home) -> None:
     at = cohorts_page()
     at.selectbox(key="cohorts-metric").set_value("active_participants").run()
     assert not at.exception
@@ -187,7 +175,7 @@ def test_changing_metric_and_cohorts(home: Path) -> None:
     assert [t["name"] for t in chart_traces(at, "cohorts-chart")] == ["2024-Q1"]
 
 
-def test_no_cohort_chosen_says_so(home: Path) -> None:
+def test_no_cohort_chosen_says_so(page_home: Home) -> None:
     at = cohorts_page()
     at.multiselect(key="cohorts-cohorts").set_value([]).run()
     assert not at.exception
@@ -195,7 +183,7 @@ def test_no_cohort_chosen_says_so(home: Path) -> None:
     assert not [c for c in at.get("plotly_chart") if "cohorts-chart" in c.proto.id]
 
 
-def test_housing_tables_hold_the_hand_fit(home: Path) -> None:
+def test_housing_tables_hold_the_hand_fit(page_home: Home) -> None:
     at = cohorts_page()
     summary = table(at, "housing-summary")
     assert summary.select("referral_type", "participants", "events", "censored", "median").rows() == SUMMARY
@@ -211,7 +199,7 @@ def test_housing_tables_hold_the_hand_fit(home: Path) -> None:
     assert [t["name"] for t in traces] == ["Arrest diversion", "Social contact", "Community"]
 
 
-def test_filters_narrow_both_sections(home: Path) -> None:
+def test_filters_narrow_both_sections(page_home: Home) -> None:
     at = cohorts_page()
     at.multiselect(key="cohorts-referral-types").set_value(["community"]).run()
     assert not at.exception
@@ -220,7 +208,7 @@ def test_filters_narrow_both_sections(home: Path) -> None:
     assert table(at, "housing-summary")["referral_type"].to_list() == ["Community"]
 
 
-def test_filters_leaving_no_data_say_so(home: Path) -> None:
+def test_filters_leaving_no_data_say_so(page_home: Home) -> None:
     at = cohorts_page()
     at.multiselect(key="cohorts-referral-types").set_value(["community"])
     at.multiselect(key="cohorts-sites").set_value(["north"]).run()

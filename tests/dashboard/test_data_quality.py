@@ -86,24 +86,10 @@ def two_runs(root: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
+def release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
     """The two runs' release, built once for the module."""
     with pytest.MonkeyPatch.context() as patch:
         yield two_runs(tmp_path_factory.mktemp("dq") / "home", patch)
-
-
-@pytest.fixture
-def home(built: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
-    """The two runs' home, set as OUTCOMES_HOME."""
-    apptest.serve(monkeypatch, built.root)
-    return built
-
-
-@pytest.fixture
-def con(built: Home) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The release opened the way the dashboard opens it."""
-    with apptest.release_connection(built) as connection:
-        yield connection
 
 
 def open_page() -> AppTest:
@@ -170,7 +156,7 @@ FRESHNESS_JUNE_21 = {
 # --- the page -----------------------------------------------------------------------------
 
 
-def test_run_history_newest_first_with_totals(home: Home) -> None:
+def test_run_history_newest_first_with_totals(page_home: Home) -> None:
     at = open_page()
     runs = table(at, "started_at", "as_of", "status")
     assert [day(d) for d in runs["as_of"]] == [date(2024, 6, 20), date(2024, 6, 15)]
@@ -189,7 +175,7 @@ def test_run_history_newest_first_with_totals(home: Home) -> None:
     ]
 
 
-def test_files_of_the_chosen_run_add_up(home: Home) -> None:
+def test_files_of_the_chosen_run_add_up(page_home: Home) -> None:
     at = open_page()
     files = table(at, "site_id", "table_name", "status", "rows_read")
     assert files.select(ACCOUNTING).rows() == RUN2_FILES
@@ -206,7 +192,7 @@ def test_files_of_the_chosen_run_add_up(home: Home) -> None:
     assert all(path.startswith("archive/") for path in files["path"])
 
 
-def test_a_problem_fixed_by_the_second_export_shows_as_fixed_after_5_days(home: Home) -> None:
+def test_a_problem_fixed_by_the_second_export_shows_as_fixed_after_5_days(page_home: Home) -> None:
     at = open_page()
     fixed = table(
         at, "site_id", "table_name", "participant_id", "column_name", "rule", "value", "message", "first_seen"
@@ -217,7 +203,7 @@ def test_a_problem_fixed_by_the_second_export_shows_as_fixed_after_5_days(home: 
     assert [day(fixed["first_seen"][0]), day(fixed["fixed_on"][0])] == [date(2024, 6, 15), date(2024, 6, 20)]
 
 
-def test_open_problems_show_their_age_and_how_to_fix_them(home: Home) -> None:
+def test_open_problems_show_their_age_and_how_to_fix_them(page_home: Home) -> None:
     at = open_page()
     open_rows = table(at, "site_id", "table_name", "participant_id", "case_manager_id")
     assert sorted(
@@ -233,7 +219,7 @@ def test_open_problems_show_their_age_and_how_to_fix_them(home: Home) -> None:
     assert open_rows.filter(pl.col("participant_id") == "P2")["case_manager_id"].to_list() == ["CM2"]
 
 
-def test_summary_per_site(home: Home) -> None:
+def test_summary_per_site(page_home: Home) -> None:
     at = open_page()
     summary = table(at, "site_id", "open_problems")
     assert summary.rows() == [
@@ -243,7 +229,7 @@ def test_summary_per_site(home: Home) -> None:
     ]
 
 
-def test_problems_filter_by_site_and_table(home: Home) -> None:
+def test_problems_filter_by_site_and_table(page_home: Home) -> None:
     at = open_page()
     at.selectbox(key="dq-problem-site").set_value("south").run()
     assert not at.exception
@@ -258,7 +244,7 @@ def test_problems_filter_by_site_and_table(home: Home) -> None:
     assert "No problem has been fixed yet for these filters." in [i.value for i in at.info]
 
 
-def test_refused_file_is_shown_with_its_message(home: Home) -> None:
+def test_refused_file_is_shown_with_its_message(page_home: Home) -> None:
     at = open_page()
     refused = table(at, "site_id", "table_name", "path", "status", "error")
     assert refused.select("site_id", "table_name", "path", "status").rows() == [
@@ -270,7 +256,7 @@ def test_refused_file_is_shown_with_its_message(home: Home) -> None:
     assert day(history["last_refused"][0]) == date(2024, 6, 20)
 
 
-def test_freshness_against_today(home: Home) -> None:
+def test_freshness_against_today(page_home: Home) -> None:
     today = datetime.now(UTC).date()
     at = open_page()
     fresh = table(at, "site_id", "table_name", "state", "days_since")
@@ -296,7 +282,7 @@ def test_freshness_against_today(home: Home) -> None:
     }
 
 
-def test_quarantine_over_runs_chart_and_table(home: Home) -> None:
+def test_quarantine_over_runs_chart_and_table(page_home: Home) -> None:
     at = open_page()
     assert [chart.key for chart in at.get("plotly_chart")] == ["dq-quarantine-chart", "dq-problems-chart"]
     numbers = table(at, "run_label", "rows_quarantined")
@@ -316,7 +302,7 @@ def test_quarantine_over_runs_chart_and_table(home: Home) -> None:
     ]
 
 
-def test_every_chart_has_a_caption(home: Home) -> None:
+def test_every_chart_has_a_caption(page_home: Home) -> None:
     at = open_page()
     captions = " ".join(caption.value for caption in at.caption)
     assert "Rows quarantined: data rows" in captions
@@ -636,10 +622,10 @@ def test_problem_lists_keep_to_the_case_manager(con: duckdb.DuckDBPyConnection) 
 
 
 def test_a_case_managers_page_shows_their_sites_freshness_and_their_problems(
-    home: Home, downloads: Downloads
+    page_home: Home, downloads: Downloads
 ) -> None:
     """The freshness table and tiles, the problems and the download: north and CM2's only."""
-    apptest.grant(home.root, "north", "CM2")
+    apptest.grant(page_home.root, "north", "CM2")
     at = apptest.open_page(PAGE, apptest.CASE_MANAGER)
     assert not at.exception
     fresh = table(at, "site_id", "table_name", "state", "days_since")

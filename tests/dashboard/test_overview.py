@@ -89,7 +89,7 @@ def publish(home: Path, release_file: Path) -> None:
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def page_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A home folder with one published release, set as OUTCOMES_HOME."""
     root = tmp_path / "home"
     release_file = build_release(root / "warehouse" / "release-0001.duckdb", NUMBERS)
@@ -108,9 +108,9 @@ def empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def con(home: Path) -> duckdb.DuckDBPyConnection:
+def con(page_home: Path) -> duckdb.DuckDBPyConnection:
     """The published release opened the way the dashboard opens it."""
-    with apptest.release_connection(Home(home)) as connection:
+    with apptest.release_connection(Home(page_home)) as connection:
         yield connection
 
 
@@ -146,7 +146,7 @@ def complete_rows(metric: str) -> list[tuple[date, int, int]]:
 # --- the page -----------------------------------------------------------------------------
 
 
-def test_overview_renders_kpis_with_quarter_change(home: Path) -> None:
+def test_overview_renders_kpis_with_quarter_change(page_home: Path) -> None:
     at = run_app()
     assert not at.exception
     tiles = {tile.label: tile for tile in at.metric}
@@ -170,7 +170,7 @@ def test_kpi_expectations_by_hand() -> None:
     assert expected_kpi("active_participants") == ("52", "+8")
 
 
-def test_overview_tables_hold_the_release_rows(home: Path) -> None:
+def test_overview_tables_hold_the_release_rows(page_home: Path) -> None:
     at = run_app()
     assert not at.exception
     assert len(at.dataframe) == len(NUMBERS)
@@ -191,7 +191,7 @@ def test_overview_tables_hold_the_release_rows(home: Path) -> None:
         assert list(frame["value"]) == pytest.approx([100 * n / d for _, n, d in rows])  # in percent
 
 
-def test_overview_defines_every_metric(home: Path) -> None:
+def test_overview_defines_every_metric(page_home: Path) -> None:
     at = run_app()
     captions = [caption.value for caption in at.caption]
     for metric in METRICS.values():
@@ -200,7 +200,7 @@ def test_overview_defines_every_metric(home: Path) -> None:
     assert [header.value for header in at.subheader] == [METRICS[n].label for n in NUMBERS]
 
 
-def test_sidebar_names_the_release(home: Path) -> None:
+def test_sidebar_names_the_release(page_home: Path) -> None:
     at = run_app()
     sidebar = [e.value for e in at.sidebar.markdown] + [e.value for e in at.sidebar.caption]
     text = " ".join(sidebar)
@@ -208,7 +208,7 @@ def test_sidebar_names_the_release(home: Path) -> None:
     assert RUN_ID in text
 
 
-def test_demo_banner_only_in_demo_mode(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_banner_only_in_demo_mode(page_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     banner = "Demo data: synthetic participants, not a real program"
     assert banner not in [w.value for w in run_app().warning]
     monkeypatch.setenv("OUTCOMES_DEMO", "1")
@@ -240,14 +240,14 @@ def test_unreadable_release_is_reported_not_raised(empty_home: Path) -> None:
     assert not at.metric
 
 
-def test_new_release_is_picked_up_on_the_next_run(home: Path) -> None:
+def test_new_release_is_picked_up_on_the_next_run(page_home: Path) -> None:
     at = run_app()
     assert at.metric[0].value == "52"
     bigger = {
         **NUMBERS,
         "active_participants": [(n * 10, d * 10) for n, d in NUMBERS["active_participants"]],
     }
-    publish(home, build_release(home / "warehouse" / "release-0002.duckdb", bigger))
+    publish(page_home, build_release(page_home / "warehouse" / "release-0002.duckdb", bigger))
     at.run()
     assert not at.exception
     assert at.metric[0].value == "520"
@@ -257,8 +257,8 @@ def test_new_release_is_picked_up_on_the_next_run(home: Path) -> None:
 # --- queries ------------------------------------------------------------------------------
 
 
-def test_release_path_follows_the_link(home: Path, tmp_path: Path) -> None:
-    assert live_release(Home(home).current) == (home / "warehouse" / "release-0001.duckdb")
+def test_release_path_follows_the_link(page_home: Path, tmp_path: Path) -> None:
+    assert live_release(Home(page_home).current) == (page_home / "warehouse" / "release-0001.duckdb")
     assert live_release(Home(tmp_path / "nowhere").current) is None
 
 

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def release_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
+def release(tmp_path_factory: pytest.TempPathFactory) -> Home:
     """A release with one participant per case; P1 exists at both sites. Built once: it is only read."""
     home = Home(tmp_path_factory.mktemp("survival") / "home")
     drop(
@@ -67,8 +67,8 @@ def release_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
 
 
 @pytest.fixture
-def durations(release_home: Home) -> pl.DataFrame:
-    con = open_release(live_release(release_home.current))
+def durations(release: Home) -> pl.DataFrame:
+    con = open_release(live_release(release.current))
     try:
         return cohorts.housing_durations(con, PROGRAM)
     finally:
@@ -104,8 +104,8 @@ def test_durations_keep_the_dates_they_came_from(durations: pl.DataFrame) -> Non
     assert durations.columns == list(cohorts.DURATIONS_SCHEMA)
 
 
-def test_durations_filter_by_bound_values(release_home: Home) -> None:
-    con = open_release(live_release(release_home.current))
+def test_durations_filter_by_bound_values(release: Home) -> None:
+    con = open_release(live_release(release.current))
     try:
         community = cohorts.housing_durations(con, PROGRAM, referral_types=["community"])
         assert sorted(community.select("site_id", "participant_id").rows()) == [
@@ -251,9 +251,9 @@ def test_groups_in_contract_order_and_fit_separately() -> None:
     assert community["share_housed"].to_list() == pytest.approx([0, 0.5, 0.5])
 
 
-def test_durations_keep_to_their_scope(release_home: Home) -> None:
+def test_durations_keep_to_their_scope(release: Home) -> None:
     """Participant rows: a narrower scope is filtered in SQL, not refused."""
-    con = open_release(live_release(release_home.current))
+    con = open_release(live_release(release.current))
     try:
         north_cm2 = cohorts.housing_durations(con, Scope("north", "CM2"))
         assert north_cm2.select("site_id", "participant_id").rows() == [

@@ -126,12 +126,12 @@ def write_release(home: Home) -> Home:
 
 
 @pytest.fixture(scope="module")
-def release_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
+def release(tmp_path_factory: pytest.TempPathFactory) -> Home:
     return write_release(Home(tmp_path_factory.mktemp("trends") / "home"))
 
 
 @pytest.fixture(scope="module")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
+def demo_release(tmp_path_factory: pytest.TempPathFactory) -> Home:
     """A bigger release: the demo's generator, three sites, thirty months."""
     home = Home(tmp_path_factory.mktemp("trends-demo") / "home")
     write_demo(home.inbox, participants=400, sites=3, months=30, seed=11, as_of=date.fromisoformat(AS_OF))
@@ -141,14 +141,8 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
 
 
 @pytest.fixture
-def con(release_home: Home) -> duckdb.DuckDBPyConnection:
-    with apptest.release_connection(release_home) as connection:
-        yield connection
-
-
-@pytest.fixture
-def demo_con(demo_home: Home) -> duckdb.DuckDBPyConnection:
-    with apptest.release_connection(demo_home) as connection:
+def demo_con(demo_release: Home) -> duckdb.DuckDBPyConnection:
+    with apptest.release_connection(demo_release) as connection:
         yield connection
 
 
@@ -499,12 +493,6 @@ def test_numbers_stay_numbers(numbers: list[int | None]) -> None:
 
 
 # --- the page -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def page_home(release_home: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
-    apptest.serve(monkeypatch, release_home.root)
-    return release_home
 
 
 def open_trends() -> AppTest:

@@ -35,13 +35,13 @@ def metric_values(home):
 
 
 @pytest.fixture
-def demo_home(home):
+def demo_inbox(home):
     write_demo(home.inbox, participants=120, sites=2, months=18, seed=11, messy=True, as_of=None)
     return home
 
 
-def test_json_report_accounts_for_every_row(demo_home):
-    done = outcomes(demo_home, "nightly", "--json")
+def test_json_report_accounts_for_every_row(demo_inbox):
+    done = outcomes(demo_inbox, "nightly", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert {"run_id", "status", "published", "as_of", "totals", "files"} <= set(report)
@@ -65,27 +65,27 @@ def test_json_report_accounts_for_every_row(demo_home):
     assert report["totals"]["rows_quarantined"] > 0 and report["totals"]["rows_duplicate"] > 0  # --messy
     # The release holds exactly what the report says was loaded and quarantined.
     loaded = sum(
-        query(demo_home, f"select count(*) from {t}")[0][0]  # noqa: S608
+        query(demo_inbox, f"select count(*) from {t}")[0][0]  # noqa: S608
         for t in ("participants", "housing", "treatment", "employment", "justice")
     )
     assert loaded == report["totals"]["rows_loaded"]
     [(bad_rows,)] = query(
-        demo_home, "select count(*) from (select distinct file, row_number from quarantine)"
+        demo_inbox, "select count(*) from (select distinct file, row_number from quarantine)"
     )
     assert bad_rows == report["totals"]["rows_quarantined"]
-    [(history,)] = query(demo_home, "select count(*) from runs where run_id = ?", [report["run_id"]])
+    [(history,)] = query(demo_inbox, "select count(*) from runs where run_id = ?", [report["run_id"]])
     assert history == 1
 
 
-def test_the_same_inbox_gives_identical_metric_values(demo_home, tmp_path):
-    twin = type(demo_home)(tmp_path / "twin")
+def test_the_same_inbox_gives_identical_metric_values(demo_inbox, tmp_path):
+    twin = type(demo_inbox)(tmp_path / "twin")
     write_demo(twin.inbox, participants=120, sites=2, months=18, seed=11, messy=True, as_of=None)
     as_of = "2026-01-31"
-    assert run(demo_home, as_of).published and run(twin, as_of).published
-    first = metric_values(demo_home)
+    assert run(demo_inbox, as_of).published and run(twin, as_of).published
+    first = metric_values(demo_inbox)
     assert first and first == metric_values(twin)
-    assert run(demo_home, as_of).published  # rebuilt from the archive alone
-    assert metric_values(demo_home) == first
+    assert run(demo_inbox, as_of).published  # rebuilt from the archive alone
+    assert metric_values(demo_inbox) == first
 
 
 def test_publish_is_a_link_to_a_checkpointed_release(home):
