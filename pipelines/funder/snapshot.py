@@ -4,11 +4,13 @@
 `snapshots/<snapshot_id>/` with `metrics.csv` (metric, period, dimension, group, numerator,
 denominator, value, suppressed) and `manifest.json` (where the figures come from and how they
 were made). The figures are each month of the quarter ('YYYY-MM') and the quarter itself
-('YYYY-Qn'), for every metric and every dimension but case_manager; suppression is
-pipelines/funder/suppression.py's. metrics.csv holds no timestamp and its rows and numbers are written
-in a fixed order and format, so the same archive and as-of give the same bytes; a snapshot is
-written into a hidden folder, made read-only and renamed into place, and is never overwritten:
-a correction is a new snapshot, with a new id.
+('YYYY-Qn'), for every metric and every dimension but case_manager, counted by
+pipelines/funder/sql/quarter_cells.sql with the release's own metric definitions (the macro
+metric_cells that metric_values is built with); suppression is pipelines/funder/suppression.py's.
+metrics.csv holds no timestamp and its rows and numbers are written in a fixed order and format,
+so the same archive and as-of give the same bytes; a snapshot is written into a hidden folder,
+made read-only and renamed into place, and is never overwritten: a correction is a new
+snapshot, with a new id.
 """
 
 from __future__ import annotations
