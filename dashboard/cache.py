@@ -4,6 +4,7 @@
 result under the file and every argument, the query's Scope included, so two viewers never
 share rows. Queries live in `dashboard/queries/`; a new one needs no wrapper of its own.
 Keyed by the resolved release file, not `current.duckdb`: tonight's release is a new key.
+`restatement(release, root, folder)` caches a snapshot's restatement against one release file.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import duckdb
 import streamlit as st
 
 from pipelines.core.release import live_release, open_release
-from pipelines.core.settings import resolve_home
+from pipelines.core.settings import Home, resolve_home
+from pipelines.funder.restate import Restatement, restate
 
 # A connection outlives a release swap by at most this long (plus any query still using it).
 CONNECTION_TTL = "1h"
@@ -54,3 +56,10 @@ def fetch(path: Path | str, query: Callable[..., T], *args: Any, **kwargs: Any) 
     if not query.__module__.startswith(QUERIES):
         raise ValueError(f"{query.__module__}.{query.__name__} is not a dashboard query")
     return _fetch(str(path), query.__module__, query.__name__, args, tuple(sorted(kwargs.items())))
+
+
+# Keyed by the release file and the snapshot folder: a new release or snapshot is a new key.
+@st.cache_data(ttl=DATA_TTL, max_entries=16, show_spinner=False)
+def restatement(release: str, root: str, folder: str) -> Restatement:
+    """`restate` of the snapshot in `folder` against the release file `release`, cached per both."""
+    return restate(Home(Path(root)), Path(folder))

@@ -7,18 +7,19 @@ tables side by side can reveal small changes. Every view is audited before data 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import polars as pl
 import streamlit as st
 
-from dashboard import access, cache, snapshots
+from dashboard import access, cache
 from dashboard.access import Viewer
+from dashboard.charts.snapshots import snapshot_chart
 from dashboard.formatting import md_text
-from dashboard.snapshots import Entry
+from dashboard.queries import snapshots
+from pipelines.core.metrics import DIMENSION_LABELS
 from pipelines.core.settings import Home, resolve_home
-from pipelines.funder.restate import InvalidSnapshot, Restatement, restate
+from pipelines.funder.catalog import DOWNLOADS, Entry, catalog, load_metrics
+from pipelines.funder.restate import InvalidSnapshot
 from pipelines.funder.snapshot import NoRelease, SnapshotRefused, take_snapshot
 
 PAGE = "snapshots"
@@ -37,20 +38,6 @@ NO_RELEASE_TO_COMPARE = (
 )
 
 
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def quarters(path: str) -> list[str]:
-    """Cached `snapshots.creatable_quarters` for one release file."""
-    with cache.connection(path).cursor() as cursor:
-        return snapshots.creatable_quarters(cursor)
-
-
-# Keyed by the release file and the snapshot folder: a new release or snapshot is a new key.
-@st.cache_data(ttl=cache.DATA_TTL, max_entries=16, show_spinner=False)
-def restatement(release: str, root: str, folder: str) -> Restatement:
-    """Cached `restate` of one snapshot against one release file."""
-    return restate(Home(Path(root)), Path(folder))
-
-
 def create(home: Home) -> None:
     """Leadership: freeze a complete quarter of the live release into a new snapshot."""
     st.subheader("Create a snapshot")
@@ -59,7 +46,7 @@ def create(home: Home) -> None:
         st.info(NO_RELEASE_TO_CREATE, icon=":material/info:")
         return
     try:
-        choices = quarters(str(path))
+        choices = cache.fetch(path, snapshots.creatable_quarters)
     except duckdb.Error as error:
         st.error(f"The live release could not be read ({type(error).__name__}).")
         return
@@ -95,7 +82,7 @@ def show_metric(entry: Entry, table: pl.DataFrame) -> None:
     dimension = right.selectbox(
         "Broken down by",
         snapshots.dimensions_in(table, metric),
-        format_func=lambda d: snapshots.DIMENSION_LABELS.get(d, d),
+        format_func=lambda d: DIMENSION_LABELS.get(d, d),
         key="snap-dimension",
     )
     rows = snapshots.metric_rows(table, metric, dimension)
@@ -118,7 +105,7 @@ def show_metric(entry: Entry, table: pl.DataFrame) -> None:
             "numerator or value (a denominator of 11 or more stays)."
         )
     st.plotly_chart(
-        snapshots.snapshot_chart(rows, metric, label, dimension),
+        snapshot_chart(rows, metric, label, dimension),
         width="stretch",
         key="snap-chart",
         config={"displaylogo": False},
@@ -142,8 +129,8 @@ def show_metric(entry: Entry, table: pl.DataFrame) -> None:
 def downloads(entry: Entry, rows: int) -> None:
     """The snapshot's files as published: each written to the audit log as an export on click."""
     st.subheader("Downloads")
-    present = [d for d in snapshots.DOWNLOADS if d[0] in entry.files]
-    columns = st.columns(len(snapshots.DOWNLOADS))
+    present = [d for d in DOWNLOADS if d[0] in entry.files]
+    columns = st.columns(len(DOWNLOADS))
     for column, (name, mime, label) in zip(columns, present, strict=False):
         with column:
             access.download(
@@ -157,7 +144,7 @@ def downloads(entry: Entry, rows: int) -> None:
                 key=f"snap-download-{name}",
                 icon=":material/download:",
             )
-    missing = [label for name, _, label in snapshots.DOWNLOADS if name not in entry.files]
+    missing = [label for name, _, label in DOWNLOADS if name not in entry.files]
     if missing:
         st.caption(f"Not in this snapshot: {', '.join(missing)}.")
 
@@ -172,7 +159,7 @@ def show_restatement(home: Home, entry: Entry) -> None:
     try:
         # Suppressing today's quarter takes seconds on a small program (its exact check).
         with st.spinner("Recomputing the quarter from today's data…"):
-            result = restatement(str(path), str(home.root), str(entry.folder))
+            result = cache.restatement(str(path), str(home.root), str(entry.folder))
     except (InvalidSnapshot, NoRelease) as error:
         st.error(md_text(error))
         return
@@ -229,7 +216,7 @@ def show_restatement(home: Home, entry: Entry) -> None:
 def show_snapshot(home: Home, who: Viewer, entry: Entry) -> None:
     """One snapshot: where it comes from, its suppression rule, a metric at a time, its files."""
     try:
-        table = snapshots.load_metrics(entry.folder)
+        table = load_metrics(entry.folder)
     except (OSError, ValueError, pl.exceptions.PolarsError) as error:
         st.error(f"Snapshot {md_text(entry.snapshot_id)} cannot be read: {md_text(error)}")
         return
@@ -260,7 +247,7 @@ def main() -> None:
     leader = who.role == "leadership"
     if leader:
         create(home)
-    entries = snapshots.catalog(home)
+    entries = catalog(home)
     access.audit("page_view", PAGE, filters={"view": "catalog"}, snapshot=None, rows=len(entries))
     st.subheader("Catalog")
     if not entries:

@@ -22,6 +22,7 @@ from pipelines.core.release import live_release, open_release
 from pipelines.core.settings import Home
 from pipelines.demo import write_demo
 from pipelines.funder import snapshot, suppression
+from pipelines.funder.catalog import creatable_quarters
 from pipelines.nightly.run import nightly
 
 GOAL_SECONDS = 60.0
@@ -56,8 +57,6 @@ def measure(home: Home, period: str) -> dict:
 
 def latest_quarter(home: Home) -> str:
     """The newest quarter a snapshot can be taken of now, as the Snapshots page offers it."""
-    from dashboard.snapshots import creatable_quarters
-
     con = open_release(live_release(home.current))
     try:
         return creatable_quarters(con)[0]

@@ -1,7 +1,8 @@
 """The metric definitions (v1): one place for names, labels, numerators and denominators.
 
-The marts compute them (pipelines/nightly/sql/metric_values.sql); the dashboard and the data
-dictionary describe them from here.
+The nightly loads the pairs into the release as the table metric_definitions, which the macro
+metric_cells (pipelines/nightly/sql/metric_cells.sql) counts for metric_values and for funder
+snapshots; the dashboard and the data dictionary describe them from here.
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ NESTED_FLAGS = (
 EXCLUSIVE_FLAGS = ((("sheltered", "unsheltered"), "housing_known"),)
 
 STATUS_WINDOW_DAYS = 182
-# metric_values' dimensions and the metric_flags column each splits by.
+# metric_values' dimensions and the metric_flags column each splits by: the grouping sets of
+# pipelines/nightly/sql/metric_cells.sql, in this order.
 DIMENSIONS = {
     "all": None,
     "cohort": "cohort",
@@ -149,3 +151,8 @@ DIMENSION_LABELS = {
     "gender": "Gender",
     "age_band": "Age band (age at referral)",
 }
+
+
+def is_count(metric: str) -> bool:
+    """Whether the metric's value is a count (else a rate); False for a metric not defined today."""
+    return metric in METRICS and METRICS[metric].is_count

@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.offline import get_plotlyjs
 
-from pipelines.core.metrics import DIMENSION_LABELS, METRICS
+from pipelines.core.metrics import DIMENSION_LABELS, is_count
 from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
 
 # The three months in the first three colours, the quarter (not a fourth month) in vermillion.
@@ -125,7 +125,7 @@ def _block(
     """One dimension of one metric: heading, measure line, chart (if any value is shown), table."""
     label = DIMENSION_LABELS.get(dimension, dimension.replace("_", " ").capitalize())
     heading = label if dimension == "all" else f"By {label[0].lower()}{label[1:]}"
-    count = name in METRICS and METRICS[name].is_count
+    count = is_count(name)
     measure = (
         f"Count of {_e(definition['numerator'])}."
         if count

@@ -4,11 +4,13 @@
 `snapshots/<snapshot_id>/` with `metrics.csv` (metric, period, dimension, group, numerator,
 denominator, value, suppressed) and `manifest.json` (where the figures come from and how they
 were made). The figures are each month of the quarter ('YYYY-MM') and the quarter itself
-('YYYY-Qn'), for every metric and every dimension but case_manager; suppression is
-pipelines/funder/suppression.py's. metrics.csv holds no timestamp and its rows and numbers are written
-in a fixed order and format, so the same archive and as-of give the same bytes; a snapshot is
-written into a hidden folder, made read-only and renamed into place, and is never overwritten:
-a correction is a new snapshot, with a new id.
+('YYYY-Qn'), for every metric and every dimension but case_manager, counted by
+pipelines/funder/sql/quarter_cells.sql with the release's own metric definitions (the macro
+metric_cells that metric_values is built with); suppression is pipelines/funder/suppression.py's.
+metrics.csv holds no timestamp and its rows and numbers are written in a fixed order and format,
+so the same archive and as-of give the same bytes; a snapshot is written into a hidden folder,
+made read-only and renamed into place, and is never overwritten: a correction is a new
+snapshot, with a new id.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -39,7 +42,6 @@ COLUMNS = ["metric", "period", "dimension", "group", "numerator", "denominator",
 VALUE_DECIMALS = 6
 # Case managers are too fine a breakdown for a funder (DESIGN s.7): never in a snapshot.
 SNAPSHOT_DIMENSIONS = {d: c for d, c in DIMENSIONS.items() if d != "case_manager"}
-FLAGS = sorted({f for m in METRICS.values() for f in (m.numerator_flag, m.denominator_flag)})
 QUARTER_DEFINITION = (
     "Months (period YYYY-MM) are as in the dashboard: participants counted in the month. "
     "The quarter (period YYYY-Qn) counts distinct participants (site_id, participant_id) over the "
@@ -76,6 +78,10 @@ class NoRelease(Exception):
     """There is no live release to take a snapshot from."""
 
 
+class OutdatedRelease(NoRelease):
+    """The live release predates what snapshots need: the next `outcomes nightly` rebuilds it."""
+
+
 def parse_period(text: str) -> Quarter:
     """'YYYY-Qn' as a Quarter, or SnapshotRefused."""
     try:
@@ -84,69 +90,39 @@ def parse_period(text: str) -> Quarter:
         raise SnapshotRefused(str(e)) from None
 
 
-def _cells_sql() -> str:
-    """Flag counts by period, dimension and group: months per participant-month, quarter per participant."""
-    dims = {d: c for d, c in SNAPSHOT_DIMENSIONS.items() if c is not None}
-    attrs = ", ".join(dims.values())
-    # Dimensions are participant attributes (referral, demographics): min() picks that one value.
-    attrs_once = ", ".join(f"min({c}) as {c}" for c in dims.values())
-    flags = ", ".join(FLAGS)
-    any_flags = ", ".join(f"bool_or({f}) as {f}" for f in FLAGS)
-    counts = ", ".join(f"count_if({f})::bigint as {f}" for f in FLAGS)
-    dimension = " ".join(f"when grouping({c}) = 0 then '{d}'" for d, c in dims.items())
-    group = " ".join(f"when grouping({c}) = 0 then {c}" for c in dims.values())
-    sets = ", ".join(["(period)", *(f"(period, {c})" for c in dims.values())])
-    return f"""
-        with
-        months as (
-            select strftime(month, '%Y-%m') as period, site_id, participant_id, {attrs}, {flags}
-            from metric_flags
-            where month between $start and $end
-        ),
-        quarter as (
-            select $label as period, site_id, participant_id, {attrs_once}, {any_flags}
-            from months
-            group by site_id, participant_id
-        ),
-        units as (
-            select period, {attrs}, {flags} from months
-            union all
-            select period, {attrs}, {flags} from quarter
+def quarter_cells_sql() -> str:
+    """The SQL of a quarter's cells, pipelines/funder/sql/quarter_cells.sql."""
+    sql = resources.files("pipelines.funder").joinpath("sql", "quarter_cells.sql")
+    return sql.read_text(encoding="utf-8")
+
+
+def require_metric_cells(con: duckdb.DuckDBPyConnection) -> None:
+    """OutdatedRelease unless the release holds what snapshots count with (metric_cells.sql)."""
+    [(found,)] = con.sql(
+        "select count(*) from duckdb_functions() where function_name = 'metric_cells'"
+    ).fetchall()
+    [(defined,)] = con.sql(
+        "select count(*) from duckdb_tables() where table_name = 'metric_definitions'"
+    ).fetchall()
+    if not (found and defined):
+        raise OutdatedRelease(
+            "the live release was built by an older version, without the metric definitions snapshots "
+            "count with: run `outcomes nightly` to rebuild it, then take the snapshot"
         )
-        select
-            period,
-            case {dimension} else 'all' end as dimension,
-            case {group} else 'all' end as "group",
-            {counts}
-        from units
-        group by grouping sets ({sets})
-    """  # noqa: S608 - built from our own constants, the period is a parameter
 
 
 def cells(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> pl.DataFrame:
     """Every metric's numerator, denominator and value per period, dimension and group (unsuppressed)."""
-    counts = con.sql(
-        _cells_sql(), params={"start": quarter.start, "end": quarter.end, "label": quarter.label}
+    require_metric_cells(con)
+    return con.sql(
+        quarter_cells_sql(),
+        params={
+            "start": quarter.start,
+            "end": quarter.end,
+            "label": quarter.label,
+            "dimensions": list(SNAPSHOT_DIMENSIONS),
+        },
     ).pl()
-    frames = []
-    for m in METRICS.values():
-        frames.append(
-            counts.select(
-                pl.lit(m.name).alias("metric"),
-                "period",
-                "dimension",
-                "group",
-                pl.col(m.numerator_flag).alias("numerator"),
-                pl.col(m.denominator_flag).alias("denominator"),
-            )
-        )
-    out = pl.concat(frames).filter(pl.col("denominator") > 0)
-    is_count = pl.col("metric").is_in([m.name for m in METRICS.values() if m.is_count])
-    return out.with_columns(
-        value=pl.when(is_count)
-        .then(pl.col("numerator").cast(pl.Float64))
-        .otherwise(pl.col("numerator") / pl.col("denominator"))
-    )
 
 
 # metrics.csv of the last few cell tables suppressed in this process, by the cells' hash: it is a

@@ -43,7 +43,7 @@ from collections import defaultdict
 
 import polars as pl
 
-from pipelines.core.metrics import METRICS
+from pipelines.core.metrics import METRICS, is_count
 from pipelines.funder import disclosure
 
 THRESHOLD = 10  # counts 1..THRESHOLD are never shown, nor rates over denominators <= THRESHOLD
@@ -70,11 +70,9 @@ def suppress(cells: pl.DataFrame) -> pl.DataFrame:
     if cells.select(pl.struct(KEY).is_duplicated().any()).item():
         raise ValueError("cells have duplicate (metric, period, dimension, group) rows")
     if "value" not in cells.columns:
-        is_count = pl.col("metric").map_elements(
-            lambda m: METRICS[m].is_count if m in METRICS else False, return_dtype=pl.Boolean
-        )
+        count = pl.col("metric").map_elements(is_count, return_dtype=pl.Boolean)
         cells = cells.with_columns(
-            value=pl.when(is_count)
+            value=pl.when(count)
             .then(pl.col("numerator").cast(pl.Float64))
             .when(pl.col("denominator") > 0)
             .then(pl.col("numerator") / pl.col("denominator"))

@@ -10,20 +10,59 @@ import duckdb
 import polars as pl
 
 from checks import MODELS, schema, vocab
-from pipelines.core.metrics import METRICS_VERSION
+from pipelines.core.metrics import METRICS, METRICS_VERSION
 
-# Built in this order; a view is computed when read, a table once, here.
+# Built in this order; a view is computed when read, a table once, here, and a macro is a query
+# kept in the release for its readers to run on their own relations (funder snapshots do).
 MARTS = {
     "participant_months": "table",
     "metric_flags": "view",
+    "metric_cells": "macro",
     "metric_values": "table",
     "time_to_housing": "table",
 }
+# A table macro's parameters: the names of the relations it reads with query_table().
+MACRO_PARAMETERS = {"metric_cells": ("units",)}
 
 
 def mart_sql(name: str) -> str:
     """The SQL of a mart, from pipelines/nightly/sql/<name>.sql."""
     return resources.files("pipelines.nightly").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def create_mart(con: duckdb.DuckDBPyConnection, name: str, kind: str) -> None:
+    """Create mart `name` as its kind from its SQL file."""
+    if kind == "macro":
+        parameters = ", ".join(MACRO_PARAMETERS[name])
+        con.sql(f"create macro {name}({parameters}) as table {mart_sql(name)}")  # noqa: S608 - our own SQL file
+    else:
+        con.sql(f"create {kind} {name} as {mart_sql(name)}")  # noqa: S608 - our own SQL file
+
+
+def metric_definitions() -> pl.DataFrame:
+    """Each metric's flags as pipelines/core/metrics.py pairs them: what metric_cells.sql counts.
+
+    metric, numerator_flag, denominator_flag, is_count, and metric_order (METRICS' order).
+    """
+    return pl.DataFrame(
+        [
+            {
+                "metric": m.name,
+                "numerator_flag": m.numerator_flag,
+                "denominator_flag": m.denominator_flag,
+                "is_count": m.is_count,
+                "metric_order": order,
+            }
+            for order, m in enumerate(METRICS.values())
+        ],
+        schema={
+            "metric": pl.String,
+            "numerator_flag": pl.String,
+            "denominator_flag": pl.String,
+            "is_count": pl.Boolean,
+            "metric_order": pl.Int32,
+        },
+    )
 
 
 def living_situations() -> pl.DataFrame:
@@ -73,6 +112,7 @@ def build_release(
             [run_id, as_of, METRICS_VERSION, vocab.CONTRACT_VERSION],
         )
         load(con, "living_situations", living_situations())
+        load(con, "metric_definitions", metric_definitions())
         for table in MODELS:
             load(con, table, tables.get(table, empty_table(table)))
         load(con, "quarantine", quarantine)
@@ -82,7 +122,7 @@ def build_release(
         load(con, "problems", problems)
         on_step("tables")
         for mart, kind in MARTS.items():
-            con.sql(f"create {kind} {mart} as {mart_sql(mart)}")  # noqa: S608 - our own SQL file
+            create_mart(con, mart, kind)
         on_step("marts")
         con.execute("checkpoint")
     finally:

@@ -212,3 +212,22 @@ def test_no_release_exits_1_with_a_message(tmp_path):
     assert done.returncode == 1
     assert "no release" in done.stderr and "outcomes nightly" in done.stderr
     assert not (tmp_path / "empty" / "snapshots").exists()
+
+
+def test_a_release_built_before_the_metric_cells_macro_is_refused(homes, tmp_path):
+    """A release from before metric_cells.sql (no macro, no metric_definitions): run the nightly."""
+    home = Home(tmp_path / "home")
+    home.warehouse.mkdir(parents=True)
+    old = home.warehouse / "release-old.duckdb"
+    old.write_bytes(live_release(homes[1].current).read_bytes())
+    con = duckdb.connect(str(old))
+    try:
+        con.execute("drop macro table metric_cells")
+        con.execute("drop table metric_definitions")
+    finally:
+        con.close()
+    home.current.symlink_to(old.name)
+    done = outcomes(home, "snapshot", "--period", PERIOD)
+    assert done.returncode == 1 and not done.stdout
+    assert "outcomes nightly" in done.stderr and "Error" not in done.stderr
+    assert not home.snapshots.exists() or not list(home.snapshots.iterdir())

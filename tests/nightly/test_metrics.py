@@ -205,9 +205,15 @@ def test_metric_values_contract(release):
 
 
 def test_metric_values_count_the_flags_metrics_py_names(release):
-    """metric_values pairs flags in SQL; pipelines/core/metrics.py pairs them for the dashboard."""
+    """metric_values pairs flags through the release's metric_definitions, loaded from
+    pipelines/core/metrics.py, which pairs them for the dashboard too."""
     from pipelines.core.metrics import DIMENSIONS, METRICS
 
+    assert query(
+        release,
+        "select metric, numerator_flag, denominator_flag, is_count from metric_definitions "
+        "order by metric_order",
+    ) == [(m.name, m.numerator_flag, m.denominator_flag, m.is_count) for m in METRICS.values()]
     for metric in METRICS.values():
         for dimension, column in DIMENSIONS.items():
             grp, num, den = column or "'all'", metric.numerator_flag, metric.denominator_flag

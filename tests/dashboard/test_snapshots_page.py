@@ -15,8 +15,9 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from dashboard import snapshots
+from dashboard.queries.snapshots import TABLE_COLUMNS
 from pipelines.core.settings import Home
+from pipelines.funder import catalog as snapshot_catalog
 from pipelines.funder.restate import FILE_COLUMNS, NUMBER_COLUMNS
 from pipelines.funder.snapshot import take_snapshot
 from tests import apptest
@@ -109,7 +110,7 @@ def test_funder_sees_the_catalog_the_snapshot_and_its_downloads_only(home: Home,
         (folder.name, PERIOD, manifest["as_of"], manifest["run_id"])
     ]
     assert at.selectbox(key="snap-id").value == folder.name
-    shown = table(at, *snapshots.TABLE_COLUMNS)
+    shown = table(at, *TABLE_COLUMNS)
     # The default view: the first metric program-wide, months then the quarter.
     expected = [
         r for r in published_rows(folder) if (r["metric"], r["dimension"]) == ("active_participants", "all")
@@ -161,7 +162,7 @@ def test_a_suppressed_cell_never_shows_a_number(home: Home) -> None:
     at.selectbox(key="snap-metric").set_value(metric).run()
     at.selectbox(key="snap-dimension").set_value(dimension).run()
     assert not at.exception
-    shown = table(at, *snapshots.TABLE_COLUMNS)
+    shown = table(at, *TABLE_COLUMNS)
     expected = {
         (r["period"], r["group"]): r for r in rows if (r["metric"], r["dimension"]) == (metric, dimension)
     }
@@ -222,7 +223,7 @@ def test_a_snapshot_being_written_is_not_listed(home: Home) -> None:
     folder = only(home)
     building = home.snapshots / ".2024-Q1-20990101T000000.000000Z.building"
     shutil.copytree(folder, building)
-    assert [e.snapshot_id for e in snapshots.catalog(home)] == [folder.name]
+    assert [e.snapshot_id for e in snapshot_catalog.catalog(home)] == [folder.name]
     at = open_as(apptest.FUNDER)
     catalog = table(at, "snapshot_id", "period", "created_at", "as_of", "run_id", "files")
     assert catalog["snapshot_id"].to_list() == [folder.name]
@@ -242,11 +243,11 @@ def test_snapshots_stay_readable_without_a_live_release(home: Home) -> None:
     folder = only(home)
     home.current.unlink()
     at = open_as(apptest.FUNDER)
-    assert table(at, *snapshots.TABLE_COLUMNS).height > 0
+    assert table(at, *TABLE_COLUMNS).height > 0
     assert at.selectbox(key="snap-id").value == folder.name
     leader = open_as(apptest.LEADERSHIP)
     assert "no live release" in texts(leader).lower()
-    assert table(leader, *snapshots.TABLE_COLUMNS).height > 0
+    assert table(leader, *TABLE_COLUMNS).height > 0
 
 
 def test_leadership_sees_what_today_would_restate(home: Home) -> None:

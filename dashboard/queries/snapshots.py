@@ -1,0 +1,136 @@
+"""Snapshots: a published snapshot shaped for the page (its catalog, manifest and one metric's
+rows, as text), and the quarters leadership can freeze now.
+
+The snapshots themselves are read by pipelines/funder/catalog.py. A snapshot's numbers are
+shown as metrics.csv writes them, and a suppressed cell is never turned back into a number.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from pipelines.core.metrics import METRICS, is_count
+from pipelines.funder import catalog
+from pipelines.funder.catalog import Entry, period_key
+from pipelines.funder.snapshot import SNAPSHOT_DIMENSIONS
+
+SUPPRESSED = "suppressed"
+TABLE_COLUMNS = ["period", "group", "numerator", "denominator", "value", "reads_as"]
+
+
+def creatable_quarters(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Quarters a snapshot can be taken of now, newest first (`catalog.creatable_quarters`)."""
+    return catalog.creatable_quarters(con)
+
+
+def catalog_table(entries: list[Entry]) -> pl.DataFrame:
+    """The catalog as a table: one row per snapshot, text columns."""
+    return pl.DataFrame(
+        [
+            (
+                e.snapshot_id,
+                e.period,
+                str(e.manifest.get("created_at", "")),
+                str(e.manifest.get("as_of", "")),
+                str(e.manifest.get("run_id", "")),
+                ", ".join(e.files),
+            )
+            for e in entries
+        ],
+        schema=dict.fromkeys(["snapshot_id", "period", "created_at", "as_of", "run_id", "files"], pl.String),
+        orient="row",
+    )
+
+
+def manifest_summary(entry: Entry, rows: int) -> pl.DataFrame:
+    """Where a snapshot's numbers come from, as (field, value) rows."""
+    m = entry.manifest
+    fields = [
+        ("snapshot", entry.snapshot_id),
+        ("period", entry.period),
+        ("periods", ", ".join(str(p) for p in m.get("periods", []))),
+        ("created at (UTC)", m.get("created_at")),
+        ("data as of", m.get("as_of")),
+        ("nightly run", m.get("run_id")),
+        ("release file", m.get("release")),
+        ("archived export files", len(m.get("archived_files", []))),
+        ("metric definitions", m.get("metrics_version")),
+        ("export contract", m.get("contract_version")),
+        ("rows in metrics.csv", rows),
+        ("metrics.csv SHA-256", m.get("metrics_csv_sha256")),
+    ]
+    return pl.DataFrame(
+        [(k, "" if v is None else str(v)) for k, v in fields],
+        schema={"field": pl.String, "value": pl.String},
+        orient="row",
+    )
+
+
+def metric_label(entry: Entry, metric: str) -> str:
+    """The metric's label as the snapshot recorded it (else today's, else its name)."""
+    recorded = entry.manifest.get("metrics", {}).get(metric, {})
+    return str(recorded.get("label") or (METRICS[metric].label if metric in METRICS else metric))
+
+
+def metric_definition(entry: Entry, metric: str) -> tuple[str, str]:
+    """The metric's numerator and denominator as the snapshot recorded them."""
+    recorded = entry.manifest.get("metrics", {}).get(metric, {})
+    today = METRICS.get(metric)
+    numerator = recorded.get("numerator") or (today.numerator if today else "not recorded")
+    denominator = recorded.get("denominator") or (today.denominator if today else "not recorded")
+    return str(numerator), str(denominator)
+
+
+def metrics_in(table: pl.DataFrame) -> list[str]:
+    """The metrics of a snapshot, in its own order."""
+    return table["metric"].unique(maintain_order=True).to_list()
+
+
+def dimensions_in(table: pl.DataFrame, metric: str) -> list[str]:
+    """The dimensions a metric is broken down by in the snapshot, 'all' first."""
+    present = set(table.filter(pl.col("metric") == metric)["dimension"].to_list())
+    known = [d for d in SNAPSHOT_DIMENSIONS if d in present]
+    return known + sorted(present - set(known))
+
+
+def metric_rows(table: pl.DataFrame, metric: str, dimension: str) -> pl.DataFrame:
+    """The snapshot's rows of one metric and dimension, by period then group (text, as published)."""
+    rows = table.filter((pl.col("metric") == metric) & (pl.col("dimension") == dimension))
+    order = sorted(rows["period"].unique().to_list(), key=period_key)
+    rank = {p: i for i, p in enumerate(order)}
+    return (
+        rows.with_columns(pl.col("period").replace_strict(rank, return_dtype=pl.Int64).alias("_p"))
+        .sort("_p", "group")
+        .drop("_p")
+    )
+
+
+def reads_as(value: str, suppressed: bool, count: bool) -> str:
+    """How a value reads: 'suppressed', a count, or a percentage with one decimal."""
+    if suppressed:
+        return SUPPRESSED
+    if value == "":
+        return ""
+    number = float(value)
+    return f"{round(number):,}" if count else f"{number * 100:.1f}%"
+
+
+def display_table(rows: pl.DataFrame, metric: str) -> pl.DataFrame:
+    """The table under the chart: the same numbers as text; a suppressed row shows no numerator or
+    value, and its denominator only when metrics.csv does (a denominator that is no small count)."""
+    count = is_count(metric)
+    out = []
+    for r in rows.iter_rows(named=True):
+        hidden = r["suppressed"] == "true"
+        out.append(
+            (
+                r["period"],
+                r["group"],
+                "" if hidden else r["numerator"],
+                r["denominator"],  # empty when it is hidden too
+                SUPPRESSED if hidden else r["value"],
+                reads_as(r["value"], hidden, count),
+            )
+        )
+    return pl.DataFrame(out, schema=dict.fromkeys(TABLE_COLUMNS, pl.String), orient="row")
