@@ -67,7 +67,6 @@ FIXED_COLUMNS = (
 
 RUNS_SQL = load("runs")
 RUN_FILES_SQL = load("run_files")
-RELEASE_FILES_SQL = load("release_files")
 ACCEPTED_SQL = load("accepted_exports")
 REFUSED_BY_TABLE_SQL = load("refused_by_table")
 REFUSED_SQL = load("refused_files")
@@ -122,8 +121,8 @@ def run_files(con: duckdb.DuckDBPyConnection, scope: Scope, run_id: str) -> pl.D
 
     From `run_files`; a release without it knows only its own run's files (`files`).
     """
-    sql = RUN_FILES_SQL if "run_files" in release_tables(con) else RELEASE_FILES_SQL
-    return con.sql(sql, params=scope.site_params() | {"run_id": run_id}).pl()
+    source = "run_files" if "run_files" in release_tables(con) else "files"
+    return con.sql(RUN_FILES_SQL, params=scope.site_params() | {"run_id": run_id, "source": source}).pl()
 
 
 def freshness(

@@ -77,6 +77,7 @@ PARAMS = {
     "high": 25,
     "limit": 200,
     "scope_site": "s",
+    "source": "run_files",
     "scope_case_manager": "CM1",
 }
 

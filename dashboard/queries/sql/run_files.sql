@@ -1,8 +1,9 @@
--- The row accounting of every file of run $run_id at the scope's site(s), from run_files.
+-- The row accounting of every file of run $run_id at the scope's site(s), from $source:
+-- run_files, or `files` in a release built before run_files (it knows its own run's files).
 with
 
 run_files as (
-    select * from run_files
+    select * from query_table($source)
 ),
 
 in_scope as (
