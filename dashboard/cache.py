@@ -12,26 +12,27 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import streamlit as st
 
 from pipelines.core.release import live_release, open_release
 from pipelines.core.settings import Home, resolve_home
-from pipelines.funder.restate import Restatement, restate
+
+if TYPE_CHECKING:  # the funder subsystem loads only on the Snapshots page, not at every start
+    from pipelines.funder.restate import Restatement
 
 # A connection outlives a release swap by at most this long (plus any query still using it).
 CONNECTION_TTL = "1h"
 DATA_TTL = "10m"
 QUERIES = "dashboard.queries."
 
-P = ParamSpec("P")
 T = TypeVar("T")
 
 
 def current_release() -> Path | None:
-    """The release file published now, or None; resolved on every run, never cache."""
+    """The release file published now, or None; resolved on every run, never cached."""
     return live_release(resolve_home().current)
 
 
@@ -62,4 +63,6 @@ def fetch(path: Path | str, query: Callable[..., T], *args: Any, **kwargs: Any) 
 @st.cache_data(ttl=DATA_TTL, max_entries=16, show_spinner=False)
 def restatement(release: str, root: str, folder: str) -> Restatement:
     """`restate` of the snapshot in `folder` against the release file `release`, cached per both."""
+    from pipelines.funder.restate import restate
+
     return restate(Home(Path(root)), Path(folder))
