@@ -10,6 +10,9 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 OUT := $(VENV)/bin/outcomes
 export UV_PYTHON_DOWNLOADS := never
+# Compiled once at setup: a run, a test or the dashboard's first page never pays for compiling
+# the libraries (where PYTHONDONTWRITEBYTECODE is set, Python would compile them on every start).
+export UV_COMPILE_BYTECODE := 1
 export OUTCOMES_HOME := $(HOME_DIR)
 
 .PHONY: help setup browser run demo nightly serve test bench lint clean
