@@ -16,7 +16,7 @@ from dashboard.access import Viewer
 from dashboard.charts.snapshots import snapshot_chart
 from dashboard.formatting import md_text
 from dashboard.queries import snapshots
-from pipelines.core.metrics import DIMENSION_LABELS
+from pipelines.core.metrics import DIMENSION_LABELS, SMALL_COUNT
 from pipelines.core.settings import Home, resolve_home
 from pipelines.funder.catalog import DOWNLOADS, Entry, catalog, load_metrics
 from pipelines.funder.restate import InvalidSnapshot
@@ -102,7 +102,7 @@ def show_metric(entry: Entry, table: pl.DataFrame) -> None:
     if hidden:
         st.caption(
             f"{hidden:,} of {shown.height:,} cells are suppressed: they are not drawn and show no "
-            "numerator or value (a denominator of 11 or more stays)."
+            f"numerator or value (a denominator of {SMALL_COUNT} or more stays)."
         )
     st.plotly_chart(
         snapshot_chart(rows, metric, label, dimension),

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 METRICS_VERSION = "v1"
-# The smallest denominator a rate is shown on without a flag: below it the pages mark the rate
-# as resting on few people (DESIGN s.7 suppresses such cells in funder outputs).
+# The one small-count threshold: the smallest denominator a rate is shown on without a flag. Below
+# it the pages mark a rate as resting on few people, and funder snapshots (DESIGN s.7) hide it and
+# every count from 1 to SMALL_COUNT - 1.
 SMALL_COUNT = 11
 
 

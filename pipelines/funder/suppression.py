@@ -43,10 +43,12 @@ from collections import defaultdict
 
 import polars as pl
 
-from pipelines.core.metrics import METRICS, is_count
+from pipelines.core.metrics import METRICS, SMALL_COUNT, is_count
 from pipelines.funder import disclosure
 
-THRESHOLD = 10  # counts 1..THRESHOLD are never shown, nor rates over denominators <= THRESHOLD
+# Counts 1..THRESHOLD are never shown, nor rates over denominators <= THRESHOLD: the one
+# small-count rule (a rate needs SMALL_COUNT or more in its denominator).
+THRESHOLD = SMALL_COUNT - 1
 MIN_WIDTH = 10  # a hidden count must stay free over at least this many values
 TOTAL = ("all", "all")
 KEY = ["metric", "period", "dimension", "group"]
