@@ -536,7 +536,7 @@ def demo_release(root: Path, participants: int, sites: int, seed: int) -> Iterat
 
 
 def test_the_definitions_the_check_assumes_hold_on_every_participant_month(tmp_path) -> None:
-    # suppression keeps hidden counts wide against pipelines.metrics.NESTED_FLAGS and
+    # suppression keeps hidden counts wide against pipelines.core.metrics.NESTED_FLAGS and
     # EXCLUSIVE_FLAGS: if a definition changed so that one no longer held, it would protect
     # against the wrong relations. Checked row by row on a demo's metric_flags.
     with demo_release(tmp_path, participants=300, sites=2, seed=3) as con:
