@@ -188,6 +188,26 @@ def check_header(header: list[str], table: str) -> None:
         raise Refused(f"missing required column(s) {', '.join(missing)}")
 
 
+SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+SAVE_WITH_COMMAS = "save it again as CSV with commas (in Excel: CSV UTF-8 (Comma delimited))"
+
+
+def check_separator(first_row: list[str], table: str) -> None:
+    """Refuse a file whose values are not separated by commas, saying so: Excel's `sep=` hint line,
+    or a first row (as read, before normalising) that holds the table's columns joined by another
+    separator."""
+    if first_row[0].replace("\ufeff", "").strip().lower().startswith("sep="):
+        raise Refused(
+            "the first line is Excel's separator hint (sep=...), not the header: "
+            f"{SAVE_WITH_COMMAS}, with the header in row 1"
+        )
+    known = set(schema(table).columns)
+    for separator, name in SEPARATORS.items():
+        parts = [normalise_header(part) for cell in first_row for part in cell.split(separator)]
+        if any(separator in cell for cell in first_row) and known & set(parts):
+            raise Refused(f"the values are separated by {name}, not commas: {SAVE_WITH_COMMAS}")
+
+
 def read_export(path: Path, table: str) -> TextExport:
     """Read an export file into trimmed text columns in contract order, or raise Refused."""
     records = read_records(path, table)
@@ -201,6 +221,7 @@ def read_export(path: Path, table: str) -> TextExport:
     header = header[:header_width]
     if not any(header):
         raise Refused("the file is empty, or its first row is blank: put the header in row 1")
+    check_separator([header_row[c] or "" for c in cells][:header_width], table)
     check_header(header, table)
 
     unnamed = [c for i, c in enumerate(cells) if i >= len(header) or not header[i]]

@@ -55,6 +55,10 @@ def normalise_enum(value: pl.Expr) -> pl.Expr:
     return value.str.strip_chars().str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
 
 
+TWO_DIGIT_YEAR = r"^\d{1,2}/\d{1,2}/\d{2}$"
+TWO_DIGIT_YEAR_PHRASE = "has a two-digit year: write the year in full, as MM/DD/YYYY or YYYY-MM-DD"
+
+
 def parse_date(value: pl.Expr) -> pl.Expr:
     """YYYY-MM-DD, MM/DD/YYYY or an Excel serial number; null when it is none of them."""
     text = value.str.replace(r"[ T]00:00:00(\.0+)?$", "")
@@ -66,9 +70,11 @@ def parse_date(value: pl.Expr) -> pl.Expr:
     from_serial = pl.when(serial.is_between(1, 2_958_465)).then(
         pl.lit(EXCEL_EPOCH) + pl.duration(days=serial)
     )
+    # A US date needs its year in full: strptime would read 1/2/24 as the year 24.
+    us = pl.when(text.str.contains(r"^\d{1,2}/\d{1,2}/\d{4}$")).then(text)
     return pl.coalesce(
         text.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
-        text.str.strptime(pl.Date, "%m/%d/%Y", strict=False),
+        us.str.strptime(pl.Date, "%m/%d/%Y", strict=False),
         from_serial.cast(pl.Date),
     )
 
@@ -266,6 +272,13 @@ def validate_table(
     )
     for name in failing:
         _, rule, phrase = parsers[name]
+        message = pl.lit(f"{name} {phrase}")
+        if schema_columns[name].metadata.get("kind") == "date":
+            message = (
+                pl.when(pl.col(f"_raw_{name}").str.strip_chars().str.contains(TWO_DIGIT_YEAR))
+                .then(pl.lit(f"{name} {TWO_DIGIT_YEAR_PHRASE}"))
+                .otherwise(message)
+            )
         entries.append(
             typed.filter(pl.col(f"_raw_{name}").is_not_null() & ~pl.col("_dup")).select(
                 FILE,
@@ -275,7 +288,7 @@ def validate_table(
                 pl.lit(name).alias("column_name"),
                 pl.lit(rule).alias("rule"),
                 pl.col(f"_raw_{name}").alias("value"),
-                pl.lit(f"{name} {phrase}").alias("message"),
+                message.alias("message"),
             )
         )
     unique_rows = typed.filter(~pl.col("_dup"))

@@ -44,6 +44,8 @@ BROKEN = [
     ("participants", "referral_date", "2010-12-31", "range"),
     ("participants", "referral_date", "2024-06-16", "after_as_of"),
     ("participants", "referral_date", "31/01/2024", "date_format"),
+    ("participants", "referral_date", "1/2/24", "date_format"),
+    ("housing", "assessed_on", "3/1/24", "date_format"),
     ("participants", "referral_type", "walk_in", "allowed_values"),
     ("participants", "referral_offense", "burglary", "allowed_values"),
     ("participants", "intake_date", "2024-01-09", "before_referral"),

@@ -137,3 +137,23 @@ def test_blank_lines_are_not_rows(home):
     result = run(home)
     participants = next(f for f in result.files if f.table == "participants")
     assert (participants.rows_read, participants.rows_loaded, participants.blank_rows) == (1, 1, 4)
+
+
+def test_a_two_digit_year_is_named_as_such_not_taken_for_the_year_24(home):
+    """1/2/24 is not 2 January of the year 24 (before 2011): it is a date to write in full."""
+    drop(
+        home,
+        "s",
+        "participants",
+        [
+            "P1,CM1,1/2/24,social_contact,,,,,1990,man,black",
+            "P2,CM1,01/02/2024,social_contact,,,,,1990,man,black",
+        ],
+    )
+    assert run(home).published
+    assert query(home, "select participant_id, referral_date::varchar from participants") == [
+        ("P2", "2024-01-02")
+    ]
+    [(column, rule, value, message)] = query(home, "select column_name, rule, value, message from quarantine")
+    assert (column, rule, value) == ("referral_date", "date_format", "1/2/24")
+    assert "two-digit year" in message and "before" not in message
