@@ -10,10 +10,13 @@ import os
 import sys
 from pathlib import Path
 
+from checks import vocab
 from pipelines.core import settings
 from pipelines.core.settings import Home, resolve_home
 
 EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_USAGE = 0, 1, 2
+# No referral is dated before the contract's floor: an earlier as-of date would publish an empty program.
+EARLIEST_AS_OF = dt.date.fromisoformat(vocab.EARLIEST_REFERRAL)
 
 
 def parse_date(text: str) -> dt.date:
@@ -50,6 +53,11 @@ def parser() -> argparse.ArgumentParser:
         "--as-of", type=parse_date, default=None, help="the run's as-of date (default: today)"
     )
     nightly.add_argument("--json", action="store_true", help="print the run report as JSON on stdout")
+    nightly.add_argument(
+        "--accept-shrink",
+        action="store_true",
+        help="publish even when the release has fewer than half the live release's participants",
+    )
 
     sub.add_parser("runs", help="run history")
 
@@ -121,10 +129,20 @@ def cmd_nightly(home: Home, args: argparse.Namespace) -> int:
     from pipelines.nightly.report import new_run_id
     from pipelines.nightly.run import nightly
 
+    as_of = args.as_of or dt.date.today()
+    latest = dt.date.today() + dt.timedelta(days=1)
+    if not EARLIEST_AS_OF <= as_of <= latest:
+        print(
+            f"outcomes nightly: --as-of {as_of} is impossible: it must be from {EARLIEST_AS_OF} (the "
+            f"earliest referral the contract allows) to {latest} (tomorrow by this machine's clock). "
+            "Nothing was run; the live release stays.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     run_id = new_run_id()
     log_path = setup_logging(home, run_id)
     try:
-        run = nightly(home, args.as_of or dt.date.today(), run_id=run_id)
+        run = nightly(home, as_of, run_id=run_id, accept_shrink=args.accept_shrink)
     except RunLocked as e:
         print(f"outcomes nightly: {e}", file=sys.stderr)
         if args.json:

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.core.release import open_release
 from pipelines.nightly.report import FileReport
 
 
@@ -37,3 +38,29 @@ def check_release(path: Path, files: list[FileReport], tables: dict[str, pl.Data
         con.close()
     if path.with_name(path.name + ".wal").exists():
         raise AssertionError("the release has a WAL file beside it: it was not checkpointed")
+
+
+def shrinkage(live: Path | None, tables: dict[str, pl.DataFrame]) -> str | None:
+    """Why a release with fewer than half the live release's participants must wait, or None.
+
+    A damaged live release (nothing to compare with) is no reason to hold a new one.
+    """
+    if live is None:
+        return None
+    try:
+        con = open_release(live)
+        try:
+            [(before,)] = con.sql("select count(*) from participants").fetchall()
+        finally:
+            con.close()
+    except duckdb.Error:
+        return None
+    frame = tables.get("participants")
+    after = 0 if frame is None else frame.height
+    if 2 * after >= before:
+        return None
+    return (
+        f"this release would have {after:,} participants, fewer than half of the {before:,} in the "
+        "live release, which stays live. If the drop is right (a site closed, an export corrected), "
+        "run `outcomes nightly --accept-shrink`; otherwise look for a truncated participants export"
+    )

@@ -20,9 +20,8 @@ from contextlib import contextmanager
 from pipelines.core import settings
 from pipelines.core.release import live_release
 from pipelines.core.settings import RELEASES_KEPT, Home
-from pipelines.nightly import archive, assemble, intake, problems, publish, report
+from pipelines.nightly import archive, assemble, check, intake, problems, publish, report
 from pipelines.nightly.build import build_release
-from pipelines.nightly.check import check_release
 from pipelines.nightly.lock import run_lock
 from pipelines.nightly.report import Run
 
@@ -52,8 +51,11 @@ def step(run: Run, name: str) -> Iterator[None]:
     log.info("%s done in %.1f s", name, seconds)
 
 
-def nightly(home: Home, as_of: dt.date, run_id: str | None = None) -> Run:
-    """Ingest, validate, rebuild and publish. Raises RunLocked if another run is going."""
+def nightly(home: Home, as_of: dt.date, run_id: str | None = None, accept_shrink: bool = False) -> Run:
+    """Ingest, validate, rebuild and publish. Raises RunLocked if another run is going.
+
+    A release with fewer than half the live release's participants is held back (status `held`)
+    unless `accept_shrink`: a truncated export must not replace a good one without a word."""
     run = Run(run_id or report.new_run_id(), as_of, report.now_utc())
     with run_lock(home):
         for p in (home.inbox, home.archive, home.warehouse, home.runs, home.logs):
@@ -63,7 +65,7 @@ def nightly(home: Home, as_of: dt.date, run_id: str | None = None) -> Run:
             log.info("removed %d files an interrupted run left behind", len(left))
         report.save_report(home.runs, run)
         try:
-            publish_run(home, run)
+            publish_run(home, run, accept_shrink)
         except Exception as e:  # the previous release stays live; the report says why
             log.exception("the run failed; the previous release stays live")
             run.status, run.error = "failed", f"{type(e).__name__}: {e}"
@@ -72,7 +74,7 @@ def nightly(home: Home, as_of: dt.date, run_id: str | None = None) -> Run:
     return run
 
 
-def publish_run(home: Home, run: Run) -> None:
+def publish_run(home: Home, run: Run, accept_shrink: bool = False) -> None:
     """The steps of a run, each killable by OUTCOMES_FAIL_AT."""
     with step(run, "inbox"):
         index = archive.load_index(home.archive)  # once per run: the run lock keeps it ours
@@ -99,6 +101,11 @@ def publish_run(home: Home, run: Run) -> None:
             run.as_of,
         )
         del validated
+    shrink = check.shrinkage(live_release(home.current), tables)
+    if shrink and not accept_shrink:
+        run.status, run.error = "held", shrink
+        log.warning("not published: %s", shrink)
+        return
     building = publish.building_path(home.warehouse, run.run_id)
     with step(run, "build"):
         build_release(
@@ -114,7 +121,7 @@ def publish_run(home: Home, run: Run) -> None:
         )
     final = publish.release_path(home.warehouse, run.run_id)
     with step(run, "audit"):  # the step keeps its name: crash drills and run reports use it
-        check_release(building, run.files, tables)
+        check.check_release(building, run.files, tables)
         publish.finish(building, final)
     with step(run, "publish"):
         publish.publish(home.current, final)

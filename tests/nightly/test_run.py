@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -153,3 +154,49 @@ def test_a_failed_run_is_reported_and_the_next_succeeds(home, monkeypatch):
     assert statuses == ["failed", "published"]
     listing = outcomes(home, "runs")
     assert listing.returncode == 0 and "failed" in listing.stdout and "published" in listing.stdout
+
+
+def people(n):
+    return [f"P{i},CM1,2024-01-10,social_contact,,,,,1990,man,black" for i in range(1, n + 1)]
+
+
+def test_a_release_that_loses_more_than_half_its_participants_waits_for_accept_shrink(home):
+    drop(home, "s", "participants", people(10))
+    drop(home, "s", "housing", [f"P{i},2024-02-01,unsheltered" for i in range(1, 11)])
+    assert run(home, AS_OF).published
+    live = home.current.resolve()
+    drop(home, "s", "participants", people(4))  # a truncated export: 4 of 10
+    held = run(home, AS_OF)
+    assert (held.published, held.status) == (False, "held")
+    assert "4 participants" in held.error and "10" in held.error and "--accept-shrink" in held.error
+    assert home.current.resolve() == live
+    assert query(home, "select count(*) from participants") == [(10,)]
+    # Half is not "fewer than half": 5 of 10 publishes.
+    drop(home, "s", "participants", people(5))
+    assert run(home, AS_OF).published
+    assert query(home, "select count(*) from participants") == [(5,)]
+    drop(home, "s", "participants", people(2))
+    assert outcomes(home, "nightly", "--as-of", AS_OF).returncode == 1
+    accepted = outcomes(home, "nightly", "--as-of", AS_OF, "--accept-shrink")
+    assert accepted.returncode == 0, accepted.stderr
+    assert query(home, "select count(*) from participants") == [(2,)]
+
+
+@pytest.mark.parametrize("as_of", ["2010-12-31", "9999-12-31", "tomorrow+2"])
+def test_an_impossible_as_of_date_is_a_usage_error_and_nothing_runs(home, as_of):
+    if as_of == "tomorrow+2":
+        as_of = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    drop(home, "s", "participants", [P1])
+    done = outcomes(home, "nightly", "--as-of", as_of)
+    assert done.returncode == 2
+    assert "impossible" in done.stderr and "Nothing was run" in done.stderr
+    assert not home.current.exists() and not (home.runs.exists() and any(home.runs.iterdir()))
+    assert (home.inbox / "s" / "participants.csv").exists()  # not taken: the run never started
+
+
+def test_tomorrow_is_a_possible_as_of_date(home):
+    drop(home, "s", "participants", [P1])
+    assert (
+        outcomes(home, "nightly", "--as-of", (dt.date.today() + dt.timedelta(days=1)).isoformat()).returncode
+        == 0
+    )
