@@ -4,7 +4,8 @@ One name, one thing, in every test module:
 - `home`: an empty home folder (a `Home`) of the test's own;
 - `release`: the module's published home, built once per module (each module defines it);
 - `page_home`: that release served to the app as OUTCOMES_HOME, with the test users;
-- `con`: that release opened the way the dashboard opens it.
+- `con`: that release opened the way the dashboard opens it;
+- `empty_home`: a home where nothing was ever published, served to the app.
 """
 
 from __future__ import annotations
@@ -127,6 +128,15 @@ def con(release: Home) -> Iterator[duckdb.DuckDBPyConnection]:
     """The module's release, opened the way the dashboard opens it."""
     with apptest.release_connection(release) as connection:
         yield connection
+
+
+@pytest.fixture
+def empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home folder where nothing was ever published, served to the app."""
+    root = tmp_path / "empty"
+    root.mkdir()
+    apptest.serve(monkeypatch, root)
+    return root
 
 
 @pytest.fixture

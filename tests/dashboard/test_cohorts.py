@@ -101,14 +101,6 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Home:
     return home
 
 
-@pytest.fixture
-def empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "empty"
-    root.mkdir()
-    apptest.serve(monkeypatch, root)
-    return root
-
-
 def cohorts_page() -> AppTest:
     at = apptest.open_page(PAGE)
     assert not at.exception, at.exception

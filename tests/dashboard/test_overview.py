@@ -99,15 +99,6 @@ def page_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def empty_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A home folder where nothing was ever published."""
-    root = tmp_path / "empty"
-    root.mkdir()
-    apptest.serve(monkeypatch, root)
-    return root
-
-
-@pytest.fixture
 def con(page_home: Path) -> duckdb.DuckDBPyConnection:
     """The published release opened the way the dashboard opens it."""
     with apptest.release_connection(Home(page_home)) as connection:
