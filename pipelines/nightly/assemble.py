@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from checks import MODELS, schema
+from checks import MODELS
 from checks.base import PARTICIPANT_STATE, REFERRAL_DATE
-from pipelines.nightly.read import FILE, WIDTH, TextExport, tidy
+from pipelines.nightly.read import FILE, WIDTH, TextExport
 from pipelines.nightly.report import COUNTS, FileReport
 from pipelines.nightly.validate import QUARANTINE_SCHEMA, SITE, validate_table
 
@@ -35,10 +35,10 @@ class Validated:
 
 
 def table_rows(
-    table: str, exports: dict[int, TextExport], sites: dict[int, str]
+    exports: dict[int, TextExport], sites: dict[int, str]
 ) -> tuple[pl.DataFrame, dict[int, int]] | None:
-    """One table's rows of data from every site, tidied, each tagged with its file and site; and
-    the blank rows set aside, by file id. None when no site has the table."""
+    """One table's rows of data from every site, each tagged with its file and site; and the
+    blank rows set aside, by file id. None when no site has the table."""
     if not exports:
         return None
     rows = pl.concat(
@@ -51,8 +51,7 @@ def table_rows(
             for file_id, t in exports.items()
         ]
     )
-    rows, blanks = tidy(rows, list(schema(table).columns))
-    return rows, dict(blanks.iter_rows())
+    return rows, {file_id: t.blank_rows for file_id, t in exports.items()}
 
 
 def participant_lookup(loaded: pl.DataFrame, quarantine: pl.DataFrame) -> pl.DataFrame:
@@ -90,7 +89,7 @@ def validate_all(
         schema={SITE: pl.String, "participant_id": pl.String, "case_manager_id": pl.String}
     )
     for table in MODELS:
-        tidied = table_rows(table, exports[table], sites)
+        tidied = table_rows(exports[table], sites)
         if tidied is None:
             if table == "participants":
                 lookup = pl.DataFrame(

@@ -2,16 +2,19 @@
 
 Every value stays text here (IDs keep their leading zeros); parsing dates and numbers is
 validation's job. A row whose number of values differs from the header's is kept aside as
-ragged, so a value is never shifted into another column.
+ragged, so a value is never shifted into another column. A CSV file is read a batch of lines at
+a time, and each batch is tidied as it comes: memory holds the file's values, never its whole
+text or a Python string per value.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import product
+from itertools import chain, islice, product
 from pathlib import Path
 
 import fastexcel
@@ -22,9 +25,16 @@ from checks import MODELS, OPTIONAL_TABLES, schema, vocab
 ROW = "_row"  # the row number a spreadsheet shows, header = row 1
 FIELDS = "_fields"  # how many values the row has (CSV only); after tidy(), set only on ragged rows
 STRAY = "_stray"  # whether the row has a value in a column without a header name
+UNDECODABLE = "_undecodable"  # whether the row held bytes that are not UTF-8 (each shown as U+FFFD)
 FILE = "_file"  # the file's id in the run report (report.FileReport.file_id)
 WIDTH = "_width"  # the file's header width
 EXTENSIONS = (".csv", ".xlsx")
+RECORD = (ROW, FIELDS, UNDECODABLE)  # a record's own columns; its cells are f0..fn
+BATCH_LINES = 200_000  # CSV lines parsed at a time
+CHUNK_BYTES = 1 << 24  # bytes decoded at a time when choosing the encoding
+# surrogateescape decodes each byte that is not UTF-8 as one of these (never valid text).
+SURROGATES = re.compile("[\udc80-\udcff]")
+REPLACEMENT = "\ufffd"
 
 
 # The missing-value tokens in every mix of upper and lower case, the empty cell among them.
@@ -52,10 +62,12 @@ class ExportFile:
 
 @dataclass
 class TextExport:
-    """A readable export as read: its raw text under the contract's column names."""
+    """A readable export as read: its rows of data as text under the contract's column names
+    (tidy() says how), and how many blank rows it had."""
 
     header_width: int
-    rows: pl.DataFrame  # _row, _fields, _stray, then the contract's columns (untrimmed)
+    rows: pl.DataFrame  # _row, _fields (set on ragged rows), _undecodable, then the contract's columns
+    blank_rows: int
 
 
 def identify(path: Path, inbox: Path) -> ExportFile:
@@ -84,55 +96,150 @@ def normalise_header(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.replace("\ufeff", "").strip().lower())
 
 
-def decode(raw: bytes) -> str:
-    """CSV bytes as text: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError as e:
-            raise Refused(
-                f"the file starts with a UTF-16 byte order mark but is not valid UTF-16 ({e.reason})"
-            ) from None
-    if b"\x00" in raw[:4096]:
+def utf8_counts(path: Path) -> tuple[int, int]:
+    """The file's bytes that are not UTF-8, and its characters that are UTF-8 of two or more bytes."""
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+    invalid = multibyte = 0
+    with path.open("rb") as f:
+        for chunk in chain(iter(lambda: f.read(CHUNK_BYTES), b""), [None]):
+            text = decoder.decode(chunk or b"", final=chunk is None)
+            if not text.isascii():
+                bad = len(SURROGATES.findall(text))
+                invalid += bad
+                multibyte += len(text) - len(text.encode("ascii", "ignore")) - bad
+    return invalid, multibyte
+
+
+def check_cp1252(path: Path) -> None:
+    """Refuse a file that Windows-1252 cannot read either (it leaves five byte values undefined)."""
+    offset = 0
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK_BYTES):
+            try:
+                chunk.decode("cp1252")
+            except UnicodeDecodeError as e:
+                byte = offset + e.start
+                raise Refused(
+                    f"the text is neither UTF-8 nor Windows-1252 (byte {byte}); save it as UTF-8 CSV"
+                ) from None
+            offset += len(chunk)
+
+
+def encoding_of(path: Path) -> str:
+    """The codec that reads a CSV file, as decode() says, or Refused."""
+    with path.open("rb") as f:
+        head = f.read(4096)
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if b"\x00" in head:
         raise Refused(
             "the file holds NUL bytes: it looks like UTF-16 without a byte order mark; save it as UTF-8 CSV"
         )
+    invalid, multibyte = utf8_counts(path)
+    if invalid <= multibyte:
+        return "utf-8"
+    check_cp1252(path)
+    return "cp1252"
+
+
+def decode(path: Path) -> Iterator[str]:
+    """A CSV file's text line by line (each with its line ending), whatever its encoding.
+
+    UTF-8 with a byte order mark and UTF-16 with one are what the mark says. Otherwise the file is
+    UTF-8 unless it has more bytes that are not UTF-8 than characters that are UTF-8 of two or
+    more bytes; then it is Windows-1252 (refused if Windows-1252 cannot read it either). So a
+    UTF-8 file with a few stray bytes (a value pasted from an older program) stays UTF-8: each
+    such byte is read as U+FFFD and its row is marked undecodable, to be quarantined. A
+    Windows-1252 file has no UTF-8 characters, or only the rare accidental one, and is read
+    whole as Windows-1252; so is an ASCII file with a stray byte, which then reads exactly.
+    """
+    encoding = encoding_of(path)
+    errors = "surrogateescape" if encoding.startswith("utf-8") else "strict"
+    with path.open(encoding=encoding, errors=errors, newline="") as f:
+        try:
+            yield from f
+        except UnicodeDecodeError as e:  # only UTF-16 is read strictly without having been checked
+            raise Refused(
+                f"the file starts with a UTF-16 byte order mark but is not valid UTF-16 ({e.reason})"
+            ) from None
+
+
+def mark_undecodable(lines: list[str]) -> list[bool]:
+    """Whether each line held bytes that are not UTF-8; each such byte becomes U+FFFD, in place."""
+    marks = [False] * len(lines)
+    joined = "".join(lines)
+    if joined.isascii() or not SURROGATES.search(joined):
+        return marks
+    for i, line in enumerate(lines):
+        if not line.isascii() and SURROGATES.search(line):
+            lines[i], marks[i] = SURROGATES.sub(REPLACEMENT, line), True
+    return marks
+
+
+def csv_records(lines: Iterator[str]) -> Iterator[pl.DataFrame]:
+    """The records of a CSV text, a batch of lines at a time: _row (the row a spreadsheet shows:
+    the header is 1 and a record is one row, whatever newlines its quoted values hold), _fields,
+    _undecodable, then the values as columns f0..fn (a batch is as wide as its widest record)."""
+    row = 1
+    while batch := list(islice(lines, BATCH_LINES)):
+        undecodable = mark_undecodable(batch)
+        if any('"' in line for line in batch):
+            records = quoted_records(batch, undecodable, lines, row)
+        else:
+            records = plain_records(batch, undecodable)
+        yield records.with_row_index(ROW, offset=row)
+        row += records.height
+
+
+def plain_records(lines: list[str], undecodable: list[bool]) -> pl.DataFrame:
+    """Lines without quotes: one line is one record, and splitting on commas is exact (and fast)."""
+    text = pl.Series(lines).str.strip_suffix("\n").str.strip_suffix("\r")
+    counts = (text.str.count_matches(",", literal=True) + 1).cast(pl.UInt32)
+    fields = text.str.split_exact(",", int(counts.max()) - 1).struct.unnest()
+    return pl.DataFrame({FIELDS: counts, UNDECODABLE: undecodable}).hstack(
+        fields.rename({c: f"f{i}" for i, c in enumerate(fields.columns)})
+    )
+
+
+def quoted_records(
+    lines: list[str], undecodable: list[bool], rest: Iterator[str], first_row: int
+) -> pl.DataFrame:
+    """Lines that hold quotes, as Python's csv module reads them; a record still open after the
+    last line (a quoted value with newlines) reads on into `rest`."""
+
+    def read_on() -> Iterator[str]:
+        for line in rest:
+            more = [line]
+            undecodable.extend(mark_undecodable(more))
+            yield more[0]
+
+    reader = csv.reader(chain(lines, read_on()))
+    records: list[list[str]] = []
+    ends: list[int] = []  # the line after each record
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252")
-    except UnicodeDecodeError as e:
+        while reader.line_num < len(lines):
+            records.append(next(reader))
+            ends.append(reader.line_num)
+    except csv.Error as e:
         raise Refused(
-            f"the text is neither UTF-8 nor Windows-1252 (byte {e.start}); save it as UTF-8 CSV"
+            f'row {first_row + len(records)} cannot be read as CSV ({e}): check for a quote (") '
+            "that is never closed"
         ) from None
-
-
-def csv_records(text: str) -> pl.DataFrame:
-    """Every record of a CSV text as columns f0..fn, with its row number and field count."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if '"' not in text:
-        # No quoting: one line is one record, and splitting on commas is exact (and fast).
-        lines = pl.Series("line", text.split("\n"))
-        counts = (lines.str.count_matches(",", literal=True) + 1).cast(pl.UInt32)
-        width = int(counts.max() or 0)
-        fields = lines.str.split_exact(",", width - 1).struct.unnest()
-        frame = pl.DataFrame({FIELDS: counts}).hstack(
-            fields.rename({c: f"f{i}" for i, c in enumerate(fields.columns)})
-        )
-    else:
-        records = list(csv.reader(io.StringIO(text, newline="")))
-        width = max((len(r) for r in records), default=0)
-        counts = [len(r) for r in records]
-        columns = {
-            f"f{i}": pl.Series([r[i] if i < len(r) else None for r in records], dtype=pl.String)
-            for i in range(width)
+    cells = {
+        f"f{i}": pl.Series([r[i] if i < len(r) else None for r in records], dtype=pl.String)
+        for i in range(max(map(len, records), default=0))
+    }
+    frame = pl.DataFrame(
+        {
+            FIELDS: pl.Series(map(len, records), dtype=pl.UInt32),
+            UNDECODABLE: [any(undecodable[a:b]) for a, b in zip([0, *ends[:-1]], ends, strict=True)],
+            **cells,
         }
-        frame = pl.DataFrame({FIELDS: pl.Series(counts, dtype=pl.UInt32), **columns})
-    return frame.with_row_index(ROW, offset=1)
+    )
+    # A quoted value keeps its newlines, each as \n (as the file's line endings are read).
+    return frame.with_columns(pl.col(cells).str.replace_all("\r\n?", "\n"))
 
 
 def xlsx_records(path: Path, table: str) -> pl.DataFrame:
@@ -148,11 +255,12 @@ def xlsx_records(path: Path, table: str) -> pl.DataFrame:
     return frame.with_columns(pl.lit(None, pl.UInt32).alias(FIELDS)).with_row_index(ROW, offset=1)
 
 
-def read_records(path: Path, table: str) -> pl.DataFrame:
-    """The file's records, whatever its format."""
+def read_records(path: Path, table: str) -> Iterator[pl.DataFrame]:
+    """The file's records, whatever its format, in batches (see csv_records)."""
     if path.suffix.lower() == ".xlsx":
-        return xlsx_records(path, table)
-    return csv_records(decode(path.read_bytes()))
+        yield xlsx_records(path, table).with_columns(pl.lit(False).alias(UNDECODABLE))
+    else:
+        yield from csv_records(decode(path))
 
 
 def check_header(header: list[str], table: str) -> None:
@@ -209,13 +317,13 @@ def check_separator(first_row: list[str], table: str) -> None:
 
 
 def read_export(path: Path, table: str) -> TextExport:
-    """Read an export file into trimmed text columns in contract order, or raise Refused."""
-    records = read_records(path, table)
-    if records.height == 0 or len(records.columns) <= 2:
+    """Read an export file into tidied text columns in contract order, or raise Refused."""
+    batches = read_records(path, table)
+    records = next(batches, None)
+    if records is None or records.height == 0 or len(records.columns) <= len(RECORD):
         raise Refused("the file is empty, or its first row is blank: put the header in row 1")
     header_row = records.row(0, named=True)
-    width = len(records.columns) - 2
-    cells = [f"f{i}" for i in range(width)]
+    cells = [c for c in records.columns if c not in RECORD]
     header = [normalise_header(header_row[c] or "") for c in cells]
     header_width = int(header_row[FIELDS] or len(header))
     header = header[:header_width]
@@ -224,43 +332,53 @@ def read_export(path: Path, table: str) -> TextExport:
     check_separator([header_row[c] or "" for c in cells][:header_width], table)
     check_header(header, table)
 
+    names = list(schema(table).columns)
+    tidied = [
+        tidy(contract_columns(batch, header, names), names, header_width)
+        for batch in chain([records.slice(1)], batches)
+    ]
+    return TextExport(
+        header_width,
+        pl.concat([rows for rows, _ in tidied]),
+        sum(blank for _, blank in tidied),
+    )
+
+
+def contract_columns(records: pl.DataFrame, header: list[str], names: list[str]) -> pl.DataFrame:
+    """Records under the contract's column names (`header`: the file's names, by position)."""
+    cells = [c for c in records.columns if c not in RECORD]
     unnamed = [c for i, c in enumerate(cells) if i >= len(header) or not header[i]]
     # A column without a name may only stay empty: a value there belongs to no column.
     stray = pl.concat_str(unnamed, ignore_nulls=True).str.strip_chars() != "" if unnamed else pl.lit(False)
     columns = [
-        pl.col(cells[header.index(name)]).alias(name)
-        if name in header
+        pl.col(f"f{header.index(name)}").alias(name)
+        if name in header and f"f{header.index(name)}" in cells
         else pl.lit(None, pl.String).alias(name)
-        for name in schema(table).columns
+        for name in names
     ]
-    rows = records.slice(1).select(ROW, FIELDS, stray.alias(STRAY), *columns)
-    return TextExport(header_width, rows)
+    return records.select(ROW, FIELDS, UNDECODABLE, stray.alias(STRAY), *columns)
 
 
-def tidy(rows: pl.DataFrame, names: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def tidy(rows: pl.DataFrame, names: list[str], width: int) -> tuple[pl.DataFrame, int]:
     """Trim values, read missing-value tokens as missing, set blank rows aside, mark ragged ones.
 
-    rows: many files' rows (_file, _width, _row, _fields, _stray, then the columns `names`).
-    Returns the rows of data (with _fields set only on ragged rows) and blank rows per file.
+    rows: one file's rows (_row, _fields, _undecodable, _stray, then the columns `names`);
+    `width`: its header's. Returns the rows of data (with _fields set only on ragged rows) and
+    how many blank rows were set aside.
     """
+    trimmed = rows.with_columns(pl.col(names).str.strip_chars())
     # Rows with nothing in them (blank lines, Excel's empty rows of commas) are not data.
-    trimmed = (
-        rows.lazy()
-        .with_columns(pl.col(names).str.strip_chars())
-        .with_columns((pl.all_horizontal(pl.col(names).fill_null("") == "") & ~pl.col(STRAY)).alias("_blank"))
-    )
-    ragged = (pl.col(FIELDS).is_not_null() & (pl.col(FIELDS) != pl.col(WIDTH))) | pl.col(STRAY)
+    blank = pl.all_horizontal(pl.col(names).fill_null("") == "") & ~pl.col(STRAY)
+    ragged = (pl.col(FIELDS).is_not_null() & (pl.col(FIELDS) != width)) | pl.col(STRAY)
     data = (
-        trimmed.filter(~pl.col("_blank"))
+        trimmed.filter(~blank)
         .with_columns(
             pl.when(pl.col(names).is_in(MISSING)).then(None).otherwise(pl.col(names)).name.keep(),
-            pl.when(ragged).then(pl.col(FIELDS).fill_null(pl.col(WIDTH))).alias(FIELDS),
+            pl.when(ragged).then(pl.col(FIELDS).fill_null(width)).alias(FIELDS),
         )
-        .drop(STRAY, "_blank")
+        .drop(STRAY)
     )
-    blanks = trimmed.filter("_blank").group_by(FILE).agg(pl.len().alias("blank_rows"))
-    data, blanks = pl.collect_all([data, blanks])
-    return data, blanks
+    return data, trimmed.height - data.height
 
 
 def is_optional_table(table: str) -> bool:
