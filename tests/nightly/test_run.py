@@ -200,3 +200,13 @@ def test_tomorrow_is_a_possible_as_of_date(home):
         outcomes(home, "nightly", "--as-of", (dt.date.today() + dt.timedelta(days=1)).isoformat()).returncode
         == 0
     )
+
+
+def test_a_spill_folder_a_killed_build_left_is_cleared(home):
+    """A large build spills to <release>.tmp beside the release; a run killed then leaves it."""
+    drop(home, "s", "participants", [P1])
+    spill = home.warehouse / "release-20240101T000000Z-dead.duckdb.building.tmp"
+    spill.mkdir(parents=True)
+    (spill / "duckdb_temp_storage_S32K-0.tmp").write_bytes(b"spilled rows")
+    assert run(home, AS_OF).published
+    assert not spill.exists()
