@@ -13,9 +13,11 @@ import codecs
 import csv
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain, islice, product
+from itertools import chain, product
 from pathlib import Path
+from typing import TextIO
 
 import fastexcel
 import polars as pl
@@ -30,20 +32,24 @@ FILE = "_file"  # the file's id in the run report (report.FileReport.file_id)
 WIDTH = "_width"  # the file's header width
 EXTENSIONS = (".csv", ".xlsx")
 RECORD = (ROW, FIELDS, UNDECODABLE)  # a record's own columns; its cells are f0..fn
-BATCH_LINES = 200_000  # CSV lines parsed at a time
+BATCH_CHARS = 1 << 23  # CSV text parsed at a time (and the rest of the line it ends in)
 CHUNK_BYTES = 1 << 24  # bytes decoded at a time when choosing the encoding
 # surrogateescape decodes each byte that is not UTF-8 as one of these (never valid text).
 SURROGATES = re.compile("[\udc80-\udcff]")
 REPLACEMENT = "\ufffd"
 
 
-# The missing-value tokens in every mix of upper and lower case, the empty cell among them.
-MISSING = sorted(
-    {
-        "".join(chars)
-        for token in vocab.MISSING_TOKENS
-        for chars in product(*({c.lower(), c.upper()} for c in token))
-    }
+# The missing-value tokens in every mix of upper and lower case, the empty cell among them (one
+# Series, built once: every batch of every file is looked up in it).
+MISSING = pl.Series(
+    sorted(
+        {
+            "".join(chars)
+            for token in vocab.MISSING_TOKENS
+            for chars in product(*({c.lower(), c.upper()} for c in token))
+        }
+    ),
+    dtype=pl.String,
 )
 
 
@@ -144,8 +150,9 @@ def encoding_of(path: Path) -> str:
     return "cp1252"
 
 
-def decode(path: Path) -> Iterator[str]:
-    """A CSV file's text line by line (each with its line ending), whatever its encoding.
+@contextmanager
+def decode(path: Path) -> Iterator[TextIO]:
+    """A CSV file open as text, whatever its encoding; every line ending (\r\n, \r) reads as \n.
 
     UTF-8 with a byte order mark and UTF-16 with one are what the mark says. Otherwise the file is
     UTF-8 unless it has more bytes that are not UTF-8 than characters that are UTF-8 of two or
@@ -157,9 +164,9 @@ def decode(path: Path) -> Iterator[str]:
     """
     encoding = encoding_of(path)
     errors = "surrogateescape" if encoding.startswith("utf-8") else "strict"
-    with path.open(encoding=encoding, errors=errors, newline="") as f:
+    with path.open(encoding=encoding, errors=errors) as text:
         try:
-            yield from f
+            yield text
         except UnicodeDecodeError as e:  # only UTF-16 is read strictly without having been checked
             raise Refused(
                 f"the file starts with a UTF-16 byte order mark but is not valid UTF-16 ({e.reason})"
@@ -178,28 +185,36 @@ def mark_undecodable(lines: list[str]) -> list[bool]:
     return marks
 
 
-def csv_records(lines: Iterator[str]) -> Iterator[pl.DataFrame]:
+def csv_records(text: TextIO) -> Iterator[pl.DataFrame]:
     """The records of a CSV text, a batch of lines at a time: _row (the row a spreadsheet shows:
     the header is 1 and a record is one row, whatever newlines its quoted values hold), _fields,
     _undecodable, then the values as columns f0..fn (a batch is as wide as its widest record)."""
     row = 1
-    while batch := list(islice(lines, BATCH_LINES)):
-        undecodable = mark_undecodable(batch)
-        if any('"' in line for line in batch):
-            records = quoted_records(batch, undecodable, lines, row)
+    while chunk := text.read(BATCH_CHARS):
+        chunk += text.readline()  # a batch ends where a line does
+        lines = chunk.split("\n")
+        if lines[-1] == "":
+            lines.pop()  # the newline that ends the last line starts no other
+        undecodable = mark_undecodable(lines)
+        if '"' in chunk:
+            records = quoted_records(lines, undecodable, text, row)
         else:
-            records = plain_records(batch, undecodable)
+            records = plain_records(lines, undecodable)
         yield records.with_row_index(ROW, offset=row)
         row += records.height
 
 
 def plain_records(lines: list[str], undecodable: list[bool]) -> pl.DataFrame:
     """Lines without quotes: one line is one record, and splitting on commas is exact (and fast)."""
-    text = pl.Series(lines).str.strip_suffix("\n").str.strip_suffix("\r")
-    counts = (text.str.count_matches(",", literal=True) + 1).cast(pl.UInt32)
-    fields = text.str.split_exact(",", int(counts.max()) - 1).struct.unnest()
-    return pl.DataFrame({FIELDS: counts, UNDECODABLE: undecodable}).hstack(
-        fields.rename({c: f"f{i}" for i, c in enumerate(fields.columns)})
+    records = pl.DataFrame({"line": lines, UNDECODABLE: undecodable}).with_columns(
+        (pl.col("line").str.count_matches(",", literal=True) + 1).cast(pl.UInt32).alias(FIELDS)
+    )
+    width = int(records[FIELDS].max())
+    fields = [f"f{i}" for i in range(width)]
+    return records.select(
+        FIELDS,
+        UNDECODABLE,
+        pl.col("line").str.split_exact(",", width - 1).struct.rename_fields(fields).struct.unnest(),
     )
 
 
@@ -207,7 +222,7 @@ def quoted_records(
     lines: list[str], undecodable: list[bool], rest: Iterator[str], first_row: int
 ) -> pl.DataFrame:
     """Lines that hold quotes, as Python's csv module reads them; a record still open after the
-    last line (a quoted value with newlines) reads on into `rest`."""
+    last line (a quoted value with newlines) reads on into `rest` (lines that end in \n)."""
 
     def read_on() -> Iterator[str]:
         for line in rest:
@@ -215,7 +230,7 @@ def quoted_records(
             undecodable.extend(mark_undecodable(more))
             yield more[0]
 
-    reader = csv.reader(chain(lines, read_on()))
+    reader = csv.reader(chain((line + "\n" for line in lines), read_on()))
     records: list[list[str]] = []
     ends: list[int] = []  # the line after each record
     try:
@@ -231,15 +246,13 @@ def quoted_records(
         f"f{i}": pl.Series([r[i] if i < len(r) else None for r in records], dtype=pl.String)
         for i in range(max(map(len, records), default=0))
     }
-    frame = pl.DataFrame(
+    return pl.DataFrame(
         {
             FIELDS: pl.Series(map(len, records), dtype=pl.UInt32),
             UNDECODABLE: [any(undecodable[a:b]) for a, b in zip([0, *ends[:-1]], ends, strict=True)],
             **cells,
         }
     )
-    # A quoted value keeps its newlines, each as \n (as the file's line endings are read).
-    return frame.with_columns(pl.col(cells).str.replace_all("\r\n?", "\n"))
 
 
 def xlsx_records(path: Path, table: str) -> pl.DataFrame:
@@ -260,7 +273,8 @@ def read_records(path: Path, table: str) -> Iterator[pl.DataFrame]:
     if path.suffix.lower() == ".xlsx":
         yield xlsx_records(path, table).with_columns(pl.lit(False).alias(UNDECODABLE))
     else:
-        yield from csv_records(decode(path))
+        with decode(path) as text:
+            yield from csv_records(text)
 
 
 def check_header(header: list[str], table: str) -> None:
@@ -333,18 +347,15 @@ def read_export(path: Path, table: str) -> TextExport:
     check_header(header, table)
 
     names = list(schema(table).columns)
-    tidied = [
-        tidy(contract_columns(batch, header, names), names, header_width)
-        for batch in chain([records.slice(1)], batches)
-    ]
-    return TextExport(
-        header_width,
-        pl.concat([rows for rows, _ in tidied]),
-        sum(blank for _, blank in tidied),
-    )
+    read, kept = 0, []
+    for batch in chain([records.slice(1)], batches):
+        read += batch.height
+        kept.append(tidy(contract_columns(batch, header, names), names, header_width).collect())
+    rows = pl.concat(kept)
+    return TextExport(header_width, rows, blank_rows=read - rows.height)
 
 
-def contract_columns(records: pl.DataFrame, header: list[str], names: list[str]) -> pl.DataFrame:
+def contract_columns(records: pl.DataFrame, header: list[str], names: list[str]) -> pl.LazyFrame:
     """Records under the contract's column names (`header`: the file's names, by position)."""
     cells = [c for c in records.columns if c not in RECORD]
     unnamed = [c for i, c in enumerate(cells) if i >= len(header) or not header[i]]
@@ -356,29 +367,27 @@ def contract_columns(records: pl.DataFrame, header: list[str], names: list[str])
         else pl.lit(None, pl.String).alias(name)
         for name in names
     ]
-    return records.select(ROW, FIELDS, UNDECODABLE, stray.alias(STRAY), *columns)
+    return records.lazy().select(ROW, FIELDS, UNDECODABLE, stray.alias(STRAY), *columns)
 
 
-def tidy(rows: pl.DataFrame, names: list[str], width: int) -> tuple[pl.DataFrame, int]:
-    """Trim values, read missing-value tokens as missing, set blank rows aside, mark ragged ones.
+def tidy(rows: pl.LazyFrame, names: list[str], width: int) -> pl.LazyFrame:
+    """Trim values, read missing-value tokens as missing, leave blank rows out, mark ragged ones.
 
     rows: one file's rows (_row, _fields, _undecodable, _stray, then the columns `names`);
-    `width`: its header's. Returns the rows of data (with _fields set only on ragged rows) and
-    how many blank rows were set aside.
+    `width`: its header's. The rows of data, with _fields set only on ragged rows.
     """
-    trimmed = rows.with_columns(pl.col(names).str.strip_chars())
     # Rows with nothing in them (blank lines, Excel's empty rows of commas) are not data.
     blank = pl.all_horizontal(pl.col(names).fill_null("") == "") & ~pl.col(STRAY)
     ragged = (pl.col(FIELDS).is_not_null() & (pl.col(FIELDS) != width)) | pl.col(STRAY)
-    data = (
-        trimmed.filter(~blank)
+    return (
+        rows.with_columns(pl.col(names).str.strip_chars())
+        .filter(~blank)
         .with_columns(
-            pl.when(pl.col(names).is_in(MISSING)).then(None).otherwise(pl.col(names)).name.keep(),
+            pl.when(pl.col(names).is_in(MISSING.implode())).then(None).otherwise(pl.col(names)).name.keep(),
             pl.when(ragged).then(pl.col(FIELDS).fill_null(width)).alias(FIELDS),
         )
         .drop(STRAY)
     )
-    return data, trimmed.height - data.height
 
 
 def is_optional_table(table: str) -> bool:

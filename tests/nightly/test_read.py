@@ -153,10 +153,10 @@ def test_an_ascii_file_with_one_stray_byte_reads_exactly_as_windows_1252(home):
     assert query(home, "select case_manager_id from participants") == [("CM-José",)]
 
 
-@pytest.mark.parametrize("batch", [read.BATCH_LINES, 2, 1])
+@pytest.mark.parametrize("batch", [read.BATCH_CHARS, 60, 1])
 def test_quoted_newlines_stray_bytes_blank_and_ragged_rows_across_batches(home, monkeypatch, batch):
     """Rows are numbered as a spreadsheet shows them, however the file is cut into batches."""
-    monkeypatch.setattr(read, "BATCH_LINES", batch)
+    monkeypatch.setattr(read, "BATCH_CHARS", batch)
     drop_bytes(
         home,
         "participants",

@@ -179,7 +179,7 @@ def test_where_reading_and_checking_cut_a_file_changes_nothing(tmp_path, monkeyp
             home.inbox, participants=80, sites=2, months=12, seed=3, messy=True, as_of=dt.date(2024, 6, 15)
         )
     assert run(whole).published
-    monkeypatch.setattr(read, "BATCH_LINES", 7)
+    monkeypatch.setattr(read, "BATCH_CHARS", 200)
     monkeypatch.setattr(validate, "SLICE_ROWS", 50)
     assert run(cut).published
     tables = ["participants", "housing", "treatment", "employment", "justice", "metric_values"]
