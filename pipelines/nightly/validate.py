@@ -185,6 +185,11 @@ def shared(rows: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return rows.filter(pl.struct(columns).hash().is_duplicated()).filter(pl.struct(columns).is_duplicated())
 
 
+def repeats(rows: pl.DataFrame, columns: list[str]) -> pl.Series:
+    """The positions (_pos) of the rows that repeat an earlier row's `columns` exactly."""
+    return shared(rows, columns).filter(~pl.struct(columns).is_first_distinct())[POS]
+
+
 def key_conflicts(canonical: pl.DataFrame, key: list[str]) -> pl.DataFrame:
     """Entries for rows that share a key with another row of the same file but differ from it."""
     keyed = shared(canonical.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in key])), [FILE, *key])
@@ -347,9 +352,9 @@ def validate_table(
     failing = [name for name, (_, rule, _) in parsers.items() if rule]
     raws = [f"_raw_{name}" for name in failing]
     typed = in_slices(rows, lambda part: typed_rows(part.filter(~aside), parsers, schema_columns))
-    repeated = shared(typed, [FILE, *names, *raws])
-    repeats = repeated.filter(~pl.struct(FILE, *names, *raws).is_first_distinct())[POS]
-    typed = typed.with_columns(pl.col(POS).is_in(repeats.implode()).alias("_dup"))
+    typed = typed.with_columns(
+        pl.col(POS).is_in(repeats(typed, [FILE, *names, *raws]).implode()).alias("_dup")
+    )
     read_counts = (
         pl.concat([set_aside.select(FILE, pl.lit(False).alias("_dup")), typed.select(FILE, "_dup")])
         .group_by(FILE)
