@@ -14,12 +14,12 @@ import os
 import resource
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
 from pipelines.core import settings
 from pipelines.core.release import live_release
-from pipelines.core.settings import RELEASES_KEPT, Home
+from pipelines.core.settings import RELEASES_KEPT, SETTLE_SECONDS, Home
 from pipelines.nightly import archive, assemble, check, intake, problems, publish, report
 from pipelines.nightly.build import build_release
 from pipelines.nightly.lock import run_lock
@@ -51,11 +51,21 @@ def step(run: Run, name: str) -> Iterator[None]:
     log.info("%s done in %.1f s", name, seconds)
 
 
-def nightly(home: Home, as_of: dt.date, run_id: str | None = None, accept_shrink: bool = False) -> Run:
+def nightly(
+    home: Home,
+    as_of: dt.date,
+    run_id: str | None = None,
+    accept_shrink: bool = False,
+    settle: float = SETTLE_SECONDS,
+    accept: Collection[intake.Key] = (),
+) -> Run:
     """Ingest, validate, rebuild and publish. Raises RunLocked if another run is going.
 
     A release with fewer than half the live release's participants is held back (status `held`)
-    unless `accept_shrink`: a truncated export must not replace a good one without a word."""
+    unless `accept_shrink`: a truncated export must not replace a good one without a word. So is
+    an export with fewer than half the rows of the one it would replace, unless its (site, table)
+    is in `accept`. Inbox files changed less than `settle` seconds ago are left for a later run
+    (0 where the caller has just written them itself)."""
     run = Run(run_id or report.new_run_id(), as_of, report.now_utc())
     with run_lock(home):
         for p in (home.inbox, home.archive, home.warehouse, home.runs, home.logs):
@@ -65,7 +75,7 @@ def nightly(home: Home, as_of: dt.date, run_id: str | None = None, accept_shrink
             log.info("removed %d files an interrupted run left behind", len(left))
         report.save_report(home.runs, run)
         try:
-            publish_run(home, run, accept_shrink)
+            publish_run(home, run, accept_shrink, settle, accept)
         except Exception as e:  # the previous release stays live; the report says why
             log.exception("the run failed; the previous release stays live")
             run.status, run.error = "failed", f"{type(e).__name__}: {e}"
@@ -74,12 +84,18 @@ def nightly(home: Home, as_of: dt.date, run_id: str | None = None, accept_shrink
     return run
 
 
-def publish_run(home: Home, run: Run, accept_shrink: bool = False) -> None:
+def publish_run(
+    home: Home,
+    run: Run,
+    accept_shrink: bool = False,
+    settle: float = SETTLE_SECONDS,
+    accept: Collection[intake.Key] = (),
+) -> None:
     """The steps of a run, each killable by OUTCOMES_FAIL_AT."""
     with step(run, "inbox"):
         index = archive.load_index(home.archive)  # once per run: the run lock keeps it ours
-        taken = intake.take_inbox(home, index, run.run_id, report.now_utc())
-        run.files = list(taken.refused)
+        taken = intake.take_inbox(home, index, run.run_id, report.now_utc(), settle, accept)
+        run.files = list(taken.left)
     with step(run, "read"):
         received = intake.read_in_force(home.archive, taken)
         run.files = received.files
