@@ -256,6 +256,30 @@ def test_refused_file_is_shown_with_its_message(page_home: Home) -> None:
     assert day(history["last_refused"][0]) == date(2024, 6, 20)
 
 
+def test_a_held_export_says_how_to_accept_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = Home(tmp_path / "home")
+    people = [f"N{i},CM1,2024-01-10,community,,,,,1985,woman,white" for i in range(5)]
+    drop(home, "north", "participants", people)
+    run(home, RUN1)
+    drop(home, "north", "participants", people[:2])
+    assert run(home, RUN2).published
+    apptest.serve(monkeypatch, home.root)
+    at = open_page()
+    [held] = [w.value.replace("\\", "") for w in at.warning]
+    assert held.startswith("north/participants is held: 2 rows where the export in force has 5")
+    assert "accept it with `outcomes nightly --accept north/participants`" in held
+    with apptest.release_connection(home) as connection:
+        assert dq.held_exports(connection, PROGRAM).select("site_id", "table_name", "path").rows() == [
+            ("north", "participants", "inbox/north/participants.csv")
+        ]
+        assert dq.held_exports(connection, Scope("south")).is_empty()
+        fresh = dq.freshness(connection, PROGRAM, date(2024, 6, 21))
+    # The export in force is the one accepted at the first run, not the held one.
+    assert fresh.filter(pl.col("table_name") == "participants")["path"].to_list() == [
+        "archive/north/participants/" + next((home.archive / "north" / "participants").iterdir()).name
+    ]
+
+
 def test_freshness_against_today(page_home: Home) -> None:
     today = datetime.now(UTC).date()
     at = open_page()
