@@ -332,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
             as_of=args.as_of,
         )
         print(f"wrote demo exports to {home.inbox}: " + ", ".join(f"{n:,} {t}" for t, n in written.items()))
+        # A nightly leaves files written in the last SETTLE_SECONDS for a later run: these are complete.
+        print("take them now with `outcomes nightly --settle 0`")
         return 0
     if args.command == "nightly":
         return cmd_nightly(home, args)
