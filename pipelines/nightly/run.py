@@ -101,7 +101,11 @@ def publish_run(
         run.files = received.files
     if not any(received.exports.values()):
         run.status = "nothing_to_publish"
-        run.error = "no accepted export yet: put exports in inbox/<site_id>/<table>.csv"
+        run.error = "no accepted export yet: " + (
+            "the inbox's files changed moments ago (still being written?); a later run takes them"
+            if any(f.status == "waiting" for f in run.files)
+            else "put exports in inbox/<site_id>/<table>.csv"
+        )
         return
     with step(run, "validate"):
         validated = assemble.validate_all(run.files, received.exports, run.as_of)

@@ -212,6 +212,7 @@ def test_a_file_just_written_waits_out_the_default_settle_time(home):
     drop(home, "s", "participants", [P1])
     done = outcomes(home, "nightly", "--as-of", AS_OF)
     assert done.returncode == 1  # nothing else to publish
+    assert "no accepted export yet: the inbox's files changed moments ago" in done.stdout
     assert "inbox/s/participants.csv: waiting, still being written" in done.stdout
     assert "a later run takes it" in done.stdout
     assert (home.inbox / "s" / "participants.csv").exists()
