@@ -39,7 +39,7 @@ from pipelines.core.export import FORMULA_STARTS
 from pipelines.core.palette import OKABE_ITO
 from pipelines.core.release import live_release, open_release
 from pipelines.core.scope import PROGRAM, Scope, ScopeError
-from pipelines.core.settings import Home
+from pipelines.core.settings import SETTLE_SECONDS, Home
 from pipelines.nightly import report
 from tests import apptest
 from tests.conftest import Downloads, drop, run
@@ -278,6 +278,18 @@ def test_a_held_export_says_how_to_accept_it(tmp_path: Path, monkeypatch: pytest
     assert fresh.filter(pl.col("table_name") == "participants")["path"].to_list() == [
         "archive/north/participants/" + next((home.archive / "north" / "participants").iterdir()).name
     ]
+
+
+def test_a_site_whose_only_file_is_still_being_written_has_no_export_yet(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    drop(home, "north", "participants", [P1, P2])
+    run(home, RUN1)
+    drop(home, "south", "participants", [S1])
+    assert run(home, RUN2, settle=SETTLE_SECONDS).published
+    with apptest.release_connection(home) as connection:
+        assert dq.problem_sites(connection, PROGRAM) == ["north"]
+        assert dq.problem_summary(connection, PROGRAM)["site_id"].to_list() == ["north"]
+        assert dq.freshness(connection, PROGRAM, date(2024, 6, 21))["site_id"].unique().to_list() == ["north"]
 
 
 def test_freshness_against_today(page_home: Home) -> None:
