@@ -290,6 +290,9 @@ def test_a_site_whose_only_file_is_still_being_written_has_no_export_yet(tmp_pat
         assert dq.problem_sites(connection, PROGRAM) == ["north"]
         assert dq.problem_summary(connection, PROGRAM)["site_id"].to_list() == ["north"]
         assert dq.freshness(connection, PROGRAM, date(2024, 6, 21))["site_id"].unique().to_list() == ["north"]
+        assert dq.quarantine_by_run(connection, PROGRAM, by_site=True)["site_id"].unique().to_list() == [
+            "north"
+        ]
 
 
 def test_freshness_against_today(page_home: Home) -> None:
