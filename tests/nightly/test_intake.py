@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -252,3 +253,23 @@ def test_any_table_is_held_and_half_the_rows_is_not_fewer_than_half(home):
     )
     drop(home, "s", "housing", [f"P{i},2024-02-01,emergency_shelter" for i in range(1, 6)])
     assert [f.status for f in run(home, AS_OF).files if f.table == "housing"] == ["new"]
+
+
+def test_an_export_accepted_before_rows_were_counted_is_counted_from_its_archived_copy(home):
+    drop(home, "s", "participants", people(10))
+    assert run(home, AS_OF).published
+    index = home.archive / archive.INDEX
+    lines = [json.loads(line) for line in index.read_text(encoding="utf-8").splitlines()]
+    index.write_text("".join(json.dumps({k: v for k, v in e.items() if k != "rows"}) + "\n" for e in lines))
+    drop(home, "s", "participants", people(4))
+    assert [(f.status, f.rows_sent, f.rows_in_force) for f in run(home, AS_OF).files][0] == ("held", 4, 10)
+
+
+def test_an_export_in_force_whose_archived_copy_is_lost_holds_nothing_back(home):
+    drop(home, "s", "participants", people(10))
+    drop(home, "t", "participants", people(10))
+    assert run(home, AS_OF).published
+    next((home.archive / "s" / "participants").iterdir()).unlink()
+    drop(home, "s", "participants", people(4))  # better than nothing at all
+    assert [f.status for f in run(home, AS_OF).files] == ["new", "in_force"]
+    assert participants_loaded(home) == 4
