@@ -19,6 +19,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -85,9 +86,15 @@ class Staged:
     size: int
 
 
-def clear_staging(archive: Path) -> None:
-    """Remove the copies an interrupted run left in the staging folder (the run lock is ours)."""
+@contextmanager
+def staging(archive: Path) -> Iterator[None]:
+    """The staging folder, emptied before (of what an interrupted run left) and after: no copy of
+    an inbox file, a refused one with direct identifiers included, outlives the intake."""
     shutil.rmtree(archive / STAGING, ignore_errors=True)
+    try:
+        yield
+    finally:
+        shutil.rmtree(archive / STAGING, ignore_errors=True)
 
 
 def stage(archive: Path, source: Path) -> Staged:

@@ -125,7 +125,7 @@ def let_go(path: Path, seen: os.stat_result) -> None:
     """Remove an inbox file the archive now holds, unless it changed since it was staged: then it
     is a new upload, for a later run."""
     if unchanged(path, seen):
-        path.unlink()
+        path.unlink(missing_ok=True)
     else:
         log.warning("%s changed while the run took it: left in the inbox for a later run", path)
 
@@ -201,7 +201,6 @@ def stage_inbox(
     uploads: list[Upload] = []
     resent: set[Key] = set()
     left: list[FileReport] = []
-    now = time.time()
     for path in inbox_files(home.inbox):
         try:
             export = identify(path, home.inbox)
@@ -214,13 +213,16 @@ def stage_inbox(
         except Refused as e:
             left.append(refused(home, path, e))
             continue
-        seen = path.stat()
-        if not settled(seen, settle, now):
+        try:
+            seen = path.stat()
+            staged = archive.stage(home.archive, path) if settled(seen, settle, time.time()) else None
+        except FileNotFoundError:  # taken back by the uploader since the inbox was listed
+            log.info("%s went away while the run looked at it", path)
+            continue
+        if staged is None:
             left.append(waiting(home, path))
             continue
-        staged = archive.stage(home.archive, path)
         if not unchanged(path, seen) or staged.size != seen.st_size:
-            staged.copy.unlink()
             left.append(waiting(home, path))
             continue
         if key in current and current[key].sha256 == staged.sha256:
@@ -246,26 +248,25 @@ def take_inbox(
     `index` is the archive's index as this run loaded it; `accept` names the (site, table)s whose
     export is taken even when it has fewer than half the rows of the export in force.
     """
-    archive.clear_staging(home.archive)
-    current = archive.in_force(index)
-    uploads, resent, left = stage_inbox(home, current, settle)
-    texts = read_all([partial(read_export, u.staged.copy, u.export.table) for u in uploads])
-    incoming: list[archive.Incoming] = []
-    fresh: dict[Key, TextExport] = {}
-    for upload, text in zip(uploads, texts, strict=True):
-        rows = 0 if isinstance(text, Refused) else data_rows(text, upload.export.table)
-        before = None if upload.key in accept else current.get(upload.key)
-        line = left_in_inbox(home, upload, text, rows, before)
-        if line:
-            left.append(line)
-            upload.staged.copy.unlink()
-            continue
-        incoming.append(archive.Incoming(upload.export.path, upload.staged, *upload.key, rows))
-        fresh[upload.key] = text
-    accepted = archive.accept(home.archive, index, home.inbox, incoming, accepted_at, run_id)
-    for upload in uploads:
-        if upload.key in fresh:
-            let_go(upload.export.path, upload.seen)
+    with archive.staging(home.archive):
+        current = archive.in_force(index)
+        uploads, resent, left = stage_inbox(home, current, settle)
+        texts = read_all([partial(read_export, u.staged.copy, u.export.table) for u in uploads])
+        incoming: list[archive.Incoming] = []
+        fresh: dict[Key, TextExport] = {}
+        for upload, text in zip(uploads, texts, strict=True):
+            rows = 0 if isinstance(text, Refused) else data_rows(text, upload.export.table)
+            before = None if upload.key in accept else current.get(upload.key)
+            line = left_in_inbox(home, upload, text, rows, before)
+            if line:
+                left.append(line)
+                continue
+            incoming.append(archive.Incoming(upload.export.path, upload.staged, *upload.key, rows))
+            fresh[upload.key] = text
+        accepted = archive.accept(home.archive, index, home.inbox, incoming, accepted_at, run_id)
+        for upload in uploads:
+            if upload.key in fresh:
+                let_go(upload.export.path, upload.seen)
     left.sort(key=lambda f: f.path)
     for file_id, line in enumerate(left):
         line.file_id = file_id

@@ -8,7 +8,7 @@ import time
 
 from pipelines.core.settings import SETTLE_SECONDS
 from pipelines.nightly import archive, intake
-from tests.conftest import drop, query, run
+from tests.conftest import HEADERS, drop, query, run
 
 P1 = "P1,CM1,2024-01-10,social_contact,,,,,1990,man,black"
 P2 = "P2,CM1,2024-02-10,community,,,,,1980,woman,white"
@@ -121,7 +121,7 @@ def test_a_file_written_to_while_the_run_reads_it_is_left_for_a_later_run(home, 
     ]
     assert uploading.read_text(encoding="utf-8").count("\n") == 21  # the header and all 20 rows
     assert len(archive.load_index(home.archive)) == 1
-    assert not list((home.archive / archive.STAGING).iterdir())
+    assert not (home.archive / archive.STAGING).exists()
     assert participants_loaded(home) == 20
 
 
@@ -140,6 +140,21 @@ def test_no_inbox_file_is_removed_before_its_archived_copy_matches_its_hash(home
     assert "does not hold the bytes copied into it" in result.error
     assert uploaded.read_text(encoding="utf-8").endswith(P1 + "\n")
     assert not archive.load_index(home.archive)
+    assert not (home.archive / archive.STAGING).exists()
+
+
+def test_a_file_taken_back_by_its_uploader_during_the_run_is_passed_over(home, monkeypatch):
+    drop(home, "s", "participants", [P1])
+    listed = intake.inbox_files
+    monkeypatch.setattr(intake, "inbox_files", lambda inbox: [*listed(inbox), inbox / "s" / "housing.csv"])
+    result = run(home, AS_OF)
+    assert result.published and [(f.table, f.status) for f in result.files] == [("participants", "new")]
+
+
+def test_a_refused_file_leaves_no_copy_in_the_archive(home):
+    drop(home, "s", "participants", [P1 + ",Pat"], header=HEADERS["participants"] + ",first_name")
+    assert [f.status for f in run(home, AS_OF).files] == ["refused"]
+    assert not [p for p in home.archive.rglob("*") if p.is_file()]
 
 
 # --- the archive verified by hash (item 2 of issue 12) -------------------------------------
