@@ -246,8 +246,9 @@ def blank(names: list[str]) -> pl.Expr:
 def data_rows(text: TextExport, table: str) -> int:
     """How many rows of data an export has: its rows read, blank rows not counted."""
     names = list(schema(table).columns)
-    trimmed = text.rows.select(pl.col(names).str.strip_chars(), STRAY)
-    return int(trimmed.select((~blank(names)).sum()).item())
+    trimmed = text.rows.lazy().select(pl.col(names).str.strip_chars(), STRAY)
+    # Streamed: the trimmed values are never all held at once beside the export's own.
+    return int(trimmed.select((~blank(names)).sum()).collect(engine="streaming").item())
 
 
 def tidy(rows: pl.DataFrame, names: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
