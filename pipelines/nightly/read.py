@@ -8,11 +8,15 @@ ragged, so a value is never shifted into another column.
 from __future__ import annotations
 
 import csv
+import errno
 import io
+import os
 import re
+import stat
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
+from typing import BinaryIO
 
 import fastexcel
 import polars as pl
@@ -38,7 +42,37 @@ MISSING = sorted(
 
 
 class Refused(Exception):
-    """The file as a whole cannot be used; the message says why and what to do."""
+    """The file as a whole cannot be used; the message says why and what to do.
+
+    A message never quotes the file's content: at most the header's cells that look like column
+    names (`header_names`).
+    """
+
+
+PUT_THE_FILE_ITSELF = "put the export file itself in inbox/<site_id>/"
+SYMBOLIC_LINK = (
+    "this is a symbolic link (a shortcut to a file or folder elsewhere), and links are never "
+    f"followed: {PUT_THE_FILE_ITSELF}"
+)
+NOT_A_FILE = f"this is not a regular file (a pipe, socket or device): {PUT_THE_FILE_ITSELF}"
+
+
+def open_export(path: Path) -> BinaryIO:
+    """The file opened for reading, refusing a symbolic link or anything but a regular file.
+
+    The check is the opening itself (O_NOFOLLOW; O_NONBLOCK, so that a pipe cannot make it wait):
+    a file swapped for a link after the inbox was checked is refused, not followed.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise Refused(SYMBOLIC_LINK) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise Refused(NOT_A_FILE)
+    return os.fdopen(fd, "rb")
 
 
 @dataclass(frozen=True)
@@ -137,13 +171,18 @@ def csv_records(text: str) -> pl.DataFrame:
 
 def xlsx_records(path: Path, table: str) -> pl.DataFrame:
     """The sheet named as the table (else the first sheet) as columns f0..fn, all text."""
+    with open_export(path) as f:
+        content = f.read()
     try:
-        reader = fastexcel.read_excel(str(path))
+        reader = fastexcel.read_excel(content)
         names = [normalise_header(n) for n in reader.sheet_names]
         sheet = names.index(table) if table in names else 0
         frame = reader.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
-    except Exception as e:  # fastexcel raises its own error types for broken workbooks
-        raise Refused(f"the workbook cannot be opened: {e}") from None
+    except Exception:  # fastexcel raises its own error types for broken workbooks
+        raise Refused(
+            "the workbook cannot be opened: it is damaged, protected by a password, or not an .xlsx "
+            "workbook; save it again from Excel as an .xlsx workbook"
+        ) from None
     frame = frame.rename({c: f"f{i}" for i, c in enumerate(frame.columns)})
     return frame.with_columns(pl.lit(None, pl.UInt32).alias(FIELDS)).with_row_index(ROW, offset=1)
 
@@ -152,34 +191,51 @@ def read_records(path: Path, table: str) -> pl.DataFrame:
     """The file's records, whatever its format."""
     if path.suffix.lower() == ".xlsx":
         return xlsx_records(path, table)
-    return csv_records(decode(path.read_bytes()))
+    with open_export(path) as f:
+        return csv_records(decode(f.read()))
+
+
+# A header cell that (normalised) looks like a column name: a letter, then letters, digits and _.
+COLUMN_NAME = re.compile(r"[^\W\d_]\w{0,63}")
+
+
+def header_names(header: list[str], names: list[str]) -> str:
+    """Header cells as a refusal names them: by name when it looks like a column name, else by
+    position (`column 12`). A cell such as `root:x:0:0:root:/root:/bin/bash` or `2024-01-10` is
+    content, not a name, and a message never quotes content."""
+    return ", ".join(
+        name if COLUMN_NAME.fullmatch(name) else f"column {header.index(name) + 1}" for name in names
+    )
 
 
 def check_header(header: list[str], table: str) -> None:
-    """Refuse a header with direct identifiers, no known column, duplicates, unknown or missing columns."""
+    """Refuse a header with no known column, direct identifiers, duplicates, unknown or missing columns.
+
+    A first row that names none of the table's columns is not a header: its cells are content,
+    and the refusal quotes none of them. Other refusals name header cells by `header_names`.
+    """
     columns = schema(table).columns
     known = list(columns)
     named = [h for h in header if h]
+    if not set(named) & set(known):
+        raise Refused(
+            f"no header row: the first row names none of the {table} columns "
+            f"({', '.join(known)}); add the header as row 1"
+        )
     identifiers = [h for h in named if vocab.DIRECT_IDENTIFIER.match(h)]
     if identifiers:
         raise Refused(
-            f"holds direct identifiers in column(s) {', '.join(identifiers)}: this product keeps "
-            "pseudonymous IDs only. The file was not archived; delete it from the inbox and export "
-            "again without those columns"
-        )
-    if not set(named) & set(known):
-        shown = ", ".join(repr(h) for h in header[:4])
-        raise Refused(
-            f"no header row: the first row ({shown}) names none of the {table} columns "
-            f"({', '.join(known)}); add the header as row 1"
+            f"holds direct identifiers in column(s) {header_names(header, identifiers)}: this product "
+            "keeps pseudonymous IDs only. The file was not archived; delete it from the inbox and "
+            "export again without those columns"
         )
     duplicated = sorted({h for h in named if named.count(h) > 1})
     if duplicated:
-        raise Refused(f"column(s) {', '.join(duplicated)} appear more than once in the header")
+        raise Refused(f"column(s) {header_names(header, duplicated)} appear more than once in the header")
     unknown = [h for h in named if h not in known]
     if unknown:
         raise Refused(
-            f"unknown column(s) {', '.join(unknown)}: the {table} export has only "
+            f"unknown column(s) {header_names(header, unknown)}: the {table} export has only "
             f"{', '.join(known)}; remove or rename them"
         )
     required = [c for c in known if not columns[c].metadata.get("optional")]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.nightly.read import Refused, identify, read_export
-from tests.conftest import query, run
+from tests.conftest import PARTICIPANTS_HEADER, query, run
 
 SAMPLES = Path(__file__).parent / "samples"
 READABLE = sorted((SAMPLES / "readable").iterdir())
@@ -91,3 +91,50 @@ def test_a_refused_file_stays_in_the_inbox_and_is_not_archived(home):
     assert refused.status == "refused" and "first_name" in refused.error
     assert target.exists()
     assert not any(p.is_file() and p.name != "index.jsonl" for p in home.archive.rglob("*"))
+
+
+# Issue 12, item 7: a refusal never quotes the file's content, and reading never follows a link.
+PASSWD = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+CONTENT = ("root", "bash", "daemon", "nologin", "00042", "José", "Elm", "1990", "social_contact")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (PASSWD, "no header row"),
+        # A first row of data: its cells include some shaped like column names and identifiers.
+        ("00042,CM-José,2024-01-10,social_contact,Elm Street,,,,1990,man,black\n", "no header row"),
+        ("participant_id,root:x:0:0:root:/root:/bin/bash\n", "unknown column(s) column 2:"),
+        (f"{PARTICIPANTS_HEADER},Elm St. 1990\n", "unknown column(s) column 12:"),
+        ("participant_id,root:x:0:0:root:/bin/bash_name\n", "direct identifiers in column(s) column 2:"),
+        ("participant_id,1990,1990\n", "column(s) column 2 appear more than once"),
+    ],
+)
+def test_a_refusal_never_quotes_the_files_content(tmp_path, text, expected):
+    path = tmp_path / "participants.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(Refused) as refused:
+        read_export(path, "participants")
+    message = str(refused.value)
+    assert expected in message
+    assert not [word for word in CONTENT if word in message], message
+
+
+def test_header_cells_that_look_like_column_names_are_named(tmp_path):
+    path = tmp_path / "participants.csv"
+    path.write_text(f"{PARTICIPANTS_HEADER},Notes,Client Last Name\n", encoding="utf-8")
+    with pytest.raises(Refused, match=r"direct identifiers in column\(s\) client_last_name:"):
+        read_export(path, "participants")
+
+
+@pytest.mark.parametrize("name", ["participants.csv", "participants.xlsx"])
+def test_reading_never_follows_a_link(tmp_path, name):
+    """The inbox is checked before reading; a file swapped for a link after the check is refused
+    when it is opened."""
+    target = tmp_path / "elsewhere.csv"
+    target.write_text(PASSWD)
+    link = tmp_path / name
+    link.symlink_to(target)
+    with pytest.raises(Refused, match="symbolic link") as refused:
+        read_export(link, "participants")
+    assert "root" not in str(refused.value)
