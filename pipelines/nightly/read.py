@@ -170,21 +170,54 @@ def csv_records(text: str) -> pl.DataFrame:
 
 
 def xlsx_records(path: Path, table: str) -> pl.DataFrame:
-    """The sheet named as the table (else the first sheet) as columns f0..fn, all text."""
+    """The workbook's sheet of the table as columns f0..fn, all text.
+
+    Hidden sheets are never read: a stale or partial copy kept out of sight must not stand in for
+    the rows the sender sees. Of the visible sheets, a candidate is one whose first row names a
+    column of the table (a header row): a one-sheet export, or a data sheet beside an empty sheet
+    or a sheet of notes, has exactly one, and it is read whatever its name. Two or more (two
+    copies of the data?) are refused, naming them: reading one would drop the other's rows
+    without a word. With none, the visible sheet named as the table (else the first visible
+    sheet) is read, so that the usual refusal says what is wrong with its first row.
+    """
     with open_export(path) as f:
         content = f.read()
     try:
         reader = fastexcel.read_excel(content)
-        names = [normalise_header(n) for n in reader.sheet_names]
-        sheet = names.index(table) if table in names else 0
-        frame = reader.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
+        count = len(reader.sheet_names)
+        # skip_rows=0: keep blank rows above the header, so that row numbers are the sheet's own.
+        sheets = (reader.load_sheet(i, header_row=None, skip_rows=0, dtypes="string") for i in range(count))
+        visible = [(sheet.name, sheet.to_polars()) for sheet in sheets if sheet.visible == "visible"]
     except Exception:  # fastexcel raises its own error types for broken workbooks
         raise Refused(
             "the workbook cannot be opened: it is damaged, protected by a password, or not an .xlsx "
             "workbook; save it again from Excel as an .xlsx workbook"
         ) from None
+    frame = table_sheet(visible, table)
     frame = frame.rename({c: f"f{i}" for i, c in enumerate(frame.columns)})
     return frame.with_columns(pl.lit(None, pl.UInt32).alias(FIELDS)).with_row_index(ROW, offset=1)
+
+
+def table_sheet(visible: list[tuple[str, pl.DataFrame]], table: str) -> pl.DataFrame:
+    """The one visible sheet to read (see xlsx_records), or Refused."""
+    if not visible:
+        raise Refused("the workbook has no visible sheet: unhide the sheet of the export")
+    known = set(schema(table).columns)
+    candidates = [
+        (name, frame)
+        for name, frame in visible
+        if frame.height and known & {normalise_header(cell or "") for cell in frame.row(0)}
+    ]
+    if len(candidates) > 1:
+        names = ", ".join(f"'{name}'" for name, _ in candidates)
+        raise Refused(
+            f"the workbook has {len(candidates)} visible sheets with a {table} header row ({names}): "
+            f"keep the {table} rows on one sheet and delete the others"
+        )
+    if candidates:
+        return candidates[0][1]
+    named = [frame for name, frame in visible if normalise_header(name) == table]
+    return (named or [visible[0][1]])[0]
 
 
 def read_records(path: Path, table: str) -> pl.DataFrame:
