@@ -80,31 +80,50 @@ def walk(folder: Path, site_level: bool = False) -> Iterator[Path]:
                 if site_level and entry.is_dir(follow_symlinks=False):
                     yield from hidden_exports(path)
             elif entry.is_dir(follow_symlinks=False) and path.suffix.lower() not in EXTENSIONS:
-                yield from walk(path)
+                yield from subfolder(path)
             else:
                 yield path
 
 
+def subfolder(folder: Path) -> list[Path]:
+    """The entries under a folder of the inbox; the folder itself when it cannot be opened, so that
+    it is reported (its exports would otherwise be missed without a word)."""
+    try:
+        return list(walk(folder))
+    except PermissionError:
+        return [folder]
+
+
 def hidden_exports(folder: Path) -> Iterator[Path]:
-    """The entries of a hidden site folder named like exports (not what lies deeper)."""
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if not entry.name.startswith(HIDDEN) and Path(entry.name).suffix.lower() in EXTENSIONS:
-                yield Path(entry.path)
+    """The entries of a hidden site folder named like exports (not what lies deeper); none when
+    it cannot be opened (what hidden folders hold is left alone)."""
+    try:
+        with os.scandir(folder) as entries:
+            names = [entry.name for entry in entries]
+    except PermissionError:
+        return
+    for name in names:
+        if not name.startswith(HIDDEN) and Path(name).suffix.lower() in EXTENSIONS:
+            yield folder / name
 
 
 def check_entry(path: Path, inbox: Path) -> None:
     """Refuse an inbox entry that is not a plain file in a plain folder, without opening it: a
     symbolic link (it could point anywhere: outside the inbox, at another site's file), a folder
-    named like an export, a pipe or device (reading one could wait forever), or a file in a
-    hidden site folder. Reading opens the file without following links too (read.open_export),
-    so a file swapped for a link after this check is refused all the same."""
+    named like an export or one that cannot be opened, a pipe or device (reading one could wait
+    forever), or a file in a hidden site folder. Reading opens the file without following links
+    too (read.open_export), so a file swapped for a link after this check is refused all the same."""
     relative = path.relative_to(inbox)
     mode = path.lstat().st_mode
     if stat.S_ISLNK(mode):
         raise Refused(SYMBOLIC_LINK)
-    if stat.S_ISDIR(mode):
+    if stat.S_ISDIR(mode) and relative.suffix.lower() in EXTENSIONS:
         raise Refused(f"'{relative.name}' is a folder, not a file: {PUT_THE_FILE_ITSELF}")
+    if stat.S_ISDIR(mode):
+        raise Refused(
+            "the folder cannot be opened (permission denied), so the exports it holds cannot be read: "
+            "let the nightly run read it"
+        )
     if not stat.S_ISREG(mode):
         raise Refused(NOT_A_FILE)
     hidden = [part for part in relative.parts[:-1] if part.startswith(HIDDEN)]

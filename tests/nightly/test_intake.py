@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from pipelines.nightly import archive
 from tests.conftest import HEADERS, drop, query, run
@@ -120,8 +121,9 @@ def test_exports_in_a_hidden_site_folder_are_reported(home):
     drop(home, ".south", "participants", [P2])
     (home.inbox / ".south" / ".DS_Store").write_bytes(b"not an export")
     result = run(home, AS_OF)
+    hidden = home.inbox / ".south" / "participants.csv"
     assert refusals(result) == [
-        (".south", "participants", "inbox/.south/participants.csv", "refused", result.files[0].sha256)
+        (".south", "participants", "inbox/.south/participants.csv", "refused", archive.sha256_of(hidden))
     ]
     assert "'.south' is hidden" in result.files[0].error
     assert query(home, "select site_id, participant_id from participants") == [("north", "P1")]
@@ -143,3 +145,22 @@ def test_a_pipe_named_like_an_export_is_refused_without_waiting_for_it(home):
     result = run(home, AS_OF)
     assert refusals(result) == [("north", "housing", "inbox/north/housing.csv", "refused", None)]
     assert "not a regular file" in result.files[0].error
+
+
+def test_a_folder_that_cannot_be_opened_is_reported(home, monkeypatch):
+    """A site folder the nightly's user may not read (the tests run as root, who may: the refusal
+    is simulated) is reported, not skipped, and the other sites publish."""
+    drop(home, "north", "participants", [P1])
+    drop(home, "south", "participants", [P2])
+    scandir = os.scandir
+
+    def denied(path):
+        if Path(path).name == "south":
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", denied)
+    result = run(home, AS_OF)
+    assert result.published
+    assert refusals(result) == [("south", "", "inbox/south", "refused", None)]
+    assert "cannot be opened" in result.files[0].error
