@@ -172,8 +172,9 @@ def csv_records(text: str) -> pl.DataFrame:
 def xlsx_records(path: Path, table: str) -> pl.DataFrame:
     """The workbook's sheet of the table as columns f0..fn, all text.
 
-    Hidden sheets are never read: a stale or partial copy kept out of sight must not stand in for
-    the rows the sender sees. Of the visible sheets, a candidate is one whose first row names a
+    Hidden sheets are never read (fastexcel tells a sheet's visibility once it has loaded it, but a
+    hidden sheet's cells are never taken): a stale or partial copy kept out of sight must not
+    stand in for the rows the sender sees. Of the visible sheets, a candidate is one whose first row names a
     column of the table (a header row): a one-sheet export, or a data sheet beside an empty sheet
     or a sheet of notes, has exactly one, and it is read whatever its name. Two or more (two
     copies of the data?) are refused, naming them: reading one would drop the other's rows
