@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +19,23 @@ from checks import MODELS
 from pipelines.core.settings import Home
 from pipelines.nightly import archive
 from pipelines.nightly.archive import Accepted
-from pipelines.nightly.read import ExportFile, Refused, TextExport, identify, read_export
+from pipelines.nightly.read import (
+    EXTENSIONS,
+    NOT_A_FILE,
+    PUT_THE_FILE_ITSELF,
+    SYMBOLIC_LINK,
+    ExportFile,
+    Refused,
+    TextExport,
+    identify,
+    read_export,
+)
 from pipelines.nightly.report import FileReport
 
 Key = tuple[str, str]  # (site_id, table)
 log = logging.getLogger("outcomes.nightly")
+# Names of what is not an export: hidden files and folders, Excel's lock files.
+HIDDEN = (".", "~$")
 
 
 @dataclass(frozen=True)
@@ -43,18 +57,86 @@ class Intake:
 
 
 def inbox_files(inbox: Path) -> list[Path]:
-    """Every file dropped in the inbox, in a stable order.
+    """Every entry of the inbox a run takes or refuses, in a stable order, found without
+    following a symbolic link (`check_entry` refuses what is not a plain file).
 
     Hidden files and Excel's lock files (`~$housing.xlsx`, there while a workbook is open) are
-    not exports: they are left alone.
+    not exports: they are left alone, and so is what hidden folders hold, except the exports of
+    a hidden site folder (`inbox/.north/housing.csv`): those are listed to be refused, not lost
+    without a word. A folder named like an export (`inbox/north/housing.csv/`) is listed itself,
+    not walked into.
     """
     if not inbox.exists():
         return []
-    return sorted(
-        p
-        for p in inbox.rglob("*")
-        if p.is_file() and not any(part.startswith((".", "~$")) for part in p.relative_to(inbox).parts)
-    )
+    return sorted(walk(inbox, site_level=True))
+
+
+def walk(folder: Path, site_level: bool = False) -> Iterator[Path]:
+    """The entries under `folder`, never through a link (`entry.is_dir` without following)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.name.startswith(HIDDEN):
+                if site_level and entry.is_dir(follow_symlinks=False):
+                    yield from hidden_exports(path)
+            elif entry.is_dir(follow_symlinks=False) and path.suffix.lower() not in EXTENSIONS:
+                yield from subfolder(path)
+            else:
+                yield path
+
+
+def subfolder(folder: Path) -> list[Path]:
+    """The entries under a folder of the inbox; the folder itself when it cannot be opened, so that
+    it is reported (its exports would otherwise be missed without a word)."""
+    try:
+        return list(walk(folder))
+    except PermissionError:
+        return [folder]
+
+
+def hidden_exports(folder: Path) -> Iterator[Path]:
+    """The entries of a hidden site folder named like exports (not what lies deeper); none when
+    it cannot be opened (what hidden folders hold is left alone)."""
+    try:
+        with os.scandir(folder) as entries:
+            names = [entry.name for entry in entries]
+    except PermissionError:
+        return
+    for name in names:
+        if not name.startswith(HIDDEN) and Path(name).suffix.lower() in EXTENSIONS:
+            yield folder / name
+
+
+def check_entry(path: Path, inbox: Path) -> None:
+    """Refuse an inbox entry that is not a plain file in a plain folder, without opening it: a
+    symbolic link (it could point anywhere: outside the inbox, at another site's file), a folder
+    named like an export or one that cannot be opened, a pipe or device (reading one could wait
+    forever), or a file in a hidden site folder. Reading opens the file without following links
+    too (read.open_export), so a file swapped for a link after this check is refused all the same."""
+    relative = path.relative_to(inbox)
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        raise Refused(SYMBOLIC_LINK)
+    if stat.S_ISDIR(mode) and relative.suffix.lower() in EXTENSIONS:
+        raise Refused(f"'{relative.name}' is a folder, not a file: {PUT_THE_FILE_ITSELF}")
+    if stat.S_ISDIR(mode):
+        raise Refused(
+            "the folder cannot be opened (permission denied), so the exports it holds cannot be read: "
+            "let the nightly run read it"
+        )
+    if not stat.S_ISREG(mode):
+        raise Refused(NOT_A_FILE)
+    hidden = [part for part in relative.parts[:-1] if part.startswith(HIDDEN)]
+    if hidden:
+        raise Refused(
+            f"the folder '{hidden[0]}' is hidden, so its exports are not read: move them to a site folder, "
+            "inbox/<site_id>/"
+        )
+
+
+def is_plain_file(path: Path) -> bool:
+    """Whether the entry is a regular file itself, not a link, folder, pipe or device."""
+    return stat.S_ISREG(path.lstat().st_mode)
 
 
 def read_all(jobs: list[tuple[Path, str]]) -> list[TextExport | Refused]:
@@ -82,6 +164,7 @@ def take_inbox(home: Home, index: list[Accepted], run_id: str, accepted_at: str)
     refused: list[tuple[Path, Refused]] = []
     for path in inbox_files(home.inbox):
         try:
+            check_entry(path, home.inbox)
             export = identify(path, home.inbox)
             key = (export.site_id, export.table)
             sha = archive.sha256_of(path)
@@ -121,7 +204,7 @@ def take_inbox(home: Home, index: list[Accepted], run_id: str, accepted_at: str)
     for file_id, (path, error) in enumerate(sorted(refused, key=lambda r: r[0])):
         shown = str(path.relative_to(home.root))
         site, table = (path.relative_to(home.inbox).parts + ("", ""))[:2]
-        sha = archive.sha256_of(path)
+        sha = archive.sha256_of(path) if is_plain_file(path) else None
         reports.append(
             FileReport(file_id, site, Path(table).stem.lower(), shown, sha, "refused", error=str(error))
         )

@@ -24,7 +24,7 @@ SCHEMA = {
     "site_id": pl.String,
     "table_name": pl.String,
     "participant_id": pl.String,
-    "case_manager_id": pl.String,
+    "case_manager_ids": pl.List(pl.String),  # every case manager the participant's rows name
     "column_name": pl.String,
     "rule": pl.String,
     "value": pl.String,
@@ -44,7 +44,10 @@ SCHEMA = {
 
 
 def previous(release: Path | None) -> pl.DataFrame:
-    """The problems of the live release, or none (no release yet, or one from before tracking)."""
+    """The problems of the live release, or none (no release yet, or one from before tracking).
+
+    A release from before a problem could reach several case managers has one case_manager_id.
+    """
     empty = pl.DataFrame(schema=SCHEMA)
     if release is None:
         return empty
@@ -53,7 +56,12 @@ def previous(release: Path | None) -> pl.DataFrame:
         tables = {name for (name,) in con.sql("select table_name from information_schema.tables").fetchall()}
         if "problems" not in tables:
             return empty
-        return con.sql("select * from problems").pl().select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
+        found = con.sql("select * from problems").pl()
+        if "case_manager_ids" not in found.columns:
+            found = found.with_columns(
+                pl.concat_list("case_manager_id").list.drop_nulls().alias("case_manager_ids")
+            )
+        return found.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
     finally:
         con.close()
 
@@ -61,7 +69,8 @@ def previous(release: Path | None) -> pl.DataFrame:
 def sightings(quarantine: pl.DataFrame, case_managers: pl.DataFrame) -> pl.DataFrame:
     """This run's problems: one per identity (the first row that shows it), with advice.
 
-    case_managers: site_id, participant_id, case_manager_id as the participants export says.
+    case_managers: site_id, participant_id, case_manager_ids as the participants export says; a
+    problem of a participant no export names reaches no case manager (an empty list).
     """
     # A hash that stays the same across runs and versions (Polars' own hash need not).
     key = pl.concat_str([pl.col(c).fill_null("\u2205") for c in IDENTITY], separator="\u241f")
@@ -71,7 +80,10 @@ def sightings(quarantine: pl.DataFrame, case_managers: pl.DataFrame) -> pl.DataF
         .with_columns(digest.alias("problem_id"))
         .unique("problem_id", keep="first", maintain_order=True)
         .join(case_managers, on=["site_id", "participant_id"], how="left")
-        .with_columns(pl.col("rule").map_elements(fix_for, return_dtype=pl.String).alias("fix"))
+        .with_columns(
+            pl.col("case_manager_ids").fill_null([]),
+            pl.col("rule").map_elements(fix_for, return_dtype=pl.String).alias("fix"),
+        )
     )
 
 
