@@ -267,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     home = resolve_home(args.home)
     if args.command == "demo":
         from pipelines.demo import write_demo
+        from pipelines.demo.marker import marker_path
 
         written = write_demo(
             home.inbox,
@@ -276,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             messy=args.messy,
             as_of=args.as_of,
+            marker_file=marker_path(home),
         )
         print(f"wrote demo exports to {home.inbox}: " + ", ".join(f"{n:,} {t}" for t, n in written.items()))
         return 0

@@ -80,7 +80,10 @@ def chromium() -> Path:
 
 
 def demo_mode() -> bool:
-    """Whether the dashboard runs as the synthetic demo (`outcomes serve --demo` sets it)."""
+    """Whether the dashboard runs as the synthetic demo (`outcomes serve --demo` sets it).
+
+    Only a request: the dashboard grants it on a home that holds only what `outcomes demo` wrote.
+    """
     return os.environ.get("OUTCOMES_DEMO") == "1"
 
 
