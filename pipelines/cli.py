@@ -229,15 +229,21 @@ def cmd_serve(home: Home, args: argparse.Namespace) -> int:
 
 
 def cmd_audit(home: Home, args: argparse.Namespace) -> int:
-    """`outcomes audit verify`: 0 when the hash chain and its head anchor are intact, 1 otherwise."""
-    from pipelines.core.audit import check, head_path, log_path
+    """`outcomes audit verify`: 0 when the keyed chain, its head and the runs' copies agree; else 1."""
+    from pipelines.core.audit import check, log_path
 
-    if not log_path(home).exists() and not head_path(home).exists():
+    verdict = check(home)
+    count, problems = verdict.entries, verdict.problems
+    if not problems and not log_path(home).exists():
         print(f"no audit log yet at {log_path(home)}")
         return 0
-    count, problems = check(home)
     if not problems:
         print(f"audit log intact: {count:,} entries")
+        if verdict.unkeyed:
+            print(
+                f"  the first {verdict.unkeyed:,} were written before the audit key (version 1): they are "
+                "checked as a plain SHA-256 chain, as written, and the key protects only what follows"
+            )
         return 0
     for problem in problems:
         print(problem)
