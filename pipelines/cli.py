@@ -236,7 +236,8 @@ def cmd_serve(home: Home, args: argparse.Namespace) -> int:
 
 def cmd_audit(home: Home, args: argparse.Namespace) -> int:
     """`outcomes audit verify`: 0 when the keyed chain, its head and the runs' copies agree; else 1."""
-    from pipelines.core.audit import check, log_path
+    from pipelines.core.audit import log_path
+    from pipelines.core.audit_verify import check
 
     verdict = check(home)
     count, problems = verdict.entries, verdict.problems

@@ -118,8 +118,8 @@ def create(home: Home) -> AuditKey:
         text = _from_text(data, path)
         if text is None:
             text = secrets.token_hex(32)
-            lead = b"" if not data or data.endswith(b"\n") else b"\n"
-            os.write(fd, lead + f'\n[audit]\n# The audit log\'s key: keep it.\nkey = "{text}"\n'.encode())
+            lead = b"" if not data else b"\n" if data.endswith(b"\n") else b"\n\n"
+            os.write(fd, lead + f'[audit]\n# The audit log\'s key: keep it.\nkey = "{text}"\n'.encode())
             os.fsync(fd)
             fsync(path.parent)
             print(CREATED.format(path=path), file=sys.stderr)

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.core import audit
-from pipelines.core.audit import GENESIS, AuditUnavailable, head_path, log_path, record, verify
+from pipelines.core.audit import GENESIS, AuditUnavailable, head_path, log_path, record
+from pipelines.core.audit_verify import check, verify
 from pipelines.core.settings import Home
 from tests.conftest import TEST_AUDIT_KEY, run
 
@@ -528,14 +529,14 @@ def test_the_head_copied_while_others_append_always_names_an_entry_of_the_log(ho
 def test_a_version_1_log_is_kept_and_checked_unkeyed_and_the_key_guards_what_follows(home):
     legacy_log(home, 3)
     before = log_path(home).read_bytes()
-    assert audit.check(home).unkeyed == 3 and verify(home) == []
+    assert check(home).unkeyed == 3 and verify(home) == []
     done = cli(home, "audit", "verify")
     assert done.returncode == 0 and done.stdout.startswith("audit log intact: 3 entries\n"), done
     assert "the first 3 were written before the audit key (version 1)" in done.stdout
     view(home)
     assert log_path(home).read_bytes().startswith(before)  # the old lines stay as written
     assert json.loads(head_path(home).read_text()) == sealed_head(4, entries(home)[-1]["hash"])
-    verdict = audit.check(home)
+    verdict = check(home)
     assert (verdict.entries, verdict.unkeyed, verdict.problems) == (4, 3, [])
     # After a keyed entry, an entry without the key is a forgery, however well it chains.
     last = entries(home)[-1]
