@@ -77,8 +77,14 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--demo", action="store_true", help="demo mode: a role picker, synthetic data only")
 
+    # `snapshot --period YYYY-Qn` takes one (the public contract); `snapshot verify [ID]` checks them.
     snapshot = sub.add_parser("snapshot", help="freeze a quarter's suppressed metrics for funders")
-    snapshot.add_argument("--period", required=True, help="the quarter, YYYY-Qn (e.g. 2024-Q1)")
+    snapshot.add_argument("--period", help="the quarter to freeze, YYYY-Qn (e.g. 2024-Q1)")
+    snapshot_sub = snapshot.add_subparsers(dest="snapshot_action", metavar="verify")
+    verify = snapshot_sub.add_parser(
+        "verify", help="check snapshots against their manifests and the audit log"
+    )
+    verify.add_argument("snapshot_id", nargs="?", help="one snapshot's folder name (default: every snapshot)")
 
     audit = sub.add_parser("audit", help="check the audit log of sign-ins, views and exports")
     audit.add_argument("action", choices=["verify"], help="verify: detect edited, removed or moved entries")
@@ -229,15 +235,22 @@ def cmd_serve(home: Home, args: argparse.Namespace) -> int:
 
 
 def cmd_audit(home: Home, args: argparse.Namespace) -> int:
-    """`outcomes audit verify`: 0 when the hash chain and its head anchor are intact, 1 otherwise."""
-    from pipelines.core.audit import check, head_path, log_path
+    """`outcomes audit verify`: 0 when the keyed chain, its head and the runs' copies agree; else 1."""
+    from pipelines.core.audit import log_path
+    from pipelines.core.audit_verify import check
 
-    if not log_path(home).exists() and not head_path(home).exists():
+    verdict = check(home)
+    count, problems = verdict.entries, verdict.problems
+    if not problems and not log_path(home).exists():
         print(f"no audit log yet at {log_path(home)}")
         return 0
-    count, problems = check(home)
     if not problems:
         print(f"audit log intact: {count:,} entries")
+        if verdict.unkeyed:
+            print(
+                f"  the first {verdict.unkeyed:,} were written before the audit key (version 1): they are "
+                "checked as a plain SHA-256 chain, as written, and the key protects only what follows"
+            )
         return 0
     for problem in problems:
         print(problem)
@@ -247,11 +260,25 @@ def cmd_audit(home: Home, args: argparse.Namespace) -> int:
 
 def cmd_snapshot(home: Home, args: argparse.Namespace) -> int:
     """`outcomes snapshot --period YYYY-Qn`: prints the new snapshot's folder."""
+    from pipelines.core.audit import AuditUnavailable
     from pipelines.funder.snapshot import NoRelease, SnapshotRefused, take_snapshot
 
+    if args.snapshot_action == "verify":
+        if args.period is not None:
+            print(
+                "outcomes snapshot: --period takes a snapshot; `verify` checks them: not both",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        return cmd_snapshot_verify(home, args.snapshot_id)
+    if args.period is None:
+        print(
+            "outcomes snapshot: give --period YYYY-Qn to take a snapshot, or `verify [ID]`", file=sys.stderr
+        )
+        return EXIT_USAGE
     try:
         folder = take_snapshot(home, args.period)
-    except NoRelease as e:
+    except (NoRelease, AuditUnavailable) as e:
         print(f"outcomes snapshot: {e}", file=sys.stderr)
         return EXIT_NOT_PUBLISHED
     except SnapshotRefused as e:
@@ -259,6 +286,29 @@ def cmd_snapshot(home: Home, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(folder)
     return 0
+
+
+def cmd_snapshot_verify(home: Home, snapshot_id: str | None) -> int:
+    """`outcomes snapshot verify [ID]`: one line per snapshot; 1 if any is not as published."""
+    from pipelines.funder.catalog import snapshot_folders
+    from pipelines.funder.integrity import check_snapshots
+
+    folders = snapshot_folders(home)
+    if snapshot_id is not None:
+        folders = [f for f in folders if f.name == snapshot_id]
+        if not folders:
+            print(f"outcomes snapshot verify: no snapshot {snapshot_id} in {home.snapshots}", file=sys.stderr)
+            return EXIT_USAGE
+    if not folders:
+        print(f"no snapshots yet in {home.snapshots}")
+        return 0
+    checks = check_snapshots(home, folders)
+    for checked in checks.values():
+        if checked.intact:
+            print(f"{checked.snapshot_id}: intact ({len(checked.files)} files as published and recorded)")
+        else:
+            print(f"{checked.snapshot_id}: NOT intact: {'; '.join(checked.problems)}")
+    return 1 if any(not c.intact for c in checks.values()) else 0
 
 
 def main(argv: list[str] | None = None) -> int:

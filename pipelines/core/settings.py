@@ -73,6 +73,11 @@ def secrets_file() -> Path:
     return Path(chosen).expanduser().absolute() if chosen else PROJECT / ".streamlit" / "secrets.toml"
 
 
+def audit_key() -> str | None:
+    """The audit log's key, when given in the environment (`$OUTCOMES_AUDIT_KEY`); else the secrets file's."""
+    return os.environ.get("OUTCOMES_AUDIT_KEY") or None
+
+
 def chromium() -> Path:
     """The Chromium that prints PDFs: `$OUTCOMES_CHROMIUM`, else Debian's chromium."""
     chosen = os.environ.get(CHROMIUM_ENV)

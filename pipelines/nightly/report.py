@@ -57,6 +57,9 @@ class Run:
     finished_at: str | None = None
     files: list[FileReport] = field(default_factory=list)
     steps: list[dict] = field(default_factory=list)
+    # The audit log's head when the run started (audit.witness): `outcomes audit verify` holds the
+    # log to it, so a log deleted, cut back or rewritten since is caught.
+    audit: dict | None = None
 
     def record_counts(self, counts: dict[int, dict[str, int]]) -> None:
         """Set each file's counts (file id -> count name -> value)."""
@@ -85,6 +88,7 @@ class Run:
             "totals": self.totals(),
             "files": [f.report() for f in self.files],
             "steps": self.steps,
+            "audit": self.audit,
         }
 
 

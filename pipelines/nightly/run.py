@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pipelines.core import settings
+from pipelines.core import audit, settings
 from pipelines.core.release import live_release
 from pipelines.core.settings import RELEASES_KEPT, Home
 from pipelines.nightly import archive, assemble, check, intake, problems, publish, report
@@ -63,6 +63,9 @@ def nightly(home: Home, as_of: dt.date, run_id: str | None = None, accept_shrink
         left = publish.clear_unfinished(home.warehouse)
         if left:
             log.info("removed %d files an interrupted run left behind", len(left))
+        run.audit = audit.witness(home)
+        if "error" in run.audit:
+            log.warning("the audit log's head is not in this report: %s", run.audit["error"])
         report.save_report(home.runs, run)
         try:
             publish_run(home, run, accept_shrink)
