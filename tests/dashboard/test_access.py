@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import access
 from dashboard.access import HOME_PAGE, PAGES
 from pipelines.core import audit as audit_log
+from pipelines.core.audit_verify import verify as verify_audit
 from pipelines.core.settings import Home
 from pipelines.demo import write_demo
 from pipelines.demo.marker import marker_path
@@ -468,7 +469,7 @@ def test_an_export_is_audited_before_its_file_is_made(served: Home, downloads: D
     finally:
         path.rmdir()
         path.write_bytes(saved)
-    assert audit_log.verify(served) == []
+    assert verify_audit(served) == []
 
 
 # --- demo mode -----------------------------------------------------------------------------------
