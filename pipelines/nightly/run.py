@@ -15,12 +15,12 @@ import resource
 import signal
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from pipelines.core import settings
 from pipelines.core.release import live_release
 from pipelines.core.settings import RELEASES_KEPT, Home
-from pipelines.nightly import archive, assemble, check, intake, problems, publish, report
+from pipelines.nightly import archive, assemble, check, failure, intake, problems, publish, report
 from pipelines.nightly.build import build_release
 from pipelines.nightly.lock import run_lock
 from pipelines.nightly.report import Run
@@ -52,26 +52,56 @@ def step(run: Run, name: str) -> Iterator[None]:
 
 
 def nightly(home: Home, as_of: dt.date, run_id: str | None = None, accept_shrink: bool = False) -> Run:
-    """Ingest, validate, rebuild and publish. Raises RunLocked if another run is going.
+    """Ingest, validate, rebuild and publish. Raises RunLocked if another run is going, and OSError
+    when the run cannot start (the lock or its first report cannot be written).
 
     A release with fewer than half the live release's participants is held back (status `held`)
-    unless `accept_shrink`: a truncated export must not replace a good one without a word."""
+    unless `accept_shrink`: a truncated export must not replace a good one without a word. A run
+    that fails ends `failed` with a one-line reason; if even its last report cannot be written,
+    `run.unsaved` says why (the next run settles the report)."""
     run = Run(run_id or report.new_run_id(), as_of, report.now_utc())
     with run_lock(home):
-        for p in (home.inbox, home.archive, home.warehouse, home.runs, home.logs):
-            p.mkdir(parents=True, exist_ok=True)
-        left = publish.clear_unfinished(home.warehouse)
-        if left:
-            log.info("removed %d files an interrupted run left behind", len(left))
+        prepare(home)
         report.save_report(home.runs, run)
         try:
             publish_run(home, run, accept_shrink)
         except Exception as e:  # the previous release stays live; the report says why
-            log.exception("the run failed; the previous release stays live")
-            run.status, run.error = "failed", f"{type(e).__name__}: {e}"
+            fail(home, run, e)
         run.finished_at = report.now_utc()
-        report.save_report(home.runs, run)
+        try:
+            report.save_report(home.runs, run)
+        except OSError as e:
+            run.unsaved = failure.reason(e, home.root)
+            log.error("the run report could not be saved: %s", run.unsaved)
     return run
+
+
+def fail(home: Home, run: Run, error: Exception) -> None:
+    """End the run `failed`, with one line saying why; free what its half-built release took."""
+    run.status, run.error = "failed", failure.reason(error, home.root)
+    trace = None if failure.understood(error) else error  # a bug's traceback goes to the log file
+    log.error("the run failed: %s. The previous release stays live", run.error, exc_info=trace)
+    with suppress(OSError):  # a read-only disk: there is nothing to free, and the next run tries again
+        publish.clear_unfinished(home.warehouse)
+
+
+def prepare(home: Home) -> None:
+    """The home's folders; nothing left of a killed run: no half-built release, no report saying
+    `running` (this run holds the lock, so no other is)."""
+    for p in (home.inbox, home.archive, home.warehouse, home.runs, home.logs):
+        p.mkdir(parents=True, exist_ok=True)
+    left = publish.clear_unfinished(home.warehouse)
+    if left:
+        log.info("removed %d files an interrupted run left behind", len(left))
+    live = live_release(home.current)
+
+    def live_release_of(run_id: str) -> str | None:
+        release = publish.release_path(home.warehouse, run_id)
+        return release.name if release == live else None
+
+    settled = report.settle_unfinished(home.runs, live_release_of)
+    if settled:
+        log.info("recorded the end of %d runs that stopped before writing it", len(settled))
 
 
 def publish_run(home: Home, run: Run, accept_shrink: bool = False) -> None:
@@ -126,6 +156,10 @@ def publish_run(home: Home, run: Run, accept_shrink: bool = False) -> None:
     with step(run, "publish"):
         publish.publish(home.current, final)
         run.status, run.published, run.release = "published", True, final.name
-    removed = publish.prune(home.warehouse, home.current, RELEASES_KEPT)
+    try:
+        removed = publish.prune(home.warehouse, home.current, RELEASES_KEPT)
+    except OSError as e:  # published all the same: the old releases go next time
+        log.warning("old releases could not be removed: %s", failure.reason(e, home.root))
+        return
     if removed:
         log.info("removed %d old releases (keeping %d)", len(removed), RELEASES_KEPT)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
 
@@ -20,14 +22,21 @@ P2 = "P2,CM1,2024-02-10,community,,,,,1980,woman,white"
 AS_OF = "2024-06-15"
 
 
-def outcomes(home, *args, env=None):
-    """Run the `outcomes` command as a user would."""
+def outcomes(home, *args, env=None, max_file_bytes=None):
+    """Run the `outcomes` command as a user would; `max_file_bytes`: no file it writes may grow
+    past that (as on a nearly full disk, a write past it fails with "file too large")."""
+
+    def limit_file_size():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write instead of killing the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
     return subprocess.run(
         [sys.executable, "-m", "pipelines", "--home", str(home.root), *args],
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
         timeout=300,
+        preexec_fn=limit_file_size if max_file_bytes else None,
     )
 
 
@@ -119,6 +128,9 @@ def test_a_run_killed_at_any_step_leaves_the_previous_release_live(home, step):
     assert again.returncode == 0, again.stderr
     assert query(home, "select participant_id from participants order by 1") == [("P1",), ("P2",)]
     assert not list(home.warehouse.glob("*.building*"))
+    # The killed run's report does not say `running` for ever: the next run records its end.
+    ends = [json.loads(p.read_text())["status"] for p in sorted(home.runs.glob("*.json"))]
+    assert ends == ["published", "failed", "published"]
 
 
 def test_two_runs_never_overlap(home):
@@ -200,3 +212,44 @@ def test_tomorrow_is_a_possible_as_of_date(home):
         outcomes(home, "nightly", "--as-of", (dt.date.today() + dt.timedelta(days=1)).isoformat()).returncode
         == 0
     )
+
+
+def newest_report(home):
+    return json.loads(max(home.runs.glob("*.json")).read_text())  # run ids sort by time
+
+
+def test_a_run_that_runs_out_of_disk_fails_in_one_plain_line_and_the_previous_release_stays_live(home):
+    drop(home, "s", "participants", [P1])
+    assert run(home, AS_OF).published
+    live, before = home.current.resolve(), metric_values(home)
+    drop(home, "s", "participants", [P1, P2])
+    # Room for the log, the report and the archive copy, not for a release (megabytes).
+    full = outcomes(home, "nightly", "--as-of", AS_OF, max_file_bytes=1_000_000)
+    assert full.returncode == 1, full.stderr
+    assert "Traceback" not in full.stderr
+    report = newest_report(home)
+    assert (report["status"], report["published"]) == ("failed", False)
+    error = report["error"]
+    assert error.startswith("the file grew past the size this system allows: could not write warehouse/")
+    assert "release-" in error
+    assert "\n" not in error and error in full.stdout
+    assert error in (home.logs / f"{report['run_id']}.log").read_text()
+    assert home.current.resolve() == live and metric_values(home) == before
+    assert not list(home.warehouse.glob("*.building*"))  # the half-built release does not keep the space
+    again = outcomes(home, "nightly", "--as-of", AS_OF)
+    assert again.returncode == 0, again.stderr
+    assert query(home, "select participant_id from participants order by 1") == [("P1",), ("P2",)]
+
+
+def test_an_export_the_archive_has_no_room_for_stays_in_the_inbox_and_the_run_fails(home):
+    drop(home, "s", "participants", [P1])
+    assert run(home, AS_OF).published
+    live = home.current.resolve()
+    big = drop(home, "s", "participants", people(30_000))
+    sent = big.read_bytes()
+    full = outcomes(home, "nightly", "--as-of", AS_OF, max_file_bytes=len(sent) // 2)
+    assert full.returncode == 1, full.stderr
+    assert "Traceback" not in full.stderr
+    report = newest_report(home)
+    assert report["status"] == "failed" and "could not write archive/s/participants/" in report["error"]
+    assert big.read_bytes() == sent and home.current.resolve() == live
