@@ -144,6 +144,9 @@ def summary(report: dict, log_path: Path) -> str:
     ]
     if report["error"]:
         lines.append(f"  error: {report['error']}")
+    previous = report.get("previous_release")
+    if previous and not previous["readable"]:
+        lines.append(f"  {unreadable_release(previous)}")
     for f in report["files"]:
         if f["error"]:
             lines.append(f"  REFUSED {f['path']}: {f['error']}")
@@ -151,6 +154,21 @@ def summary(report: dict, log_path: Path) -> str:
             lines.append(f"  {f['path']}: {f['rows_quarantined']:,} of {f['rows_read']:,} rows quarantined")
     lines.append(f"  log: {log_path}")
     return "\n".join(lines)
+
+
+def unreadable_release(previous: dict) -> str:
+    """The run report's `previous_release`, when it could not be read, in words."""
+    source = previous["problem_history_from"]
+    history = (
+        f"problem history comes from the earlier release {source}; problems first seen or fixed "
+        "after it are dated from this run"
+        if source
+        else "its problem history is lost: every open problem is dated from this run"
+    )
+    return (
+        f"the previous release ({previous['path']}) was unreadable ({previous['error']}), so the "
+        f"warehouse was rebuilt from the archive; {history}"
+    )
 
 
 def cmd_nightly(home: Home, args: argparse.Namespace) -> int:

@@ -61,6 +61,9 @@ class Run:
     release: str | None = None
     error: str | None = None
     finished_at: str | None = None
+    # The release this run replaces: whether it could be read, and where the problem history
+    # carried forward came from (None: nothing was published before).
+    previous_release: dict | None = None
     files: list[FileReport] = field(default_factory=list)
     steps: list[dict] = field(default_factory=list)
     unsaved: str | None = None  # why the last report could not be saved (so not in the report)
@@ -89,6 +92,7 @@ class Run:
             "finished_at": self.finished_at,
             "release": self.release,
             "error": self.error,
+            "previous_release": self.previous_release,
             "totals": self.totals(),
             "files": [f.report() for f in self.files],
             "steps": self.steps,

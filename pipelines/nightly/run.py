@@ -23,6 +23,7 @@ from pipelines.core.settings import RELEASES_KEPT, Home
 from pipelines.nightly import archive, assemble, check, failure, intake, problems, publish, report
 from pipelines.nightly.build import build_release
 from pipelines.nightly.lock import run_lock
+from pipelines.nightly.previous import read_previous
 from pipelines.nightly.report import Run
 
 log = logging.getLogger("outcomes.nightly")
@@ -117,6 +118,8 @@ def publish_run(home: Home, run: Run, accept_shrink: bool = False) -> None:
         run.status = "nothing_to_publish"
         run.error = "no accepted export yet: put exports in inbox/<site_id>/<table>.csv"
         return
+    previous = read_previous(home)  # the live release, opened once: a damaged one is no obstacle
+    run.previous_release = previous.report
     with step(run, "validate"):
         validated = assemble.validate_all(run.files, received.exports, run.as_of)
         del taken, received  # the text is no longer needed: free it before the build
@@ -125,13 +128,13 @@ def publish_run(home: Home, run: Run, accept_shrink: bool = False) -> None:
             run.run_id, run.files, validated.loaded, validated.quarantine
         )
         tracked = problems.track(
-            problems.previous(live_release(home.current)),
+            previous.history,
             problems.sightings(quarantine, validated.case_managers),
             run.run_id,
             run.as_of,
         )
         del validated
-    shrink = check.shrinkage(live_release(home.current), tables)
+    shrink = check.shrinkage(previous.participants, tables)
     if shrink and not accept_shrink:
         run.status, run.error = "held", shrink
         log.warning("not published: %s", shrink)

@@ -214,6 +214,94 @@ def test_tomorrow_is_a_possible_as_of_date(home):
     )
 
 
+def open_problems(home):
+    return query(
+        home,
+        "select participant_id, value, first_seen::varchar from problems where status = 'open' order by 1",
+    )
+
+
+def damage(home, how):
+    """Spoil the live release as a disk, a person or a bad copy might."""
+    live = home.current.resolve()
+    if how == "corrupted":
+        live.write_bytes(live.read_bytes()[:4096] + bytes(64 * 1024))
+    elif how == "truncated":
+        live.write_bytes(live.read_bytes()[: live.stat().st_size // 2])
+    elif how == "garbage_file":
+        home.current.unlink()
+        home.current.write_bytes(b"not a database\n" * 100)
+    elif how == "link_loop":
+        home.current.unlink()
+        home.current.symlink_to(home.current.name)
+    elif how == "dangling":
+        live.unlink()
+
+
+# How the live release can be spoiled, and whether its file (and so its problem history) survives.
+DAMAGE = {"corrupted": False, "truncated": False, "dangling": False, "garbage_file": True, "link_loop": True}
+
+
+@pytest.mark.parametrize("how", DAMAGE)
+def test_a_damaged_live_release_is_rebuilt_from_the_archive_and_reported(home, how):
+    drop(home, "s", "participants", [P1, P2])
+    drop(home, "s", "housing", ["P1,2024-02-01,couch", "P2,2024-02-01,unsheltered"])
+    assert run(home, "2024-06-10").published  # the only release: its problem history is all there is
+    release = home.current.resolve()
+    damage(home, how)
+    done = outcomes(home, "nightly", "--as-of", "2024-06-12", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == "published"
+    previous = report["previous_release"]
+    assert previous["readable"] is False and previous["error"]
+    assert home.current.is_symlink()
+    assert query(home, "select participant_id from participants order by 1") == [("P1",), ("P2",)]
+    if DAMAGE[how]:  # the release file itself is whole: its history carries on
+        assert previous["problem_history_from"] == f"warehouse/{release.name}"
+        assert open_problems(home) == [("P1", "couch", "2024-06-10")]
+    else:  # lost, and said so: the open problem counts from this run
+        assert previous["problem_history_from"] is None
+        assert open_problems(home) == [("P1", "couch", "2024-06-12")]
+    again = outcomes(home, "nightly", "--as-of", "2024-06-15", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["previous_release"]["readable"] is True
+
+
+def test_the_summary_says_the_previous_release_was_unreadable_and_its_problem_history_lost(home):
+    drop(home, "s", "participants", [P1])
+    assert run(home, AS_OF).published
+    damage(home, "corrupted")
+    done = outcomes(home, "nightly", "--as-of", AS_OF)
+    assert done.returncode == 0, done.stderr
+    assert "previous release" in done.stdout and "unreadable" in done.stdout
+    assert "problem history is lost" in done.stdout
+
+
+def test_problem_history_comes_from_the_newest_earlier_release_that_can_be_read(home):
+    drop(home, "s", "participants", [P1, P2])
+    drop(home, "s", "housing", ["P1,2024-02-01,couch", "P2,2024-02-01,unsheltered"])
+    assert run(home, "2024-06-10").published
+    first = home.current.resolve()
+    assert run(home, "2024-06-12").published
+    damage(home, "corrupted")
+    done = outcomes(home, "nightly", "--as-of", "2024-06-15")
+    assert done.returncode == 0, done.stderr
+    assert f"problem history comes from the earlier release warehouse/{first.name}" in done.stdout
+    assert open_problems(home) == [("P1", "couch", "2024-06-10")]  # first seen when it was first seen
+    saved = json.loads(max(home.runs.glob("*.json")).read_text())  # run ids sort by time
+    assert saved["previous_release"]["problem_history_from"] == f"warehouse/{first.name}"
+
+
+def test_a_damaged_live_release_does_not_hold_a_smaller_release(home):
+    drop(home, "s", "participants", people(10))
+    assert run(home, AS_OF).published
+    damage(home, "corrupted")
+    drop(home, "s", "participants", people(2))  # nothing readable to compare with: no reason to wait
+    assert run(home, AS_OF).published
+    assert query(home, "select count(*) from participants") == [(2,)]
+
+
 def newest_report(home):
     return json.loads(max(home.runs.glob("*.json")).read_text())  # run ids sort by time
 
