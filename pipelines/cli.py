@@ -175,7 +175,7 @@ def cmd_nightly(home: Home, args: argparse.Namespace) -> int:
     from pipelines.nightly.failure import reason, understood
     from pipelines.nightly.lock import RunLocked
     from pipelines.nightly.report import new_run_id
-    from pipelines.nightly.run import nightly
+    from pipelines.nightly.run import AS_OF_TOO_EARLY, nightly
 
     as_of = args.as_of or dt.date.today()
     latest = dt.date.today() + dt.timedelta(days=1)
@@ -208,6 +208,8 @@ def cmd_nightly(home: Home, args: argparse.Namespace) -> int:
         print(summary(report, log_path))
     if run.unsaved:
         print(f"outcomes nightly: the run report could not be saved: {run.unsaved}", file=sys.stderr)
+    if run.status == AS_OF_TOO_EARLY:
+        return EXIT_USAGE
     return EXIT_PUBLISHED if run.published else EXIT_NOT_PUBLISHED
 
 

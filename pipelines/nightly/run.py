@@ -27,6 +27,8 @@ from pipelines.nightly.previous import read_previous
 from pipelines.nightly.report import Run
 
 log = logging.getLogger("outcomes.nightly")
+# A run as of a date before every referral: a usage error (the command exits 2), nothing published.
+AS_OF_TOO_EARLY = "as_of_too_early"
 
 
 def fail_point(step: str) -> None:
@@ -105,6 +107,14 @@ def prepare(home: Home) -> None:
         log.info("recorded the end of %d runs that stopped before writing it", len(settled))
 
 
+def too_early(as_of: dt.date, earliest: dt.date) -> str:
+    return (
+        f"--as-of {as_of} is before the earliest referral in the exports ({earliest}): a release as "
+        f"of then would have no participant. Run again with --as-of {earliest} or later; nothing was "
+        "published and the live release stays"
+    )
+
+
 def publish_run(home: Home, run: Run, accept_shrink: bool = False) -> None:
     """The steps of a run, each killable by OUTCOMES_FAIL_AT."""
     with step(run, "inbox"):
@@ -117,6 +127,11 @@ def publish_run(home: Home, run: Run, accept_shrink: bool = False) -> None:
     if not any(received.exports.values()):
         run.status = "nothing_to_publish"
         run.error = "no accepted export yet: put exports in inbox/<site_id>/<table>.csv"
+        return
+    earliest = assemble.earliest_referral(received.exports["participants"])
+    if earliest is not None and run.as_of < earliest:
+        run.status, run.error = AS_OF_TOO_EARLY, too_early(run.as_of, earliest)
+        log.warning("not published: %s", run.error)
         return
     previous = read_previous(home)  # the live release, opened once: a damaged one is no obstacle
     run.previous_release = previous.report

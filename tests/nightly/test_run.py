@@ -214,6 +214,33 @@ def test_tomorrow_is_a_possible_as_of_date(home):
     )
 
 
+def test_an_as_of_date_before_the_earliest_referral_is_a_usage_error_and_nothing_is_published(home):
+    drop(home, "s", "participants", [P1, P2])
+    assert run(home, AS_OF).published
+    live, before = home.current.resolve(), metric_values(home)
+    # A referral before the contract's floor is no referral: it does not move the earliest date.
+    early = "P0,CM1,2009-05-01,social_contact,,,,,1990,man,black"
+    drop(home, "s", "participants", [early, P1, P2])
+    done = outcomes(home, "nightly", "--as-of", "2023-12-31", "--json")
+    assert done.returncode == 2, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["status"], report["published"]) == ("as_of_too_early", False)
+    assert "earliest referral" in report["error"] and "2024-01-10" in report["error"]
+    assert home.current.resolve() == live and metric_values(home) == before
+    summary = outcomes(home, "nightly", "--as-of", "2023-12-31")
+    assert summary.returncode == 2 and "2024-01-10" in summary.stdout
+    # The earliest referral itself is a possible as-of date.
+    assert outcomes(home, "nightly", "--as-of", "2024-01-10").returncode == 0
+
+
+def test_an_as_of_date_before_every_referral_publishes_nothing_on_a_first_run(home):
+    drop(home, "s", "participants", [P1])
+    done = outcomes(home, "nightly", "--as-of", "2012-06-30")
+    assert done.returncode == 2
+    assert "2024-01-10" in done.stdout
+    assert not home.current.exists()
+
+
 def open_problems(home):
     return query(
         home,
