@@ -136,7 +136,8 @@ def summary(report: dict, log_path: Path) -> str:
     t = report["totals"]
     new = sum(f["status"] == "new" for f in report["files"])
     lines = [
-        f"Run {report['run_id']} (as of {report['as_of']}): {report['status']}"
+        # A status is a code in the JSON (`as_of_too_early`); people read it as words.
+        f"Run {report['run_id']} (as of {report['as_of']}): {report['status'].replace('_', ' ')}"
         + (f", release {report['release']}" if report["published"] else ", the previous release stays live"),
         f"  files: {t['files']} in force or received ({new} new, {t['files_refused']} refused)",
         f"  rows: {t['rows_read']:,} read, {t['rows_loaded']:,} loaded, "
