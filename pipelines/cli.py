@@ -91,6 +91,35 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminal(logging.Formatter):
+    """A progress line on the terminal: the message alone, never a traceback (the log file has it)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record, self.datefmt)
+        return self.formatMessage(record)
+
+
+class RunLog(logging.FileHandler):
+    """The run's log file. When a line cannot be written (the disk is full), the file is given up
+    with one line on the terminal, not a traceback for every line after it."""
+
+    def __init__(self, path: Path, home: Home) -> None:
+        super().__init__(path, encoding="utf-8")
+        self.home, self.given_up = home, False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.given_up:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        from pipelines.nightly.failure import reason
+
+        self.given_up = True
+        why = reason(sys.exc_info()[1], self.home.root, where=self.baseFilename)
+        print(f"outcomes: the log file is no longer written: {why}", file=sys.stderr)
+
+
 def setup_logging(home: Home, run_id: str, quiet_stderr: bool = False) -> Path:
     """Progress to stderr and to logs/<run_id>.log."""
     home.logs.mkdir(parents=True, exist_ok=True)
@@ -98,12 +127,12 @@ def setup_logging(home: Home, run_id: str, quiet_stderr: bool = False) -> Path:
     root = logging.getLogger("outcomes")
     root.setLevel(logging.INFO)
     root.handlers.clear()
-    to_file = logging.FileHandler(log_path, encoding="utf-8")
+    to_file = RunLog(log_path, home)
     to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     root.addHandler(to_file)
     if not quiet_stderr:
         to_err = logging.StreamHandler(sys.stderr)
-        to_err.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        to_err.setFormatter(Terminal("%(asctime)s %(message)s", "%H:%M:%S"))
         root.addHandler(to_err)
     return log_path
 
@@ -113,7 +142,8 @@ def summary(report: dict, log_path: Path) -> str:
     t = report["totals"]
     new = sum(f["status"] == "new" for f in report["files"])
     lines = [
-        f"Run {report['run_id']} (as of {report['as_of']}): {report['status']}"
+        # A status is a code in the JSON (`as_of_too_early`); people read it as words.
+        f"Run {report['run_id']} (as of {report['as_of']}): {report['status'].replace('_', ' ')}"
         + (f", release {report['release']}" if report["published"] else ", the previous release stays live"),
         f"  files: {t['files']} in force or received ({new} new, {t['files_refused']} refused)",
         f"  rows: {t['rows_read']:,} read, {t['rows_loaded']:,} loaded, "
@@ -121,6 +151,9 @@ def summary(report: dict, log_path: Path) -> str:
     ]
     if report["error"]:
         lines.append(f"  error: {report['error']}")
+    previous = report.get("previous_release")
+    if previous and not previous["readable"]:
+        lines.append(f"  {unreadable_release(previous)}")
     for f in report["files"]:
         if f["error"]:
             lines.append(f"  REFUSED {f['path']}: {f['error']}")
@@ -130,10 +163,26 @@ def summary(report: dict, log_path: Path) -> str:
     return "\n".join(lines)
 
 
+def unreadable_release(previous: dict) -> str:
+    """The run report's `previous_release`, when it could not be read, in words."""
+    source = previous["problem_history_from"]
+    history = (
+        f"problem history comes from the earlier release {source}; problems first seen or fixed "
+        "after it are dated from this run"
+        if source
+        else "its problem history is lost: every open problem is dated from this run"
+    )
+    return (
+        f"the previous release ({previous['path']}) was unreadable ({previous['error']}), so the "
+        f"warehouse was rebuilt from the archive; {history}"
+    )
+
+
 def cmd_nightly(home: Home, args: argparse.Namespace) -> int:
+    from pipelines.nightly.failure import reason, understood
     from pipelines.nightly.lock import RunLocked
     from pipelines.nightly.report import new_run_id
-    from pipelines.nightly.run import nightly
+    from pipelines.nightly.run import AS_OF_TOO_EARLY, nightly
 
     as_of = args.as_of or dt.date.today()
     latest = dt.date.today() + dt.timedelta(days=1)
@@ -145,21 +194,37 @@ def cmd_nightly(home: Home, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    run_id = new_run_id()
-    log_path = setup_logging(home, run_id)
+    run_id, log_path = new_run_id(), None
     try:
+        log_path = setup_logging(home, run_id)
         run = nightly(home, as_of, run_id=run_id, accept_shrink=args.accept_shrink)
     except RunLocked as e:
         print(f"outcomes nightly: {e}", file=sys.stderr)
-        if args.json:
-            print(json.dumps({"run_id": run_id, "status": "locked", "published": False, "error": str(e)}))
-        return EXIT_NOT_PUBLISHED
+        return not_run(run_id, "locked", str(e), args.json)
+    except Exception as e:  # the run could not start: one line saying why, never a traceback
+        why = f"the run could not start: {reason(e, home.root)}. The previous release stays live"
+        if log_path is None:
+            print(f"outcomes nightly: {why}", file=sys.stderr)
+        else:  # the terminal shows the line; the log file keeps a bug's traceback too
+            logging.getLogger("outcomes.nightly").error(why, exc_info=None if understood(e) else e)
+        return not_run(run_id, "failed", why, args.json)
     report = run.report()
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print(summary(report, log_path))
+    if run.unsaved:
+        print(f"outcomes nightly: the run report could not be saved: {run.unsaved}", file=sys.stderr)
+    if run.status == AS_OF_TOO_EARLY:
+        return EXIT_USAGE
     return EXIT_PUBLISHED if run.published else EXIT_NOT_PUBLISHED
+
+
+def not_run(run_id: str, status: str, why: str, as_json: bool) -> int:
+    """A run that never got going (locked out, or unable to write its lock or report): exit 1."""
+    if as_json:
+        print(json.dumps({"run_id": run_id, "status": status, "published": False, "error": why}))
+    return EXIT_NOT_PUBLISHED
 
 
 def cmd_runs(home: Home) -> int:

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from checks import MODELS, schema
+from checks import MODELS, schema, vocab
 from checks.base import PARTICIPANT_STATE, REFERRAL_DATE
-from pipelines.nightly.read import FILE, WIDTH, TextExport, tidy
+from pipelines.nightly.read import FIELDS, FILE, STRAY, WIDTH, TextExport, tidy
 from pipelines.nightly.report import COUNTS, FileReport
-from pipelines.nightly.validate import QUARANTINE_SCHEMA, SITE, validate_table
+from pipelines.nightly.validate import QUARANTINE_SCHEMA, SITE, parse_date, validate_table
 
 log = logging.getLogger("outcomes.nightly")
+FLOOR = dt.date.fromisoformat(vocab.EARLIEST_REFERRAL)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,31 @@ def caseloads(rows: pl.DataFrame) -> pl.DataFrame:
         .group_by(SITE, "participant_id", maintain_order=True)
         .agg(pl.col("case_manager_id").drop_nulls().unique().sort().alias("case_manager_ids"))
     )
+
+
+def earliest_referral(exports: dict[int, TextExport]) -> dt.date | None:
+    """The earliest referral date in the participants exports (none before the contract's floor).
+
+    A release as of an earlier date would hold no participant. Read from the text already in
+    memory, ragged rows aside (their values may sit under the wrong column), each distinct date
+    parsed once: no second pass over the exports.
+    """
+    if not exports:
+        return None
+    well_formed = ~pl.col(STRAY) & (pl.col(FIELDS).is_null() | (pl.col(FIELDS) == pl.col(WIDTH)))
+    dates = pl.concat(
+        [
+            t.rows.lazy()
+            .with_columns(pl.lit(t.header_width).alias(WIDTH))
+            .filter(well_formed)
+            .select(pl.col("referral_date").str.strip_chars())
+            for t in exports.values()
+        ]
+    ).unique()
+    parsed = dates.select(parse_date(pl.col("referral_date")).alias("referral_date")).filter(
+        pl.col("referral_date") >= pl.lit(FLOOR)
+    )
+    return parsed.select(pl.col("referral_date").min()).collect().item()
 
 
 def validate_all(

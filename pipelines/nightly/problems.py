@@ -3,15 +3,14 @@ later export fixed it.
 
 A problem is the same problem from run to run when its site, table, participant, column, rule
 and value are the same (row numbers change as exports change). The history lives in the
-releases: each run carries the live release's `problems` forward. A problem fixed and later
-back is a new occurrence: one row per (problem_id, first_seen_run).
+releases: each run carries the live release's `problems` forward (previous.py reads them). A
+problem fixed and later back is a new occurrence: one row per (problem_id, first_seen_run).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -43,27 +42,26 @@ SCHEMA = {
 }
 
 
-def previous(release: Path | None) -> pl.DataFrame:
-    """The problems of the live release, or none (no release yet, or one from before tracking).
+def none() -> pl.DataFrame:
+    """No history: nothing published yet, or a history that could not be read."""
+    return pl.DataFrame(schema=SCHEMA)
 
-    A release from before a problem could reach several case managers has one case_manager_id.
+
+def history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The problems of an open release, or none (a release from before tracking).
+
+    A release from before a problem could reach several case managers has one case_manager_id:
+    its history is carried forward with that one.
     """
-    empty = pl.DataFrame(schema=SCHEMA)
-    if release is None:
-        return empty
-    con = duckdb.connect(str(release), read_only=True)
-    try:
-        tables = {name for (name,) in con.sql("select table_name from information_schema.tables").fetchall()}
-        if "problems" not in tables:
-            return empty
-        found = con.sql("select * from problems").pl()
-        if "case_manager_ids" not in found.columns:
-            found = found.with_columns(
-                pl.concat_list("case_manager_id").list.drop_nulls().alias("case_manager_ids")
-            )
-        return found.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
-    finally:
-        con.close()
+    tables = {name for (name,) in con.sql("select table_name from information_schema.tables").fetchall()}
+    if "problems" not in tables:
+        return none()
+    found = con.sql("select * from problems").pl()
+    if "case_manager_ids" not in found.columns:
+        found = found.with_columns(
+            pl.concat_list("case_manager_id").list.drop_nulls().alias("case_manager_ids")
+        )
+    return found.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
 
 
 def sightings(quarantine: pl.DataFrame, case_managers: pl.DataFrame) -> pl.DataFrame:
