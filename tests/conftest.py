@@ -42,6 +42,18 @@ HEADERS = {
 }
 
 
+# The audit log's key for every test (and every process a test starts), so no test writes one into
+# the project's .streamlit/secrets.toml; tests/core/test_audit.py makes and loses keys on purpose.
+TEST_AUDIT_KEY = "test-audit-key-0123456789abcdef-0123456789abcdef"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_key() -> Iterator[str]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OUTCOMES_AUDIT_KEY", TEST_AUDIT_KEY)
+        yield TEST_AUDIT_KEY
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Home:
     return Home(tmp_path / "home")

@@ -76,6 +76,11 @@ def secrets_file() -> Path:
     return Path(chosen).expanduser().absolute() if chosen else PROJECT / ".streamlit" / "secrets.toml"
 
 
+def audit_key() -> str | None:
+    """The audit log's key, when given in the environment (`$OUTCOMES_AUDIT_KEY`); else the secrets file's."""
+    return os.environ.get("OUTCOMES_AUDIT_KEY") or None
+
+
 def chromium() -> Path:
     """The Chromium that prints PDFs: `$OUTCOMES_CHROMIUM`, else Debian's chromium."""
     chosen = os.environ.get(CHROMIUM_ENV)
@@ -83,7 +88,10 @@ def chromium() -> Path:
 
 
 def demo_mode() -> bool:
-    """Whether the dashboard runs as the synthetic demo (`outcomes serve --demo` sets it)."""
+    """Whether the dashboard runs as the synthetic demo (`outcomes serve --demo` sets it).
+
+    Only a request: the dashboard grants it on a home that holds only what `outcomes demo` wrote.
+    """
     return os.environ.get("OUTCOMES_DEMO") == "1"
 
 

@@ -13,7 +13,6 @@ while its content matches the SHA-256 in its name.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import secrets
@@ -22,8 +21,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pipelines.core.durable import fsync
+from pipelines.nightly.read import open_export
 
 INDEX = "index.jsonl"
 STAGING = ".incoming"  # the copies of inbox files being taken by the run holding the lock
@@ -49,18 +50,23 @@ class Accepted:
     rows: int | None = None  # its data rows (blank rows not counted); None in lines older than that
 
 
-def blocks(f: io.BufferedReader) -> Iterator[bytes]:
+def blocks(f: BinaryIO) -> Iterator[bytes]:
     """A binary file's content, a block at a time."""
     return iter(lambda: f.read(BLOCK), b"")
 
 
+def sha256_of_file(f: BinaryIO) -> str:
+    """An open file's SHA-256 (from where it stands to its end), hex."""
+    digest = hashlib.sha256()
+    for block in blocks(f):
+        digest.update(block)
+    return digest.hexdigest()
+
+
 def sha256_of(path: Path) -> str:
     """The file's SHA-256, hex."""
-    digest = hashlib.sha256()
     with path.open("rb") as f:
-        for block in blocks(f):
-            digest.update(block)
-    return digest.hexdigest()
+        return sha256_of_file(f)
 
 
 def copy_problem(archive: Path, accepted: Accepted) -> str | None:
@@ -98,17 +104,22 @@ def staging(archive: Path) -> Iterator[None]:
 
 
 def stage(archive: Path, source: Path) -> Staged:
-    """Copy an inbox file into the staging folder, hashing the bytes as they are copied."""
-    folder = archive / STAGING
+    """Copy an inbox file into the staging folder, hashing the bytes as they are copied. The file
+    is opened as every export is (read.open_export): Refused if it is a link, or not a file."""
+    folder = archive / STAGING / source.parent.name  # the site's folder: an error names the site
     folder.mkdir(parents=True, exist_ok=True)
-    # The suffix stays: the reader tells a workbook from a CSV by it.
-    copy = folder / f"{secrets.token_hex(8)}{source.suffix.lower()}"
+    # The table's name, and its suffix last: the reader tells a workbook from a CSV by it.
+    copy = folder / f"{secrets.token_hex(4)}-{source.stem.lower()}{source.suffix.lower()}"
     digest, size = hashlib.sha256(), 0
-    with source.open("rb") as src, copy.open("xb") as dst:
-        for block in blocks(src):
-            digest.update(block)
-            dst.write(block)
-            size += len(block)
+    with open_export(source) as src, copy.open("xb") as dst:
+        try:
+            for block in blocks(src):
+                digest.update(block)
+                dst.write(block)
+                size += len(block)
+            dst.flush()
+        except OSError as e:  # a write that fails (the disk full) names no file: name the copy
+            raise OSError(e.errno, e.strerror, str(copy)) from e
     return Staged(copy, digest.hexdigest(), size)
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -24,11 +25,25 @@ from checks import MODELS
 from pipelines.core.settings import SETTLE_SECONDS, Home
 from pipelines.nightly import archive
 from pipelines.nightly.archive import Accepted, Staged
-from pipelines.nightly.read import ExportFile, Refused, TextExport, data_rows, identify, read_export
+from pipelines.nightly.read import (
+    EXTENSIONS,
+    NOT_A_FILE,
+    PUT_THE_FILE_ITSELF,
+    SYMBOLIC_LINK,
+    ExportFile,
+    Refused,
+    TextExport,
+    data_rows,
+    identify,
+    open_export,
+    read_export,
+)
 from pipelines.nightly.report import FileReport
 
 Key = tuple[str, str]  # (site_id, table)
 log = logging.getLogger("outcomes.nightly")
+# Names of what is not an export: hidden files and folders, Excel's lock files.
+HIDDEN = (".", "~$")
 
 
 @dataclass(frozen=True)
@@ -63,18 +78,91 @@ class Upload:
 
 
 def inbox_files(inbox: Path) -> list[Path]:
-    """Every file dropped in the inbox, in a stable order.
+    """Every entry of the inbox a run takes or refuses, in a stable order, found without
+    following a symbolic link (`check_entry` refuses what is not a plain file).
 
     Hidden files and Excel's lock files (`~$housing.xlsx`, there while a workbook is open) are
-    not exports: they are left alone.
+    not exports: they are left alone, and so is what hidden folders hold, except the exports of
+    a hidden site folder (`inbox/.north/housing.csv`): those are listed to be refused, not lost
+    without a word. A folder named like an export (`inbox/north/housing.csv/`) is listed itself,
+    not walked into.
     """
     if not inbox.exists():
         return []
-    return sorted(
-        p
-        for p in inbox.rglob("*")
-        if p.is_file() and not any(part.startswith((".", "~$")) for part in p.relative_to(inbox).parts)
-    )
+    return sorted(walk(inbox, site_level=True))
+
+
+def walk(folder: Path, site_level: bool = False) -> Iterator[Path]:
+    """The entries under `folder`, never through a link (`entry.is_dir` without following)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.name.startswith(HIDDEN):
+                if site_level and entry.is_dir(follow_symlinks=False):
+                    yield from hidden_exports(path)
+            elif entry.is_dir(follow_symlinks=False) and path.suffix.lower() not in EXTENSIONS:
+                yield from subfolder(path)
+            else:
+                yield path
+
+
+def subfolder(folder: Path) -> list[Path]:
+    """The entries under a folder of the inbox; the folder itself when it cannot be opened, so that
+    it is reported (its exports would otherwise be missed without a word)."""
+    try:
+        return list(walk(folder))
+    except PermissionError:
+        return [folder]
+
+
+def hidden_exports(folder: Path) -> Iterator[Path]:
+    """The entries of a hidden site folder named like exports (not what lies deeper); none when
+    it cannot be opened (what hidden folders hold is left alone)."""
+    try:
+        with os.scandir(folder) as entries:
+            names = [entry.name for entry in entries]
+    except PermissionError:
+        return
+    for name in names:
+        if not name.startswith(HIDDEN) and Path(name).suffix.lower() in EXTENSIONS:
+            yield folder / name
+
+
+def check_entry(path: Path, inbox: Path) -> None:
+    """Refuse an inbox entry that is not a plain file in a plain folder, without opening it: a
+    symbolic link (it could point anywhere: outside the inbox, at another site's file), a folder
+    named like an export or one that cannot be opened, a pipe or device (reading one could wait
+    forever), or a file in a hidden site folder. Reading opens the file without following links
+    too (read.open_export), so a file swapped for a link after this check is refused all the same."""
+    relative = path.relative_to(inbox)
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        raise Refused(SYMBOLIC_LINK)
+    if stat.S_ISDIR(mode) and relative.suffix.lower() in EXTENSIONS:
+        raise Refused(f"'{relative.name}' is a folder, not a file: {PUT_THE_FILE_ITSELF}")
+    if stat.S_ISDIR(mode):
+        raise Refused(
+            "the folder cannot be opened (permission denied), so the exports it holds cannot be read: "
+            "let the nightly run read it"
+        )
+    if not stat.S_ISREG(mode):
+        raise Refused(NOT_A_FILE)
+    hidden = [part for part in relative.parts[:-1] if part.startswith(HIDDEN)]
+    if hidden:
+        raise Refused(
+            f"the folder '{hidden[0]}' is hidden, so its exports are not read: move them to a site folder, "
+            "inbox/<site_id>/"
+        )
+
+
+def sha256_in_inbox(path: Path) -> str | None:
+    """An inbox entry's SHA-256 for its line in the report; None when it is not a regular file
+    itself (a link is never followed) or is gone."""
+    try:
+        with open_export(path) as f:
+            return archive.sha256_of_file(f)
+    except (Refused, OSError):
+        return None
 
 
 def read_all(reads: list[Callable[[], TextExport]]) -> list[TextExport | Refused]:
@@ -112,9 +200,10 @@ def settled(seen: os.stat_result, settle: float, now: float) -> bool:
 
 
 def unchanged(path: Path, seen: os.stat_result) -> bool:
-    """Whether the file is still the one first seen: same inode, size and times."""
+    """Whether the file is still the one first seen (a link is not followed): same inode, size and
+    times."""
     try:
-        now = path.stat()
+        now = path.lstat()
     except FileNotFoundError:
         return False
     fields = ("st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns")
@@ -146,7 +235,7 @@ def waiting(home: Home, path: Path) -> FileReport:
 
 def refused(home: Home, path: Path, error: Refused, sha256: str | None = None) -> FileReport:
     log.warning("refused %s: %s", path.relative_to(home.root), error)
-    return inbox_line(home, path, "refused", sha256 or archive.sha256_of(path), str(error))
+    return inbox_line(home, path, "refused", sha256 or sha256_in_inbox(path), str(error))
 
 
 def held(home: Home, upload: Upload, rows: int, before: int) -> FileReport:
@@ -203,6 +292,7 @@ def stage_inbox(
     left: list[FileReport] = []
     for path in inbox_files(home.inbox):
         try:
+            check_entry(path, home.inbox)
             export = identify(path, home.inbox)
             key = (export.site_id, export.table)
             if key in {u.key for u in uploads}:
@@ -210,14 +300,13 @@ def stage_inbox(
                     f"a second {export.table} export for site {export.site_id} in one run "
                     "(a .csv and an .xlsx?); send one file per table"
                 )
-        except Refused as e:
-            left.append(refused(home, path, e))
-            continue
-        try:
-            seen = path.stat()
+            seen = path.lstat()
             staged = archive.stage(home.archive, path) if settled(seen, settle, time.time()) else None
         except FileNotFoundError:  # taken back by the uploader since the inbox was listed
             log.info("%s went away while the run looked at it", path)
+            continue
+        except Refused as e:
+            left.append(refused(home, path, e))
             continue
         if staged is None:
             left.append(waiting(home, path))

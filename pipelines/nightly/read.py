@@ -8,11 +8,15 @@ ragged, so a value is never shifted into another column.
 from __future__ import annotations
 
 import csv
+import errno
 import io
+import os
 import re
+import stat
 from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
+from typing import BinaryIO
 
 import fastexcel
 import polars as pl
@@ -38,7 +42,37 @@ MISSING = sorted(
 
 
 class Refused(Exception):
-    """The file as a whole cannot be used; the message says why and what to do."""
+    """The file as a whole cannot be used; the message says why and what to do.
+
+    A message never quotes the file's content: at most the header's cells that look like column
+    names (`header_names`).
+    """
+
+
+PUT_THE_FILE_ITSELF = "put the export file itself in inbox/<site_id>/"
+SYMBOLIC_LINK = (
+    "this is a symbolic link (a shortcut to a file or folder elsewhere), and links are never "
+    f"followed: {PUT_THE_FILE_ITSELF}"
+)
+NOT_A_FILE = f"this is not a regular file (a pipe, socket or device): {PUT_THE_FILE_ITSELF}"
+
+
+def open_export(path: Path) -> BinaryIO:
+    """The file opened for reading, refusing a symbolic link or anything but a regular file.
+
+    The check is the opening itself (O_NOFOLLOW; O_NONBLOCK, so that a pipe cannot make it wait):
+    a file swapped for a link after the inbox was checked is refused, not followed.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise Refused(SYMBOLIC_LINK) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise Refused(NOT_A_FILE)
+    return os.fdopen(fd, "rb")
 
 
 @dataclass(frozen=True)
@@ -136,50 +170,106 @@ def csv_records(text: str) -> pl.DataFrame:
 
 
 def xlsx_records(path: Path, table: str) -> pl.DataFrame:
-    """The sheet named as the table (else the first sheet) as columns f0..fn, all text."""
+    """The workbook's sheet of the table as columns f0..fn, all text.
+
+    Hidden sheets are never read (fastexcel tells a sheet's visibility once it has loaded it, but a
+    hidden sheet's cells are never taken): a stale or partial copy kept out of sight must not
+    stand in for the rows the sender sees. Of the visible sheets, a candidate is one whose first row names a
+    column of the table (a header row): a one-sheet export, or a data sheet beside an empty sheet
+    or a sheet of notes, has exactly one, and it is read whatever its name. Two or more (two
+    copies of the data?) are refused, naming them: reading one would drop the other's rows
+    without a word. With none, the visible sheet named as the table (else the first visible
+    sheet) is read, so that the usual refusal says what is wrong with its first row.
+    """
+    with open_export(path) as f:
+        content = f.read()
     try:
-        reader = fastexcel.read_excel(str(path))
-        names = [normalise_header(n) for n in reader.sheet_names]
-        sheet = names.index(table) if table in names else 0
-        frame = reader.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
-    except Exception as e:  # fastexcel raises its own error types for broken workbooks
-        raise Refused(f"the workbook cannot be opened: {e}") from None
+        reader = fastexcel.read_excel(content)
+        count = len(reader.sheet_names)
+        # skip_rows=0: keep blank rows above the header, so that row numbers are the sheet's own.
+        sheets = (reader.load_sheet(i, header_row=None, skip_rows=0, dtypes="string") for i in range(count))
+        visible = [(sheet.name, sheet.to_polars()) for sheet in sheets if sheet.visible == "visible"]
+    except Exception:  # fastexcel raises its own error types for broken workbooks
+        raise Refused(
+            "the workbook cannot be opened: it is damaged, protected by a password, or not an .xlsx "
+            "workbook; save it again from Excel as an .xlsx workbook"
+        ) from None
+    frame = table_sheet(visible, table)
     frame = frame.rename({c: f"f{i}" for i, c in enumerate(frame.columns)})
     return frame.with_columns(pl.lit(None, pl.UInt32).alias(FIELDS)).with_row_index(ROW, offset=1)
+
+
+def table_sheet(visible: list[tuple[str, pl.DataFrame]], table: str) -> pl.DataFrame:
+    """The one visible sheet to read (see xlsx_records), or Refused."""
+    if not visible:
+        raise Refused("the workbook has no visible sheet: unhide the sheet of the export")
+    known = set(schema(table).columns)
+    candidates = [
+        (name, frame)
+        for name, frame in visible
+        if frame.height and known & {normalise_header(cell or "") for cell in frame.row(0)}
+    ]
+    if len(candidates) > 1:
+        names = ", ".join(f"'{name}'" for name, _ in candidates)
+        raise Refused(
+            f"the workbook has {len(candidates)} visible sheets with a {table} header row ({names}): "
+            f"keep the {table} rows on one sheet and delete the others"
+        )
+    if candidates:
+        return candidates[0][1]
+    named = [frame for name, frame in visible if normalise_header(name) == table]
+    return (named or [visible[0][1]])[0]
 
 
 def read_records(path: Path, table: str) -> pl.DataFrame:
     """The file's records, whatever its format."""
     if path.suffix.lower() == ".xlsx":
         return xlsx_records(path, table)
-    return csv_records(decode(path.read_bytes()))
+    with open_export(path) as f:
+        return csv_records(decode(f.read()))
+
+
+# A header cell that (normalised) looks like a column name: a letter, then letters, digits and _.
+COLUMN_NAME = re.compile(r"[^\W\d_]\w{0,63}")
+
+
+def header_names(header: list[str], names: list[str]) -> str:
+    """Header cells as a refusal names them: by name when it looks like a column name, else by
+    position (`column 12`). A cell such as `root:x:0:0:root:/root:/bin/bash` or `2024-01-10` is
+    content, not a name, and a message never quotes content."""
+    return ", ".join(
+        name if COLUMN_NAME.fullmatch(name) else f"column {header.index(name) + 1}" for name in names
+    )
 
 
 def check_header(header: list[str], table: str) -> None:
-    """Refuse a header with direct identifiers, no known column, duplicates, unknown or missing columns."""
+    """Refuse a header with no known column, direct identifiers, duplicates, unknown or missing columns.
+
+    A first row that names none of the table's columns is not a header: its cells are content,
+    and the refusal quotes none of them. Other refusals name header cells by `header_names`.
+    """
     columns = schema(table).columns
     known = list(columns)
     named = [h for h in header if h]
+    if not set(named) & set(known):
+        raise Refused(
+            f"no header row: the first row names none of the {table} columns "
+            f"({', '.join(known)}); add the header as row 1"
+        )
     identifiers = [h for h in named if vocab.DIRECT_IDENTIFIER.match(h)]
     if identifiers:
         raise Refused(
-            f"holds direct identifiers in column(s) {', '.join(identifiers)}: this product keeps "
-            "pseudonymous IDs only. The file was not archived; delete it from the inbox and export "
-            "again without those columns"
-        )
-    if not set(named) & set(known):
-        shown = ", ".join(repr(h) for h in header[:4])
-        raise Refused(
-            f"no header row: the first row ({shown}) names none of the {table} columns "
-            f"({', '.join(known)}); add the header as row 1"
+            f"holds direct identifiers in column(s) {header_names(header, identifiers)}: this product "
+            "keeps pseudonymous IDs only. The file was not archived; delete it from the inbox and "
+            "export again without those columns"
         )
     duplicated = sorted({h for h in named if named.count(h) > 1})
     if duplicated:
-        raise Refused(f"column(s) {', '.join(duplicated)} appear more than once in the header")
+        raise Refused(f"column(s) {header_names(header, duplicated)} appear more than once in the header")
     unknown = [h for h in named if h not in known]
     if unknown:
         raise Refused(
-            f"unknown column(s) {', '.join(unknown)}: the {table} export has only "
+            f"unknown column(s) {header_names(header, unknown)}: the {table} export has only "
             f"{', '.join(known)}; remove or rename them"
         )
     required = [c for c in known if not columns[c].metadata.get("optional")]

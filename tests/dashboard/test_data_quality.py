@@ -751,3 +751,26 @@ def test_a_chart_of_nothing_quarantined_has_whole_number_ticks() -> None:
     figure = charts.quarantine_chart(frame)
     assert figure.layout.yaxis.dtick == 1
     assert list(figure.layout.yaxis.range) == pytest.approx([0, 1.05])
+
+
+def test_a_conflict_between_case_managers_counts_and_stays_fixed_for_both(tmp_path: Path) -> None:
+    """Issue 12, item 16: P1's two rows name CM-A and CM-B. Both see the conflict in their
+    problem summary; once the site sends one row, both see it fixed; CM-C, at the same site, never."""
+    home = Home(tmp_path / "home")
+    a = "P1,CM-A,2024-01-10,social_contact,,,,,1990,man,black"
+    b = "P1,CM-B,2024-01-10,community,,,,,1990,man,black"
+    other = "P2,CM-C,2024-01-10,community,,,,,1985,woman,white"
+    drop(home, "s", "participants", [a, b, other])
+    assert run(home, RUN1).published
+    with open_release(live_release(home.current)) as con:
+        for case_manager, count in (("CM-A", 1), ("CM-B", 1), ("CM-C", 0)):
+            summary = dq.problem_summary(con, Scope("s", case_manager))
+            assert summary.select("site_id", "open_problems").rows() == [("s", count)], case_manager
+    drop(home, "s", "participants", [b, other])
+    assert run(home, RUN2).published
+    with open_release(live_release(home.current)) as con:
+        for case_manager, count in (("CM-A", 1), ("CM-B", 1), ("CM-C", 0)):
+            fixed = dq.fixed_problems(con, Scope("s", case_manager))
+            assert fixed.select("participant_id", "rule").rows() == [("P1", "conflicting_duplicate")] * count
+            summary = dq.problem_summary(con, Scope("s", case_manager))
+            assert summary.select("open_problems", "fixed_problems").rows() == [(0, count)], case_manager

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
 
@@ -21,14 +23,21 @@ AS_OF = "2024-06-15"
 NIGHTLY = ("nightly", "--settle", "0")  # the test has just written the inbox's files: take them at once
 
 
-def outcomes(home, *args, env=None):
-    """Run the `outcomes` command as a user would."""
+def outcomes(home, *args, env=None, max_file_bytes=None):
+    """Run the `outcomes` command as a user would; `max_file_bytes`: no file it writes may grow
+    past that (as on a nearly full disk, a write past it fails with "file too large")."""
+
+    def limit_file_size():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write instead of killing the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
     return subprocess.run(
         [sys.executable, "-m", "pipelines", "--home", str(home.root), *args],
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
         timeout=300,
+        preexec_fn=limit_file_size if max_file_bytes else None,
     )
 
 
@@ -120,6 +129,9 @@ def test_a_run_killed_at_any_step_leaves_the_previous_release_live(home, step):
     assert again.returncode == 0, again.stderr
     assert query(home, "select participant_id from participants order by 1") == [("P1",), ("P2",)]
     assert not list(home.warehouse.glob("*.building*"))
+    # The killed run's report does not say `running` for ever: the next run records its end.
+    ends = [json.loads(p.read_text())["status"] for p in sorted(home.runs.glob("*.json"))]
+    assert ends == ["published", "failed", "published"]
 
 
 def test_two_runs_never_overlap(home):
@@ -246,3 +258,159 @@ def test_a_malformed_accept_or_settle_is_a_usage_error(home, flags):
     done = outcomes(home, "nightly", *flags)
     assert done.returncode == 2
     assert "SITE/TABLE" in done.stderr or "0 or more seconds" in done.stderr
+
+
+def test_an_as_of_date_before_the_earliest_referral_is_a_usage_error_and_nothing_is_published(home):
+    drop(home, "s", "participants", [P1, P2])
+    assert run(home, AS_OF).published
+    live, before = home.current.resolve(), metric_values(home)
+    # A referral before the contract's floor is no referral: it does not move the earliest date.
+    early = "P0,CM1,2009-05-01,social_contact,,,,,1990,man,black"
+    drop(home, "s", "participants", [early, P1, P2])
+    done = outcomes(home, *NIGHTLY, "--as-of", "2023-12-31", "--json")
+    assert done.returncode == 2, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["status"], report["published"]) == ("as_of_too_early", False)
+    assert "earliest referral" in report["error"] and "2024-01-10" in report["error"]
+    assert home.current.resolve() == live and metric_values(home) == before
+    summary = outcomes(home, *NIGHTLY, "--as-of", "2023-12-31")
+    assert summary.returncode == 2 and "2024-01-10" in summary.stdout
+    # The earliest referral itself is a possible as-of date.
+    assert outcomes(home, *NIGHTLY, "--as-of", "2024-01-10").returncode == 0
+
+
+def test_an_as_of_date_before_every_referral_publishes_nothing_on_a_first_run(home):
+    drop(home, "s", "participants", [P1])
+    done = outcomes(home, *NIGHTLY, "--as-of", "2012-06-30")
+    assert done.returncode == 2
+    assert "2024-01-10" in done.stdout
+    assert not home.current.exists()
+
+
+def open_problems(home):
+    return query(
+        home,
+        "select participant_id, value, first_seen::varchar from problems where status = 'open' order by 1",
+    )
+
+
+def damage(home, how):
+    """Spoil the live release as a disk, a person or a bad copy might."""
+    live = home.current.resolve()
+    if how == "corrupted":
+        live.write_bytes(live.read_bytes()[:4096] + bytes(64 * 1024))
+    elif how == "truncated":
+        live.write_bytes(live.read_bytes()[: live.stat().st_size // 2])
+    elif how == "garbage_file":
+        home.current.unlink()
+        home.current.write_bytes(b"not a database\n" * 100)
+    elif how == "link_loop":
+        home.current.unlink()
+        home.current.symlink_to(home.current.name)
+    elif how == "dangling":
+        live.unlink()
+
+
+# How the live release can be spoiled, and whether its file (and so its problem history) survives.
+DAMAGE = {"corrupted": False, "truncated": False, "dangling": False, "garbage_file": True, "link_loop": True}
+
+
+@pytest.mark.parametrize("how", DAMAGE)
+def test_a_damaged_live_release_is_rebuilt_from_the_archive_and_reported(home, how):
+    drop(home, "s", "participants", [P1, P2])
+    drop(home, "s", "housing", ["P1,2024-02-01,couch", "P2,2024-02-01,unsheltered"])
+    assert run(home, "2024-06-10").published  # the only release: its problem history is all there is
+    release = home.current.resolve()
+    damage(home, how)
+    done = outcomes(home, *NIGHTLY, "--as-of", "2024-06-12", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == "published"
+    previous = report["previous_release"]
+    assert previous["readable"] is False and previous["error"]
+    assert home.current.is_symlink()
+    assert query(home, "select participant_id from participants order by 1") == [("P1",), ("P2",)]
+    if DAMAGE[how]:  # the release file itself is whole: its history carries on
+        assert previous["problem_history_from"] == f"warehouse/{release.name}"
+        assert open_problems(home) == [("P1", "couch", "2024-06-10")]
+    else:  # lost, and said so: the open problem counts from this run
+        assert previous["problem_history_from"] is None
+        assert open_problems(home) == [("P1", "couch", "2024-06-12")]
+    again = outcomes(home, *NIGHTLY, "--as-of", "2024-06-15", "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["previous_release"]["readable"] is True
+
+
+def test_the_summary_says_the_previous_release_was_unreadable_and_its_problem_history_lost(home):
+    drop(home, "s", "participants", [P1])
+    assert run(home, AS_OF).published
+    damage(home, "corrupted")
+    done = outcomes(home, *NIGHTLY, "--as-of", AS_OF)
+    assert done.returncode == 0, done.stderr
+    assert "previous release" in done.stdout and "unreadable" in done.stdout
+    assert "problem history is lost" in done.stdout
+
+
+def test_problem_history_comes_from_the_newest_earlier_release_that_can_be_read(home):
+    drop(home, "s", "participants", [P1, P2])
+    drop(home, "s", "housing", ["P1,2024-02-01,couch", "P2,2024-02-01,unsheltered"])
+    assert run(home, "2024-06-10").published
+    first = home.current.resolve()
+    assert run(home, "2024-06-12").published
+    damage(home, "corrupted")
+    done = outcomes(home, *NIGHTLY, "--as-of", "2024-06-15")
+    assert done.returncode == 0, done.stderr
+    assert f"problem history comes from the earlier release warehouse/{first.name}" in done.stdout
+    assert open_problems(home) == [("P1", "couch", "2024-06-10")]  # first seen when it was first seen
+    saved = json.loads(max(home.runs.glob("*.json")).read_text())  # run ids sort by time
+    assert saved["previous_release"]["problem_history_from"] == f"warehouse/{first.name}"
+
+
+def test_a_damaged_live_release_does_not_hold_a_smaller_release(home):
+    drop(home, "s", "participants", people(10))
+    assert run(home, AS_OF).published
+    damage(home, "corrupted")
+    drop(home, "s", "participants", people(2))  # nothing readable to compare with: no reason to wait
+    assert run(home, AS_OF, accept=[("s", "participants")]).published  # the export's own shrink, accepted
+    assert query(home, "select count(*) from participants") == [(2,)]
+
+
+def newest_report(home):
+    return json.loads(max(home.runs.glob("*.json")).read_text())  # run ids sort by time
+
+
+def test_a_run_that_runs_out_of_disk_fails_in_one_plain_line_and_the_previous_release_stays_live(home):
+    drop(home, "s", "participants", [P1])
+    assert run(home, AS_OF).published
+    live, before = home.current.resolve(), metric_values(home)
+    drop(home, "s", "participants", [P1, P2])
+    # Room for the log, the report and the archive copy, not for a release (megabytes).
+    full = outcomes(home, *NIGHTLY, "--as-of", AS_OF, max_file_bytes=1_000_000)
+    assert full.returncode == 1, full.stderr
+    assert "Traceback" not in full.stderr
+    report = newest_report(home)
+    assert (report["status"], report["published"]) == ("failed", False)
+    error = report["error"]
+    assert error.startswith("the file grew past the size this system allows: could not write warehouse/")
+    assert "release-" in error
+    assert "\n" not in error and error in full.stdout
+    assert error in (home.logs / f"{report['run_id']}.log").read_text()
+    assert home.current.resolve() == live and metric_values(home) == before
+    assert not list(home.warehouse.glob("*.building*"))  # the half-built release does not keep the space
+    again = outcomes(home, *NIGHTLY, "--as-of", AS_OF)
+    assert again.returncode == 0, again.stderr
+    assert query(home, "select participant_id from participants order by 1") == [("P1",), ("P2",)]
+
+
+def test_an_export_the_archive_has_no_room_for_stays_in_the_inbox_and_the_run_fails(home):
+    drop(home, "s", "participants", [P1])
+    assert run(home, AS_OF).published
+    live = home.current.resolve()
+    big = drop(home, "s", "participants", people(30_000))
+    sent = big.read_bytes()
+    full = outcomes(home, *NIGHTLY, "--as-of", AS_OF, max_file_bytes=len(sent) // 2)
+    assert full.returncode == 1, full.stderr
+    assert "Traceback" not in full.stderr
+    report = newest_report(home)
+    assert report["status"] == "failed" and "could not write archive/.incoming/s/" in report["error"]
+    assert big.read_bytes() == sent and home.current.resolve() == live
