@@ -8,11 +8,12 @@ import json
 import logging
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 from checks import vocab
 from pipelines.core import settings
-from pipelines.core.settings import Home, resolve_home
+from pipelines.core.settings import SETTLE_SECONDS, Home, resolve_home
 
 EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_USAGE = 0, 1, 2
 # No referral is dated before the contract's floor: an earlier as-of date would publish an empty program.
@@ -31,6 +32,26 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError("must be 0 or more seconds")
+    return value
+
+
+def site_table(text: str) -> tuple[str, str]:
+    """`north/participants` -> ("north", "participants")."""
+    site, _, table = text.partition("/")
+    if not vocab.SITE_ID.match(site) or table not in vocab.TABLES:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not SITE/TABLE: a site id, a slash and one of {', '.join(vocab.TABLES)}"
+        )
+    return site, table
 
 
 def parser() -> argparse.ArgumentParser:
@@ -57,6 +78,21 @@ def parser() -> argparse.ArgumentParser:
         "--accept-shrink",
         action="store_true",
         help="publish even when the release has fewer than half the live release's participants",
+    )
+    nightly.add_argument(
+        "--settle",
+        type=seconds,
+        default=SETTLE_SECONDS,
+        metavar="SECONDS",
+        help=f"leave inbox files changed less than this long ago for a later run (default {SETTLE_SECONDS})",
+    )
+    nightly.add_argument(
+        "--accept",
+        type=site_table,
+        action="append",
+        default=[],
+        metavar="SITE/TABLE",
+        help="take this export even if it has fewer than half the rows of the one in force (repeatable)",
     )
 
     sub.add_parser("runs", help="run history")
@@ -140,12 +176,14 @@ def setup_logging(home: Home, run_id: str, quiet_stderr: bool = False) -> Path:
 def summary(report: dict, log_path: Path) -> str:
     """The run report in a few readable lines."""
     t = report["totals"]
-    new = sum(f["status"] == "new" for f in report["files"])
+    statuses = Counter(f["status"] for f in report["files"])
+    refused = sum(f["error"] is not None and f["status"] != "held" for f in report["files"])
+    left = "".join(f", {statuses[s]} {s}" for s in ("held", "waiting") if statuses[s])
     lines = [
         # A status is a code in the JSON (`as_of_too_early`); people read it as words.
         f"Run {report['run_id']} (as of {report['as_of']}): {report['status'].replace('_', ' ')}"
         + (f", release {report['release']}" if report["published"] else ", the previous release stays live"),
-        f"  files: {t['files']} in force or received ({new} new, {t['files_refused']} refused)",
+        f"  files: {t['files']} in force or received ({statuses['new']} new, {refused} refused{left})",
         f"  rows: {t['rows_read']:,} read, {t['rows_loaded']:,} loaded, "
         f"{t['rows_quarantined']:,} quarantined, {t['rows_duplicate']:,} exact duplicates",
     ]
@@ -155,7 +193,13 @@ def summary(report: dict, log_path: Path) -> str:
     if previous and not previous["readable"]:
         lines.append(f"  {unreadable_release(previous)}")
     for f in report["files"]:
-        if f["error"]:
+        if f["status"] == "waiting":
+            lines.append(
+                f"  {f['path']}: waiting, still being written (it changed moments ago); a later run takes it"
+            )
+        elif f["status"] == "held":
+            lines.append(f"  {f['site_id']}/{f['table']}: held, {f['error']}")
+        elif f["error"]:
             lines.append(f"  REFUSED {f['path']}: {f['error']}")
         elif f["rows_quarantined"]:
             lines.append(f"  {f['path']}: {f['rows_quarantined']:,} of {f['rows_read']:,} rows quarantined")
@@ -197,7 +241,14 @@ def cmd_nightly(home: Home, args: argparse.Namespace) -> int:
     run_id, log_path = new_run_id(), None
     try:
         log_path = setup_logging(home, run_id)
-        run = nightly(home, as_of, run_id=run_id, accept_shrink=args.accept_shrink)
+        run = nightly(
+            home,
+            as_of,
+            run_id=run_id,
+            accept_shrink=args.accept_shrink,
+            settle=args.settle,
+            accept=args.accept,
+        )
     except RunLocked as e:
         print(f"outcomes nightly: {e}", file=sys.stderr)
         return not_run(run_id, "locked", str(e), args.json)
@@ -213,6 +264,9 @@ def cmd_nightly(home: Home, args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
     else:
         print(summary(report, log_path))
+        if run.status == "held" and args.accept:  # the exports accepted made the release shrink
+            accepted = " ".join(f"--accept {site}/{table}" for site, table in args.accept)
+            print(f"  to publish it, run again with both: outcomes nightly --accept-shrink {accepted}")
     if run.unsaved:
         print(f"outcomes nightly: the run report could not be saved: {run.unsaved}", file=sys.stderr)
     if run.status == AS_OF_TOO_EARLY:
@@ -395,6 +449,8 @@ def main(argv: list[str] | None = None) -> int:
             marker_file=marker_path(home),
         )
         print(f"wrote demo exports to {home.inbox}: " + ", ".join(f"{n:,} {t}" for t, n in written.items()))
+        # A nightly leaves files written in the last SETTLE_SECONDS for a later run: these are complete.
+        print("take them now with `outcomes nightly --settle 0`")
         return 0
     if args.command == "nightly":
         return cmd_nightly(home, args)

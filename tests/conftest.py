@@ -69,9 +69,10 @@ def drop(
     return path
 
 
-def run(home: Home, as_of: str = "2024-06-15") -> Run:
-    """A nightly run, in this process."""
-    return nightly(home, dt.date.fromisoformat(as_of))
+def run(home: Home, as_of: str = "2024-06-15", **options: Any) -> Run:  # noqa: ANN401 - nightly's options
+    """A nightly run, in this process; the files the test has just dropped are taken at once
+    (no settle time) unless `settle` says otherwise."""
+    return nightly(home, dt.date.fromisoformat(as_of), **({"settle": 0} | options))
 
 
 # The quarter the snapshot tests freeze: complete in a release as of SNAPSHOT_AS_OF.
@@ -83,7 +84,7 @@ def snapshot_demo(root: Path) -> Home:
     """A small messy demo program (two sites) published as of SNAPSHOT_AS_OF: what snapshots are taken of."""
     home = Home(root)
     write_demo(home.inbox, participants=150, sites=2, months=18, seed=5, messy=True, as_of=SNAPSHOT_AS_OF)
-    assert nightly(home, SNAPSHOT_AS_OF).published
+    assert nightly(home, SNAPSHOT_AS_OF, settle=0).published
     return home
 
 

@@ -8,6 +8,9 @@ from pathlib import Path
 
 DEFAULT_HOME = Path("data")
 RELEASES_KEPT = 3
+# An inbox file changed less than this many seconds ago may still be being written (an SFTP upload,
+# a shared drive, a sync client): the nightly leaves it for a later run.
+SETTLE_SECONDS = 120
 
 
 @dataclass(frozen=True)

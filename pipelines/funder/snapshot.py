@@ -170,9 +170,11 @@ def _metrics_csv(table: pl.DataFrame) -> bytes:
     return csv_bytes(ordered)
 
 
-# The archived exports a release was built from: its files in force (a refused file has an error).
+# The archived exports a release was built from: its files in force (a refused file has an error;
+# the files a run left in the inbox, waiting or held, are none of them).
 FILES_IN_FORCE = (
-    "select site_id, table_name, path, sha256 from files where error is null "
+    "select site_id, table_name, path, sha256 from files "
+    "where error is null and status in ('new', 'unchanged', 'in_force') "
     "order by site_id, table_name, path"
 )
 

@@ -327,17 +327,28 @@ def read_export(path: Path, table: str) -> TextExport:
     return TextExport(header_width, rows)
 
 
+def blank(names: list[str]) -> pl.Expr:
+    """Whether a row of trimmed values has nothing in it (a blank line, Excel's empty row of
+    commas): not data."""
+    return pl.all_horizontal(pl.col(names).fill_null("") == "") & ~pl.col(STRAY)
+
+
+def data_rows(text: TextExport, table: str) -> int:
+    """How many rows of data an export has: its rows read, blank rows not counted."""
+    names = list(schema(table).columns)
+    trimmed = text.rows.lazy().select(pl.col(names).str.strip_chars(), STRAY)
+    # Streamed: the trimmed values are never all held at once beside the export's own.
+    return int(trimmed.select((~blank(names)).sum()).collect(engine="streaming").item())
+
+
 def tidy(rows: pl.DataFrame, names: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Trim values, read missing-value tokens as missing, set blank rows aside, mark ragged ones.
 
     rows: many files' rows (_file, _width, _row, _fields, _stray, then the columns `names`).
     Returns the rows of data (with _fields set only on ragged rows) and blank rows per file.
     """
-    # Rows with nothing in them (blank lines, Excel's empty rows of commas) are not data.
     trimmed = (
-        rows.lazy()
-        .with_columns(pl.col(names).str.strip_chars())
-        .with_columns((pl.all_horizontal(pl.col(names).fill_null("") == "") & ~pl.col(STRAY)).alias("_blank"))
+        rows.lazy().with_columns(pl.col(names).str.strip_chars()).with_columns(blank(names).alias("_blank"))
     )
     ragged = (pl.col(FIELDS).is_not_null() & (pl.col(FIELDS) != pl.col(WIDTH))) | pl.col(STRAY)
     data = (

@@ -33,7 +33,9 @@ class FileReport:
     table: str
     path: str
     sha256: str | None
-    status: str  # new, unchanged (re-sent, same content), in_force (accepted earlier), refused
+    # new, unchanged (re-sent, same content), in_force (accepted earlier), refused; left in the
+    # inbox: waiting (changed within the settle time: still being written?), held (see rows_sent)
+    status: str
     accepted_at: str | None = None
     rows_read: int = 0
     rows_loaded: int = 0
@@ -41,6 +43,9 @@ class FileReport:
     rows_duplicate: int = 0
     blank_rows: int = 0
     error: str | None = None
+    # A held export: its data rows, and those of the export in force it would replace (more than twice).
+    rows_sent: int | None = None
+    rows_in_force: int | None = None
 
     def report(self) -> dict:
         """The file's line in the run report (and in the release's `files` table)."""

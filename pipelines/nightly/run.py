@@ -14,12 +14,12 @@ import os
 import resource
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager, suppress
 
 from pipelines.core import audit, settings
 from pipelines.core.release import live_release
-from pipelines.core.settings import RELEASES_KEPT, Home
+from pipelines.core.settings import RELEASES_KEPT, SETTLE_SECONDS, Home
 from pipelines.nightly import archive, assemble, check, failure, intake, problems, publish, report
 from pipelines.nightly.build import build_release
 from pipelines.nightly.lock import run_lock
@@ -54,14 +54,24 @@ def step(run: Run, name: str) -> Iterator[None]:
     log.info("%s done in %.1f s", name, seconds)
 
 
-def nightly(home: Home, as_of: dt.date, run_id: str | None = None, accept_shrink: bool = False) -> Run:
+def nightly(
+    home: Home,
+    as_of: dt.date,
+    run_id: str | None = None,
+    accept_shrink: bool = False,
+    settle: float = SETTLE_SECONDS,
+    accept: Collection[intake.Key] = (),
+) -> Run:
     """Ingest, validate, rebuild and publish. Raises RunLocked if another run is going, and OSError
     when the run cannot start (the lock or its first report cannot be written).
 
     A release with fewer than half the live release's participants is held back (status `held`)
-    unless `accept_shrink`: a truncated export must not replace a good one without a word. A run
-    that fails ends `failed` with a one-line reason; if even its last report cannot be written,
-    `run.unsaved` says why (the next run settles the report)."""
+    unless `accept_shrink`: a truncated export must not replace a good one without a word. So is
+    an export with fewer than half the rows of the one it would replace, unless its (site, table)
+    is in `accept`. Inbox files changed less than `settle` seconds ago are left for a later run
+    (0 where the caller has just written them itself). A run that fails ends `failed` with a
+    one-line reason; if even its last report cannot be written, `run.unsaved` says why (the next
+    run settles the report)."""
     run = Run(run_id or report.new_run_id(), as_of, report.now_utc())
     with run_lock(home):
         prepare(home)
@@ -70,7 +80,7 @@ def nightly(home: Home, as_of: dt.date, run_id: str | None = None, accept_shrink
             log.warning("the audit log's head is not in this report: %s", run.audit["error"])
         report.save_report(home.runs, run)
         try:
-            publish_run(home, run, accept_shrink)
+            publish_run(home, run, accept_shrink, settle, accept)
         except Exception as e:  # the previous release stays live; the report says why
             fail(home, run, e)
         run.finished_at = report.now_utc()
@@ -118,18 +128,28 @@ def too_early(as_of: dt.date, earliest: dt.date) -> str:
     )
 
 
-def publish_run(home: Home, run: Run, accept_shrink: bool = False) -> None:
+def publish_run(
+    home: Home,
+    run: Run,
+    accept_shrink: bool = False,
+    settle: float = SETTLE_SECONDS,
+    accept: Collection[intake.Key] = (),
+) -> None:
     """The steps of a run, each killable by OUTCOMES_FAIL_AT."""
     with step(run, "inbox"):
         index = archive.load_index(home.archive)  # once per run: the run lock keeps it ours
-        taken = intake.take_inbox(home, index, run.run_id, report.now_utc())
-        run.files = list(taken.refused)
+        taken = intake.take_inbox(home, index, run.run_id, report.now_utc(), settle, accept)
+        run.files = list(taken.left)
     with step(run, "read"):
         received = intake.read_in_force(home.archive, taken)
         run.files = received.files
     if not any(received.exports.values()):
         run.status = "nothing_to_publish"
-        run.error = "no accepted export yet: put exports in inbox/<site_id>/<table>.csv"
+        run.error = "no accepted export yet: " + (
+            "the inbox's files changed moments ago (still being written?); a later run takes them"
+            if any(f.status == "waiting" for f in run.files)
+            else "put exports in inbox/<site_id>/<table>.csv"
+        )
         return
     earliest = assemble.earliest_referral(received.exports["participants"])
     if earliest is not None and run.as_of < earliest:

@@ -106,7 +106,7 @@ def deployment(
     home = tmp_path_factory.mktemp("signin-home")
     config = tmp_path_factory.mktemp("signin-config")
     outcomes(home, "demo", *DEMO_ARGS)
-    outcomes(home, "nightly")
+    outcomes(home, "nightly", "--settle", "0")
     site_id, case_manager_id = first_case_manager(home)
     access = config / "access.toml"
     access.write_text(

@@ -45,7 +45,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Home:
         messy=True,
         marker_file=marker_path(home),
     )
-    assert nightly(home, AS_OF).published
+    assert nightly(home, AS_OF, settle=0).published
     return home
 
 

@@ -20,10 +20,10 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.core.audit import AuditUnavailable
-from pipelines.core.release import live_release
-from pipelines.core.settings import Home
-from pipelines.funder.snapshot import COLUMNS, SnapshotRefused, take_snapshot
-from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, snapshot_demo
+from pipelines.core.release import live_release, open_release
+from pipelines.core.settings import SETTLE_SECONDS, Home
+from pipelines.funder.snapshot import COLUMNS, SnapshotRefused, files_in_force, take_snapshot
+from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, drop, run, snapshot_demo
 
 AS_OF = SNAPSHOT_AS_OF  # 2024-Q1 is complete, 2024-Q2 is not
 PERIOD = SNAPSHOT_PERIOD
@@ -235,6 +235,20 @@ def test_a_release_built_before_the_metric_cells_macro_is_refused(homes, tmp_pat
     assert done.returncode == 1 and not done.stdout
     assert "outcomes nightly" in done.stderr and "Error" not in done.stderr
     assert not home.snapshots.exists() or not list(home.snapshots.iterdir())
+
+
+def test_the_archived_files_of_a_release_leave_out_files_held_or_waiting_in_the_inbox(tmp_path):
+    home = Home(tmp_path / "home")
+    people = [f"P{i},CM1,2024-01-10,community,,,,,1985,woman,white" for i in range(4)]
+    drop(home, "s", "participants", people)
+    assert run(home).published
+    drop(home, "s", "participants", people[:1])  # 1 row where 4 are in force
+    for settle, statuses in ((0, ["held", "in_force"]), (SETTLE_SECONDS, ["in_force", "waiting"])):
+        assert run(home, settle=settle).published
+        assert release_rows(home, "select list(status order by status) from files") == [(statuses,)]
+        with open_release(live_release(home.current)) as con:
+            [archived] = files_in_force(con)
+        assert archived["path"].startswith("archive/s/participants/")
 
 
 # Tamper-evidence (issue 12, item 11): the creation is audited with the manifest's hash, and

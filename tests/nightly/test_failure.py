@@ -107,7 +107,7 @@ def test_a_full_disk_while_building_fails_the_run_in_one_line(published, monkeyp
         raise duckdb.IOException(f'Could not write file "{path}": No space left on device')
 
     monkeypatch.setattr("pipelines.nightly.run.build_release", build_fills_the_disk)
-    code, out, err = outcomes_here(published, capsys, "nightly", "--as-of", AS_OF)
+    code, out, err = outcomes_here(published, capsys, "nightly", "--settle", "0", "--as-of", AS_OF)
     assert code == 1
     assert "Traceback" not in err
     failed = newest_report(published)
@@ -135,14 +135,14 @@ def test_a_report_that_cannot_be_saved_at_the_end_is_settled_by_the_next_run(pub
         "pipelines.nightly.run.build_release", lambda path, **_: (_ for _ in ()).throw(disk_full(path))
     )
     full_at_the_end(monkeypatch)
-    code, out, err = outcomes_here(published, capsys, "nightly", "--as-of", AS_OF)
+    code, out, err = outcomes_here(published, capsys, "nightly", "--settle", "0", "--as-of", AS_OF)
     assert code == 1
     assert "Traceback" not in err
     stuck = newest_report(published)
     assert "the run report could not be saved: the disk is full: no space left to write runs/" in err
     assert stuck["status"] == "running"
     monkeypatch.undo()
-    code, _, err = outcomes_here(published, capsys, "nightly", "--as-of", AS_OF)
+    code, _, err = outcomes_here(published, capsys, "nightly", "--settle", "0", "--as-of", AS_OF)
     assert code == 0, err
     settled = json.loads((published.runs / f"{stuck['run_id']}.json").read_text())
     assert (settled["status"], settled["published"]) == ("failed", False)
@@ -155,7 +155,7 @@ def test_a_published_run_whose_report_could_not_be_saved_is_settled_as_published
     published, monkeypatch, capsys
 ):
     full_at_the_end(monkeypatch)
-    code, _, err = outcomes_here(published, capsys, "nightly", "--as-of", AS_OF)
+    code, _, err = outcomes_here(published, capsys, "nightly", "--settle", "0", "--as-of", AS_OF)
     assert code == 0  # it did publish
     assert "the run report could not be saved" in err and "Traceback" not in err
     stuck = newest_report(published)
@@ -180,7 +180,7 @@ def test_a_read_only_home_stops_the_run_before_it_starts_in_one_line(published, 
         monkeypatch.setattr("pipelines.nightly.run.run_lock", read_only(published.root / "nightly.lock"))
     else:
         monkeypatch.setattr(report, "save_report", lambda runs, r: read_only(runs / f"{r.run_id}.json")())
-    code, out, err = outcomes_here(published, capsys, "nightly", "--as-of", AS_OF, "--json")
+    code, out, err = outcomes_here(published, capsys, "nightly", "--settle", "0", "--as-of", AS_OF, "--json")
     assert code == 1
     assert "Traceback" not in err
     [line] = [x for x in err.splitlines() if "could not start" in x]
@@ -195,7 +195,7 @@ def test_a_log_file_that_cannot_be_written_is_given_up_in_one_line(published, mo
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(cli.RunLog, "flush", full)
-    code, _, err = outcomes_here(published, capsys, "nightly", "--as-of", AS_OF)
+    code, _, err = outcomes_here(published, capsys, "nightly", "--settle", "0", "--as-of", AS_OF)
     assert code == 0, err  # the log is not the release: the run goes on
     assert "Logging error" not in err and "Traceback" not in err
     [line] = [x for x in err.splitlines() if "log file" in x]

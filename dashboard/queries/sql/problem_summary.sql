@@ -21,7 +21,7 @@ chosen as (
 accepted_sites as (
     select distinct site_id
     from files
-    where status <> 'refused'
+    where status in ('new', 'unchanged', 'in_force')
       and ($scope_site is null or site_id = $scope_site)
 ),
 
