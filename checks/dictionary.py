@@ -20,8 +20,12 @@ TYPE_NAMES = {
 GENERAL_RULES = f"""\
 ## All exports
 
-- One file per table and site: `inbox/<site_id>/<table>.csv` (or `.xlsx`, first sheet or a
-  sheet named as the table). Each file is a full export: it replaces the site's previous one.
+- One file per table and site: `inbox/<site_id>/<table>.csv` (or `.xlsx`). Each file is a full
+  export: it replaces the site's previous one. Put the file itself there: a shortcut (symbolic
+  link), a folder named like a file, or a site folder whose name starts with a dot is refused.
+- In a workbook, the rows are read from the one visible sheet whose first row is the header (other
+  sheets may hold notes). Hidden sheets are never read; two visible sheets with the header are
+  refused.
 - One header row. Headers match after lower-casing, trimming, and turning spaces and hyphens
   into underscores (`Case Manager ID` is `case_manager_id`). Values are trimmed.
 - CSV in UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252. A UTF-8 file with a

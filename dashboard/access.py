@@ -18,15 +18,19 @@ A real deployment signs people in with OpenID Connect (`st.login`); the access f
     email = "officer@foundation.example"
     role = "funder"
 
+    [[providers]]          # only for a provider that sends no email_verified claim
+    issuer = "https://login.microsoftonline.com/<tenant-id>/v2.0"
+    trust_unverified_email = true
+
 Leadership sees the whole program; a case manager sees one site's caseload of one
-case_manager_id; a funder sees snapshots only. The viewer is worked out again on every run
-from the identity provider's claims and this file, never from a widget; the pages pass its
-scope into their queries.
+case_manager_id; a funder sees snapshots only. A sign-in counts only when the provider says the
+email is verified (`email_verified`), unless `[[providers]]` trusts that issuer's emails. The
+viewer is worked out again on every run from the identity provider's claims and this file, never
+from a widget; the pages pass its scope into their queries.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,10 +41,12 @@ import streamlit as st
 from checks.vocab import SITE_ID
 from pipelines.core import audit as audit_log
 from pipelines.core.settings import Home, resolve_home
+from pipelines.core.toml_file import TomlFileError, read_toml
 
 ROLES = ("leadership", "case_manager", "funder")
 ROLE_LABELS = {"leadership": "Program leadership", "case_manager": "Case manager", "funder": "Funder"}
 USER_KEYS = {"email", "role", "sites", "case_manager_id", "name"}
+PROVIDER_KEYS = {"issuer", "trust_unverified_email"}
 SESSION_KEY = "_outcomes_viewer"
 
 # Every page: its key (its url_path), file (relative to app.py), title and icon.
@@ -73,7 +79,11 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
 
 
 class AccessFileError(Exception):
-    """The access file cannot be used: the message names the file, the entry and the problem."""
+    """The access file cannot be used: the message names the file, the entry and the problem.
+
+    It is for the administrator (the terminal, the server log, the audit log): it may name other
+    users, so the person signing in never sees it.
+    """
 
 
 @dataclass(frozen=True)
@@ -101,16 +111,20 @@ class Viewer:
         return label
 
 
+def _keys(where: str, entry: Any, allowed: set[str]) -> dict[str, Any]:
+    """An entry of the file as a table of allowed keys, or AccessFileError saying which are not."""
+    if not isinstance(entry, dict):
+        raise AccessFileError(f"{where} is not a table of keys")
+    unknown = sorted(set(entry) - allowed)
+    if unknown:
+        raise AccessFileError(f"{where} has unknown key(s) {', '.join(unknown)}; allowed: {sorted(allowed)}")
+    return entry
+
+
 def _viewer(path: Path, number: int, entry: Any) -> Viewer:
     """One `[[users]]` entry as a Viewer, or AccessFileError naming what is wrong with it."""
     where = f"{path}: user {number}"
-    if not isinstance(entry, dict):
-        raise AccessFileError(f"{where} is not a table of keys")
-    unknown = sorted(set(entry) - USER_KEYS)
-    if unknown:
-        raise AccessFileError(
-            f"{where} has unknown key(s) {', '.join(unknown)}; allowed: {sorted(USER_KEYS)}"
-        )
+    entry = _keys(where, entry, USER_KEYS)
     email = entry.get("email")
     if not isinstance(email, str) or "@" not in email:
         raise AccessFileError(f'{where} needs an email, e.g. email = "name@example.org"')
@@ -142,25 +156,56 @@ def _viewer(path: Path, number: int, entry: Any) -> Viewer:
     )
 
 
-def load_access(path: Path) -> dict[str, Viewer]:
-    """Every user of the access file by lower-cased email; AccessFileError if it cannot be used."""
+def _trusted_issuer(path: Path, number: int, entry: Any) -> str | None:
+    """One `[[providers]]` entry: its issuer if its unverified emails are trusted, else None."""
+    where = f"{path}: provider {number}"
+    entry = _keys(where, entry, PROVIDER_KEYS)
+    issuer = entry.get("issuer")
+    if not isinstance(issuer, str) or not issuer.startswith(("https://", "http://")):
+        raise AccessFileError(
+            f'{where} needs the issuer its tokens name, e.g. issuer = "https://accounts.example.org"'
+        )
+    trust = entry.get("trust_unverified_email", False)
+    if not isinstance(trust, bool):
+        raise AccessFileError(f"{where}: trust_unverified_email must be true or false")
+    return issuer.rstrip("/") if trust else None
+
+
+@dataclass(frozen=True)
+class AccessSettings:
+    """The access file: every user by lower-cased email, and the identity providers (by issuer)
+    whose emails are trusted without an `email_verified` claim."""
+
+    users: dict[str, Viewer]
+    trusted_issuers: frozenset[str] = frozenset()
+
+    def email_trusted(self, email_verified: object, issuer: object) -> bool:
+        """Whether a sign-in's email may be believed: the provider's token says it is verified,
+        or the access file trusts that provider's emails. A missing claim is not a yes."""
+        if email_verified is True or email_verified == "true":
+            return True
+        return isinstance(issuer, str) and issuer.rstrip("/") in self.trusted_issuers
+
+
+def load_access(path: Path) -> AccessSettings:
+    """What the access file says; AccessFileError if it cannot be used, whatever is in it."""
     try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
+        data = read_toml(path)
     except FileNotFoundError:
         raise AccessFileError(f"{path} does not exist: write it to give people access") from None
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise AccessFileError(f"{path} cannot be read: {error}") from None
-    entries = data.get("users", [])
-    if set(data) - {"users"} or not isinstance(entries, list):
-        raise AccessFileError(f"{path} must hold only [[users]] entries")
+    except TomlFileError as error:
+        raise AccessFileError(str(error)) from None
+    entries, providers = data.get("users", []), data.get("providers", [])
+    if set(data) - {"users", "providers"} or not isinstance(entries, list) or not isinstance(providers, list):
+        raise AccessFileError(f"{path} must hold only [[users]] and [[providers]] entries")
     users: dict[str, Viewer] = {}
     for number, entry in enumerate(entries, start=1):
         viewer = _viewer(path, number, entry)
         if viewer.user in users:
             raise AccessFileError(f"{path}: user {number} ({viewer.user}) is listed twice")
         users[viewer.user] = viewer
-    return users
+    trusted = {_trusted_issuer(path, number, entry) for number, entry in enumerate(providers, start=1)}
+    return AccessSettings(users, frozenset(trusted - {None}))
 
 
 def set_viewer(viewer: Viewer | None) -> None:

@@ -39,12 +39,12 @@ def navigation(who: Viewer) -> tuple[StreamlitPage, str]:
 ICON = Path(__file__).parent / "icon.png"
 st.set_page_config(page_title="LEAD Outcomes", page_icon=str(ICON), layout="wide")
 demo = settings.demo_mode()
-if demo:
-    st.warning(DEMO_BANNER, icon=":material/science:")
 viewer = signin.demo_viewer() if demo else signin.signed_in_viewer()
 if viewer is None:
     access.set_viewer(None)
     st.stop()
+if demo:  # only once the home is known to be the demo's: never a banner over real data
+    st.warning(DEMO_BANNER, icon=":material/science:")
 access.set_viewer(viewer)
 signin.sign_in_once(viewer)
 page, page_key = navigation(viewer)

@@ -3,6 +3,8 @@ the one sign_in audit entry a session starts with. The router (app.py) calls the
 
 from __future__ import annotations
 
+import logging
+
 import duckdb
 import streamlit as st
 
@@ -13,6 +15,9 @@ from dashboard.queries.release import case_managers
 from pipelines.core import settings
 from pipelines.core.scope import PROGRAM
 from pipelines.core.settings import resolve_home
+from pipelines.demo.marker import NotDemoHome, check
+
+log = logging.getLogger("outcomes.dashboard")
 
 SIGN_IN_TEXT = (
     "LEAD Outcomes holds information about people's arrests, treatment and health. "
@@ -27,11 +32,39 @@ NOT_CONFIGURED = (
     "Sign-in is not configured: `.streamlit/secrets.toml` has no `[auth]` section for your identity "
     "provider. See the README, section “Sign-in”. No data is shown."
 )
-ACCESS_BROKEN = "The access file cannot be used, so no data is shown. Tell your administrator: {error}"
+UNVERIFIED = (
+    "You are signed in as **{email}**, but your identity provider does not say this email address "
+    "is verified, so LEAD Outcomes cannot rely on it. Verify the address with your provider, "
+    "or ask your administrator."
+)
+# The reason names the file and other users: it goes to the server log and the audit log only.
+ACCESS_BROKEN = "Sign-in is not available: the administrator must fix the access settings. No data is shown."
+NOT_A_DEMO = (
+    "This dashboard was started in demo mode, which has no sign-in, on data that `outcomes demo` "
+    "did not write. No data is shown. Start it with `outcomes serve`, which signs people in."
+)
 
 
-def demo_viewer() -> Viewer:
-    """The demo's role picker: anyone at the demo (127.0.0.1, synthetic data) chooses a role."""
+def demo_home() -> bool:
+    """Whether the home is the demo's own: demo mode shows nothing on any other (the reason is logged)."""
+    home = resolve_home()
+    try:
+        check(home)
+    except NotDemoHome as error:
+        log.error("demo mode refused: %s is not a demo home: %s", home.root, error)
+        st.error(NOT_A_DEMO)
+        return False
+    return True
+
+
+def demo_viewer() -> Viewer | None:
+    """The demo's role picker: anyone at the demo (127.0.0.1, synthetic data) chooses a role.
+
+    None, after saying why, unless the home holds only what `outcomes demo` wrote: demo mode is
+    switched on by an environment variable, which must never open real data.
+    """
+    if not demo_home():
+        return None
     with st.sidebar:
         role = st.selectbox(
             "View the demo as",
@@ -86,22 +119,36 @@ def signed_in_viewer() -> Viewer | None:
         st.button("Sign in", on_click=st.login, type="primary")
         return None
     email = str(st.user.get("email") or "").strip().lower()
-    verified = st.user.get("email_verified")
     try:
-        users = access.load_access(settings.access_file(resolve_home()))
+        rules = access.load_access(settings.access_file(resolve_home()))
     except access.AccessFileError as error:
-        st.error(ACCESS_BROKEN.format(error=error))
+        log.error("sign-in refused: the access file cannot be used: %s", error)
+        deny(email, {"reason": "the access file cannot be used", "detail": str(error)})
+        st.error(ACCESS_BROKEN)
         return None
-    who = users.get(email) if email and verified is not False else None
+    if not rules.email_trusted(st.user.get("email_verified"), st.user.get("iss")):
+        deny(email, {"reason": "the identity provider did not say the email is verified"})
+        ask_administrator(UNVERIFIED, email)
+        return None
+    who = rules.users.get(email) if email else None
     if who is None:
-        # Audited with role "none": the denial is the event, no role applies.
-        stranger = Viewer(user=email or "(no email claim)", role="none")
-        access.audit("denied", "sign-in", filters={"reason": "not in the access file"}, who=stranger)
-        st.title("Ask your administrator")
-        st.markdown(ASK_ADMIN.format(email=md_text(email or "(no email)")))
-        st.button("Sign out", on_click=st.logout)
+        deny(email, {"reason": "not in the access file"})
+        ask_administrator(ASK_ADMIN, email)
         return None
     return who
+
+
+def deny(email: str, why: dict) -> None:
+    """The refused sign-in's audit entry, with role "none": the denial is the event, no role applies."""
+    stranger = Viewer(user=email or "(no email claim)", role="none")
+    access.audit("denied", "sign-in", filters=why, who=stranger)
+
+
+def ask_administrator(text: str, email: str) -> None:
+    """The page a refused person sees: why, in plain words, and a way to sign out."""
+    st.title("Ask your administrator")
+    st.markdown(text.format(email=md_text(email or "(no email)")))
+    st.button("Sign out", on_click=st.logout)
 
 
 def sign_in_once(who: Viewer) -> None:

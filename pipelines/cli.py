@@ -8,11 +8,12 @@ import json
 import logging
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 from checks import vocab
 from pipelines.core import settings
-from pipelines.core.settings import Home, resolve_home
+from pipelines.core.settings import SETTLE_SECONDS, Home, resolve_home
 
 EXIT_PUBLISHED, EXIT_NOT_PUBLISHED, EXIT_USAGE = 0, 1, 2
 # No referral is dated before the contract's floor: an earlier as-of date would publish an empty program.
@@ -31,6 +32,26 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return value
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError("must be 0 or more seconds")
+    return value
+
+
+def site_table(text: str) -> tuple[str, str]:
+    """`north/participants` -> ("north", "participants")."""
+    site, _, table = text.partition("/")
+    if not vocab.SITE_ID.match(site) or table not in vocab.TABLES:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not SITE/TABLE: a site id, a slash and one of {', '.join(vocab.TABLES)}"
+        )
+    return site, table
 
 
 def parser() -> argparse.ArgumentParser:
@@ -58,6 +79,21 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="publish even when the release has fewer than half the live release's participants",
     )
+    nightly.add_argument(
+        "--settle",
+        type=seconds,
+        default=SETTLE_SECONDS,
+        metavar="SECONDS",
+        help=f"leave inbox files changed less than this long ago for a later run (default {SETTLE_SECONDS})",
+    )
+    nightly.add_argument(
+        "--accept",
+        type=site_table,
+        action="append",
+        default=[],
+        metavar="SITE/TABLE",
+        help="take this export even if it has fewer than half the rows of the one in force (repeatable)",
+    )
 
     sub.add_parser("runs", help="run history")
 
@@ -77,12 +113,47 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--demo", action="store_true", help="demo mode: a role picker, synthetic data only")
 
+    # `snapshot --period YYYY-Qn` takes one (the public contract); `snapshot verify [ID]` checks them.
     snapshot = sub.add_parser("snapshot", help="freeze a quarter's suppressed metrics for funders")
-    snapshot.add_argument("--period", required=True, help="the quarter, YYYY-Qn (e.g. 2024-Q1)")
+    snapshot.add_argument("--period", help="the quarter to freeze, YYYY-Qn (e.g. 2024-Q1)")
+    snapshot_sub = snapshot.add_subparsers(dest="snapshot_action", metavar="verify")
+    verify = snapshot_sub.add_parser(
+        "verify", help="check snapshots against their manifests and the audit log"
+    )
+    verify.add_argument("snapshot_id", nargs="?", help="one snapshot's folder name (default: every snapshot)")
 
     audit = sub.add_parser("audit", help="check the audit log of sign-ins, views and exports")
     audit.add_argument("action", choices=["verify"], help="verify: detect edited, removed or moved entries")
     return p
+
+
+class Terminal(logging.Formatter):
+    """A progress line on the terminal: the message alone, never a traceback (the log file has it)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record, self.datefmt)
+        return self.formatMessage(record)
+
+
+class RunLog(logging.FileHandler):
+    """The run's log file. When a line cannot be written (the disk is full), the file is given up
+    with one line on the terminal, not a traceback for every line after it."""
+
+    def __init__(self, path: Path, home: Home) -> None:
+        super().__init__(path, encoding="utf-8")
+        self.home, self.given_up = home, False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.given_up:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        from pipelines.nightly.failure import reason
+
+        self.given_up = True
+        why = reason(sys.exc_info()[1], self.home.root, where=self.baseFilename)
+        print(f"outcomes: the log file is no longer written: {why}", file=sys.stderr)
 
 
 def setup_logging(home: Home, run_id: str, quiet_stderr: bool = False) -> Path:
@@ -92,12 +163,12 @@ def setup_logging(home: Home, run_id: str, quiet_stderr: bool = False) -> Path:
     root = logging.getLogger("outcomes")
     root.setLevel(logging.INFO)
     root.handlers.clear()
-    to_file = logging.FileHandler(log_path, encoding="utf-8")
+    to_file = RunLog(log_path, home)
     to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     root.addHandler(to_file)
     if not quiet_stderr:
         to_err = logging.StreamHandler(sys.stderr)
-        to_err.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        to_err.setFormatter(Terminal("%(asctime)s %(message)s", "%H:%M:%S"))
         root.addHandler(to_err)
     return log_path
 
@@ -105,18 +176,30 @@ def setup_logging(home: Home, run_id: str, quiet_stderr: bool = False) -> Path:
 def summary(report: dict, log_path: Path) -> str:
     """The run report in a few readable lines."""
     t = report["totals"]
-    new = sum(f["status"] == "new" for f in report["files"])
+    statuses = Counter(f["status"] for f in report["files"])
+    refused = sum(f["error"] is not None and f["status"] != "held" for f in report["files"])
+    left = "".join(f", {statuses[s]} {s}" for s in ("held", "waiting") if statuses[s])
     lines = [
-        f"Run {report['run_id']} (as of {report['as_of']}): {report['status']}"
+        # A status is a code in the JSON (`as_of_too_early`); people read it as words.
+        f"Run {report['run_id']} (as of {report['as_of']}): {report['status'].replace('_', ' ')}"
         + (f", release {report['release']}" if report["published"] else ", the previous release stays live"),
-        f"  files: {t['files']} in force or received ({new} new, {t['files_refused']} refused)",
+        f"  files: {t['files']} in force or received ({statuses['new']} new, {refused} refused{left})",
         f"  rows: {t['rows_read']:,} read, {t['rows_loaded']:,} loaded, "
         f"{t['rows_quarantined']:,} quarantined, {t['rows_duplicate']:,} exact duplicates",
     ]
     if report["error"]:
         lines.append(f"  error: {report['error']}")
+    previous = report.get("previous_release")
+    if previous and not previous["readable"]:
+        lines.append(f"  {unreadable_release(previous)}")
     for f in report["files"]:
-        if f["error"]:
+        if f["status"] == "waiting":
+            lines.append(
+                f"  {f['path']}: waiting, still being written (it changed moments ago); a later run takes it"
+            )
+        elif f["status"] == "held":
+            lines.append(f"  {f['site_id']}/{f['table']}: held, {f['error']}")
+        elif f["error"]:
             lines.append(f"  REFUSED {f['path']}: {f['error']}")
         elif f["rows_quarantined"]:
             lines.append(f"  {f['path']}: {f['rows_quarantined']:,} of {f['rows_read']:,} rows quarantined")
@@ -124,10 +207,26 @@ def summary(report: dict, log_path: Path) -> str:
     return "\n".join(lines)
 
 
+def unreadable_release(previous: dict) -> str:
+    """The run report's `previous_release`, when it could not be read, in words."""
+    source = previous["problem_history_from"]
+    history = (
+        f"problem history comes from the earlier release {source}; problems first seen or fixed "
+        "after it are dated from this run"
+        if source
+        else "its problem history is lost: every open problem is dated from this run"
+    )
+    return (
+        f"the previous release ({previous['path']}) was unreadable ({previous['error']}), so the "
+        f"warehouse was rebuilt from the archive; {history}"
+    )
+
+
 def cmd_nightly(home: Home, args: argparse.Namespace) -> int:
+    from pipelines.nightly.failure import reason, understood
     from pipelines.nightly.lock import RunLocked
     from pipelines.nightly.report import new_run_id
-    from pipelines.nightly.run import nightly
+    from pipelines.nightly.run import AS_OF_TOO_EARLY, nightly
 
     as_of = args.as_of or dt.date.today()
     latest = dt.date.today() + dt.timedelta(days=1)
@@ -139,21 +238,47 @@ def cmd_nightly(home: Home, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    run_id = new_run_id()
-    log_path = setup_logging(home, run_id)
+    run_id, log_path = new_run_id(), None
     try:
-        run = nightly(home, as_of, run_id=run_id, accept_shrink=args.accept_shrink)
+        log_path = setup_logging(home, run_id)
+        run = nightly(
+            home,
+            as_of,
+            run_id=run_id,
+            accept_shrink=args.accept_shrink,
+            settle=args.settle,
+            accept=args.accept,
+        )
     except RunLocked as e:
         print(f"outcomes nightly: {e}", file=sys.stderr)
-        if args.json:
-            print(json.dumps({"run_id": run_id, "status": "locked", "published": False, "error": str(e)}))
-        return EXIT_NOT_PUBLISHED
+        return not_run(run_id, "locked", str(e), args.json)
+    except Exception as e:  # the run could not start: one line saying why, never a traceback
+        why = f"the run could not start: {reason(e, home.root)}. The previous release stays live"
+        if log_path is None:
+            print(f"outcomes nightly: {why}", file=sys.stderr)
+        else:  # the terminal shows the line; the log file keeps a bug's traceback too
+            logging.getLogger("outcomes.nightly").error(why, exc_info=None if understood(e) else e)
+        return not_run(run_id, "failed", why, args.json)
     report = run.report()
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print(summary(report, log_path))
+        if run.status == "held" and args.accept:  # the exports accepted made the release shrink
+            accepted = " ".join(f"--accept {site}/{table}" for site, table in args.accept)
+            print(f"  to publish it, run again with both: outcomes nightly --accept-shrink {accepted}")
+    if run.unsaved:
+        print(f"outcomes nightly: the run report could not be saved: {run.unsaved}", file=sys.stderr)
+    if run.status == AS_OF_TOO_EARLY:
+        return EXIT_USAGE
     return EXIT_PUBLISHED if run.published else EXIT_NOT_PUBLISHED
+
+
+def not_run(run_id: str, status: str, why: str, as_json: bool) -> int:
+    """A run that never got going (locked out, or unable to write its lock or report): exit 1."""
+    if as_json:
+        print(json.dumps({"run_id": run_id, "status": status, "published": False, "error": why}))
+    return EXIT_NOT_PUBLISHED
 
 
 def cmd_runs(home: Home) -> int:
@@ -229,15 +354,22 @@ def cmd_serve(home: Home, args: argparse.Namespace) -> int:
 
 
 def cmd_audit(home: Home, args: argparse.Namespace) -> int:
-    """`outcomes audit verify`: 0 when the hash chain and its head anchor are intact, 1 otherwise."""
-    from pipelines.core.audit import check, head_path, log_path
+    """`outcomes audit verify`: 0 when the keyed chain, its head and the runs' copies agree; else 1."""
+    from pipelines.core.audit import log_path
+    from pipelines.core.audit_verify import check
 
-    if not log_path(home).exists() and not head_path(home).exists():
+    verdict = check(home)
+    count, problems = verdict.entries, verdict.problems
+    if not problems and not log_path(home).exists():
         print(f"no audit log yet at {log_path(home)}")
         return 0
-    count, problems = check(home)
     if not problems:
         print(f"audit log intact: {count:,} entries")
+        if verdict.unkeyed:
+            print(
+                f"  the first {verdict.unkeyed:,} were written before the audit key (version 1): they are "
+                "checked as a plain SHA-256 chain, as written, and the key protects only what follows"
+            )
         return 0
     for problem in problems:
         print(problem)
@@ -247,11 +379,25 @@ def cmd_audit(home: Home, args: argparse.Namespace) -> int:
 
 def cmd_snapshot(home: Home, args: argparse.Namespace) -> int:
     """`outcomes snapshot --period YYYY-Qn`: prints the new snapshot's folder."""
+    from pipelines.core.audit import AuditUnavailable
     from pipelines.funder.snapshot import NoRelease, SnapshotRefused, take_snapshot
 
+    if args.snapshot_action == "verify":
+        if args.period is not None:
+            print(
+                "outcomes snapshot: --period takes a snapshot; `verify` checks them: not both",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        return cmd_snapshot_verify(home, args.snapshot_id)
+    if args.period is None:
+        print(
+            "outcomes snapshot: give --period YYYY-Qn to take a snapshot, or `verify [ID]`", file=sys.stderr
+        )
+        return EXIT_USAGE
     try:
         folder = take_snapshot(home, args.period)
-    except NoRelease as e:
+    except (NoRelease, AuditUnavailable) as e:
         print(f"outcomes snapshot: {e}", file=sys.stderr)
         return EXIT_NOT_PUBLISHED
     except SnapshotRefused as e:
@@ -261,12 +407,36 @@ def cmd_snapshot(home: Home, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_snapshot_verify(home: Home, snapshot_id: str | None) -> int:
+    """`outcomes snapshot verify [ID]`: one line per snapshot; 1 if any is not as published."""
+    from pipelines.funder.catalog import snapshot_folders
+    from pipelines.funder.integrity import check_snapshots
+
+    folders = snapshot_folders(home)
+    if snapshot_id is not None:
+        folders = [f for f in folders if f.name == snapshot_id]
+        if not folders:
+            print(f"outcomes snapshot verify: no snapshot {snapshot_id} in {home.snapshots}", file=sys.stderr)
+            return EXIT_USAGE
+    if not folders:
+        print(f"no snapshots yet in {home.snapshots}")
+        return 0
+    checks = check_snapshots(home, folders)
+    for checked in checks.values():
+        if checked.intact:
+            print(f"{checked.snapshot_id}: intact ({len(checked.files)} files as published and recorded)")
+        else:
+            print(f"{checked.snapshot_id}: NOT intact: {'; '.join(checked.problems)}")
+    return 1 if any(not c.intact for c in checks.values()) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; the exit code follows DESIGN s.3."""
     args = parser().parse_args(argv)
     home = resolve_home(args.home)
     if args.command == "demo":
         from pipelines.demo import write_demo
+        from pipelines.demo.marker import marker_path
 
         written = write_demo(
             home.inbox,
@@ -276,8 +446,11 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             messy=args.messy,
             as_of=args.as_of,
+            marker_file=marker_path(home),
         )
         print(f"wrote demo exports to {home.inbox}: " + ", ".join(f"{n:,} {t}" for t, n in written.items()))
+        # A nightly leaves files written in the last SETTLE_SECONDS for a later run: these are complete.
+        print("take them now with `outcomes nightly --settle 0`")
         return 0
     if args.command == "nightly":
         return cmd_nightly(home, args)

@@ -1,20 +1,22 @@
 """How `outcomes serve` starts Streamlit: hardened settings, and the sign-in it needs.
 
 Real mode signs people in with OpenID Connect (`st.login`), configured in the `[auth]` section of
-`.streamlit/secrets.toml` (or the file `$OUTCOMES_SECRETS` names); it refuses to start without
-one. Demo mode (`--demo`, synthetic data only) has a role picker instead and only ever listens on
-127.0.0.1.
+`.streamlit/secrets.toml` (or the file `$OUTCOMES_SECRETS` names), and lets in whom the access
+file names; it refuses to start without an identity provider or with an access file it cannot
+use, and says why on the terminal (the administrator's). Demo mode (`--demo`) has a role picker
+instead, only ever listens on 127.0.0.1, and only starts on a home `outcomes demo` made and
+nothing else wrote to (pipelines/demo/marker.py); the dashboard checks that again on every run.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import tomllib
 from pathlib import Path
 
 from pipelines.core import settings
 from pipelines.core.settings import Home
+from pipelines.core.toml_file import TomlFileError, read_toml
 
 APP = settings.PROJECT / "dashboard" / "app.py"
 LOCALHOST = "127.0.0.1"
@@ -44,12 +46,11 @@ def check_auth(path: Path) -> None:
     """ServeRefused unless `path` holds a complete [auth] section for an identity provider."""
     how = "see the README, section “Sign-in” (or run `outcomes serve --demo` for the synthetic demo)"
     try:
-        with path.open("rb") as f:
-            secrets = tomllib.load(f)
+        secrets = read_toml(path)
     except FileNotFoundError:
         raise ServeRefused(f"no identity provider configured: {path} does not exist; {how}") from None
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ServeRefused(f"{path} cannot be read: {error}") from None
+    except TomlFileError as error:
+        raise ServeRefused(str(error)) from None
     auth = secrets.get("auth")
     if not isinstance(auth, dict):
         raise ServeRefused(f"no identity provider configured: {path} has no [auth] section; {how}")
@@ -62,6 +63,36 @@ def check_auth(path: Path) -> None:
         )
 
 
+def check_access(path: Path) -> None:
+    """ServeRefused, with the whole reason for the administrator, unless the access file can be used.
+
+    Checked again on every page view: one broken later shows the person signing in only that
+    sign-in is not available.
+    """
+    from dashboard.access import AccessFileError, load_access
+
+    try:
+        load_access(path)
+    except AccessFileError as error:
+        raise ServeRefused(
+            f"the access file cannot be used: {error}; see the README, section “Sign-in and access”"
+        ) from None
+
+
+def check_demo_home(home: Home) -> None:
+    """ServeRefused unless `outcomes demo` made the home and it holds only the demo's exports."""
+    from pipelines.demo.marker import NotDemoHome, check
+
+    try:
+        check(home)
+    except NotDemoHome as error:
+        raise ServeRefused(
+            f"demo mode (a role picker, no sign-in) is only for the synthetic data of `outcomes demo`, "
+            f"and {home.root} is not such a home: {error}. For real data run `outcomes serve`, where "
+            "people sign in; for the demo, start from an empty home (`outcomes --home DIR demo`)."
+        ) from None
+
+
 def streamlit_command(
     home: Home, port: int, *, demo: bool, address: str = LOCALHOST
 ) -> tuple[list[str], dict[str, str]]:
@@ -72,10 +103,12 @@ def streamlit_command(
     if demo:
         if address != LOCALHOST:
             raise ServeRefused(f"demo mode only listens on {LOCALHOST}: it has no sign-in")
+        check_demo_home(home)
         env["OUTCOMES_DEMO"] = "1"
     else:
         secrets = settings.secrets_file()
         check_auth(secrets)
+        check_access(settings.access_file(home))
         options["secrets.files"] = str(secrets)
     command = [sys.executable, "-m", "streamlit", "run", str(APP)]
     for key, value in options.items():

@@ -34,11 +34,17 @@ AUTH = {
 }
 
 
-def app(email: str | None = LEADERSHIP) -> AppTest:
-    """The app, signed in as `email` (None: signed out), not yet run."""
+# The issuer the claims name, as a provider's ID token does.
+ISSUER = "https://accounts.example.org"
+
+
+def app(email: str | None = LEADERSHIP, **claims: object) -> AppTest:
+    """The app, signed in as `email` (None: signed out) with a verified email unless `claims`
+    say otherwise, not yet run."""
     at = AppTest.from_file(APP, default_timeout=60)
     at.secrets["auth"] = AUTH
-    at.user = {"is_logged_in": True, "email": email} if email else {"is_logged_in": False}
+    signed_in = {"is_logged_in": True, "iss": ISSUER, "email": email, "email_verified": True}
+    at.user = signed_in | claims if email else {"is_logged_in": False}
     return at
 
 

@@ -147,7 +147,7 @@ def dashboard_url(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     """
     home = tmp_path_factory.mktemp("browser-home")
     outcomes(home, "demo", *DEMO_ARGS)
-    outcomes(home, "nightly")
+    outcomes(home, "nightly", "--settle", "0")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = home / "serve.log"

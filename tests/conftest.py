@@ -42,6 +42,18 @@ HEADERS = {
 }
 
 
+# The audit log's key for every test (and every process a test starts), so no test writes one into
+# the project's .streamlit/secrets.toml; tests/core/test_audit.py makes and loses keys on purpose.
+TEST_AUDIT_KEY = "test-audit-key-0123456789abcdef-0123456789abcdef"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_key() -> Iterator[str]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OUTCOMES_AUDIT_KEY", TEST_AUDIT_KEY)
+        yield TEST_AUDIT_KEY
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Home:
     return Home(tmp_path / "home")
@@ -57,9 +69,10 @@ def drop(
     return path
 
 
-def run(home: Home, as_of: str = "2024-06-15") -> Run:
-    """A nightly run, in this process."""
-    return nightly(home, dt.date.fromisoformat(as_of))
+def run(home: Home, as_of: str = "2024-06-15", **options: Any) -> Run:  # noqa: ANN401 - nightly's options
+    """A nightly run, in this process; the files the test has just dropped are taken at once
+    (no settle time) unless `settle` says otherwise."""
+    return nightly(home, dt.date.fromisoformat(as_of), **({"settle": 0} | options))
 
 
 # The quarter the snapshot tests freeze: complete in a release as of SNAPSHOT_AS_OF.
@@ -71,7 +84,7 @@ def snapshot_demo(root: Path) -> Home:
     """A small messy demo program (two sites) published as of SNAPSHOT_AS_OF: what snapshots are taken of."""
     home = Home(root)
     write_demo(home.inbox, participants=150, sites=2, months=18, seed=5, messy=True, as_of=SNAPSHOT_AS_OF)
-    assert nightly(home, SNAPSHOT_AS_OF).published
+    assert nightly(home, SNAPSHOT_AS_OF, settle=0).published
     return home
 
 

@@ -93,8 +93,10 @@ def show_runs(path: Path, scope: Scope) -> None:
     files = cache.fetch(path, dq.run_files, scope, run_id)
     st.caption(
         "Every file of the run: new (accepted this run), unchanged (sent again, the same content), "
-        "in force (accepted earlier, still the latest) or refused. For each file rows read = loaded + "
-        "quarantined + duplicates; blank rows are skipped and not counted as read."
+        "in force (accepted earlier, still the latest), refused, waiting (still being written when the "
+        "run looked: a later run takes it) or held (fewer than half the rows of the export in force: "
+        "see Refused files). For each file rows read = loaded + quarantined + duplicates; blank rows "
+        "are skipped and not counted as read."
     )
     if files.is_empty():
         st.info("No file was recorded for this run.", icon=":material/info:")
@@ -155,13 +157,18 @@ def show_freshness(path: Path, scope: Scope, today: date) -> None:
 
 
 def show_refusals(path: Path, scope: Scope, tracked: bool) -> None:
-    """The files the release's run refused, with why; and the refusals of earlier runs."""
+    """The files the release's run refused or held, with why and how to accept a held one; and the
+    refusals of earlier runs."""
     st.header("Refused files")
     st.caption(
         "A file refused as a whole (unreadable, a required column missing, an unknown column, direct "
         "identifiers) is left in the inbox and the previous export of that site and table stays in force. "
-        "Replace the file with a corrected one; the next run takes it."
+        "Replace the file with a corrected one; the next run takes it. So is an export held because it "
+        "has fewer than half the rows of the export in force: a truncated export must not replace a "
+        "complete one without a word."
     )
+    for site_id, table_name, _, error in cache.fetch(path, dq.held_exports, scope).iter_rows():
+        st.warning(md_text(f"{site_id}/{table_name} is held: {error}"), icon=":material/pause_circle:")
     latest = cache.fetch(path, dq.refused_files, scope)
     history = cache.fetch(path, dq.refusal_history, scope, REFUSALS_SHOWN) if tracked else None
     config = LABELS | {

@@ -2,7 +2,10 @@
 leadership, creating one and comparing one with today's data (the restatement view).
 
 A funder sees only what a snapshot published: never today's release, since two published
-tables side by side can reveal small changes. Every view is audited before data is shown.
+tables side by side can reveal small changes. Every view is audited before data is shown, and a
+snapshot's numbers and files are shown only once every file is checked against its manifest and the
+manifest against the audit log (pipelines/funder/integrity.py); a changed snapshot shows why, and
+nothing of it.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from dashboard.access import Viewer
 from dashboard.charts.snapshots import snapshot_chart
 from dashboard.formatting import md_text
 from dashboard.queries import snapshots
+from pipelines.core.audit import AuditUnavailable
 from pipelines.core.metrics import DIMENSION_LABELS, SMALL_COUNT
 from pipelines.core.settings import Home, resolve_home
 from pipelines.funder.catalog import DOWNLOADS, Entry, catalog, load_metrics
+from pipelines.funder.integrity import Checked, check_snapshots
 from pipelines.funder.restate import InvalidSnapshot
 from pipelines.funder.snapshot import NoRelease, SnapshotRefused, take_snapshot
 
@@ -38,8 +43,9 @@ NO_RELEASE_TO_COMPARE = (
 )
 
 
-def create(home: Home) -> None:
-    """Leadership: freeze a complete quarter of the live release into a new snapshot."""
+def create(home: Home, who: Viewer) -> None:
+    """Leadership: freeze a complete quarter of the live release into a new snapshot (its creation is
+    audited, with its manifest's hash, by take_snapshot)."""
     st.subheader("Create a snapshot")
     path = cache.current_release()
     if path is None:
@@ -62,11 +68,13 @@ def create(home: Home) -> None:
         return
     try:
         with st.spinner(f"Freezing {period}: metrics, report and PDF…"):
-            folder = take_snapshot(home, period)
+            folder = take_snapshot(home, period, by=(who.user, who.role))
     except (SnapshotRefused, NoRelease, FileExistsError) as error:
         st.error(md_text(error))
         return
-    access.audit("snapshot_created", PAGE, filters={"period": period}, snapshot=folder.name, rows=0)
+    except AuditUnavailable as error:
+        st.error(access.AUDIT_FAILED.format(error=md_text(error)))
+        return
     # The selector below is drawn later in this run, so it can start on the new snapshot.
     st.session_state[CHOSEN] = folder.name
     st.success(f"Snapshot {md_text(folder.name)} created.", icon=":material/check_circle:")
@@ -126,16 +134,16 @@ def show_metric(entry: Entry, table: pl.DataFrame) -> None:
     )
 
 
-def downloads(entry: Entry, rows: int) -> None:
-    """The snapshot's files as published: each written to the audit log as an export on click."""
+def downloads(entry: Entry, checked: Checked, rows: int) -> None:
+    """The snapshot's files as checked: each written to the audit log as an export on click."""
     st.subheader("Downloads")
-    present = [d for d in DOWNLOADS if d[0] in entry.files]
+    present = [d for d in DOWNLOADS if d[0] in checked.files]
     columns = st.columns(len(DOWNLOADS))
     for column, (name, mime, label) in zip(columns, present, strict=False):
         with column:
             access.download(
                 label,
-                data=lambda path=entry.folder / name: path.read_bytes(),
+                data=lambda content=checked.files[name]: content,
                 file_name=f"snapshot-{entry.snapshot_id}-{name}",
                 mime=mime,
                 page=PAGE,
@@ -144,7 +152,7 @@ def downloads(entry: Entry, rows: int) -> None:
                 key=f"snap-download-{name}",
                 icon=":material/download:",
             )
-    missing = [label for name, _, label in DOWNLOADS if name not in entry.files]
+    missing = [label for name, _, label in DOWNLOADS if name not in checked.files]
     if missing:
         st.caption(f"Not in this snapshot: {', '.join(missing)}.")
 
@@ -213,10 +221,13 @@ def show_restatement(home: Home, entry: Entry) -> None:
     )
 
 
-def show_snapshot(home: Home, who: Viewer, entry: Entry) -> None:
-    """One snapshot: where it comes from, its suppression rule, a metric at a time, its files."""
+def show_snapshot(home: Home, who: Viewer, entry: Entry, checked: Checked) -> None:
+    """One snapshot, once checked: its source, suppression rule, a metric at a time, its files."""
+    if not checked.intact:
+        st.error(snapshots.not_intact(checked), icon=":material/gpp_bad:")
+        return
     try:
-        table = load_metrics(entry.folder)
+        table = load_metrics(checked.files["metrics.csv"])
     except (OSError, ValueError, pl.exceptions.PolarsError) as error:
         st.error(f"Snapshot {md_text(entry.snapshot_id)} cannot be read: {md_text(error)}")
         return
@@ -234,7 +245,7 @@ def show_snapshot(home: Home, who: Viewer, entry: Entry) -> None:
         st.info("This snapshot has no rows.", icon=":material/info:")
     else:
         show_metric(entry, table)
-    downloads(entry, table.height)
+    downloads(entry, checked, table.height)
     if who.role == "leadership":
         show_restatement(home, entry)
 
@@ -246,15 +257,16 @@ def main() -> None:
     home = resolve_home()
     leader = who.role == "leadership"
     if leader:
-        create(home)
+        create(home, who)
     entries = catalog(home)
     access.audit("page_view", PAGE, filters={"view": "catalog"}, snapshot=None, rows=len(entries))
+    checks = check_snapshots(home, [e.folder for e in entries])
     st.subheader("Catalog")
     if not entries:
         st.info(f"{NO_SNAPSHOTS} {HOW_TO_CREATE}" if leader else NO_SNAPSHOTS, icon=":material/info:")
         return
     st.dataframe(
-        snapshots.catalog_table(entries),
+        snapshots.catalog_table(entries, checks),
         width="stretch",
         hide_index=True,
         key="snap-catalog",
@@ -265,13 +277,14 @@ def main() -> None:
             "as_of": st.column_config.TextColumn("Data as of"),
             "run_id": st.column_config.TextColumn("Nightly run"),
             "files": st.column_config.TextColumn("Files"),
+            "status": st.column_config.TextColumn("Checked"),
         },
     )
     ids = [e.snapshot_id for e in entries]
     if st.session_state.get(CHOSEN) not in ids:
         st.session_state[CHOSEN] = ids[0]
     chosen = st.selectbox("Snapshot", ids, key=CHOSEN)
-    show_snapshot(home, who, next(e for e in entries if e.snapshot_id == chosen))
+    show_snapshot(home, who, next(e for e in entries if e.snapshot_id == chosen), checks[chosen])
 
 
 main()

@@ -70,6 +70,7 @@ RUN_FILES_SQL = load("run_files")
 ACCEPTED_SQL = load("accepted_exports")
 REFUSED_BY_TABLE_SQL = load("refused_by_table")
 REFUSED_SQL = load("refused_files")
+HELD_SQL = load("held_exports")
 REFUSAL_HISTORY_SQL = load("refusal_history")
 QUARANTINE_BY_RUN_SQL = load("quarantine_by_run")
 QUARANTINE_BY_RUN_AND_SITE_SQL = load("quarantine_by_run_and_site")
@@ -186,6 +187,12 @@ def refused_files(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
     """The files of the release's run at the scope's site(s) with an error: refused, or archived
     but unreadable now."""
     return con.sql(REFUSED_SQL, params=scope.site_params()).pl()
+
+
+def held_exports(con: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
+    """The exports of the release's run at the scope's site(s) held in the inbox because they have
+    fewer than half the rows of the export in force; each error says how to accept one."""
+    return con.sql(HELD_SQL, params=scope.site_params()).pl()
 
 
 def refusal_history(con: duckdb.DuckDBPyConnection, scope: Scope, limit: int = 200) -> pl.DataFrame:

@@ -10,12 +10,16 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from dashboard.formatting import md_text
 from pipelines.core.metrics import METRICS, is_count
 from pipelines.funder import catalog
 from pipelines.funder.catalog import Entry, period_key
+from pipelines.funder.integrity import Checked
 from pipelines.funder.snapshot import SNAPSHOT_DIMENSIONS
 
 SUPPRESSED = "suppressed"
+AS_PUBLISHED = "as published"
+CHANGED = "changed since published: not shown"
 TABLE_COLUMNS = ["period", "group", "numerator", "denominator", "value", "reads_as"]
 
 
@@ -24,22 +28,34 @@ def creatable_quarters(con: duckdb.DuckDBPyConnection) -> list[str]:
     return catalog.creatable_quarters(con)
 
 
-def catalog_table(entries: list[Entry]) -> pl.DataFrame:
-    """The catalog as a table: one row per snapshot, text columns."""
-    return pl.DataFrame(
-        [
+def catalog_table(entries: list[Entry], checks: dict[str, Checked]) -> pl.DataFrame:
+    """The catalog as a table: one row per snapshot, text columns; of a snapshot that is not as
+    published, only its name and that it changed (its manifest's claims are not repeated)."""
+    rows = []
+    for e in entries:
+        intact = checks[e.snapshot_id].intact
+        m = e.manifest if intact else {}
+        rows.append(
             (
                 e.snapshot_id,
-                e.period,
-                str(e.manifest.get("created_at", "")),
-                str(e.manifest.get("as_of", "")),
-                str(e.manifest.get("run_id", "")),
+                e.period if intact else "",
+                str(m.get("created_at", "")),
+                str(m.get("as_of", "")),
+                str(m.get("run_id", "")),
                 ", ".join(e.files),
+                AS_PUBLISHED if intact else CHANGED,
             )
-            for e in entries
-        ],
-        schema=dict.fromkeys(["snapshot_id", "period", "created_at", "as_of", "run_id", "files"], pl.String),
-        orient="row",
+        )
+    columns = ["snapshot_id", "period", "created_at", "as_of", "run_id", "files", "status"]
+    return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
+
+
+def not_intact(checked: Checked) -> str:
+    """Why a snapshot is not shown, in plain words, for any reader (markdown-safe)."""
+    return (
+        f"Snapshot {md_text(checked.snapshot_id)} is not shown: it is not as it was published "
+        f"({md_text('; '.join(checked.problems))}). None of its numbers is shown and none of its files "
+        "can be downloaded. Ask the program's data team to check it with `outcomes snapshot verify`."
     )
 
 

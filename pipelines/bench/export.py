@@ -74,7 +74,9 @@ def report(home: Home) -> bool:
     with export.open("rb") as f:
         rows = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b"")) - 1
     print(f"{export.name}: {rows:,} rows, {export.stat().st_size / 2**20:,.0f} MB, one site", flush=True)
-    wall, peak_mb, printed = measured("-m", "pipelines", "--home", str(home.root), "nightly", "--json")
+    wall, peak_mb, printed = measured(
+        "-m", "pipelines", "--home", str(home.root), "nightly", "--settle", "0", "--json"
+    )
     run = json.loads(printed)
     steps = ", ".join(f"{s['step']} {s['seconds']:.1f} s" for s in run["steps"])
     print(f"nightly: {wall:.1f} s process wall time ({steps}); {run['status']} {run['error'] or ''}")

@@ -91,7 +91,7 @@ def main() -> int:
     )
 
     start = time.perf_counter()
-    done = python("-m", "pipelines", "--home", str(home), "nightly", "--json")
+    done = python("-m", "pipelines", "--home", str(home), "nightly", "--settle", "0", "--json")
     wall = time.perf_counter() - start
     report = json.loads(done.stdout)
     totals = report["totals"]

@@ -1,10 +1,19 @@
 """The append-only audit log: every sign-in, page view, export, denied access and snapshot created,
-chained by hashes.
+chained by keyed hashes and witnessed by the nightly runs.
 
 Each entry is one JSON line in `<home>/audit/audit.jsonl`; its `prev` is the hash of the entry
-before it and its `hash` is the sha256 of its own canonical JSON, so an edited, removed or
-reordered line breaks the chain. `<home>/audit/audit.head` anchors the latest seq and hash, so
-removing the last line(s), which leaves a shorter chain that is still valid, is caught too.
+before it and its `hash` is the HMAC-SHA256 of its own canonical JSON with the audit key, which is
+kept outside the home (pipelines/core/audit_key.py; `key_id` names it). So an edited, removed or
+reordered line breaks the chain, and nobody without the key can recompute one that verifies.
+`<home>/audit/audit.head` anchors the latest seq and hash, sealed with the key, so removing the
+last line(s) is caught too; every nightly run copies the head into its run report (`witness`), so
+deleting the log, or cutting it back to an older head, is caught against those copies
+(pipelines/core/audit_verify.py checks all of it).
+
+Entries written by version 1, before there was a key, have no `key_id` and a plain SHA-256 hash.
+They are kept as written (re-keying them would erase what they prove) and verified as a plain
+chain; `outcomes audit verify` says how many there are.
+
 An entry is written (and flushed to disk) before any data is shown; if it cannot be, `record`
 raises `AuditUnavailable` and the dashboard shows nothing.
 """
@@ -13,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import getpass
 import hashlib
 import json
 import os
@@ -21,13 +31,31 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pipelines.core import audit_key
+from pipelines.core.audit_key import AuditKey, AuditKeyError
 from pipelines.core.durable import fsync
 from pipelines.core.settings import Home
 
 EVENTS = ("sign_in", "page_view", "export", "denied", "snapshot_created")
 GENESIS = "0" * 64
-FIELDS = ("seq", "time", "event", "user", "role", "page", "filters", "snapshot", "rows", "prev", "hash")
+FIELDS = (
+    "seq",
+    "time",
+    "event",
+    "user",
+    "role",
+    "page",
+    "filters",
+    "snapshot",
+    "rows",
+    "key_id",
+    "prev",
+    "hash",
+)
+LEGACY_FIELDS = tuple(f for f in FIELDS if f != "key_id")  # version 1, before the key
 TAIL_CHUNK = 64 * 1024
+# Who made an entry written from the command line (e.g. `outcomes snapshot`): the machine's account.
+COMMAND_LINE = "command line"
 
 
 class AuditUnavailable(Exception):
@@ -45,8 +73,16 @@ def log_path(home: Home) -> Path:
 
 
 def head_path(home: Home) -> Path:
-    """The anchor: the latest entry's seq and hash."""
+    """The anchor: the latest entry's seq and hash, sealed with the key."""
     return audit_dir(home) / "audit.head"
+
+
+def machine_user() -> str:
+    """The account running this command, for entries made at the machine rather than the dashboard."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return f"uid {os.getuid()}"
 
 
 def canonical(obj: Any) -> bytes:
@@ -54,13 +90,28 @@ def canonical(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def _body(entry: dict) -> bytes:
+    return canonical({k: v for k, v in entry.items() if k != "hash"})
+
+
 def entry_hash(entry: dict) -> str:
-    """sha256 of the entry's canonical JSON without its own `hash`."""
-    return hashlib.sha256(canonical({k: v for k, v in entry.items() if k != "hash"})).hexdigest()
+    """sha256 of the entry's canonical JSON without its own `hash`: version 1's unkeyed hash."""
+    return hashlib.sha256(_body(entry)).hexdigest()
+
+
+def keyed_hash(key: AuditKey, entry: dict) -> str:
+    """HMAC-SHA256 of the entry's canonical JSON without its own `hash`, with the audit key."""
+    return key.mac(_body(entry))
+
+
+def seal(key: AuditKey, seq: int, digest: str) -> str:
+    """The head's seal: only the key's holder can anchor the log at a seq and hash."""
+    return key.mac(canonical({"seq": seq, "hash": digest}))
 
 
 @contextmanager
-def _locked(home: Home, kind: int) -> Iterator[None]:
+def locked(home: Home, kind: int) -> Iterator[None]:
+    """The log to oneself (LOCK_EX: appending) or unchanging while read (LOCK_SH: verifying)."""
     # A separate lock file, because the head is replaced by rename and the log may be missing;
     # flock holds per open file, so threads of one process exclude each other as processes do.
     fd = os.open(audit_dir(home) / "audit.lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -91,19 +142,43 @@ def _last_line(fd: int) -> bytes | None:
     return tail.rsplit(b"\n", 1)[-1]
 
 
+def _last_entry(fd: int) -> dict | None:
+    """What appending needs of the last entry: seq, hash, prev and key_id (None: unkeyed)."""
+    line = _last_line(fd)
+    if line is None:
+        return None
+    try:
+        last = json.loads(line)
+        return {
+            "seq": int(last["seq"]),
+            "hash": str(last["hash"]),
+            "prev": last["prev"],
+            "key_id": last.get("key_id"),
+        }
+    except (ValueError, KeyError, TypeError) as e:
+        raise AuditUnavailable("the audit log's last entry is damaged; run `outcomes audit verify`") from e
+
+
+def parse_head(raw: bytes) -> dict:
+    """The head's seq, hash and seal (None for a version-1 head); ValueError if it is not one."""
+    head = json.loads(raw)
+    if not isinstance(head, dict) or not isinstance(head.get("seq"), int) or "hash" not in head:
+        raise ValueError("not an anchor")
+    return {"seq": head["seq"], "hash": head["hash"], "mac": head.get("mac")}
+
+
 def _read_head(home: Home) -> dict | None:
     try:
-        head = json.loads(head_path(home).read_bytes())
+        return parse_head(head_path(home).read_bytes())
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as e:
+    except OSError as e:
         raise AuditUnavailable(f"the audit head anchor cannot be read: {e}") from e
-    if not isinstance(head, dict) or not isinstance(head.get("seq"), int) or "hash" not in head:
-        raise AuditUnavailable("the audit head anchor is damaged; run `outcomes audit verify`")
-    return head
+    except ValueError as e:
+        raise AuditUnavailable("the audit head anchor is damaged; run `outcomes audit verify`") from e
 
 
-def _head_agrees(head: dict | None, last: dict | None) -> bool:
+def head_agrees(head: dict | None, last: dict | None) -> bool:
     """The head names the log's last entry, or the entry just before it (a crash between the two writes)."""
     if last is None:
         return head is None
@@ -115,12 +190,12 @@ def _head_agrees(head: dict | None, last: dict | None) -> bool:
     return head["seq"] == last["seq"] - 1 and head["hash"] == last.get("prev")
 
 
-def _write_head(home: Home, seq: int, digest: str) -> None:
+def _write_head(home: Home, key: AuditKey, seq: int, digest: str) -> None:
     """Replace the head atomically: a reader sees the old anchor or the new one, never half of one."""
     tmp = audit_dir(home) / "audit.head.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.write(fd, canonical({"seq": seq, "hash": digest}) + b"\n")
+        os.write(fd, canonical({"seq": seq, "hash": digest, "mac": seal(key, seq, digest)}) + b"\n")
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -144,6 +219,41 @@ def _append(fd: int, data: bytes) -> None:
         raise
 
 
+def _appending_key(home: Home, last: dict | None) -> AuditKey:
+    """The key to write with: the one the log was written with; made now if the log never had one."""
+    try:
+        key = audit_key.load(home)
+        if key is None and not (last and last["key_id"]):
+            key = audit_key.create(home)
+    except AuditKeyError as e:
+        raise AuditUnavailable(str(e)) from e
+    if key is None:
+        raise AuditUnavailable(
+            f"the audit key is missing (looked for in {audit_key.sources()}), but the audit log was "
+            "written with one: restore it; nothing is recorded or shown until then"
+        )
+    if last and last["key_id"] and last["key_id"] != key.key_id:
+        raise AuditUnavailable(
+            f"the audit key in {key.source} is not the one the audit log was written with: restore "
+            "that key; nothing is recorded or shown until then"
+        )
+    return key
+
+
+def _check_seal(home: Home, key: AuditKey, head: dict | None, last: dict | None) -> None:
+    """Refuse to append after a head that the key did not seal (a rewritten head would hide a cut);
+    a version-1 head before the first keyed entry is sealed now, so a crash never leaves it bare."""
+    if head is None:
+        return
+    if head["mac"] is None and not (last and last["key_id"]):
+        _write_head(home, key, head["seq"], head["hash"])
+    elif head["mac"] != seal(key, head["seq"], head["hash"]):
+        raise AuditUnavailable(
+            "the audit head anchor is not sealed with the audit key (it was rewritten); "
+            "run `outcomes audit verify`"
+        )
+
+
 def record(
     home: Home,
     *,
@@ -164,26 +274,21 @@ def record(
     filters = json.loads(json.dumps(filters or {}, default=str))
     try:
         audit_dir(home).mkdir(parents=True, exist_ok=True)
-        with _locked(home, fcntl.LOCK_EX):
+        with locked(home, fcntl.LOCK_EX):
             created = not log_path(home).exists()
             fd = os.open(log_path(home), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                line = _last_line(fd)
-                try:
-                    last = json.loads(line) if line is not None else None
-                    if last is not None:
-                        last = {"seq": int(last["seq"]), "hash": str(last["hash"]), "prev": last["prev"]}
-                except (ValueError, KeyError, TypeError) as e:
-                    raise AuditUnavailable(
-                        "the audit log's last entry is damaged; run `outcomes audit verify`"
-                    ) from e
+                last = _last_entry(fd)
+                head = _read_head(home)
                 # Appending after a removed tail would reuse its seqs and overwrite the head,
                 # erasing the evidence; refuse instead, and leave the log as found.
-                if not _head_agrees(_read_head(home), last):
+                if not head_agrees(head, last):
                     raise AuditUnavailable(
                         "the audit log does not match its head anchor (entries removed or changed); "
                         "run `outcomes audit verify`"
                     )
+                key = _appending_key(home, last)
+                _check_seal(home, key, head, last)
                 entry: dict[str, Any] = {
                     "seq": last["seq"] + 1 if last else 1,
                     "time": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
@@ -194,15 +299,16 @@ def record(
                     "filters": filters,
                     "snapshot": snapshot,
                     "rows": rows,
+                    "key_id": key.key_id,
                     "prev": last["hash"] if last else GENESIS,
                 }
-                entry["hash"] = entry_hash(entry)
+                entry["hash"] = keyed_hash(key, entry)
                 _append(fd, canonical(entry) + b"\n")
             finally:
                 os.close(fd)
             if created:
                 fsync(audit_dir(home))  # the new file's name must survive a crash too
-            _write_head(home, entry["seq"], entry["hash"])
+            _write_head(home, key, entry["seq"], entry["hash"])
     except AuditUnavailable:
         raise
     except OSError as e:
@@ -210,105 +316,36 @@ def record(
     return entry
 
 
-def _check_entry(number: int, raw: bytes) -> tuple[dict | None, list[str]]:
-    """One line parsed, and what is wrong with it on its own."""
+def witness(home: Home) -> dict:
+    """The head as it stands, for a run report: {seq, hash, mac}; seq 0 when nothing was logged yet.
+
+    The head is replaced by rename after its entry is on disk, so it is read without the lock, and
+    an append going on meanwhile gives the old head or the new one, each naming an entry that stays.
+    A head that cannot be read gives {"error": why}: the run goes on, and `audit verify` says more.
+    """
     try:
-        entry = json.loads(raw)
-    except ValueError:
-        return None, [f"line {number}: does not parse as JSON"]
-    if not isinstance(entry, dict) or not isinstance(entry.get("seq"), int):
-        return None, [f"line {number}: is not an audit entry (no integer seq)"]
-    name = f"seq {entry['seq']} (line {number})"
-    problems = []
-    missing = [f for f in FIELDS if f not in entry]
-    extra = sorted(set(entry) - set(FIELDS))
-    if missing or extra:
-        problems.append(f"{name}: fields missing {missing} or unexpected {extra}")
-    if entry.get("hash") != entry_hash(entry):
-        problems.append(f"{name}: hash does not match the entry (it was edited)")
-    if entry.get("event") not in EVENTS:
-        problems.append(f"{name}: unknown event {entry.get('event')!r}")
-    return entry, problems
+        head = _read_head(home)
+    except AuditUnavailable as e:
+        return {"error": str(e)}
+    return head if head is not None else {"seq": 0, "hash": GENESIS, "mac": None}
 
 
-def check(home: Home) -> tuple[int, list[str]]:
-    """The number of entries in the log and the problems found in it (none: the log is intact)."""
-    if not audit_dir(home).is_dir():
-        return 0, []
-    try:
-        with _locked(home, fcntl.LOCK_SH):  # a consistent view: no append half done
-            return _check_unlocked(home)
-    except PermissionError:
-        return _check_unlocked(home)  # an auditor with read-only access still gets an answer
-
-
-def _check_unlocked(home: Home) -> tuple[int, list[str]]:
-    problems: list[str] = []
-    try:
-        head = json.loads(head_path(home).read_bytes())
-        if not isinstance(head, dict) or not isinstance(head.get("seq"), int) or "hash" not in head:
-            problems.append("the head anchor is damaged")
-            head = None
-    except FileNotFoundError:
-        head = None
-    except ValueError:
-        problems.append("the head anchor does not parse as JSON")
-        head = None
+def snapshot_manifests(home: Home, key: AuditKey) -> dict[str, str]:
+    """The manifest hash recorded when each snapshot was created, by snapshot id: only from entries
+    whose keyed hash holds, so a record cannot be forged or edited without the key."""
     if not log_path(home).exists():
-        if head is not None:
-            problems.append(
-                f"the audit log is missing, but its head anchor says it ends at seq {head['seq']}"
-            )
-        return 0, problems
-
-    count, prev_seq, prev_hash, last = 0, 0, GENESIS, None
+        return {}
+    recorded: dict[str, str] = {}
     with log_path(home).open("rb") as f:
-        for number, raw in enumerate(f, start=1):
-            count += 1
-            if not raw.endswith(b"\n"):
-                problems.append(f"line {number}: incomplete last line (no newline: a write was cut short)")
-            raw = raw.rstrip(b"\n")
-            entry, found = _check_entry(number, raw)
-            problems += found
-            if entry is None:
-                # Its hash is unknown: the next entry's prev cannot be checked, its seq still can.
-                prev_seq, prev_hash, last = prev_seq + 1, None, None
-                continue
-            seq, name = entry["seq"], f"seq {entry['seq']} (line {number})"
-            if seq != prev_seq + 1:
-                if number == 1:
-                    problems.append(f"{name}: the log starts at seq {seq}, not 1 (its first entries removed)")
-                elif seq > prev_seq + 1:
-                    problems.append(
-                        f"{name}: follows seq {prev_seq}; seqs {prev_seq + 1} to {seq - 1} are missing"
-                    )
-                else:
-                    problems.append(
-                        f"{name}: follows seq {prev_seq}; a seq repeats or goes back (reordered?)"
-                    )
-            if prev_hash is not None and entry.get("prev") != prev_hash:
-                what = "the genesis value" if number == 1 else f"the hash of line {number - 1}"
-                problems.append(f"{name}: prev does not match {what} (an entry removed, inserted or moved)")
-            prev_seq, prev_hash, last = seq, entry.get("hash"), entry
-
-    if last is not None and not _head_agrees(head, last):
-        if head is None:
-            problems.append("the head anchor is missing, so removed last entries could not be detected")
-        elif head["seq"] > last["seq"]:
-            problems.append(
-                f"the log ends at seq {last['seq']} but its head anchor says seq {head['seq']}: "
-                f"the last {head['seq'] - last['seq']} entries were removed"
-            )
-        else:
-            problems.append(
-                f"the log's last entry (seq {last['seq']}) does not match its head anchor "
-                f"(seq {head['seq']}): the end of the log was changed"
-            )
-    elif count == 0 and head is not None:
-        problems.append(f"the audit log is empty, but its head anchor says it ends at seq {head['seq']}")
-    return count, problems
-
-
-def verify(home: Home) -> list[str]:
-    """The problems found in the audit log: unparsable lines, broken seqs or chain, edits, a removed tail."""
-    return check(home)[1]
+        for raw in f:
+            if b'"snapshot_created"' not in raw:
+                continue  # most lines are page views: not worth parsing
+            try:
+                entry = json.loads(raw)
+                if entry.get("event") != "snapshot_created" or entry.get("key_id") != key.key_id:
+                    continue
+                if entry.get("hash") == keyed_hash(key, entry):
+                    recorded[str(entry["snapshot"])] = str(entry["filters"]["manifest_sha256"])
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue  # a line that is no such record; `audit verify` names it
+    return recorded

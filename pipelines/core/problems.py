@@ -3,7 +3,8 @@ page and `outcomes feedback`, with the columns each of them shows defined here o
 
 The query (`sql/open_problems.sql`) takes a Scope and filters on it in SQL with bound
 parameters: a case manager's list holds only their participants' problems, a site's file only
-that site's.
+that site's. A problem belongs to every case manager its participant's rows name
+(`case_manager_ids`): when two rows of one participant disagree, both case managers see it.
 """
 
 from __future__ import annotations
@@ -70,9 +71,12 @@ NOT_TRACKED = (
 
 
 def tracks_problems(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the release has the `problems` table (releases built before tracking do not)."""
+    """Whether the release has the `problems` table as the queries read it (releases built before
+    tracking have none; those built before a problem could reach several case managers lack its
+    `case_manager_ids`: the next nightly run adds it)."""
     rows = con.sql(
-        "select count(*) from information_schema.tables where table_name = $name", params={"name": "problems"}
+        "select count(*) from information_schema.columns where table_name = $name and column_name = $column",
+        params={"name": "problems", "column": "case_manager_ids"},
     ).fetchall()
     return rows[0][0] > 0
 

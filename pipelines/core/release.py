@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -13,10 +14,10 @@ READ_ONLY = {"enable_external_access": False, "lock_configuration": True}
 
 
 def live_release(current: Path) -> Path | None:
-    """The release file `current` points at, if any."""
+    """The release file `current` points at, if any (a link to itself points at nothing)."""
     if not current.is_symlink() and not current.exists():
         return None
-    target = current.resolve()
+    target = Path(os.path.realpath(current))  # unlike Path.resolve, no error for a loop
     return target if target.exists() else None
 
 

@@ -8,6 +8,9 @@ from pathlib import Path
 
 DEFAULT_HOME = Path("data")
 RELEASES_KEPT = 3
+# An inbox file changed less than this many seconds ago may still be being written (an SFTP upload,
+# a shared drive, a sync client): the nightly leaves it for a later run.
+SETTLE_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,11 @@ def secrets_file() -> Path:
     return Path(chosen).expanduser().absolute() if chosen else PROJECT / ".streamlit" / "secrets.toml"
 
 
+def audit_key() -> str | None:
+    """The audit log's key, when given in the environment (`$OUTCOMES_AUDIT_KEY`); else the secrets file's."""
+    return os.environ.get("OUTCOMES_AUDIT_KEY") or None
+
+
 def chromium() -> Path:
     """The Chromium that prints PDFs: `$OUTCOMES_CHROMIUM`, else Debian's chromium."""
     chosen = os.environ.get(CHROMIUM_ENV)
@@ -80,7 +88,10 @@ def chromium() -> Path:
 
 
 def demo_mode() -> bool:
-    """Whether the dashboard runs as the synthetic demo (`outcomes serve --demo` sets it)."""
+    """Whether the dashboard runs as the synthetic demo (`outcomes serve --demo` sets it).
+
+    Only a request: the dashboard grants it on a home that holds only what `outcomes demo` wrote.
+    """
     return os.environ.get("OUTCOMES_DEMO") == "1"
 
 

@@ -10,7 +10,8 @@ The package, one concern per module:
 - `people`: sites, referral waves and the participants;
 - `outcomes`: housing, employment, treatment and justice records for those participants;
 - `faults`: the `--messy` faults real exports have (which file gets which, and row faults);
-- `files`: writing clean and messy CSV and XLSX files.
+- `files`: writing clean and messy CSV and XLSX files;
+- `marker`: the home's record of what the demo wrote, which demo mode needs (`outcomes serve --demo`).
 This module holds the entry point, `write_demo`, and `site_ids`.
 """
 
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.demo import faults, files, outcomes
+from pipelines.demo import faults, files, marker, outcomes
 from pipelines.demo.distributions import COLUMNS, EARLIEST_REFERRAL, TABLES, day_number
 from pipelines.demo.people import People, draw_participants, site_ids
 
@@ -38,8 +39,13 @@ def write_demo(
     seed: int = 7,
     messy: bool = False,
     as_of: date | None = None,
+    marker_file: Path | None = None,
 ) -> dict[str, int]:
-    """Write realistic synthetic exports into inbox/<site_id>/<table>.csv; return rows per table."""
+    """Write realistic synthetic exports into inbox/<site_id>/<table>.csv; return rows per table.
+
+    With `marker_file` (the home's demo marker), record what was written there: demo mode is
+    only served on a home whose exports are all the demo's.
+    """
     as_of = as_of or date.today()
     if sites < 1 or months < 1 or participants < sites:
         raise ValueError("need sites >= 1, months >= 1 and at least one participant per site")
@@ -51,6 +57,7 @@ def write_demo(
     ids = site_ids(sites)
     styles = faults.plan_styles(sites) if messy else {}
     written = dict.fromkeys(TABLES, 0)
+    paths: list[Path] = []
     inbox = Path(inbox)
     for t_idx, table in enumerate(TABLES):
         df = tables[table]
@@ -64,11 +71,13 @@ def write_demo(
                 style = styles.get((s, table), faults.FileStyle())
                 text = faults.messy_rows(part, table, s, ids[s], style, rng, as_of, people.max_number[s])
                 rows = text.height
-                files.write_messy(text, table, folder, style, as_of)
+                paths.append(files.write_messy(text, table, folder, style, as_of))
             else:
                 rows = part.height
-                files.write_clean(part, table, folder)
+                paths.append(files.write_clean(part, table, folder))
             written[table] += rows
+    if marker_file is not None:
+        marker.record(marker_file, inbox, paths)
     return written
 
 

@@ -16,19 +16,23 @@ from pipelines.demo.faults import FileStyle
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def write_clean(part: pl.DataFrame, table: str, folder: Path) -> None:
-    """A clean export: UTF-8, ISO dates, empty cells for missing values."""
+def write_clean(part: pl.DataFrame, table: str, folder: Path) -> Path:
+    """A clean export: UTF-8, ISO dates, empty cells for missing values. Returns its path."""
     _remove_sibling(folder, table, "csv")
-    part.write_csv(folder / f"{table}.csv", date_format="%Y-%m-%d", null_value="")
+    path = folder / f"{table}.csv"
+    part.write_csv(path, date_format="%Y-%m-%d", null_value="")
+    return path
 
 
-def write_messy(text: pl.DataFrame, table: str, folder: Path, style: FileStyle, as_of: date) -> None:
-    """A messy export in its style: header words, encoding, newlines, trailing blank lines, or XLSX."""
+def write_messy(text: pl.DataFrame, table: str, folder: Path, style: FileStyle, as_of: date) -> Path:
+    """A messy export in its style: header words, encoding, newlines, trailing blank lines, or XLSX.
+    Returns its path."""
     text = text.rename({c: _header(c, style.headers) for c in text.columns})
     if style.xlsx:
         _remove_sibling(folder, table, "xlsx")
-        _write_xlsx(text, folder / f"{table}.xlsx", table, as_of)
-        return
+        path = folder / f"{table}.xlsx"
+        _write_xlsx(text, path, table, as_of)
+        return path
     _remove_sibling(folder, table, "csv")
     blank = text.select(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in text.columns)
     body = blank.write_csv(null_value="") + "\n" * style.blank_lines
@@ -38,7 +42,9 @@ def write_messy(text: pl.DataFrame, table: str, folder: Path, style: FileStyle, 
         data = b"\xff\xfe" + body.encode("utf-16-le")
     else:
         data = body.encode(style.encoding)
-    (folder / f"{table}.csv").write_bytes(data)
+    path = folder / f"{table}.csv"
+    path.write_bytes(data)
+    return path
 
 
 def _header(name: str, style: str) -> str:

@@ -8,6 +8,7 @@ cell is never turned back into a number.
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,17 +43,18 @@ class Entry:
         return str(self.manifest.get("period", ""))
 
 
-def catalog(home: Home) -> list[Entry]:
-    """Every published snapshot (a folder with a readable manifest.json), newest first.
-
-    Hidden folders (a `.<id>.building` being written) are not snapshots yet and are skipped.
-    """
+def snapshot_folders(home: Home) -> list[Path]:
+    """Every snapshot folder, by name. Hidden folders (a `.<id>.building` being written) are not
+    snapshots yet and are skipped."""
     if not home.snapshots.is_dir():
         return []
+    return sorted(f for f in home.snapshots.iterdir() if not f.name.startswith(".") and f.is_dir())
+
+
+def catalog(home: Home) -> list[Entry]:
+    """Every published snapshot (a folder with a readable manifest.json), newest first."""
     entries = []
-    for folder in home.snapshots.iterdir():
-        if folder.name.startswith(".") or not folder.is_dir():
-            continue
+    for folder in snapshot_folders(home):
         try:
             manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
@@ -64,11 +66,12 @@ def catalog(home: Home) -> list[Entry]:
     return sorted(entries, key=lambda e: (str(e.manifest.get("created_at", "")), e.snapshot_id), reverse=True)
 
 
-def load_metrics(folder: Path) -> pl.DataFrame:
-    """A snapshot's metrics.csv as text: every number as written, empty cells kept empty."""
-    table = pl.read_csv(folder / "metrics.csv", infer_schema=False, empty_string_is_null=False)
+def load_metrics(data: bytes) -> pl.DataFrame:
+    """A snapshot's metrics.csv (its bytes, as checked) as text: every number as written, empty
+    cells kept empty."""
+    table = pl.read_csv(io.BytesIO(data), infer_schema=False, empty_string_is_null=False)
     if table.columns != COLUMNS:
-        raise ValueError(f"{folder.name}/metrics.csv has columns {table.columns}, not {COLUMNS}")
+        raise ValueError(f"metrics.csv has columns {table.columns}, not {COLUMNS}")
     return table
 
 

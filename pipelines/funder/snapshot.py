@@ -10,7 +10,9 @@ metric_cells that metric_values is built with); suppression is pipelines/funder/
 metrics.csv holds no timestamp and its rows and numbers are written in a fixed order and format,
 so the same archive and as-of give the same bytes; a snapshot is written into a hidden folder,
 made read-only and renamed into place, and is never overwritten: a correction is a new
-snapshot, with a new id.
+snapshot, with a new id. Its creation is written to the audit log, with the manifest's SHA-256,
+before it is renamed into place: the record every later check of the snapshot starts from
+(pipelines/funder/integrity.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import threading
 from collections import OrderedDict
 from importlib import resources
@@ -27,6 +30,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.core import audit
 from pipelines.core.durable import fsync
 from pipelines.core.export import csv_bytes
 from pipelines.core.metrics import DIMENSIONS, METRICS
@@ -166,9 +170,11 @@ def _metrics_csv(table: pl.DataFrame) -> bytes:
     return csv_bytes(ordered)
 
 
-# The archived exports a release was built from: its files in force (a refused file has an error).
+# The archived exports a release was built from: its files in force (a refused file has an error;
+# the files a run left in the inbox, waiting or held, are none of them).
 FILES_IN_FORCE = (
-    "select site_id, table_name, path, sha256 from files where error is null "
+    "select site_id, table_name, path, sha256 from files "
+    "where error is null and status in ('new', 'unchanged', 'in_force') "
     "order by site_id, table_name, path"
 )
 
@@ -214,8 +220,27 @@ def _write_reports(building: Path, page: str) -> dict:
     return {"reports": reports, "report_pdf": reason is None, "report_pdf_reason": reason}
 
 
-def take_snapshot(home: Home, period: str, now: dt.datetime | None = None) -> Path:
-    """Freeze the quarter's metrics from the live release into a new snapshot folder; return it."""
+def _record_creation(home: Home, snapshot_id: str, period: str, manifest: bytes, by: tuple[str, str]) -> None:
+    """The audit entry that vouches for the manifest: a snapshot without one is never shown."""
+    user, role = by
+    audit.record(
+        home,
+        event="snapshot_created",
+        user=user,
+        role=role,
+        filters={"period": period, "manifest_sha256": hashlib.sha256(manifest).hexdigest()},
+        snapshot=snapshot_id,
+    )
+
+
+def take_snapshot(
+    home: Home, period: str, now: dt.datetime | None = None, by: tuple[str, str] | None = None
+) -> Path:
+    """Freeze the quarter's metrics from the live release into a new snapshot folder; return it.
+
+    `by` is who takes it, (user, role), for the audit log: the machine's account by default.
+    Raises AuditUnavailable, leaving no snapshot, if its creation cannot be recorded.
+    """
     quarter = parse_period(period)
     release = live_release(home.current)
     if release is None:
@@ -282,8 +307,16 @@ def take_snapshot(home: Home, period: str, now: dt.datetime | None = None) -> Pa
     building.mkdir()
     _write_read_only(building / "metrics.csv", data)
     manifest |= _write_reports(building, page)
-    _write_read_only(building / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
+    manifest_bytes = (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
+    _write_read_only(building / "manifest.json", manifest_bytes)
     fsync(building)
+    try:
+        _record_creation(
+            home, snapshot_id, quarter.label, manifest_bytes, by or (audit.machine_user(), audit.COMMAND_LINE)
+        )
+    except audit.AuditUnavailable:
+        shutil.rmtree(building)
+        raise
     # os.rename refuses a non-empty target, so a snapshot that appeared meanwhile is never replaced.
     os.rename(building, final)
     fsync(home.snapshots)

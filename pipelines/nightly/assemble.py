@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from checks import MODELS
+from checks import MODELS, vocab
 from checks.base import PARTICIPANT_STATE, REFERRAL_DATE
-from pipelines.nightly.read import FILE, WIDTH, TextExport
+from pipelines.nightly.read import FIELDS, FILE, WIDTH, TextExport
 from pipelines.nightly.report import COUNTS, FileReport
-from pipelines.nightly.validate import QUARANTINE_SCHEMA, SITE, validate_table
+from pipelines.nightly.validate import QUARANTINE_SCHEMA, SITE, parse_date, validate_table
 
 log = logging.getLogger("outcomes.nightly")
+FLOOR = dt.date.fromisoformat(vocab.EARLIEST_REFERRAL)
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,8 @@ class Validated:
 
     loaded: dict[str, pl.DataFrame]  # the loaded rows by table (with FILE)
     quarantine: pl.DataFrame  # QUARANTINE_SCHEMA and table_name
-    # Each participant's case manager as the participants exports say (quarantined rows
-    # included, so their problems reach someone).
+    # Each participant's case managers as the participants exports say (quarantined rows
+    # included, so their problems reach someone): site_id, participant_id, case_manager_ids.
     case_managers: pl.DataFrame
     counts: dict[int, dict[str, int]]  # file id -> blank_rows and COUNTS, for the run report
 
@@ -76,6 +77,35 @@ def participant_lookup(loaded: pl.DataFrame, quarantine: pl.DataFrame) -> pl.Dat
     return pl.concat([ok, held]).unique([SITE, "participant_id"], keep="first", maintain_order=True)
 
 
+def caseloads(rows: pl.DataFrame) -> pl.DataFrame:
+    """Every case manager each participant's rows name, sorted: site_id, participant_id,
+    case_manager_ids. Two rows of one participant that name different case managers (a
+    conflicting duplicate) name both, so that each of them sees the conflict, not the first alone."""
+    return (
+        rows.filter(pl.col("participant_id").is_not_null())
+        .group_by(SITE, "participant_id", maintain_order=True)
+        .agg(pl.col("case_manager_id").drop_nulls().unique().sort().alias("case_manager_ids"))
+    )
+
+
+def earliest_referral(exports: dict[int, TextExport]) -> dt.date | None:
+    """The earliest referral date in the participants exports (none before the contract's floor).
+
+    A release as of an earlier date would hold no participant. Read from the text already in
+    memory, ragged rows aside (their values may sit under the wrong column), each distinct date
+    parsed once: no second pass over the exports.
+    """
+    if not exports:
+        return None
+    dates = pl.concat(
+        [t.rows.lazy().filter(pl.col(FIELDS).is_null()).select("referral_date") for t in exports.values()]
+    ).unique()
+    parsed = dates.select(parse_date(pl.col("referral_date")).alias("referral_date")).filter(
+        pl.col("referral_date") >= pl.lit(FLOOR)
+    )
+    return parsed.select(pl.col("referral_date").min()).collect().item()
+
+
 def validate_all(
     files: list[FileReport], exports: dict[str, dict[int, TextExport]], as_of: dt.date
 ) -> Validated:
@@ -86,7 +116,7 @@ def validate_all(
     counts: dict[int, dict[str, int]] = {}
     lookup = None
     case_managers = pl.DataFrame(
-        schema={SITE: pl.String, "participant_id": pl.String, "case_manager_id": pl.String}
+        schema={SITE: pl.String, "participant_id": pl.String, "case_manager_ids": pl.List(pl.String)}
     )
     for table in MODELS:
         tidied = table_rows(exports[table], sites)
@@ -107,11 +137,7 @@ def validate_all(
         result = validate_table(table, rows, as_of, lookup if table != "participants" else None)
         if table == "participants":
             lookup = participant_lookup(result.loaded, result.quarantine)
-            case_managers = (
-                rows.filter(pl.col("participant_id").is_not_null())
-                .select(SITE, "participant_id", "case_manager_id")
-                .unique([SITE, "participant_id"], keep="first", maintain_order=True)
-            )
+            case_managers = caseloads(rows)
         for row in result.counts.iter_rows(named=True):
             counts.setdefault(row[FILE], {}).update({c: int(row[c]) for c in COUNTS})
         loaded[table] = result.loaded

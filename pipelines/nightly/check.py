@@ -7,7 +7,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.core.release import open_release
 from pipelines.nightly.report import FileReport
 
 
@@ -40,20 +39,13 @@ def check_release(path: Path, files: list[FileReport], tables: dict[str, pl.Data
         raise AssertionError("the release has a WAL file beside it: it was not checkpointed")
 
 
-def shrinkage(live: Path | None, tables: dict[str, pl.DataFrame]) -> str | None:
-    """Why a release with fewer than half the live release's participants must wait, or None.
+def shrinkage(before: int | None, tables: dict[str, pl.DataFrame]) -> str | None:
+    """Why a release with fewer than half the live release's `before` participants must wait, or None.
 
-    A damaged live release (nothing to compare with) is no reason to hold a new one.
+    None for `before` means nothing to compare with: no live release, or a damaged one, which is
+    no reason to hold a new one (previous.py reads the count once per run).
     """
-    if live is None:
-        return None
-    try:
-        con = open_release(live)
-        try:
-            [(before,)] = con.sql("select count(*) from participants").fetchall()
-        finally:
-            con.close()
-    except duckdb.Error:
+    if before is None:
         return None
     frame = tables.get("participants")
     after = 0 if frame is None else frame.height

@@ -3,15 +3,14 @@ later export fixed it.
 
 A problem is the same problem from run to run when its site, table, participant, column, rule
 and value are the same (row numbers change as exports change). The history lives in the
-releases: each run carries the live release's `problems` forward. A problem fixed and later
-back is a new occurrence: one row per (problem_id, first_seen_run).
+releases: each run carries the live release's `problems` forward (previous.py reads them). A
+problem fixed and later back is a new occurrence: one row per (problem_id, first_seen_run).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -24,7 +23,7 @@ SCHEMA = {
     "site_id": pl.String,
     "table_name": pl.String,
     "participant_id": pl.String,
-    "case_manager_id": pl.String,
+    "case_manager_ids": pl.List(pl.String),  # every case manager the participant's rows name
     "column_name": pl.String,
     "rule": pl.String,
     "value": pl.String,
@@ -43,25 +42,33 @@ SCHEMA = {
 }
 
 
-def previous(release: Path | None) -> pl.DataFrame:
-    """The problems of the live release, or none (no release yet, or one from before tracking)."""
-    empty = pl.DataFrame(schema=SCHEMA)
-    if release is None:
-        return empty
-    con = duckdb.connect(str(release), read_only=True)
-    try:
-        tables = {name for (name,) in con.sql("select table_name from information_schema.tables").fetchall()}
-        if "problems" not in tables:
-            return empty
-        return con.sql("select * from problems").pl().select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
-    finally:
-        con.close()
+def none() -> pl.DataFrame:
+    """No history: nothing published yet, or a history that could not be read."""
+    return pl.DataFrame(schema=SCHEMA)
+
+
+def history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The problems of an open release, or none (a release from before tracking).
+
+    A release from before a problem could reach several case managers has one case_manager_id:
+    its history is carried forward with that one.
+    """
+    tables = {name for (name,) in con.sql("select table_name from information_schema.tables").fetchall()}
+    if "problems" not in tables:
+        return none()
+    found = con.sql("select * from problems").pl()
+    if "case_manager_ids" not in found.columns:
+        found = found.with_columns(
+            pl.concat_list("case_manager_id").list.drop_nulls().alias("case_manager_ids")
+        )
+    return found.select([pl.col(c).cast(t) for c, t in SCHEMA.items()])
 
 
 def sightings(quarantine: pl.DataFrame, case_managers: pl.DataFrame) -> pl.DataFrame:
     """This run's problems: one per identity (the first row that shows it), with advice.
 
-    case_managers: site_id, participant_id, case_manager_id as the participants export says.
+    case_managers: site_id, participant_id, case_manager_ids as the participants export says; a
+    problem of a participant no export names reaches no case manager (an empty list).
     """
     # A hash that stays the same across runs and versions (Polars' own hash need not).
     key = pl.concat_str([pl.col(c).fill_null("\u2205") for c in IDENTITY], separator="\u241f")
@@ -71,7 +78,10 @@ def sightings(quarantine: pl.DataFrame, case_managers: pl.DataFrame) -> pl.DataF
         .with_columns(digest.alias("problem_id"))
         .unique("problem_id", keep="first", maintain_order=True)
         .join(case_managers, on=["site_id", "participant_id"], how="left")
-        .with_columns(pl.col("rule").map_elements(fix_for, return_dtype=pl.String).alias("fix"))
+        .with_columns(
+            pl.col("case_manager_ids").fill_null([]),
+            pl.col("rule").map_elements(fix_for, return_dtype=pl.String).alias("fix"),
+        )
     )
 
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
+import io
+import os
 import re
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain, product
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 import fastexcel
 import polars as pl
@@ -54,7 +58,37 @@ MISSING = pl.Series(
 
 
 class Refused(Exception):
-    """The file as a whole cannot be used; the message says why and what to do."""
+    """The file as a whole cannot be used; the message says why and what to do.
+
+    A message never quotes the file's content: at most the header's cells that look like column
+    names (`header_names`).
+    """
+
+
+PUT_THE_FILE_ITSELF = "put the export file itself in inbox/<site_id>/"
+SYMBOLIC_LINK = (
+    "this is a symbolic link (a shortcut to a file or folder elsewhere), and links are never "
+    f"followed: {PUT_THE_FILE_ITSELF}"
+)
+NOT_A_FILE = f"this is not a regular file (a pipe, socket or device): {PUT_THE_FILE_ITSELF}"
+
+
+def open_export(path: Path) -> BinaryIO:
+    """The file opened for reading, refusing a symbolic link or anything but a regular file.
+
+    The check is the opening itself (O_NOFOLLOW; O_NONBLOCK, so that a pipe cannot make it wait):
+    a file swapped for a link after the inbox was checked is refused, not followed.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise Refused(SYMBOLIC_LINK) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise Refused(NOT_A_FILE)
+    return os.fdopen(fd, "rb")
 
 
 @dataclass(frozen=True)
@@ -102,39 +136,39 @@ def normalise_header(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.replace("\ufeff", "").strip().lower())
 
 
-def utf8_counts(path: Path) -> tuple[int, int]:
+def utf8_counts(raw: BinaryIO) -> tuple[int, int]:
     """The file's bytes that are not UTF-8, and its characters that are UTF-8 of two or more bytes."""
     decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
     invalid = multibyte = 0
-    with path.open("rb") as f:
-        for chunk in chain(iter(lambda: f.read(CHUNK_BYTES), b""), [None]):
-            text = decoder.decode(chunk or b"", final=chunk is None)
-            if not text.isascii():
-                bad = len(SURROGATES.findall(text))
-                invalid += bad
-                multibyte += len(text) - len(text.encode("ascii", "ignore")) - bad
+    raw.seek(0)
+    for chunk in chain(iter(lambda: raw.read(CHUNK_BYTES), b""), [None]):
+        text = decoder.decode(chunk or b"", final=chunk is None)
+        if not text.isascii():
+            bad = len(SURROGATES.findall(text))
+            invalid += bad
+            multibyte += len(text) - len(text.encode("ascii", "ignore")) - bad
     return invalid, multibyte
 
 
-def check_cp1252(path: Path) -> None:
+def check_cp1252(raw: BinaryIO) -> None:
     """Refuse a file that Windows-1252 cannot read either (it leaves five byte values undefined)."""
     offset = 0
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK_BYTES):
-            try:
-                chunk.decode("cp1252")
-            except UnicodeDecodeError as e:
-                byte = offset + e.start
-                raise Refused(
-                    f"the text is neither UTF-8 nor Windows-1252 (byte {byte}); save it as UTF-8 CSV"
-                ) from None
-            offset += len(chunk)
+    raw.seek(0)
+    while chunk := raw.read(CHUNK_BYTES):
+        try:
+            chunk.decode("cp1252")
+        except UnicodeDecodeError as e:
+            byte = offset + e.start
+            raise Refused(
+                f"the text is neither UTF-8 nor Windows-1252 (byte {byte}); save it as UTF-8 CSV"
+            ) from None
+        offset += len(chunk)
 
 
-def encoding_of(path: Path) -> str:
+def encoding_of(raw: BinaryIO) -> str:
     """The codec that reads a CSV file, as decode() says, or Refused."""
-    with path.open("rb") as f:
-        head = f.read(4096)
+    raw.seek(0)
+    head = raw.read(4096)
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -143,16 +177,17 @@ def encoding_of(path: Path) -> str:
         raise Refused(
             "the file holds NUL bytes: it looks like UTF-16 without a byte order mark; save it as UTF-8 CSV"
         )
-    invalid, multibyte = utf8_counts(path)
+    invalid, multibyte = utf8_counts(raw)
     if invalid <= multibyte:
         return "utf-8"
-    check_cp1252(path)
+    check_cp1252(raw)
     return "cp1252"
 
 
 @contextmanager
 def decode(path: Path) -> Iterator[TextIO]:
-    """A CSV file open as text, whatever its encoding; every line ending (\r\n, \r) reads as \n.
+    """A CSV file open as text (open_export's checks first), whatever its encoding; every line
+    ending (\r\n, \r) reads as \n.
 
     UTF-8 with a byte order mark and UTF-16 with one are what the mark says. Otherwise the file is
     UTF-8 unless it has more bytes that are not UTF-8 than characters that are UTF-8 of two or
@@ -162,11 +197,12 @@ def decode(path: Path) -> Iterator[TextIO]:
     Windows-1252 file has no UTF-8 characters, or only the rare accidental one, and is read
     whole as Windows-1252; so is an ASCII file with a stray byte, which then reads exactly.
     """
-    encoding = encoding_of(path)
-    errors = "surrogateescape" if encoding.startswith("utf-8") else "strict"
-    with path.open(encoding=encoding, errors=errors) as text:
+    with open_export(path) as raw:
+        encoding = encoding_of(raw)
+        raw.seek(0)
+        errors = "surrogateescape" if encoding.startswith("utf-8") else "strict"
         try:
-            yield text
+            yield io.TextIOWrapper(raw, encoding=encoding, errors=errors)
         except UnicodeDecodeError as e:  # only UTF-16 is read strictly without having been checked
             raise Refused(
                 f"the file starts with a UTF-16 byte order mark but is not valid UTF-16 ({e.reason})"
@@ -256,16 +292,55 @@ def quoted_records(
 
 
 def xlsx_records(path: Path, table: str) -> pl.DataFrame:
-    """The sheet named as the table (else the first sheet) as columns f0..fn, all text."""
+    """The workbook's sheet of the table as columns f0..fn, all text.
+
+    Hidden sheets are never read (fastexcel tells a sheet's visibility once it has loaded it, but a
+    hidden sheet's cells are never taken): a stale or partial copy kept out of sight must not
+    stand in for the rows the sender sees. Of the visible sheets, a candidate is one whose first row names a
+    column of the table (a header row): a one-sheet export, or a data sheet beside an empty sheet
+    or a sheet of notes, has exactly one, and it is read whatever its name. Two or more (two
+    copies of the data?) are refused, naming them: reading one would drop the other's rows
+    without a word. With none, the visible sheet named as the table (else the first visible
+    sheet) is read, so that the usual refusal says what is wrong with its first row.
+    """
+    with open_export(path) as f:
+        content = f.read()
     try:
-        reader = fastexcel.read_excel(str(path))
-        names = [normalise_header(n) for n in reader.sheet_names]
-        sheet = names.index(table) if table in names else 0
-        frame = reader.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
-    except Exception as e:  # fastexcel raises its own error types for broken workbooks
-        raise Refused(f"the workbook cannot be opened: {e}") from None
+        reader = fastexcel.read_excel(content)
+        count = len(reader.sheet_names)
+        # skip_rows=0: keep blank rows above the header, so that row numbers are the sheet's own.
+        sheets = (reader.load_sheet(i, header_row=None, skip_rows=0, dtypes="string") for i in range(count))
+        visible = [(sheet.name, sheet.to_polars()) for sheet in sheets if sheet.visible == "visible"]
+    except Exception:  # fastexcel raises its own error types for broken workbooks
+        raise Refused(
+            "the workbook cannot be opened: it is damaged, protected by a password, or not an .xlsx "
+            "workbook; save it again from Excel as an .xlsx workbook"
+        ) from None
+    frame = table_sheet(visible, table)
     frame = frame.rename({c: f"f{i}" for i, c in enumerate(frame.columns)})
     return frame.with_columns(pl.lit(None, pl.UInt32).alias(FIELDS)).with_row_index(ROW, offset=1)
+
+
+def table_sheet(visible: list[tuple[str, pl.DataFrame]], table: str) -> pl.DataFrame:
+    """The one visible sheet to read (see xlsx_records), or Refused."""
+    if not visible:
+        raise Refused("the workbook has no visible sheet: unhide the sheet of the export")
+    known = set(schema(table).columns)
+    candidates = [
+        (name, frame)
+        for name, frame in visible
+        if frame.height and known & {normalise_header(cell or "") for cell in frame.row(0)}
+    ]
+    if len(candidates) > 1:
+        names = ", ".join(f"'{name}'" for name, _ in candidates)
+        raise Refused(
+            f"the workbook has {len(candidates)} visible sheets with a {table} header row ({names}): "
+            f"keep the {table} rows on one sheet and delete the others"
+        )
+    if candidates:
+        return candidates[0][1]
+    named = [frame for name, frame in visible if normalise_header(name) == table]
+    return (named or [visible[0][1]])[0]
 
 
 def read_records(path: Path, table: str) -> Iterator[pl.DataFrame]:
@@ -277,31 +352,47 @@ def read_records(path: Path, table: str) -> Iterator[pl.DataFrame]:
             yield from csv_records(text)
 
 
+# A header cell that (normalised) looks like a column name: a letter, then letters, digits and _.
+COLUMN_NAME = re.compile(r"[^\W\d_]\w{0,63}")
+
+
+def header_names(header: list[str], names: list[str]) -> str:
+    """Header cells as a refusal names them: by name when it looks like a column name, else by
+    position (`column 12`). A cell such as `root:x:0:0:root:/root:/bin/bash` or `2024-01-10` is
+    content, not a name, and a message never quotes content."""
+    return ", ".join(
+        name if COLUMN_NAME.fullmatch(name) else f"column {header.index(name) + 1}" for name in names
+    )
+
+
 def check_header(header: list[str], table: str) -> None:
-    """Refuse a header with direct identifiers, no known column, duplicates, unknown or missing columns."""
+    """Refuse a header with no known column, direct identifiers, duplicates, unknown or missing columns.
+
+    A first row that names none of the table's columns is not a header: its cells are content,
+    and the refusal quotes none of them. Other refusals name header cells by `header_names`.
+    """
     columns = schema(table).columns
     known = list(columns)
     named = [h for h in header if h]
+    if not set(named) & set(known):
+        raise Refused(
+            f"no header row: the first row names none of the {table} columns "
+            f"({', '.join(known)}); add the header as row 1"
+        )
     identifiers = [h for h in named if vocab.DIRECT_IDENTIFIER.match(h)]
     if identifiers:
         raise Refused(
-            f"holds direct identifiers in column(s) {', '.join(identifiers)}: this product keeps "
-            "pseudonymous IDs only. The file was not archived; delete it from the inbox and export "
-            "again without those columns"
-        )
-    if not set(named) & set(known):
-        shown = ", ".join(repr(h) for h in header[:4])
-        raise Refused(
-            f"no header row: the first row ({shown}) names none of the {table} columns "
-            f"({', '.join(known)}); add the header as row 1"
+            f"holds direct identifiers in column(s) {header_names(header, identifiers)}: this product "
+            "keeps pseudonymous IDs only. The file was not archived; delete it from the inbox and "
+            "export again without those columns"
         )
     duplicated = sorted({h for h in named if named.count(h) > 1})
     if duplicated:
-        raise Refused(f"column(s) {', '.join(duplicated)} appear more than once in the header")
+        raise Refused(f"column(s) {header_names(header, duplicated)} appear more than once in the header")
     unknown = [h for h in named if h not in known]
     if unknown:
         raise Refused(
-            f"unknown column(s) {', '.join(unknown)}: the {table} export has only "
+            f"unknown column(s) {header_names(header, unknown)}: the {table} export has only "
             f"{', '.join(known)}; remove or rename them"
         )
     required = [c for c in known if not columns[c].metadata.get("optional")]

@@ -6,12 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 COUNTS = ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")
+UNFINISHED = (
+    "the run stopped before it could record how it ended (it was killed, or its disk was full or "
+    "read-only); its log, logs/{run_id}.log, may say more"
+)
 
 
 @dataclass
@@ -27,7 +33,9 @@ class FileReport:
     table: str
     path: str
     sha256: str | None
-    status: str  # new, unchanged (re-sent, same content), in_force (accepted earlier), refused
+    # new, unchanged (re-sent, same content), in_force (accepted earlier), refused; left in the
+    # inbox: waiting (changed within the settle time: still being written?), held (see rows_sent)
+    status: str
     accepted_at: str | None = None
     rows_read: int = 0
     rows_loaded: int = 0
@@ -35,6 +43,9 @@ class FileReport:
     rows_duplicate: int = 0
     blank_rows: int = 0
     error: str | None = None
+    # A held export: its data rows, and those of the export in force it would replace (more than twice).
+    rows_sent: int | None = None
+    rows_in_force: int | None = None
 
     def report(self) -> dict:
         """The file's line in the run report (and in the release's `files` table)."""
@@ -55,8 +66,15 @@ class Run:
     release: str | None = None
     error: str | None = None
     finished_at: str | None = None
+    # The release this run replaces: whether it could be read, and where the problem history
+    # carried forward came from (None: nothing was published before).
+    previous_release: dict | None = None
     files: list[FileReport] = field(default_factory=list)
     steps: list[dict] = field(default_factory=list)
+    # The audit log's head when the run started (audit.witness): `outcomes audit verify` holds the
+    # log to it, so a log deleted, cut back or rewritten since is caught.
+    audit: dict | None = None
+    unsaved: str | None = None  # why the last report could not be saved (so not in the report)
 
     def record_counts(self, counts: dict[int, dict[str, int]]) -> None:
         """Set each file's counts (file id -> count name -> value)."""
@@ -82,9 +100,11 @@ class Run:
             "finished_at": self.finished_at,
             "release": self.release,
             "error": self.error,
+            "previous_release": self.previous_release,
             "totals": self.totals(),
             "files": [f.report() for f in self.files],
             "steps": self.steps,
+            "audit": self.audit,
         }
 
 
@@ -98,11 +118,45 @@ def new_run_id() -> str:
 
 
 def save_report(runs: Path, run: Run) -> None:
-    """Write the run report to <runs>/<run_id>.json (atomically)."""
+    """Write the run report to <runs>/<run_id>.json (atomically); an OSError names that file."""
+    write_report(runs, run.report())
+
+
+def write_report(runs: Path, report: dict) -> None:
+    """Write a run report atomically. A write that fails (the disk full) leaves no half-written
+    file behind, and its error names the report, which a failed write alone does not."""
     runs.mkdir(parents=True, exist_ok=True)
-    tmp = runs / f".{run.run_id}.json.tmp"
-    tmp.write_text(json.dumps(run.report(), indent=2))
-    tmp.replace(runs / f"{run.run_id}.json")
+    final = runs / f"{report['run_id']}.json"
+    tmp = runs / f".{final.name}.tmp"
+    try:
+        tmp.write_text(json.dumps(report, indent=2))
+        tmp.replace(final)
+    except OSError as e:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise OSError(e.errno, e.strerror, str(final)) from e
+
+
+def settle_unfinished(runs: Path, live_release_of: Callable[[str], str | None]) -> list[str]:
+    """Give each report still saying `running` the end its run never wrote (it was killed, or its
+    disk was full): `published` when its release is live, else `failed`. Only the run holding the
+    lock is running, so no report may say so once a new run has the lock. Returns their run ids.
+
+    `live_release_of(run_id)`: the file name of the run's release if it is the live one, else None.
+    """
+    settled = []
+    for path in sorted(runs.glob("*.json")):
+        r = json.loads(path.read_text())
+        if r["status"] != "running":
+            continue
+        release = live_release_of(r["run_id"])
+        if release:
+            r["status"], r["published"], r["release"] = "published", True, release
+        else:
+            r["status"], r["error"] = "failed", UNFINISHED.format(run_id=r["run_id"])
+        write_report(runs, r)
+        settled.append(r["run_id"])
+    return settled
 
 
 def run_history(runs: Path, run: Run) -> dict[str, pl.DataFrame]:

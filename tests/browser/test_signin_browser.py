@@ -1,8 +1,9 @@
 """Sign-in end to end (issue 5): real Chromium, `outcomes serve` in real mode, a local OpenID provider.
 
 The provider is `oidc-provider-mock`, run in a thread of the test process on 127.0.0.1. Its
-authorization page is a form that asks for the subject (`sub`); a subject it has not seen
-gets the claims {"sub": sub, "email": sub}, so typing an email signs in as that email.
+authorization page is a form that asks for the subject (`sub`); the test's users have the
+claims {"email": sub, "email_verified": true}, and a subject it has not seen gets
+{"sub": sub, "email": sub} (no `email_verified`), so typing an email signs in as that email.
 Streamlit does the rest of the flow (discovery, code exchange, id-token check, its cookie).
 """
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from oidc_provider_mock import run_server_in_thread
+from oidc_provider_mock import User, run_server_in_thread
 from playwright.sync_api import Page, expect
 
 from tests.browser_app import (
@@ -35,6 +36,7 @@ from tests.browser_app import (
 DIRECTOR = "director@example.org"
 WORKER = "worker@example.org"
 STRANGER = "stranger@example.org"
+UNVERIFIED = "unverified@example.org"  # in the access file; the provider does not vouch for it
 CHART = ".js-plotly-plot .main-svg"
 DATA_ELEMENTS = '[data-testid="stPlotlyChart"], [data-testid="stDataFrame"], [data-testid="stMetric"]'
 SERVE_TIMEOUT_S = 30
@@ -49,13 +51,16 @@ class Deployment:
     home: Path
     log: Path
     case_manager_id: str
+    access: Path
 
 
 @pytest.fixture(scope="module")
 def provider() -> Iterator[str]:
     """The mock OpenID provider's base URL (its issuer); any client id and secret are accepted."""
     # Port 0: the OS picks a free one. "localhost" binds IPv4 only (werkzeug picks AF_INET).
-    with run_server_in_thread(port=0) as server:
+    users = (DIRECTOR, WORKER, STRANGER)
+    verified = [User(sub=email, claims={"email": email, "email_verified": True}) for email in users]
+    with run_server_in_thread(port=0, user_claims=verified) as server:
         yield f"http://127.0.0.1:{server.server_port}"
 
 
@@ -101,13 +106,14 @@ def deployment(
     home = tmp_path_factory.mktemp("signin-home")
     config = tmp_path_factory.mktemp("signin-config")
     outcomes(home, "demo", *DEMO_ARGS)
-    outcomes(home, "nightly")
+    outcomes(home, "nightly", "--settle", "0")
     site_id, case_manager_id = first_case_manager(home)
     access = config / "access.toml"
     access.write_text(
         f'[[users]]\nemail = "{DIRECTOR}"\nrole = "leadership"\n\n'
         f'[[users]]\nemail = "{WORKER}"\nrole = "case_manager"\n'
-        f'sites = ["{site_id}"]\ncase_manager_id = "{case_manager_id}"\n',
+        f'sites = ["{site_id}"]\ncase_manager_id = "{case_manager_id}"\n\n'
+        f'[[users]]\nemail = "{UNVERIFIED}"\nrole = "leadership"\n',
         encoding="utf-8",
     )
     port = free_port()
@@ -125,7 +131,9 @@ def deployment(
         )
     try:
         wait_until_healthy(url, server, log)
-        yield Deployment(url=url, provider=provider, home=home, log=log, case_manager_id=case_manager_id)
+        yield Deployment(
+            url=url, provider=provider, home=home, log=log, case_manager_id=case_manager_id, access=access
+        )
     finally:
         stop(server)
 
@@ -205,6 +213,28 @@ def test_stranger_is_told_to_ask_and_sees_no_data(page: Page, deployment: Deploy
         expect(page.locator(DATA_ELEMENTS)).to_have_count(0)
     except AssertionError as error:
         fail_with_log(deployment, error)
+
+
+def test_an_unverified_email_is_refused_unless_its_provider_is_trusted(
+    page: Page, deployment: Deployment
+) -> None:
+    """No `email_verified` in the provider's token: refused, though the email is in the access file;
+    let in once the access file trusts that provider's issuer (the `iss` claim Streamlit passes on)."""
+    saved = deployment.access.read_text(encoding="utf-8")
+    try:
+        sign_in(page, deployment, UNVERIFIED)
+        expect(page.get_by_role("heading", name="Ask your administrator")).to_be_visible()
+        expect(page.get_by_text("does not say this email address is verified")).to_be_visible()
+        expect(page.locator(DATA_ELEMENTS)).to_have_count(0)
+        trusted = f'\n[[providers]]\nissuer = "{deployment.provider}"\ntrust_unverified_email = true\n'
+        deployment.access.write_text(saved + trusted, encoding="utf-8")
+        open_app(page, deployment.url)
+        expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+        expect(page.get_by_role("heading", name="Ask your administrator")).to_have_count(0)
+    except AssertionError as error:
+        fail_with_log(deployment, error)
+    finally:
+        deployment.access.write_text(saved, encoding="utf-8")
 
 
 def test_case_manager_lands_on_caseload_and_is_refused_overview(page: Page, deployment: Deployment) -> None:

@@ -1,21 +1,28 @@
-"""The audit log: appends chain under concurrency, and any edit, removal or reorder is detected."""
+"""The audit log: appends chain under concurrency; any edit, removal or reorder is detected, and so
+is a chain recomputed without the key, a cut-back log with a rewritten head, and a deleted log,
+against the copies of the head the nightly runs keep (issue 12, item 12)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
 import os
 import subprocess
 import sys
 import threading
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from pipelines.core import audit
-from pipelines.core.audit import GENESIS, AuditUnavailable, head_path, log_path, record, verify
+from pipelines.core.audit import GENESIS, AuditUnavailable, head_path, log_path, record
+from pipelines.core.audit_verify import check, verify
 from pipelines.core.settings import Home
+from tests.conftest import TEST_AUDIT_KEY, run
 
 ROOT = Path(__file__).parents[2]
 
@@ -64,12 +71,30 @@ def cli(home: Home, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def canon(obj: dict) -> bytes:
+    """The byte form the README gives: sorted keys, no spaces, UTF-8."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def hmac_hex(data: bytes, key: str = TEST_AUDIT_KEY) -> str:
+    return hmac.new(key.encode(), data, hashlib.sha256).hexdigest()
+
+
+def without_hash(entry: dict) -> dict:
+    return {k: v for k, v in entry.items() if k != "hash"}
+
+
+def sealed_head(seq: int, digest: str) -> dict:
+    return {"seq": seq, "hash": digest, "mac": hmac_hex(canon({"seq": seq, "hash": digest}))}
+
+
 def assert_one_chain(home: Home, expected: int) -> None:
-    """Seqs 1..n in file order, each prev the hash before it: no fork, no gap, no repeat."""
+    """Seqs 1..n in file order, each prev the hash before it, each hash keyed: no fork, gap or repeat."""
     found = entries(home)
     assert [e["seq"] for e in found] == list(range(1, expected + 1))
     assert [e["prev"] for e in found] == [GENESIS] + [e["hash"] for e in found[:-1]]
-    assert json.loads(head_path(home).read_text()) == {"seq": expected, "hash": found[-1]["hash"]}
+    assert all(e["hash"] == hmac_hex(canon(without_hash(e))) for e in found)
+    assert json.loads(head_path(home).read_text()) == sealed_head(expected, found[-1]["hash"])
     assert verify(home) == []
 
 
@@ -234,10 +259,11 @@ def test_recording_after_a_removed_tail_is_refused_so_the_evidence_stays(home):
 
 
 def test_a_crash_between_the_append_and_the_head_is_not_tampering_and_heals(home):
-    filled(home, 3)
-    before = entries(home)[-2]
+    filled(home, 2)
+    before = head_path(home).read_bytes()
+    view(home)
     # As if the process died after the line was on disk but before the head was replaced.
-    head_path(home).write_text(json.dumps({"seq": before["seq"], "hash": before["hash"]}))
+    head_path(home).write_bytes(before)
     assert verify(home) == []
     view(home)
     assert_one_chain(home, 4)
@@ -316,3 +342,272 @@ def test_entries_longer_than_the_tail_chunk_chain_too(home):
     view(home, filters={"note": "x" * (2 * audit.TAIL_CHUNK)})
     view(home)
     assert_one_chain(home, 4)
+
+
+# Keyed chain, witnesses, version-1 logs and the key itself (issue 12, item 12).
+
+
+def recompute_without_key(kept: list[str], strip_key: bool = False) -> tuple[list[str], dict]:
+    """What someone who can write the home but not read the key can do: redo every hash (plain
+    SHA-256, as version 1) and prev from the first line on; returns the lines and a matching head."""
+    prev, out = GENESIS, []
+    for line in kept:
+        entry = json.loads(line)
+        if strip_key:
+            entry.pop("key_id", None)
+        entry["prev"] = prev
+        entry["hash"] = prev = hashlib.sha256(canon(without_hash(entry))).hexdigest()
+        out.append(canon(entry).decode() + "\n")
+    return out, {"seq": json.loads(out[-1])["seq"], "hash": prev}
+
+
+def legacy_log(home: Home, n: int) -> None:
+    """A log as version 1 left it: a plain SHA-256 chain without key_id, and a head without a seal."""
+    prev, out = GENESIS, []
+    for seq in range(1, n + 1):
+        entry = {
+            "seq": seq,
+            "time": f"2024-05-0{seq}T10:00:00.000000+00:00",
+            "event": "page_view",
+            "user": "ana@lead.org",
+            "role": "leadership",
+            "page": "overview",
+            "filters": {},
+            "snapshot": None,
+            "rows": seq,
+            "prev": prev,
+        }
+        entry["hash"] = prev = hashlib.sha256(canon(entry)).hexdigest()
+        out.append(canon(entry).decode() + "\n")
+    audit.audit_dir(home).mkdir(parents=True)
+    rewrite(home, out)
+    head_path(home).write_text(json.dumps({"seq": n, "hash": prev}))
+
+
+def run_report(home: Home) -> dict:
+    [report] = [json.loads(p.read_text()) for p in sorted(home.runs.glob("*.json"))][-1:]
+    return report
+
+
+@pytest.fixture
+def own_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No key in the environment; the secrets file a file of the test's own, outside the home."""
+    monkeypatch.delenv("OUTCOMES_AUDIT_KEY")
+    path = tmp_path / "outside" / "secrets.toml"
+    monkeypatch.setenv("OUTCOMES_SECRETS", str(path))
+    return path
+
+
+def test_every_entry_and_the_head_are_keyed_with_hmac_sha256(home):
+    filled(home, 3)
+    for entry in entries(home):
+        assert entry["hash"] == hmac_hex(canon(without_hash(entry)))
+        assert entry["hash"] != hashlib.sha256(canon(without_hash(entry))).hexdigest()
+    assert len({e["key_id"] for e in entries(home)}) == 1
+    assert json.loads(head_path(home).read_text()) == sealed_head(3, entries(home)[-1]["hash"])
+
+
+def test_an_edit_with_the_whole_chain_recomputed_is_detected(home):
+    filled(home)
+    kept = lines(home)
+    entry = json.loads(kept[1])
+    entry["user"] = "someone.else@lead.org"
+    kept[1] = json.dumps(entry) + "\n"
+    forged, head = recompute_without_key(kept)
+    rewrite(home, forged)
+    head_path(home).write_text(json.dumps(head))
+    problems = verify(home)
+    assert "seq 1 (line 1): hash does not match the entry (it was edited)" in problems
+    assert "the head anchor carries no seal of the audit key: it was rewritten" in problems
+    done = cli(home, "audit", "verify")
+    assert done.returncode == 1 and "audit log NOT intact" in done.stdout, done
+
+
+def test_a_chain_rewritten_as_version_1_is_detected_against_a_run(home):
+    filled(home)
+    assert not run(home).published  # nothing in the inbox: the run only records the head
+    forged, head = recompute_without_key(lines(home), strip_key=True)
+    forged[1] = forged[1].replace("ana@lead.org", "someone.else@lead.org")
+    forged, head = recompute_without_key(forged)
+    rewrite(home, forged)
+    head_path(home).write_text(json.dumps(head))
+    problems = verify(home)
+    run_id = run_report(home)["run_id"]
+    assert f"seq 5 (line 5): is not the entry run {run_id} saw at seq 5: the log was rewritten" in problems
+    assert cli(home, "audit", "verify").returncode == 1
+
+
+def test_each_run_report_records_the_head_as_the_run_found_it(home):
+    run(home)
+    assert run_report(home)["audit"] == {"seq": 0, "hash": GENESIS, "mac": None}
+    filled(home, 4)
+    run(home)
+    assert run_report(home)["audit"] == sealed_head(4, entries(home)[-1]["hash"])
+    assert verify(home) == []
+
+
+@pytest.mark.parametrize("deleted", ["log and head", "audit folder"])
+def test_a_deleted_log_after_a_witnessed_run_is_detected(home, deleted):
+    filled(home, 4)
+    run(home)
+    run_id = run_report(home)["run_id"]
+    if deleted == "audit folder":
+        for path in audit.audit_dir(home).iterdir():
+            path.unlink()
+        audit.audit_dir(home).rmdir()
+    else:
+        log_path(home).unlink()
+        head_path(home).unlink()
+    assert verify(home) == [f"the audit log is missing, but run {run_id} saw it at seq 4: it was deleted"]
+    done = cli(home, "audit", "verify")
+    assert done.returncode == 1 and "no audit log yet" not in done.stdout, done
+    assert f"run {run_id} saw it at seq 4" in done.stdout
+
+
+def test_a_cut_back_log_with_its_head_rewritten_is_detected(home):
+    filled(home, 5)
+    kept = entries(home)[:3]
+    rewrite(home, lines(home)[:3])
+    head_path(home).write_text(json.dumps({"seq": 3, "hash": kept[-1]["hash"]}))
+    assert verify(home) == ["the head anchor carries no seal of the audit key: it was rewritten"]
+    with pytest.raises(AuditUnavailable, match="not sealed"):
+        view(home)  # appending would seal the cut
+    assert len(lines(home)) == 3
+    assert cli(home, "audit", "verify").returncode == 1
+
+
+def test_a_log_cut_back_to_an_old_sealed_head_is_detected_against_a_run(home):
+    filled(home, 3)
+    old_head, old_lines = head_path(home).read_bytes(), lines(home)
+    filled(home, 2)
+    run(home)
+    rewrite(home, old_lines)
+    head_path(home).write_bytes(old_head)  # a head the key did seal, when the log ended at seq 3
+    run_id = run_report(home)["run_id"]
+    assert verify(home) == [
+        f"the log ends at seq 3 but run {run_id} saw it at seq 5: the last 2 entries were removed"
+    ]
+
+
+def test_an_edited_copy_of_the_head_in_a_run_report_is_detected(home):
+    filled(home, 2)
+    run(home)
+    [path] = home.runs.glob("*.json")
+    report = json.loads(path.read_text())
+    report["audit"]["seq"] = 1
+    path.write_text(json.dumps(report))
+    assert verify(home) == [
+        f"run {path.stem}'s copy of the head (seq 1) is not sealed with the audit key: "
+        "the run report was edited"
+    ]
+
+
+def test_the_head_copied_while_others_append_always_names_an_entry_of_the_log(home):
+    filled(home, 1)
+    copies: list[dict] = []
+    done = threading.Event()
+
+    def copier() -> None:
+        while not done.is_set():
+            copies.append(audit.witness(home))
+
+    reader = threading.Thread(target=copier)
+    reader.start()
+    writers = [threading.Thread(target=filled, args=(home, 50)) for _ in range(3)]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    done.set()
+    reader.join()
+    by_seq = {e["seq"]: e["hash"] for e in entries(home)}
+    assert len({c["seq"] for c in copies}) > 1  # the copies were taken while the log grew
+    for c in copies:
+        assert c == sealed_head(c["seq"], by_seq[c["seq"]])
+
+
+def test_a_version_1_log_is_kept_and_checked_unkeyed_and_the_key_guards_what_follows(home):
+    legacy_log(home, 3)
+    before = log_path(home).read_bytes()
+    assert check(home).unkeyed == 3 and verify(home) == []
+    done = cli(home, "audit", "verify")
+    assert done.returncode == 0 and done.stdout.startswith("audit log intact: 3 entries\n"), done
+    assert "the first 3 were written before the audit key (version 1)" in done.stdout
+    view(home)
+    assert log_path(home).read_bytes().startswith(before)  # the old lines stay as written
+    assert json.loads(head_path(home).read_text()) == sealed_head(4, entries(home)[-1]["hash"])
+    verdict = check(home)
+    assert (verdict.entries, verdict.unkeyed, verdict.problems) == (4, 3, [])
+    # After a keyed entry, an entry without the key is a forgery, however well it chains.
+    last = entries(home)[-1]
+    forged = {**without_hash(last), "seq": 5, "prev": last["hash"], "rows": 0}
+    del forged["key_id"]
+    forged["hash"] = hashlib.sha256(canon(forged)).hexdigest()
+    with log_path(home).open("a") as f:
+        f.write(canon(forged).decode() + "\n")
+    head_path(home).write_text(json.dumps({"seq": 5, "hash": forged["hash"]}))
+    problems = verify(home)
+    assert "seq 5 (line 5): has no key after keyed entries: written by someone without the key" in problems
+
+
+def test_a_missing_key_is_a_clear_failure_not_a_crash(home, own_secrets, monkeypatch):
+    monkeypatch.setenv("OUTCOMES_AUDIT_KEY", TEST_AUDIT_KEY)
+    filled(home, 2)
+    monkeypatch.delenv("OUTCOMES_AUDIT_KEY")
+    problems = verify(home)
+    assert len(problems) == 1 and problems[0].startswith("the audit key is missing (looked for in")
+    assert "2 entries and 1 seals written with it cannot be checked" in problems[0]
+    with pytest.raises(AuditUnavailable, match="the audit key is missing"):
+        view(home)
+    assert not own_secrets.exists()  # no new key was made for a log written with another
+    done = cli(home, "audit", "verify")
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "audit key is missing" in done.stdout
+
+
+def test_a_changed_key_is_named_as_such(home, monkeypatch):
+    filled(home, 2)
+    monkeypatch.setenv("OUTCOMES_AUDIT_KEY", "another-key-of-at-least-32-characters-0000")
+    problems = verify(home)
+    assert "2 entries (seq 1 to 2) were written with another audit key than the one in " in problems[0]
+    with pytest.raises(AuditUnavailable, match="not the one the audit log was written with"):
+        view(home)
+    monkeypatch.setenv("OUTCOMES_AUDIT_KEY", "short")
+    assert verify(home)[0].endswith(
+        "too short: use 32 characters or more: 2 entries and 1 seals written with it cannot be checked"
+    )
+
+
+def test_the_key_is_made_at_first_use_kept_in_the_secrets_file_and_said_where(home, own_secrets, capsys):
+    own_secrets.parent.mkdir()
+    own_secrets.write_text('[auth]\nclient_id = "lead-outcomes"', encoding="utf-8")  # no final newline
+    filled(home, 2)
+    message = capsys.readouterr().err
+    assert str(own_secrets) in message and "Keep that file" in message
+    kept = tomllib.loads(own_secrets.read_text(encoding="utf-8"))
+    assert kept["auth"] == {"client_id": "lead-outcomes"}  # the sign-in settings are untouched
+    key = kept["audit"]["key"]
+    assert len(key) == 64
+    assert entries(home)[0]["hash"] == hmac_hex(canon(without_hash(entries(home)[0])), key)
+    filled(home, 1)
+    assert capsys.readouterr().err == ""  # made once
+    assert verify(home) == []
+
+
+def test_a_new_secrets_file_is_private_and_two_first_uses_make_one_key(tmp_path, own_secrets):
+    homes = [Home(tmp_path / f"home{k}") for k in range(4)]
+    pool = [threading.Thread(target=filled, args=(h, 3)) for h in homes]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert own_secrets.stat().st_mode & 0o777 == 0o600
+    assert own_secrets.read_text().count("[audit]") == 1
+    assert all(verify(h) == [] for h in homes)
+
+
+def test_a_key_file_inside_the_home_is_refused(home, monkeypatch):
+    monkeypatch.delenv("OUTCOMES_AUDIT_KEY")
+    monkeypatch.setenv("OUTCOMES_SECRETS", str(home.root / "secrets.toml"))
+    with pytest.raises(AuditUnavailable, match="must be kept outside the home folder"):
+        view(home)
+    assert not (home.root / "secrets.toml").exists()

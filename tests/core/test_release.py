@@ -30,6 +30,15 @@ def test_live_release_follows_the_link_and_a_dangling_or_missing_link_is_none(
     assert live_release(current) is None
 
 
+def test_live_release_of_a_link_to_itself_is_none_and_of_a_stray_file_is_that_file(tmp_path: Path) -> None:
+    current = tmp_path / "current.duckdb"
+    current.symlink_to(current.name)  # Path.resolve raises for a loop
+    assert live_release(current) is None
+    current.unlink()
+    current.write_bytes(b"not a database")  # what a reader would open: the run reads it and says so
+    assert live_release(current) == current
+
+
 @pytest.mark.parametrize(
     "setting",
     ["set memory_limit = '64GB'", "set threads = 64", "set enable_external_access = false"],

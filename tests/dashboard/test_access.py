@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,10 @@ from streamlit.testing.v1 import AppTest
 from dashboard import access
 from dashboard.access import HOME_PAGE, PAGES
 from pipelines.core import audit as audit_log
+from pipelines.core.audit_verify import verify as verify_audit
 from pipelines.core.settings import Home
 from pipelines.demo import write_demo
+from pipelines.demo.marker import marker_path
 from pipelines.nightly.run import nightly
 from tests import apptest
 from tests.conftest import Downloads
@@ -32,8 +35,17 @@ OTHER_CASE_MANAGER = "colleague@example.org"
 def release(tmp_path_factory: pytest.TempPathFactory) -> Home:
     """A small demo program with the faults real exports have (so there are data problems), published."""
     home = Home(tmp_path_factory.mktemp("access"))
-    write_demo(home.inbox, participants=240, sites=2, months=18, seed=5, as_of=AS_OF, messy=True)
-    assert nightly(home, AS_OF).published
+    write_demo(
+        home.inbox,
+        participants=240,
+        sites=2,
+        months=18,
+        seed=5,
+        as_of=AS_OF,
+        messy=True,
+        marker_file=marker_path(home),
+    )
+    assert nightly(home, AS_OF, settle=0).published
     return home
 
 
@@ -107,7 +119,7 @@ def test_access_file_maps_each_user_to_role_and_scope(tmp_path: Path) -> None:
         'sites = ["north"]\ncase_manager_id = "CM-7"\n\n'
         '[[users]]\nemail = "f@example.org"\nrole = "funder"\nsites = ["*"]\n',
     )
-    users = access.load_access(path)
+    users = access.load_access(path).users
     assert set(users) == {"boss@example.org", "cm@example.org", "f@example.org"}
     cm = users["cm@example.org"]
     assert (cm.role, cm.site_id, cm.case_manager_id) == ("case_manager", "north", "CM-7")
@@ -175,29 +187,114 @@ def test_unknown_user_is_asked_to_see_an_administrator_and_the_denial_is_audited
     assert (last["event"], last["user"], last["role"]) == ("denied", apptest.STRANGER, "none")
 
 
-def test_an_unverified_email_is_not_trusted(served: Home) -> None:
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"email_verified": False},
+        {"email_verified": "false"},
+        {"email_verified": None},
+        {},  # no claim at all: the case issue 12, item 14 found accepted
+    ],
+    ids=["false", "false-text", "null", "missing"],
+)
+def test_an_email_the_provider_does_not_call_verified_is_not_trusted(served: Home, claims: dict) -> None:
+    before = len(audit_entries(served))
     at = apptest.app(apptest.LEADERSHIP)
-    at.user = {"is_logged_in": True, "email": apptest.LEADERSHIP, "email_verified": False}
+    at.user = {"is_logged_in": True, "iss": apptest.ISSUER, "email": apptest.LEADERSHIP} | claims
     at.run()
+    assert not at.exception
     assert [t.value for t in at.title] == ["Ask your administrator"]
+    assert "does not say this email address is verified" in texts(at)
     assert shown_data(at) == 0
+    [entry] = audit_entries(served)[before:]
+    assert (entry["event"], entry["user"], entry["role"]) == ("denied", apptest.LEADERSHIP, "none")
+    assert "verified" in entry["filters"]["reason"]
+
+
+TRUSTED_PROVIDER = '\n[[providers]]\nissuer = "{issuer}"\ntrust_unverified_email = {trust}\n'
+
+
+@pytest.mark.parametrize(
+    ("issuer", "trust", "let_in"),
+    [
+        (apptest.ISSUER + "/", "true", True),  # a trailing slash is the same issuer
+        (apptest.ISSUER, "false", False),
+        ("https://another-provider.example", "true", False),
+    ],
+    ids=["trusted", "trust-false", "another-provider-trusted"],
+)
+def test_the_access_file_can_trust_one_providers_unverified_emails(
+    served: Home, issuer: str, trust: str, let_in: bool
+) -> None:
+    with (served.root / "access.toml").open("a", encoding="utf-8") as f:
+        f.write(TRUSTED_PROVIDER.format(issuer=issuer, trust=trust))
+    at = apptest.app(apptest.LEADERSHIP)
+    at.user = {"is_logged_in": True, "iss": apptest.ISSUER, "email": apptest.LEADERSHIP}
+    at.run()
+    assert not at.exception
+    assert (shown_data(at) > 0) is let_in
+    assert ([t.value for t in at.title] == ["Ask your administrator"]) is not let_in
+
+
+@pytest.mark.parametrize(
+    ("entry", "complaint"),
+    [
+        ('issuer = "https://x.org"\ntrust_unverified_email = "yes"', "true or false"),
+        ("trust_unverified_email = true", "needs the issuer"),
+        ('issuer = "x.org"\ntrust_unverified_email = true', "needs the issuer"),
+        ('issuer = "https://x.org"\ntrust_everyone = true', "unknown key(s) trust_everyone"),
+    ],
+)
+def test_provider_entries_are_checked(tmp_path: Path, entry: str, complaint: str) -> None:
+    user = '[[users]]\nemail = "ok@x.org"\nrole = "funder"\n'
+    path = write_access(tmp_path, f"{user}\n[[providers]]\n{entry}\n")
+    with pytest.raises(access.AccessFileError) as raised:
+        access.load_access(path)
+    assert "provider 1" in str(raised.value) and complaint in str(raised.value)
 
 
 def test_without_an_identity_provider_nothing_is_shown(served: Home) -> None:
     at = AppTest.from_file(apptest.APP, default_timeout=60)
-    at.user = {"is_logged_in": True, "email": apptest.LEADERSHIP}
+    at.user = {"is_logged_in": True, "email": apptest.LEADERSHIP, "email_verified": True}
     at.run()
     assert "Sign-in is not configured" in texts(at)
     assert shown_data(at) == 0
 
 
-def test_a_broken_access_file_shows_nothing(served: Home) -> None:
-    (served.root / "access.toml").write_text(
-        '[[users]]\nemail = "x@y.org"\nrole = "boss"\n', encoding="utf-8"
-    )
+BROKEN_ACCESS_FILES = {
+    "binary-garbage": b"\x89PNG\r\n\x1a\n\x00\xff\xfe director@example.org \xc3\x28",
+    "invalid-toml": b'[[users]]\nemail = "director@example.org"\nrole = "leadership"\n[[users]\n',
+    "bad-entry": b'[[users]]\nemail = "colleague@example.org"\nrole = "boss"\n',
+    "a-folder": None,
+}
+
+
+@pytest.mark.parametrize("case", BROKEN_ACCESS_FILES)
+def test_a_broken_access_file_fails_closed_and_tells_only_the_administrator(
+    served: Home, case: str, caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest
+) -> None:
+    path = served.root / "access.toml"
+    content = BROKEN_ACCESS_FILES[case]
+    path.unlink()
+    if content is None:
+        path.mkdir()
+        request.addfinalizer(path.rmdir)  # the next test's access file goes here
+    else:
+        path.write_bytes(content)
+    before = len(audit_entries(served))
     at = apptest.app(apptest.LEADERSHIP).run()
-    assert "access file cannot be used" in texts(at)
+    assert not at.exception
+    shown = texts(at)
+    assert "Sign-in is not available: the administrator must fix the access settings" in shown
     assert shown_data(at) == 0
+    # Neither where the file is nor whom it names reaches the person signing in.
+    assert str(path) not in shown and "access.toml" not in shown
+    assert "colleague@example.org" not in shown and "line" not in shown
+    # The administrator finds the reason, with the file, in the server log and the audit log.
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "outcomes.dashboard")
+    assert str(path) in logged
+    [entry] = audit_entries(served)[before:]
+    assert entry["event"] == "denied" and str(path) in entry["filters"]["detail"]
 
 
 def test_sign_in_is_audited_once_per_session(served: Home) -> None:
@@ -372,7 +469,7 @@ def test_an_export_is_audited_before_its_file_is_made(served: Home, downloads: D
     finally:
         path.rmdir()
         path.write_bytes(saved)
-    assert audit_log.verify(served) == []
+    assert verify_audit(served) == []
 
 
 # --- demo mode -----------------------------------------------------------------------------------
@@ -396,3 +493,31 @@ def test_demo_mode_has_a_role_picker_and_a_banner_on_every_page(
     at.switch_page(PAGES["snapshots"][0]).run()
     assert not at.exception and not at.error
     assert any("Demo data" in w.value for w in at.warning)
+
+
+def test_demo_mode_shows_nothing_on_a_home_the_demo_did_not_make(
+    release: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Streamlit started by hand with OUTCOMES_DEMO=1 on real data: no `outcomes serve` to refuse it.
+    real = tmp_path / "real"
+    shutil.copytree(release.root, real, symlinks=True)
+    marker_path(Home(real)).unlink()
+    monkeypatch.setenv("OUTCOMES_HOME", str(real))
+    monkeypatch.setenv("OUTCOMES_DEMO", "1")
+    at = AppTest.from_file(apptest.APP, default_timeout=60).run()
+    assert not at.exception
+    assert "did not write. No data is shown" in texts(at)
+    assert not [s for s in at.selectbox if s.key == "demo-role"]
+    assert not any("Demo data" in w.value for w in at.warning)
+    at.switch_page(PAGES["overview"][0]).run()
+    assert shown_data(at) == 0
+    assert any("not a demo home" in r.getMessage() for r in caplog.records)
+
+
+def test_a_url_parameter_does_not_switch_on_demo_mode(served: Home) -> None:
+    at = apptest.app(None)
+    at.query_params["demo"] = "1"
+    at.run()
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not [s for s in at.selectbox if s.key == "demo-role"]
+    assert shown_data(at) == 0

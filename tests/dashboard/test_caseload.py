@@ -696,3 +696,32 @@ def test_a_case_managers_page_shows_only_their_participants(page_home: Home) -> 
     assert events["record"].to_list() == ["Referral", "Housing assessment", "Justice record"]
     (problems,) = found["problems"]
     assert sorted(problem_rows(problems)) == sorted(EXPECTED_PROBLEMS[("a", "CM2")])
+
+
+def test_a_conflict_between_two_case_managers_is_on_both_their_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12, item 16: P1's two rows name CM1 and CM2 (a conflicting duplicate, so P1 is on
+    neither caseload): the conflict is on each one's Caseload page, and not on CM3's."""
+    home = Home(tmp_path / "home")
+    drop(
+        home,
+        "a",
+        "participants",
+        [
+            participant("P1", "CM1", "2024-01-10", "social_contact"),
+            participant("P1", "CM2", "2024-01-10", "community"),
+            participant("P2", "CM3", "2024-01-10", "community"),
+        ],
+    )
+    assert run(home, AS_OF).published
+    apptest.serve(monkeypatch, home.root)
+    for case_manager in ("CM1", "CM2", "CM3"):
+        email = f"{case_manager.lower()}@example.org"
+        apptest.grant(home.root, "a", case_manager, email)
+        at = apptest.open_page(PAGE, email)
+        assert not at.exception
+        found = tables(at).get("problems", [])
+        shown = [frame.select("participant_id", "table_name", "value").rows() for frame in found]
+        expected = [] if case_manager == "CM3" else [[("P1", "participants", "participant_id=P1")]]
+        assert shown == expected, case_manager

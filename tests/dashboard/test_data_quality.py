@@ -39,7 +39,7 @@ from pipelines.core.export import FORMULA_STARTS
 from pipelines.core.palette import OKABE_ITO
 from pipelines.core.release import live_release, open_release
 from pipelines.core.scope import PROGRAM, Scope, ScopeError
-from pipelines.core.settings import Home
+from pipelines.core.settings import SETTLE_SECONDS, Home
 from pipelines.nightly import report
 from tests import apptest
 from tests.conftest import Downloads, drop, run
@@ -254,6 +254,45 @@ def test_refused_file_is_shown_with_its_message(page_home: Home) -> None:
     history = table(at, "site_id", "table_name", "path", "error", "first_refused")
     assert history.select("site_id", "table_name", "runs").rows() == [("south", "housing", 1)]
     assert day(history["last_refused"][0]) == date(2024, 6, 20)
+
+
+def test_a_held_export_says_how_to_accept_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = Home(tmp_path / "home")
+    people = [f"N{i},CM1,2024-01-10,community,,,,,1985,woman,white" for i in range(5)]
+    drop(home, "north", "participants", people)
+    run(home, RUN1)
+    drop(home, "north", "participants", people[:2])
+    assert run(home, RUN2).published
+    apptest.serve(monkeypatch, home.root)
+    at = open_page()
+    [held] = [w.value.replace("\\", "") for w in at.warning]
+    assert held.startswith("north/participants is held: 2 rows where the export in force has 5")
+    assert "accept it with `outcomes nightly --accept north/participants`" in held
+    with apptest.release_connection(home) as connection:
+        assert dq.held_exports(connection, PROGRAM).select("site_id", "table_name", "path").rows() == [
+            ("north", "participants", "inbox/north/participants.csv")
+        ]
+        assert dq.held_exports(connection, Scope("south")).is_empty()
+        fresh = dq.freshness(connection, PROGRAM, date(2024, 6, 21))
+    # The export in force is the one accepted at the first run, not the held one.
+    assert fresh.filter(pl.col("table_name") == "participants")["path"].to_list() == [
+        "archive/north/participants/" + next((home.archive / "north" / "participants").iterdir()).name
+    ]
+
+
+def test_a_site_whose_only_file_is_still_being_written_has_no_export_yet(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    drop(home, "north", "participants", [P1, P2])
+    run(home, RUN1)
+    drop(home, "south", "participants", [S1])
+    assert run(home, RUN2, settle=SETTLE_SECONDS).published
+    with apptest.release_connection(home) as connection:
+        assert dq.problem_sites(connection, PROGRAM) == ["north"]
+        assert dq.problem_summary(connection, PROGRAM)["site_id"].to_list() == ["north"]
+        assert dq.freshness(connection, PROGRAM, date(2024, 6, 21))["site_id"].unique().to_list() == ["north"]
+        assert dq.quarantine_by_run(connection, PROGRAM, by_site=True)["site_id"].unique().to_list() == [
+            "north"
+        ]
 
 
 def test_freshness_against_today(page_home: Home) -> None:
@@ -712,3 +751,26 @@ def test_a_chart_of_nothing_quarantined_has_whole_number_ticks() -> None:
     figure = charts.quarantine_chart(frame)
     assert figure.layout.yaxis.dtick == 1
     assert list(figure.layout.yaxis.range) == pytest.approx([0, 1.05])
+
+
+def test_a_conflict_between_case_managers_counts_and_stays_fixed_for_both(tmp_path: Path) -> None:
+    """Issue 12, item 16: P1's two rows name CM-A and CM-B. Both see the conflict in their
+    problem summary; once the site sends one row, both see it fixed; CM-C, at the same site, never."""
+    home = Home(tmp_path / "home")
+    a = "P1,CM-A,2024-01-10,social_contact,,,,,1990,man,black"
+    b = "P1,CM-B,2024-01-10,community,,,,,1990,man,black"
+    other = "P2,CM-C,2024-01-10,community,,,,,1985,woman,white"
+    drop(home, "s", "participants", [a, b, other])
+    assert run(home, RUN1).published
+    with open_release(live_release(home.current)) as con:
+        for case_manager, count in (("CM-A", 1), ("CM-B", 1), ("CM-C", 0)):
+            summary = dq.problem_summary(con, Scope("s", case_manager))
+            assert summary.select("site_id", "open_problems").rows() == [("s", count)], case_manager
+    drop(home, "s", "participants", [b, other])
+    assert run(home, RUN2).published
+    with open_release(live_release(home.current)) as con:
+        for case_manager, count in (("CM-A", 1), ("CM-B", 1), ("CM-C", 0)):
+            fixed = dq.fixed_problems(con, Scope("s", case_manager))
+            assert fixed.select("participant_id", "rule").rows() == [("P1", "conflicting_duplicate")] * count
+            summary = dq.problem_summary(con, Scope("s", case_manager))
+            assert summary.select("open_problems", "fixed_problems").rows() == [(0, count)], case_manager

@@ -4,6 +4,7 @@ controls (create, restatement), opened in AppTest as a signed-in funder or leade
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -24,6 +25,7 @@ from tests import apptest
 from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, drop, query, run, snapshot_demo
 
 PAGE = "app_pages/snapshots.py"
+CATALOG_COLUMNS = ("snapshot_id", "period", "created_at", "as_of", "run_id", "files", "status")
 AS_OF = SNAPSHOT_AS_OF.isoformat()
 PERIOD = SNAPSHOT_PERIOD
 
@@ -104,10 +106,10 @@ def texts(at: AppTest) -> str:
 def test_funder_sees_the_catalog_the_snapshot_and_its_downloads_only(home: Home, deferred: dict) -> None:
     folder = only(home)
     at = open_as(apptest.FUNDER)
-    catalog = table(at, "snapshot_id", "period", "created_at", "as_of", "run_id", "files")
+    catalog = table(at, *CATALOG_COLUMNS)
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert catalog.select("snapshot_id", "period", "as_of", "run_id").rows() == [
-        (folder.name, PERIOD, manifest["as_of"], manifest["run_id"])
+    assert catalog.select("snapshot_id", "period", "as_of", "run_id", "status").rows() == [
+        (folder.name, PERIOD, manifest["as_of"], manifest["run_id"], "as published")
     ]
     assert at.selectbox(key="snap-id").value == folder.name
     shown = table(at, *TABLE_COLUMNS)
@@ -210,7 +212,7 @@ def test_leadership_creates_a_snapshot_and_it_joins_the_catalog(home: Home) -> N
     assert len(created) == 1
     new = created[0]
     assert any(new.name in unescape(s.value) for s in at.success)
-    catalog = table(at, "snapshot_id", "period", "created_at", "as_of", "run_id", "files")
+    catalog = table(at, *CATALOG_COLUMNS)
     assert catalog["snapshot_id"].to_list() == [new.name, first.name]  # newest first
     assert at.selectbox(key="snap-id").value == new.name
     # The same archive and as-of: the same numbers, so the new snapshot restates nothing.
@@ -225,7 +227,7 @@ def test_a_snapshot_being_written_is_not_listed(home: Home) -> None:
     shutil.copytree(folder, building)
     assert [e.snapshot_id for e in snapshot_catalog.catalog(home)] == [folder.name]
     at = open_as(apptest.FUNDER)
-    catalog = table(at, "snapshot_id", "period", "created_at", "as_of", "run_id", "files")
+    catalog = table(at, *CATALOG_COLUMNS)
     assert catalog["snapshot_id"].to_list() == [folder.name]
     assert at.selectbox(key="snap-id").options == [folder.name]
 
@@ -255,7 +257,8 @@ def test_leadership_sees_what_today_would_restate(home: Home) -> None:
     [(site,)] = query(home, "select min(site_id) from participants")
     ids = [p for (p,) in query(home, "select participant_id from participants where site_id = ?", [site])]
     drop(home, site, "housing", [f"{p},2023-12-01,435" for p in ids])
-    assert run(home, AS_OF).published
+    # One row per participant, far fewer than the export it replaces: taken as asked.
+    assert run(home, AS_OF, accept=[(site, "housing")]).published
     at = open_as(apptest.LEADERSHIP)
     shown = texts(at)
     assert f"1 file changed: {site}/housing replaced" in shown
@@ -277,3 +280,78 @@ def test_leadership_sees_what_today_would_restate(home: Home) -> None:
     funder = open_as(apptest.FUNDER)
     assert "Restatement" not in texts(funder) and "housing replaced" not in texts(funder)
     assert not [f for f in funder.dataframe if "changed_by" in f.value.columns]
+
+
+# Tampering (issue 12, item 11): a snapshot is shown only as it was published.
+
+
+def edit_metrics(folder: Path) -> None:
+    """Change one shown number in metrics.csv, as someone with write access to the home could."""
+    path = folder / "metrics.csv"
+    rows = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    shown = next(
+        i for i, r in enumerate(rows) if r.startswith("active_participants,") and r.rstrip().endswith("false")
+    )
+    fields = rows[shown].split(",")
+    fields[4] = str(int(fields[4]) + 40)  # the numerator
+    rows[shown] = ",".join(fields)
+    path.chmod(0o644)
+    path.write_text("".join(rows), encoding="utf-8")
+
+
+def fix_manifest(folder: Path) -> None:
+    """Make the manifest agree with the edited metrics.csv, as a careful forger would."""
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["metrics_csv_sha256"] = hashlib.sha256((folder / "metrics.csv").read_bytes()).hexdigest()
+    path.chmod(0o644)
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def assert_nothing_of_it_shown(at: AppTest, folder: Path, why: str) -> None:
+    """An error in plain words naming what changed; no number, no chart, no download, no manifest."""
+    [error] = [unescape(e.value) for e in at.error]
+    assert f"Snapshot {folder.name} is not shown" in error and why in error
+    assert "None of its numbers is shown and none of its files can be downloaded" in error
+    assert not [f for f in at.dataframe if list(f.value.columns) in (list(TABLE_COLUMNS), ["field", "value"])]
+    assert not at.get("plotly_chart") and not at.get("download_button")
+    catalog = table(at, *CATALOG_COLUMNS)
+    assert catalog.select("snapshot_id", "as_of", "run_id", "status").rows() == [
+        (folder.name, "", "", "changed since published: not shown")
+    ]
+
+
+@pytest.mark.parametrize("who", [apptest.FUNDER, apptest.LEADERSHIP])
+def test_an_edited_metrics_csv_is_not_shown_nor_offered(home: Home, deferred: dict, who: str) -> None:
+    folder = only(home)
+    edit_metrics(folder)
+    at = open_as(who)
+    assert_nothing_of_it_shown(at, folder, "metrics.csv was changed after the snapshot was taken")
+    assert not deferred
+    assert "Restatement" not in texts(at)
+
+
+def test_an_edited_metrics_csv_with_its_manifest_made_to_agree_is_caught_by_the_audit_log(home: Home) -> None:
+    folder = only(home)
+    edit_metrics(folder)
+    fix_manifest(folder)
+    at = open_as(apptest.FUNDER)
+    assert_nothing_of_it_shown(at, folder, "manifest.json is not the one the audit log recorded")
+
+
+def test_a_snapshot_the_audit_log_never_recorded_is_not_shown(home: Home) -> None:
+    folder = only(home)
+    planted = folder.with_name(folder.name.replace("2024", "2025", 1))
+    folder.rename(planted)  # a genuine snapshot's files under a name no one took a snapshot as
+    at = open_as(apptest.FUNDER)
+    assert_nothing_of_it_shown(at, planted, "the audit log has no record of this snapshot being taken")
+
+
+def test_downloads_are_the_bytes_that_were_checked(home: Home, deferred: dict) -> None:
+    folder = only(home)
+    published = (folder / "metrics.csv").read_bytes()
+    at = open_as(apptest.FUNDER)
+    assert table(at, *TABLE_COLUMNS).height > 0
+    edit_metrics(folder)  # after the page was drawn, before the click
+    make, _ = deferred[f"snapshot-{folder.name}-metrics.csv"]
+    assert make() == published

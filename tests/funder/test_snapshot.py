@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import getpass
 import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,10 +18,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.core.release import live_release
-from pipelines.core.settings import Home
-from pipelines.funder.snapshot import COLUMNS, SnapshotRefused, take_snapshot
-from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, snapshot_demo
+from pipelines.cli import main
+from pipelines.core.audit import AuditUnavailable
+from pipelines.core.release import live_release, open_release
+from pipelines.core.settings import SETTLE_SECONDS, Home
+from pipelines.funder.snapshot import COLUMNS, SnapshotRefused, files_in_force, take_snapshot
+from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, drop, run, snapshot_demo
 
 AS_OF = SNAPSHOT_AS_OF  # 2024-Q1 is complete, 2024-Q2 is not
 PERIOD = SNAPSHOT_PERIOD
@@ -231,3 +235,146 @@ def test_a_release_built_before_the_metric_cells_macro_is_refused(homes, tmp_pat
     assert done.returncode == 1 and not done.stdout
     assert "outcomes nightly" in done.stderr and "Error" not in done.stderr
     assert not home.snapshots.exists() or not list(home.snapshots.iterdir())
+
+
+def test_the_archived_files_of_a_release_leave_out_files_held_or_waiting_in_the_inbox(tmp_path):
+    home = Home(tmp_path / "home")
+    people = [f"P{i},CM1,2024-01-10,community,,,,,1985,woman,white" for i in range(4)]
+    drop(home, "s", "participants", people)
+    assert run(home).published
+    drop(home, "s", "participants", people[:1])  # 1 row where 4 are in force
+    for settle, statuses in ((0, ["held", "in_force"]), (SETTLE_SECONDS, ["in_force", "waiting"])):
+        assert run(home, settle=settle).published
+        assert release_rows(home, "select list(status order by status) from files") == [(statuses,)]
+        with open_release(live_release(home.current)) as con:
+            [archived] = files_in_force(con)
+        assert archived["path"].startswith("archive/s/participants/")
+
+
+# Tamper-evidence (issue 12, item 11): the creation is audited with the manifest's hash, and
+# `outcomes snapshot verify [ID]` checks every file against the manifest and the manifest against it.
+
+
+def audit_entries(home: Home) -> list[dict]:
+    return [json.loads(line) for line in (home.root / "audit" / "audit.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture
+def copied(homes, snap, tmp_path) -> Home:
+    """A copy of the first home (its release link kept a link), to tamper with."""
+    root = tmp_path / "home"
+    shutil.copytree(homes[0].root, root, symlinks=True)
+    return Home(root)
+
+
+def in_process(capsys: pytest.CaptureFixture[str], home: Home, *args: str) -> tuple[int, str, str]:
+    """`outcomes ARGS` run in this process (no interpreter start): exit code, stdout, stderr."""
+    code = main(["--home", str(home.root), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def writable(path: Path) -> Path:
+    path.chmod(0o644)
+    return path
+
+
+def test_taking_a_snapshot_records_its_manifest_hash_in_the_audit_log(homes, snap):
+    [entry] = [e for e in audit_entries(homes[0]) if e["snapshot"] == snap.name]
+    manifest_sha = hashlib.sha256((snap / "manifest.json").read_bytes()).hexdigest()
+    assert (entry["event"], entry["filters"]) == (
+        "snapshot_created",
+        {"period": PERIOD, "manifest_sha256": manifest_sha},
+    )
+    assert (entry["user"], entry["role"]) == (getpass.getuser(), "command line")
+
+
+def test_verify_passes_every_snapshot_as_taken_and_one_by_id(homes, snap):
+    done = outcomes(homes[0], "snapshot", "verify")
+    folders = sorted(p.name for p in homes[0].snapshots.iterdir())
+    assert done.returncode == 0, done
+    assert [line.split(":")[0] for line in done.stdout.splitlines()] == folders
+    assert all(": intact (" in line for line in done.stdout.splitlines())
+    done = outcomes(homes[0], "snapshot", "verify", snap.name)
+    assert done.returncode == 0 and done.stdout.splitlines() == [
+        f"{snap.name}: intact (3 files as published and recorded)"  # no PDF here: manifest, CSV, HTML
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem"),
+    [
+        ("edit metrics.csv", "metrics.csv was changed after the snapshot was taken"),
+        (
+            "edit metrics.csv and its hash in the manifest",
+            "manifest.json is not the one the audit log recorded",
+        ),
+        ("delete report.html", "report.html is missing"),
+        ("add a file", "extra.csv was not published with the snapshot"),
+        ("delete manifest.json", "manifest.json is missing or cannot be read"),
+        ("edit the audit entry and recompute the chain", "the audit log has no record of this snapshot"),
+    ],
+)
+def test_verify_names_what_was_changed_and_exits_1(copied, snap, capsys, tamper, problem):
+    folder = copied.snapshots / snap.name
+    metrics, manifest = folder / "metrics.csv", folder / "manifest.json"
+    if tamper.startswith("edit metrics.csv"):
+        writable(metrics).write_text(metrics.read_text().replace(",false\n", ",true\n", 1))
+    if tamper == "edit metrics.csv and its hash in the manifest":
+        fields = json.loads(manifest.read_text()) | {
+            "metrics_csv_sha256": hashlib.sha256(metrics.read_bytes()).hexdigest()
+        }
+        writable(manifest).write_text(json.dumps(fields))
+    if tamper == "delete report.html":
+        (folder / "report.html").unlink()
+    if tamper == "add a file":
+        (folder / "extra.csv").write_text("metric\n")
+    if tamper == "delete manifest.json":
+        manifest.unlink()
+    if tamper == "edit the audit entry and recompute the chain":
+        log = copied.root / "audit" / "audit.jsonl"
+        prev, out = "0" * 64, []
+        for line in log.read_text().splitlines():
+            entry = json.loads(line)
+            if entry["snapshot"] == snap.name:
+                entry["filters"]["manifest_sha256"] = "0" * 64
+            entry["prev"] = prev
+            body = {k: v for k, v in entry.items() if k != "hash"}
+            entry["hash"] = prev = hashlib.sha256(
+                json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+            ).hexdigest()
+            out.append(json.dumps(entry) + "\n")
+        log.write_text("".join(out))
+    code, out, _ = in_process(capsys, copied, "snapshot", "verify", snap.name)
+    [line] = out.splitlines()
+    assert code == 1 and line.startswith(f"{snap.name}: NOT intact: ") and problem in line
+    code, out, _ = in_process(capsys, copied, "snapshot", "verify")
+    assert code == 1 and f"{snap.name}: NOT intact: " in out
+
+
+def test_snapshot_command_line_forms(copied, snap, capsys):
+    """`snapshot --period` keeps its contract; `verify` is a second form; both or neither: usage error."""
+    code, out, _ = in_process(capsys, copied, "snapshot", "--period", PERIOD)
+    assert code == 0 and Path(out.strip()).parent == copied.snapshots
+    for args, says in [
+        (("snapshot",), "give --period YYYY-Qn"),
+        (("snapshot", "--period", PERIOD, "verify"), "not both"),
+        (("snapshot", "verify", "2024-Q1-nosuch"), "no snapshot 2024-Q1-nosuch"),
+        (("snapshot", "verify", "../audit"), "no snapshot ../audit"),
+    ]:
+        code, out, err = in_process(capsys, copied, *args)
+        assert (code, out) == (2, "") and says in err
+    assert in_process(capsys, Home(copied.root / "none"), "snapshot", "verify")[1].startswith(
+        "no snapshots yet"
+    )
+
+
+def test_a_snapshot_whose_creation_cannot_be_audited_is_not_left_behind(copied, capsys):
+    shutil.rmtree(copied.root / "audit")
+    (copied.root / "audit").write_text("not a folder")
+    before = sorted(copied.snapshots.iterdir())
+    with pytest.raises(AuditUnavailable):
+        take_snapshot(copied, PERIOD)
+    assert sorted(copied.snapshots.iterdir()) == before
+    code, _, err = in_process(capsys, copied, "snapshot", "--period", PERIOD)
+    assert code == 1 and "audit log cannot be written" in err

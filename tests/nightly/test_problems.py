@@ -7,7 +7,13 @@ import io
 import subprocess
 import sys
 
+import duckdb
+
 from pipelines.core.export import FORMULA_STARTS
+from pipelines.core.problems import open_problems
+from pipelines.core.release import live_release
+from pipelines.core.scope import Scope
+from tests.apptest import release_connection
 from tests.conftest import drop, query, run
 
 P1 = "P1,CM1,2024-01-10,social_contact,,,,,1990,man,black"
@@ -18,7 +24,7 @@ def problems(home):
     return query(
         home,
         "select participant_id, column_name, rule, value, status, first_seen::varchar, fixed_on::varchar, "
-        "age_days, days_to_fix, case_manager_id from problems order by participant_id, rule, first_seen",
+        "age_days, days_to_fix, case_manager_ids from problems order by participant_id, rule, first_seen",
     )
 
 
@@ -27,8 +33,8 @@ def test_a_problem_is_tracked_from_first_sighting_until_a_later_export_fixes_it(
     drop(home, "s", "housing", ["P1,2024-02-01,couch", "P2,2024-02-01,tent"])
     assert run(home, "2024-06-15").published
     assert problems(home) == [
-        ("P1", "living_situation", "allowed_values", "couch", "open", "2024-06-15", None, 0, None, "CM1"),
-        ("P2", "living_situation", "allowed_values", "tent", "open", "2024-06-15", None, 0, None, "CM2"),
+        ("P1", "living_situation", "allowed_values", "couch", "open", "2024-06-15", None, 0, None, ["CM1"]),
+        ("P2", "living_situation", "allowed_values", "tent", "open", "2024-06-15", None, 0, None, ["CM2"]),
     ]
     # Five days later the site fixes P1's row; P2's stays as it was.
     drop(home, "s", "housing", ["P1,2024-02-01,unsheltered", "P2,2024-02-01,tent"])
@@ -44,9 +50,9 @@ def test_a_problem_is_tracked_from_first_sighting_until_a_later_export_fixes_it(
             "2024-06-20",
             None,
             5,
-            "CM1",
+            ["CM1"],
         ),
-        ("P2", "living_situation", "allowed_values", "tent", "open", "2024-06-15", None, 5, None, "CM2"),
+        ("P2", "living_situation", "allowed_values", "tent", "open", "2024-06-15", None, 5, None, ["CM2"]),
     ]
     # A run with nothing new keeps the history as it is, and ages the open problem.
     assert run(home, "2024-06-25").published
@@ -68,10 +74,10 @@ def test_a_problem_of_a_quarantined_participant_reaches_its_case_manager(home):
     drop(home, "s", "participants", [P1, "P3,CM7,2024-01-10,walk_in,,,,,1990,man,black"])
     drop(home, "s", "housing", ["P3,2024-02-01,unsheltered"])
     run(home, "2024-06-15")
-    rows = query(home, "select table_name, rule, case_manager_id, fix from problems order by table_name")
+    rows = query(home, "select table_name, rule, case_manager_ids, fix from problems order by table_name")
     assert [(t, r, c) for t, r, c, _ in rows] == [
-        ("housing", "participant_quarantined", "CM7"),
-        ("participants", "allowed_values", "CM7"),
+        ("housing", "participant_quarantined", ["CM7"]),
+        ("participants", "allowed_values", ["CM7"]),
     ]
     assert all(fix for *_, fix in rows)
 
@@ -118,3 +124,47 @@ def test_feedback_writes_the_sites_open_problems_without_formulas(home, tmp_path
         text=True,
     )
     assert unknown.returncode == 2 and "unknown site 'nope'" in unknown.stderr
+
+
+# Issue 12, item 16: two rows of one participant naming different case managers.
+CONFLICT = [
+    "P1,CM-A,2024-01-10,social_contact,,,,,1990,man,black",
+    "P1,CM-B,2024-01-10,social_contact,,,,,1991,man,black",
+    "P2,CM-C,2024-01-10,community,,,,,1985,woman,white",
+]
+
+
+def test_a_conflicting_duplicate_reaches_both_case_managers(home):
+    """Every problem of P1 (the conflict, and its housing row set aside with it) is in CM-A's and
+    CM-B's caseloads, not the first row's alone; CM-C, at the same site, sees none of them."""
+    drop(home, "s", "participants", CONFLICT)
+    drop(home, "s", "housing", ["P1,2024-02-01,unsheltered"])
+    run(home, "2024-06-15")
+    assert query(home, "select table_name, rule, case_manager_ids from problems order by 1") == [
+        ("housing", "participant_quarantined", ["CM-A", "CM-B"]),
+        ("participants", "conflicting_duplicate", ["CM-A", "CM-B"]),
+    ]
+    with release_connection(home) as con:
+        for case_manager in ("CM-A", "CM-B"):
+            found = open_problems(con, Scope("s", case_manager))
+            assert found.select("participant_id", "table_name", "rule", "case_manager_id").rows() == [
+                ("P1", "housing", "participant_quarantined", "CM-A, CM-B"),
+                ("P1", "participants", "conflicting_duplicate", "CM-A, CM-B"),
+            ]
+        assert open_problems(con, Scope("s", "CM-C")).is_empty()
+        assert open_problems(con, Scope("s"), unassigned=True).is_empty()
+
+
+def test_problems_of_a_release_from_before_several_case_managers_carry_forward(home):
+    """A live release whose problems have one case_manager_id: the next run reads it as a list."""
+    drop(home, "s", "participants", [P1])
+    drop(home, "s", "housing", ["P1,2024-02-01,couch"])
+    run(home, "2024-06-15")
+    with duckdb.connect(str(live_release(home.current))) as con:
+        con.sql("alter table problems add column case_manager_id varchar")
+        con.sql("update problems set case_manager_id = case_manager_ids[1]")
+        con.sql("alter table problems drop column case_manager_ids")
+    run(home, "2024-06-20")
+    assert problems(home) == [
+        ("P1", "living_situation", "allowed_values", "couch", "open", "2024-06-15", None, 5, None, ["CM1"])
+    ]

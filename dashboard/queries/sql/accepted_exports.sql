@@ -15,7 +15,7 @@ accepted as (
         try_cast(left(accepted_at, 10) as date) as accepted_on,
         error,
     from files
-    where status <> 'refused'
+    where status in ('new', 'unchanged', 'in_force')
       and ($scope_site is null or site_id = $scope_site)
 ),
 

@@ -10,7 +10,7 @@ fixed as (
     from problems
     where status = 'fixed'
       and ($scope_site is null or site_id = $scope_site)
-      and ($scope_case_manager is null or case_manager_id = $scope_case_manager)
+      and ($scope_case_manager is null or list_contains(case_manager_ids, $scope_case_manager))
       and (len($tables::varchar[]) = 0 or list_contains($tables::varchar[], table_name))
 ),
 

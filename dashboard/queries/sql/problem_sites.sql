@@ -10,7 +10,9 @@ problems as (
 ),
 
 sites as (
-    select distinct site_id from files where status <> 'refused' and site_id is not null
+    select distinct site_id
+    from files
+    where status in ('new', 'unchanged', 'in_force') and site_id is not null
     union
     select distinct site_id from problems where site_id is not null
 ),

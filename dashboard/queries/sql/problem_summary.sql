@@ -14,14 +14,14 @@ chosen as (
     select *
     from problems
     where ($scope_site is null or site_id = $scope_site)
-      and ($scope_case_manager is null or case_manager_id = $scope_case_manager)
+      and ($scope_case_manager is null or list_contains(case_manager_ids, $scope_case_manager))
       and (len($tables::varchar[]) = 0 or list_contains($tables::varchar[], table_name))
 ),
 
 accepted_sites as (
     select distinct site_id
     from files
-    where status <> 'refused'
+    where status in ('new', 'unchanged', 'in_force')
       and ($scope_site is null or site_id = $scope_site)
 ),
 

@@ -16,7 +16,7 @@ by_site as (
         sum(rows_quarantined)::bigint as rows_quarantined,
         sum(rows_read)::bigint as rows_read,
     from run_files
-    where status <> 'refused'
+    where status in ('new', 'unchanged', 'in_force')
       and ($scope_site is null or site_id = $scope_site)
     group by run_id, site_id
 ),
