@@ -28,7 +28,8 @@ GENERAL_RULES = f"""\
   refused.
 - One header row. Headers match after lower-casing, trimming, and turning spaces and hyphens
   into underscores (`Case Manager ID` is `case_manager_id`). Values are trimmed.
-- CSV in UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252.
+- CSV in UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252. A UTF-8 file with a
+  few characters saved in another encoding stays UTF-8: the rows holding them are quarantined.
 - Dates as `YYYY-MM-DD`, `MM/DD/YYYY` or Excel date numbers. IDs are text: leading zeros stay.
 - {", ".join(f"`{t.upper()}`" for t in vocab.MISSING_TOKENS if t)} or an empty cell mean missing.
 - Never include direct identifiers (name, SSN, date of birth, address, phone, email): a file

@@ -14,6 +14,11 @@ FIXES: dict[str, str] = {
     ),
     "format": "Use only letters, digits, _ and - in the ID (no spaces), at most 64 characters.",
     "range": "Check the date: referrals before 2011-01-01 are outside the program's data.",
+    "encoding": (
+        "Retype the characters shown as \ufffd in the case-management system (they were saved in "
+        "another encoding than the rest of the file, e.g. pasted from an older program), then export "
+        "again as CSV UTF-8."
+    ),
     "date_format": "Write the date as YYYY-MM-DD or MM/DD/YYYY (or keep it as an Excel date cell).",
     "whole_number": "Write a whole number, e.g. the year of birth as 1980.",
     "after_as_of": "The date is in the future: check for a typing error (day and month swapped?).",

@@ -1,6 +1,7 @@
 """`make bench`: the nightly at national scale against DuckDB's own CSV load of the same files,
 then the dashboard's pages on that release (pipelines/bench/dashboard.py), then a funder
-snapshot's suppression on small programs and on that release (pipelines/bench/snapshot.py).
+snapshot's suppression on small programs and on that release (pipelines/bench/snapshot.py), then
+the nightly on a single 200 MB export (pipelines/bench/export.py).
 
 Sizes come from BENCH_PARTICIPANTS, BENCH_SITES, BENCH_MONTHS (default 50,000 / 100 / 60).
 Goals: the whole nightly within 3x of the floor, under 2 GB peak memory.
@@ -125,4 +126,10 @@ def main() -> int:
     snapshots_ok = bench_snapshot.report(Home(home))
     print("snapshot goals met" if snapshots_ok else "SNAPSHOT GOALS NOT MET")
     ok = ok and snapshots_ok
-    return 0 if ok else 1
+
+    from pipelines.bench import export as bench_export
+
+    print("\none large export, a single site's housing:", flush=True)
+    export_ok = bench_export.report(Home(OUT / "export"))
+    print("large export goals met" if export_ok else "LARGE EXPORT GOALS NOT MET")
+    return 0 if ok and export_ok else 1

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from checks import MODELS, schema, vocab
+from checks import MODELS, vocab
 from checks.base import PARTICIPANT_STATE, REFERRAL_DATE
-from pipelines.nightly.read import FIELDS, FILE, STRAY, WIDTH, TextExport, tidy
+from pipelines.nightly.read import FIELDS, FILE, WIDTH, TextExport
 from pipelines.nightly.report import COUNTS, FileReport
 from pipelines.nightly.validate import QUARANTINE_SCHEMA, SITE, parse_date, validate_table
 
@@ -36,10 +36,10 @@ class Validated:
 
 
 def table_rows(
-    table: str, exports: dict[int, TextExport], sites: dict[int, str]
+    exports: dict[int, TextExport], sites: dict[int, str]
 ) -> tuple[pl.DataFrame, dict[int, int]] | None:
-    """One table's rows of data from every site, tidied, each tagged with its file and site; and
-    the blank rows set aside, by file id. None when no site has the table."""
+    """One table's rows of data from every site, each tagged with its file and site; and the
+    blank rows set aside, by file id. None when no site has the table."""
     if not exports:
         return None
     rows = pl.concat(
@@ -52,8 +52,7 @@ def table_rows(
             for file_id, t in exports.items()
         ]
     )
-    rows, blanks = tidy(rows, list(schema(table).columns))
-    return rows, dict(blanks.iter_rows())
+    return rows, {file_id: t.blank_rows for file_id, t in exports.items()}
 
 
 def participant_lookup(loaded: pl.DataFrame, quarantine: pl.DataFrame) -> pl.DataFrame:
@@ -98,15 +97,8 @@ def earliest_referral(exports: dict[int, TextExport]) -> dt.date | None:
     """
     if not exports:
         return None
-    well_formed = ~pl.col(STRAY) & (pl.col(FIELDS).is_null() | (pl.col(FIELDS) == pl.col(WIDTH)))
     dates = pl.concat(
-        [
-            t.rows.lazy()
-            .with_columns(pl.lit(t.header_width).alias(WIDTH))
-            .filter(well_formed)
-            .select(pl.col("referral_date").str.strip_chars())
-            for t in exports.values()
-        ]
+        [t.rows.lazy().filter(pl.col(FIELDS).is_null()).select("referral_date") for t in exports.values()]
     ).unique()
     parsed = dates.select(parse_date(pl.col("referral_date")).alias("referral_date")).filter(
         pl.col("referral_date") >= pl.lit(FLOOR)
@@ -127,7 +119,7 @@ def validate_all(
         schema={SITE: pl.String, "participant_id": pl.String, "case_manager_ids": pl.List(pl.String)}
     )
     for table in MODELS:
-        tidied = table_rows(table, exports[table], sites)
+        tidied = table_rows(exports[table], sites)
         if tidied is None:
             if table == "participants":
                 lookup = pl.DataFrame(

@@ -33,7 +33,6 @@ from pipelines.nightly.read import (
     ExportFile,
     Refused,
     TextExport,
-    data_rows,
     identify,
     open_export,
     read_export,
@@ -260,7 +259,7 @@ def rows_in_force(archive_dir: Path, accepted: Accepted | None) -> int | None:
     if accepted.rows is not None:
         return accepted.rows
     try:  # accepted before the index counted rows
-        return data_rows(read_export(archive_dir / accepted.path, accepted.table), accepted.table)
+        return read_export(archive_dir / accepted.path, accepted.table).rows.height  # blank rows left out
     except Refused:
         return None
 
@@ -344,7 +343,7 @@ def take_inbox(
         incoming: list[archive.Incoming] = []
         fresh: dict[Key, TextExport] = {}
         for upload, text in zip(uploads, texts, strict=True):
-            rows = 0 if isinstance(text, Refused) else data_rows(text, upload.export.table)
+            rows = 0 if isinstance(text, Refused) else text.rows.height
             before = None if upload.key in accept else current.get(upload.key)
             line = left_in_inbox(home, upload, text, rows, before)
             if line:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from pipelines.core.durable import fsync
@@ -21,11 +22,14 @@ def building_path(warehouse: Path, run_id: str) -> Path:
 
 
 def clear_unfinished(warehouse: Path) -> list[Path]:
-    """Remove what a killed run left half-built (its database and WAL files)."""
+    """Remove what a killed run left half-built (its database, WAL file and spill folder)."""
     leftovers = [p for p in warehouse.glob(f"release-*{BUILDING}*")]
     leftovers += list(warehouse.glob(".current-*.tmp"))
     for p in leftovers:
-        p.unlink(missing_ok=True)
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        else:
+            p.unlink(missing_ok=True)
     return leftovers
 
 

@@ -2,21 +2,26 @@
 
 Every value stays text here (IDs keep their leading zeros); parsing dates and numbers is
 validation's job. A row whose number of values differs from the header's is kept aside as
-ragged, so a value is never shifted into another column.
+ragged, so a value is never shifted into another column. A CSV file is read a batch of lines at
+a time, and each batch is tidied as it comes: memory holds the file's values, never its whole
+text or a Python string per value.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import errno
 import io
 import os
 import re
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import product
+from itertools import chain, product
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 import fastexcel
 import polars as pl
@@ -26,18 +31,29 @@ from checks import MODELS, OPTIONAL_TABLES, schema, vocab
 ROW = "_row"  # the row number a spreadsheet shows, header = row 1
 FIELDS = "_fields"  # how many values the row has (CSV only); after tidy(), set only on ragged rows
 STRAY = "_stray"  # whether the row has a value in a column without a header name
+UNDECODABLE = "_undecodable"  # whether the row held bytes that are not UTF-8 (each shown as U+FFFD)
 FILE = "_file"  # the file's id in the run report (report.FileReport.file_id)
 WIDTH = "_width"  # the file's header width
 EXTENSIONS = (".csv", ".xlsx")
+RECORD = (ROW, FIELDS, UNDECODABLE)  # a record's own columns; its cells are f0..fn
+BATCH_CHARS = 1 << 23  # CSV text parsed at a time (and the rest of the line it ends in)
+CHUNK_BYTES = 1 << 24  # bytes decoded at a time when choosing the encoding
+# surrogateescape decodes each byte that is not UTF-8 as one of these (never valid text).
+SURROGATES = re.compile("[\udc80-\udcff]")
+REPLACEMENT = "\ufffd"
 
 
-# The missing-value tokens in every mix of upper and lower case, the empty cell among them.
-MISSING = sorted(
-    {
-        "".join(chars)
-        for token in vocab.MISSING_TOKENS
-        for chars in product(*({c.lower(), c.upper()} for c in token))
-    }
+# The missing-value tokens in every mix of upper and lower case, the empty cell among them (one
+# Series, built once: every batch of every file is looked up in it).
+MISSING = pl.Series(
+    sorted(
+        {
+            "".join(chars)
+            for token in vocab.MISSING_TOKENS
+            for chars in product(*({c.lower(), c.upper()} for c in token))
+        }
+    ),
+    dtype=pl.String,
 )
 
 
@@ -86,10 +102,12 @@ class ExportFile:
 
 @dataclass
 class TextExport:
-    """A readable export as read: its raw text under the contract's column names."""
+    """A readable export as read: its rows of data as text under the contract's column names
+    (tidy() says how), and how many blank rows it had."""
 
     header_width: int
-    rows: pl.DataFrame  # _row, _fields, _stray, then the contract's columns (untrimmed)
+    rows: pl.DataFrame  # _row, _fields (set on ragged rows), _undecodable, then the contract's columns
+    blank_rows: int
 
 
 def identify(path: Path, inbox: Path) -> ExportFile:
@@ -118,55 +136,159 @@ def normalise_header(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.replace("\ufeff", "").strip().lower())
 
 
-def decode(raw: bytes) -> str:
-    """CSV bytes as text: UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+def utf8_counts(raw: BinaryIO) -> tuple[int, int]:
+    """The file's bytes that are not UTF-8, and its characters that are UTF-8 of two or more bytes."""
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+    invalid = multibyte = 0
+    raw.seek(0)
+    for chunk in chain(iter(lambda: raw.read(CHUNK_BYTES), b""), [None]):
+        text = decoder.decode(chunk or b"", final=chunk is None)
+        if not text.isascii():
+            bad = len(SURROGATES.findall(text))
+            invalid += bad
+            multibyte += len(text) - len(text.encode("ascii", "ignore")) - bad
+    return invalid, multibyte
+
+
+def check_cp1252(raw: BinaryIO) -> None:
+    """Refuse a file that Windows-1252 cannot read either (it leaves five byte values undefined)."""
+    offset = 0
+    raw.seek(0)
+    while chunk := raw.read(CHUNK_BYTES):
         try:
-            return raw.decode("utf-16")
+            chunk.decode("cp1252")
         except UnicodeDecodeError as e:
+            byte = offset + e.start
             raise Refused(
-                f"the file starts with a UTF-16 byte order mark but is not valid UTF-16 ({e.reason})"
+                f"the text is neither UTF-8 nor Windows-1252 (byte {byte}); save it as UTF-8 CSV"
             ) from None
-    if b"\x00" in raw[:4096]:
+        offset += len(chunk)
+
+
+def encoding_of(raw: BinaryIO) -> str:
+    """The codec that reads a CSV file, as decode() says, or Refused."""
+    raw.seek(0)
+    head = raw.read(4096)
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if b"\x00" in head:
         raise Refused(
             "the file holds NUL bytes: it looks like UTF-16 without a byte order mark; save it as UTF-8 CSV"
         )
+    invalid, multibyte = utf8_counts(raw)
+    if invalid <= multibyte:
+        return "utf-8"
+    check_cp1252(raw)
+    return "cp1252"
+
+
+@contextmanager
+def decode(path: Path) -> Iterator[TextIO]:
+    """A CSV file open as text (open_export's checks first), whatever its encoding; every line
+    ending (\r\n, \r) reads as \n.
+
+    UTF-8 with a byte order mark and UTF-16 with one are what the mark says. Otherwise the file is
+    UTF-8 unless it has more bytes that are not UTF-8 than characters that are UTF-8 of two or
+    more bytes; then it is Windows-1252 (refused if Windows-1252 cannot read it either). So a
+    UTF-8 file with a few stray bytes (a value pasted from an older program) stays UTF-8: each
+    such byte is read as U+FFFD and its row is marked undecodable, to be quarantined. A
+    Windows-1252 file has no UTF-8 characters, or only the rare accidental one, and is read
+    whole as Windows-1252; so is an ASCII file with a stray byte, which then reads exactly.
+    """
+    with open_export(path) as raw:
+        encoding = encoding_of(raw)
+        raw.seek(0)
+        errors = "surrogateescape" if encoding.startswith("utf-8") else "strict"
+        try:
+            yield io.TextIOWrapper(raw, encoding=encoding, errors=errors)
+        except UnicodeDecodeError as e:  # only UTF-16 is read strictly without having been checked
+            raise Refused(
+                f"the file starts with a UTF-16 byte order mark but is not valid UTF-16 ({e.reason})"
+            ) from None
+
+
+def mark_undecodable(lines: list[str]) -> list[bool]:
+    """Whether each line held bytes that are not UTF-8; each such byte becomes U+FFFD, in place."""
+    marks = [False] * len(lines)
+    joined = "".join(lines)
+    if joined.isascii() or not SURROGATES.search(joined):
+        return marks
+    for i, line in enumerate(lines):
+        if not line.isascii() and SURROGATES.search(line):
+            lines[i], marks[i] = SURROGATES.sub(REPLACEMENT, line), True
+    return marks
+
+
+def csv_records(text: TextIO) -> Iterator[pl.DataFrame]:
+    """The records of a CSV text, a batch of lines at a time: _row (the row a spreadsheet shows:
+    the header is 1 and a record is one row, whatever newlines its quoted values hold), _fields,
+    _undecodable, then the values as columns f0..fn (a batch is as wide as its widest record)."""
+    row = 1
+    while chunk := text.read(BATCH_CHARS):
+        chunk += text.readline()  # a batch ends where a line does
+        lines = chunk.split("\n")
+        if lines[-1] == "":
+            lines.pop()  # the newline that ends the last line starts no other
+        undecodable = mark_undecodable(lines)
+        if '"' in chunk:
+            records = quoted_records(lines, undecodable, text, row)
+        else:
+            records = plain_records(lines, undecodable)
+        yield records.with_row_index(ROW, offset=row)
+        row += records.height
+
+
+def plain_records(lines: list[str], undecodable: list[bool]) -> pl.DataFrame:
+    """Lines without quotes: one line is one record, and splitting on commas is exact (and fast)."""
+    records = pl.DataFrame({"line": lines, UNDECODABLE: undecodable}).with_columns(
+        (pl.col("line").str.count_matches(",", literal=True) + 1).cast(pl.UInt32).alias(FIELDS)
+    )
+    width = int(records[FIELDS].max())
+    fields = [f"f{i}" for i in range(width)]
+    return records.select(
+        FIELDS,
+        UNDECODABLE,
+        pl.col("line").str.split_exact(",", width - 1).struct.rename_fields(fields).struct.unnest(),
+    )
+
+
+def quoted_records(
+    lines: list[str], undecodable: list[bool], rest: Iterator[str], first_row: int
+) -> pl.DataFrame:
+    """Lines that hold quotes, as Python's csv module reads them; a record still open after the
+    last line (a quoted value with newlines) reads on into `rest` (lines that end in \n)."""
+
+    def read_on() -> Iterator[str]:
+        for line in rest:
+            more = [line]
+            undecodable.extend(mark_undecodable(more))
+            yield more[0]
+
+    reader = csv.reader(chain((line + "\n" for line in lines), read_on()))
+    records: list[list[str]] = []
+    ends: list[int] = []  # the line after each record
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252")
-    except UnicodeDecodeError as e:
+        while reader.line_num < len(lines):
+            records.append(next(reader))
+            ends.append(reader.line_num)
+    except csv.Error as e:
         raise Refused(
-            f"the text is neither UTF-8 nor Windows-1252 (byte {e.start}); save it as UTF-8 CSV"
+            f'row {first_row + len(records)} cannot be read as CSV ({e}): check for a quote (") '
+            "that is never closed"
         ) from None
-
-
-def csv_records(text: str) -> pl.DataFrame:
-    """Every record of a CSV text as columns f0..fn, with its row number and field count."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if '"' not in text:
-        # No quoting: one line is one record, and splitting on commas is exact (and fast).
-        lines = pl.Series("line", text.split("\n"))
-        counts = (lines.str.count_matches(",", literal=True) + 1).cast(pl.UInt32)
-        width = int(counts.max() or 0)
-        fields = lines.str.split_exact(",", width - 1).struct.unnest()
-        frame = pl.DataFrame({FIELDS: counts}).hstack(
-            fields.rename({c: f"f{i}" for i, c in enumerate(fields.columns)})
-        )
-    else:
-        records = list(csv.reader(io.StringIO(text, newline="")))
-        width = max((len(r) for r in records), default=0)
-        counts = [len(r) for r in records]
-        columns = {
-            f"f{i}": pl.Series([r[i] if i < len(r) else None for r in records], dtype=pl.String)
-            for i in range(width)
+    cells = {
+        f"f{i}": pl.Series([r[i] if i < len(r) else None for r in records], dtype=pl.String)
+        for i in range(max(map(len, records), default=0))
+    }
+    return pl.DataFrame(
+        {
+            FIELDS: pl.Series(map(len, records), dtype=pl.UInt32),
+            UNDECODABLE: [any(undecodable[a:b]) for a, b in zip([0, *ends[:-1]], ends, strict=True)],
+            **cells,
         }
-        frame = pl.DataFrame({FIELDS: pl.Series(counts, dtype=pl.UInt32), **columns})
-    return frame.with_row_index(ROW, offset=1)
+    )
 
 
 def xlsx_records(path: Path, table: str) -> pl.DataFrame:
@@ -221,12 +343,13 @@ def table_sheet(visible: list[tuple[str, pl.DataFrame]], table: str) -> pl.DataF
     return (named or [visible[0][1]])[0]
 
 
-def read_records(path: Path, table: str) -> pl.DataFrame:
-    """The file's records, whatever its format."""
+def read_records(path: Path, table: str) -> Iterator[pl.DataFrame]:
+    """The file's records, whatever its format, in batches (see csv_records)."""
     if path.suffix.lower() == ".xlsx":
-        return xlsx_records(path, table)
-    with open_export(path) as f:
-        return csv_records(decode(f.read()))
+        yield xlsx_records(path, table).with_columns(pl.lit(False).alias(UNDECODABLE))
+    else:
+        with decode(path) as text:
+            yield from csv_records(text)
 
 
 # A header cell that (normalised) looks like a column name: a letter, then letters, digits and _.
@@ -299,13 +422,13 @@ def check_separator(first_row: list[str], table: str) -> None:
 
 
 def read_export(path: Path, table: str) -> TextExport:
-    """Read an export file into trimmed text columns in contract order, or raise Refused."""
-    records = read_records(path, table)
-    if records.height == 0 or len(records.columns) <= 2:
+    """Read an export file into tidied text columns in contract order, or raise Refused."""
+    batches = read_records(path, table)
+    records = next(batches, None)
+    if records is None or records.height == 0 or len(records.columns) <= len(RECORD):
         raise Refused("the file is empty, or its first row is blank: put the header in row 1")
     header_row = records.row(0, named=True)
-    width = len(records.columns) - 2
-    cells = [f"f{i}" for i in range(width)]
+    cells = [c for c in records.columns if c not in RECORD]
     header = [normalise_header(header_row[c] or "") for c in cells]
     header_width = int(header_row[FIELDS] or len(header))
     header = header[:header_width]
@@ -314,54 +437,48 @@ def read_export(path: Path, table: str) -> TextExport:
     check_separator([header_row[c] or "" for c in cells][:header_width], table)
     check_header(header, table)
 
+    names = list(schema(table).columns)
+    read, kept = 0, []
+    for batch in chain([records.slice(1)], batches):
+        read += batch.height
+        kept.append(tidy(contract_columns(batch, header, names), names, header_width).collect())
+    rows = pl.concat(kept)
+    return TextExport(header_width, rows, blank_rows=read - rows.height)
+
+
+def contract_columns(records: pl.DataFrame, header: list[str], names: list[str]) -> pl.LazyFrame:
+    """Records under the contract's column names (`header`: the file's names, by position)."""
+    cells = [c for c in records.columns if c not in RECORD]
     unnamed = [c for i, c in enumerate(cells) if i >= len(header) or not header[i]]
     # A column without a name may only stay empty: a value there belongs to no column.
     stray = pl.concat_str(unnamed, ignore_nulls=True).str.strip_chars() != "" if unnamed else pl.lit(False)
     columns = [
-        pl.col(cells[header.index(name)]).alias(name)
-        if name in header
+        pl.col(f"f{header.index(name)}").alias(name)
+        if name in header and f"f{header.index(name)}" in cells
         else pl.lit(None, pl.String).alias(name)
-        for name in schema(table).columns
+        for name in names
     ]
-    rows = records.slice(1).select(ROW, FIELDS, stray.alias(STRAY), *columns)
-    return TextExport(header_width, rows)
+    return records.lazy().select(ROW, FIELDS, UNDECODABLE, stray.alias(STRAY), *columns)
 
 
-def blank(names: list[str]) -> pl.Expr:
-    """Whether a row of trimmed values has nothing in it (a blank line, Excel's empty row of
-    commas): not data."""
-    return pl.all_horizontal(pl.col(names).fill_null("") == "") & ~pl.col(STRAY)
+def tidy(rows: pl.LazyFrame, names: list[str], width: int) -> pl.LazyFrame:
+    """Trim values, read missing-value tokens as missing, leave blank rows out, mark ragged ones.
 
-
-def data_rows(text: TextExport, table: str) -> int:
-    """How many rows of data an export has: its rows read, blank rows not counted."""
-    names = list(schema(table).columns)
-    trimmed = text.rows.lazy().select(pl.col(names).str.strip_chars(), STRAY)
-    # Streamed: the trimmed values are never all held at once beside the export's own.
-    return int(trimmed.select((~blank(names)).sum()).collect(engine="streaming").item())
-
-
-def tidy(rows: pl.DataFrame, names: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Trim values, read missing-value tokens as missing, set blank rows aside, mark ragged ones.
-
-    rows: many files' rows (_file, _width, _row, _fields, _stray, then the columns `names`).
-    Returns the rows of data (with _fields set only on ragged rows) and blank rows per file.
+    rows: one file's rows (_row, _fields, _undecodable, _stray, then the columns `names`);
+    `width`: its header's. The rows of data, with _fields set only on ragged rows.
     """
-    trimmed = (
-        rows.lazy().with_columns(pl.col(names).str.strip_chars()).with_columns(blank(names).alias("_blank"))
-    )
-    ragged = (pl.col(FIELDS).is_not_null() & (pl.col(FIELDS) != pl.col(WIDTH))) | pl.col(STRAY)
-    data = (
-        trimmed.filter(~pl.col("_blank"))
+    # Rows with nothing in them (blank lines, Excel's empty rows of commas) are not data.
+    blank = pl.all_horizontal(pl.col(names).fill_null("") == "") & ~pl.col(STRAY)
+    ragged = (pl.col(FIELDS).is_not_null() & (pl.col(FIELDS) != width)) | pl.col(STRAY)
+    return (
+        rows.with_columns(pl.col(names).str.strip_chars())
+        .filter(~blank)
         .with_columns(
-            pl.when(pl.col(names).is_in(MISSING)).then(None).otherwise(pl.col(names)).name.keep(),
-            pl.when(ragged).then(pl.col(FIELDS).fill_null(pl.col(WIDTH))).alias(FIELDS),
+            pl.when(pl.col(names).is_in(MISSING.implode())).then(None).otherwise(pl.col(names)).name.keep(),
+            pl.when(ragged).then(pl.col(FIELDS).fill_null(width)).alias(FIELDS),
         )
-        .drop(STRAY, "_blank")
+        .drop(STRAY)
     )
-    blanks = trimmed.filter("_blank").group_by(FILE).agg(pl.len().alias("blank_rows"))
-    data, blanks = pl.collect_all([data, blanks])
-    return data, blanks
 
 
 def is_optional_table(table: str) -> bool:

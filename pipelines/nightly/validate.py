@@ -7,6 +7,7 @@ file, row, column, rule, value and a plain message), or an exact duplicate of an
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandera.polars as pa
@@ -15,11 +16,12 @@ from pandera.errors import SchemaErrors
 
 from checks import MODELS, schema, vocab
 from checks.base import AS_OF, PARTICIPANT_STATE, REFERRAL_DATE
-from pipelines.nightly.read import FIELDS, FILE, ROW, WIDTH
+from pipelines.nightly.read import FIELDS, FILE, REPLACEMENT, ROW, UNDECODABLE, WIDTH
 
 SITE = "site_id"
 POS = "_pos"  # a row's position among the table's rows
 AT = "_at"  # a row's position in the frame the model validates
+SLICE_ROWS = 500_000  # rows parsed and checked at a time
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 QUARANTINE_SCHEMA = {
@@ -174,11 +176,23 @@ def pandera_failures(
     )
 
 
+def shared(rows: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """The rows whose values in `columns` are another row's too.
+
+    Rows are compared by hash first, then only those sharing a hash in full: comparing millions
+    of rows in full would hold an encoded copy of every row.
+    """
+    return rows.filter(pl.struct(columns).hash().is_duplicated()).filter(pl.struct(columns).is_duplicated())
+
+
+def repeats(rows: pl.DataFrame, columns: list[str]) -> pl.Series:
+    """The positions (_pos) of the rows that repeat an earlier row's `columns` exactly."""
+    return shared(rows, columns).filter(~pl.struct(columns).is_first_distinct())[POS]
+
+
 def key_conflicts(canonical: pl.DataFrame, key: list[str]) -> pl.DataFrame:
     """Entries for rows that share a key with another row of the same file but differ from it."""
-    keyed = canonical.filter(
-        pl.all_horizontal([pl.col(k).is_not_null() for k in key]) & pl.struct(FILE, *key).is_duplicated()
-    )
+    keyed = shared(canonical.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in key])), [FILE, *key])
     groups = (
         keyed.group_by(FILE, *key)
         .agg(pl.col(ROW).sort().alias("_rows"))
@@ -201,13 +215,124 @@ def key_conflicts(canonical: pl.DataFrame, key: list[str]) -> pl.DataFrame:
     )
 
 
+def ragged_entries(rows: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """An entry for each ragged row (_fields set): its values may sit under the wrong column."""
+    return rows.filter(pl.col(FIELDS).is_not_null()).select(
+        FILE,
+        SITE,
+        ROW,
+        "participant_id",
+        pl.lit(None, pl.String).alias("column_name"),
+        pl.lit("ragged_row").alias("rule"),
+        pl.concat_str([pl.col(c).fill_null("") for c in names], separator=",").alias("value"),
+        pl.when(pl.col(FIELDS) != pl.col(WIDTH))
+        .then(
+            pl.format(
+                "the row has {} values but the header has {} columns, so values may sit under "
+                "the wrong column; the row was not loaded: check for a missing or extra comma",
+                FIELDS,
+                WIDTH,
+            )
+        )
+        .otherwise(pl.lit("the row has a value in a column without a header name; the row was not loaded"))
+        .alias("message"),
+    )
+
+
+def undecodable_entries(rows: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """An entry for each value of an undecodable row that holds bytes that are not UTF-8 (in a
+    file read as UTF-8: read.decode), shown as U+FFFD."""
+    return (
+        rows.filter(UNDECODABLE)
+        .select(FILE, SITE, ROW, pl.col("participant_id").alias("_participant"), *names)
+        .unpivot(on=names, index=[FILE, SITE, ROW, "_participant"], variable_name="column_name")
+        .filter(pl.col("value").str.contains(REPLACEMENT, literal=True))
+        .select(
+            FILE,
+            SITE,
+            ROW,
+            pl.col("_participant").alias("participant_id"),
+            "column_name",
+            pl.lit("encoding").alias("rule"),
+            "value",
+            pl.format(
+                "{} holds characters saved in another encoding than the rest of the file (UTF-8), "
+                "shown as {}; the row was not loaded: retype them",
+                "column_name",
+                pl.lit(REPLACEMENT),
+            ).alias("message"),
+        )
+    )
+
+
+def in_slices(frame: pl.DataFrame, work: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+    """`work` over the frame a slice of rows at a time, results concatenated: for work done row by
+    row, the same result, with the intermediate columns of one slice in memory, not the frame's."""
+    starts = range(0, max(frame.height, 1), SLICE_ROWS)
+    return pl.concat([work(frame.slice(start, SLICE_ROWS)) for start in starts])
+
+
+def typed_rows(
+    rows: pl.DataFrame,
+    parsers: dict[str, tuple[pl.Expr, str | None, str]],
+    schema_columns: dict[str, pa.Column],
+) -> pl.DataFrame:
+    """Rows in their contract types (parse_column's `parsers`): _file, site_id, _row, _pos, the
+    columns, then _raw_<column>: the text of each value that did not parse (else null)."""
+    return (
+        rows.lazy()
+        .with_columns(
+            parse_distinct(rows[n], expr, schema_columns[n].dtype.type).alias(f"_typed_{n}")
+            for n, (expr, _, _) in parsers.items()
+        )
+        .select(
+            FILE,
+            SITE,
+            ROW,
+            POS,
+            *[pl.col(f"_typed_{n}").alias(n) for n in parsers],
+            *[
+                pl.when(pl.col(n).is_not_null() & pl.col(f"_typed_{n}").is_null())
+                .then(pl.col(n))
+                .alias(f"_raw_{n}")
+                for n, (_, rule, _) in parsers.items()
+                if rule
+            ],
+        )
+        .collect()
+    )
+
+
+def rule_failures(
+    model: type[pa.DataFrameModel],
+    rows: pl.DataFrame,
+    as_of: dt.date,
+    participants: pl.DataFrame | None,
+    schema_columns: dict[str, pa.Column],
+) -> pl.DataFrame:
+    """The contract's rules over typed rows, with the run's as-of date and the participant's
+    referral beside each row: _pos, column_name, rule, message and the referral date. Each rule
+    is about one row (and its participant), so a slice of rows gives its rows' failures."""
+    checked = rows.select(POS, SITE, *schema_columns).with_columns(pl.lit(as_of).alias(AS_OF))
+    if participants is not None:
+        checked = checked.join(participants, on=[SITE, "participant_id"], how="left", maintain_order="left")
+    else:
+        checked = checked.with_columns(pl.lit(None, pl.Date).alias(REFERRAL_DATE))
+    helpers = [c for c in (AS_OF, REFERRAL_DATE, PARTICIPANT_STATE) if c in checked.columns]
+    failures = pandera_failures(model, checked.select(*schema_columns, *helpers), schema_columns)
+    at = checked.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(AT), POS, REFERRAL_DATE)
+    return failures.join(at, on=AT).drop(AT)
+
+
 def validate_table(
     table: str, rows: pl.DataFrame, as_of: dt.date, participants: pl.DataFrame | None
 ) -> TableResult:
     """Validate every site's rows of one table.
 
-    rows: _file, _width, site_id, _row, _fields, then the contract's text columns.
+    rows: _file, _width, site_id, _row, _fields, _undecodable, then the contract's text columns.
     participants: for outcome tables, site_id, participant_id, _participant, _referral_date.
+    Parsing and the model's rules run a slice of rows at a time; duplicates and conflicts are
+    looked for across all rows.
     """
     model = MODELS[table]
     schema_columns = dict(schema(table).columns)
@@ -215,98 +340,57 @@ def validate_table(
     key = model.Config.metadata["key"]
     entries: list[pl.DataFrame] = []
 
-    ragged = rows.filter(pl.col(FIELDS).is_not_null())
-    entries.append(
-        ragged.select(
-            FILE,
-            SITE,
-            ROW,
-            "participant_id",
-            pl.lit(None, pl.String).alias("column_name"),
-            pl.lit("ragged_row").alias("rule"),
-            pl.concat_str([pl.col(c).fill_null("") for c in names], separator=",").alias("value"),
-            pl.when(pl.col(FIELDS) != pl.col(WIDTH))
-            .then(
-                pl.format(
-                    "the row has {} values but the header has {} columns, so values may sit under "
-                    "the wrong column; the row was not loaded: check for a missing or extra comma",
-                    FIELDS,
-                    WIDTH,
-                )
-            )
-            .otherwise(
-                pl.lit("the row has a value in a column without a header name; the row was not loaded")
-            )
-            .alias("message"),
-        )
-    )
-    rows = rows.filter(pl.col(FIELDS).is_null())
+    # Ragged and undecodable rows are set aside whole: their values cannot be trusted.
+    rows = rows.with_row_index(POS)
+    aside = pl.col(FIELDS).is_not_null() | pl.col(UNDECODABLE)
+    set_aside = rows.filter(aside)
+    entries += [ragged_entries(set_aside, names), undecodable_entries(set_aside, names)]
 
     # Parse text into contract types; a value that does not parse is an entry of its own, and
     # its text is kept so that two rows differing only there are not taken for duplicates.
     parsers = {name: parse_column(name, column) for name, column in schema_columns.items()}
     failing = [name for name, (_, rule, _) in parsers.items() if rule]
-    typed = (
-        rows.lazy()
-        .with_columns(
-            [
-                parse_distinct(rows[n], expr, schema_columns[n].dtype.type).alias(f"_typed_{n}")
-                for n, (expr, _, _) in parsers.items()
-            ]
-        )
-        .with_columns(
-            [
-                pl.when(pl.col(n).is_not_null() & pl.col(f"_typed_{n}").is_null())
-                .then(pl.col(n))
-                .alias(f"_raw_{n}")
-                for n in failing
-            ]
-        )
-        .with_columns([pl.col(f"_typed_{n}").alias(n) for n in names])
-        .drop([f"_typed_{n}" for n in names])
-        .with_row_index(POS)
-        .with_columns(
-            (~pl.struct(FILE, *names, *[f"_raw_{n}" for n in failing]).is_first_distinct()).alias("_dup")
-        )
-        .collect()
+    raws = [f"_raw_{name}" for name in failing]
+    typed = in_slices(rows, lambda part: typed_rows(part.filter(~aside), parsers, schema_columns))
+    typed = typed.with_columns(
+        pl.col(POS).is_in(repeats(typed, [FILE, *names, *raws]).implode()).alias("_dup")
     )
-    for name in failing:
+    read_counts = (
+        pl.concat([set_aside.select(FILE, pl.lit(False).alias("_dup")), typed.select(FILE, "_dup")])
+        .group_by(FILE)
+        .agg(pl.len().alias("rows_read"), pl.col("_dup").sum().alias("rows_duplicate"))
+    )
+    typed = typed.filter(~pl.col("_dup")).drop("_dup")  # an exact repeat is counted, nothing more
+    for name, raw in zip(failing, raws, strict=True):
         _, rule, phrase = parsers[name]
         message = pl.lit(f"{name} {phrase}")
         if schema_columns[name].metadata.get("kind") == "date":
             message = (
-                pl.when(pl.col(f"_raw_{name}").str.strip_chars().str.contains(TWO_DIGIT_YEAR))
+                pl.when(pl.col(raw).str.strip_chars().str.contains(TWO_DIGIT_YEAR))
                 .then(pl.lit(f"{name} {TWO_DIGIT_YEAR_PHRASE}"))
                 .otherwise(message)
             )
         entries.append(
-            typed.filter(pl.col(f"_raw_{name}").is_not_null() & ~pl.col("_dup")).select(
+            typed.filter(pl.col(raw).is_not_null()).select(
                 FILE,
                 SITE,
                 ROW,
                 "participant_id",
                 pl.lit(name).alias("column_name"),
                 pl.lit(rule).alias("rule"),
-                pl.col(f"_raw_{name}").alias("value"),
+                pl.col(raw).alias("value"),
                 message.alias("message"),
             )
         )
-    unique_rows = typed.filter(~pl.col("_dup"))
-    entries.append(key_conflicts(unique_rows, key))
+    entries.append(key_conflicts(typed, key))
 
-    # The contract's rules, with the run's as-of date and the participant's referral beside each row.
-    checked = unique_rows.with_columns(pl.lit(as_of).alias(AS_OF))
-    if participants is not None:
-        checked = checked.join(participants, on=[SITE, "participant_id"], how="left", maintain_order="left")
-    else:
-        checked = checked.with_columns(pl.lit(None, pl.Date).alias(REFERRAL_DATE))
-    helpers = [c for c in (AS_OF, REFERRAL_DATE, PARTICIPANT_STATE) if c in checked.columns]
-    failures = pandera_failures(model, checked.select(*names, *helpers), schema_columns)
-    at = failures[AT].unique().sort()
-    failed_rows = checked[at].with_columns(at.alias(AT))
+    failures = in_slices(typed, lambda part: rule_failures(model, part, as_of, participants, schema_columns))
+    failed_rows = typed.join(failures.select(POS).unique(), on=POS, how="semi")
     # A cell that did not parse was reported as such; its "missing" is no news.
     unparseable = (
-        failed_rows.select(POS, *[pl.col(f"_raw_{n}").is_not_null().alias(n) for n in failing])
+        failed_rows.select(
+            POS, *[pl.col(raw).is_not_null().alias(n) for n, raw in zip(failing, raws, strict=True)]
+        )
         .unpivot(index=POS, variable_name="column_name", value_name="bad")
         .filter("bad")
         .select(POS, "column_name")
@@ -324,7 +408,7 @@ def validate_table(
         .then(pl.col(REFERRAL_DATE).cast(pl.String))
     )
     entries.append(
-        failures.join(failed_rows.select(AT, POS, FILE, SITE, ROW, "participant_id", REFERRAL_DATE), on=AT)
+        failures.join(failed_rows.select(POS, FILE, SITE, ROW, "participant_id"), on=POS)
         .join(unparseable, on=[POS, "column_name"], how="anti")
         .join(values, on=[POS, "column_name"], how="left")
         .with_columns(
@@ -339,13 +423,10 @@ def validate_table(
         [e.select([pl.col(c).cast(t) for c, t in QUARANTINE_SCHEMA.items()]) for e in entries]
     ).sort(FILE, ROW, "column_name", "rule", nulls_last=False)
     bad_rows = quarantine.select(FILE, ROW).unique()
-    loaded = unique_rows.join(bad_rows, on=[FILE, ROW], how="anti")
+    loaded = typed.select(FILE, SITE, ROW, *names).join(bad_rows, on=[FILE, ROW], how="anti")
     counts = (
-        pl.concat([ragged.select(FILE, pl.lit(False).alias("_dup")), typed.select(FILE, "_dup")])
-        .group_by(FILE)
-        .agg(pl.len().alias("rows_read"), pl.col("_dup").sum().alias("rows_duplicate"))
-        .join(bad_rows.group_by(FILE).agg(pl.len().alias("rows_quarantined")), on=FILE, how="left")
+        read_counts.join(bad_rows.group_by(FILE).agg(pl.len().alias("rows_quarantined")), on=FILE, how="left")
         .join(loaded.group_by(FILE).agg(pl.len().alias("rows_loaded")), on=FILE, how="left")
         .fill_null(0)
     )
-    return TableResult(loaded.select(FILE, SITE, *names), quarantine, counts)
+    return TableResult(loaded.drop(ROW), quarantine, counts)

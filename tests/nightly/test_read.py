@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
+from pipelines.nightly import read
 from pipelines.nightly.read import ROW, Refused, identify, read_export
-from tests.conftest import PARTICIPANTS_HEADER, query, run
+from tests.conftest import HEADERS, PARTICIPANTS_HEADER, query, run
 
 SAMPLES = Path(__file__).parent / "samples"
 READABLE = sorted((SAMPLES / "readable").iterdir())
@@ -95,6 +96,105 @@ def test_a_refused_file_stays_in_the_inbox_and_is_not_archived(home):
     assert refused.status == "refused" and "first_name" in refused.error
     assert target.exists()
     assert not any(p.is_file() and p.name != "index.jsonl" for p in home.archive.rglob("*"))
+
+
+JOSE = "P{},CM-José,2024-01-10,social_contact,,,,,1990,man,black"
+
+
+def drop_bytes(home, table, lines: list[bytes], bom: bytes = b"") -> None:
+    """An export written byte by byte (encodings mixed as a real file can have them)."""
+    path = home.inbox / "s" / f"{table}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bom + b"\n".join([HEADERS[table].encode(), *lines]) + b"\n")
+
+
+def quarantine(home):
+    return query(home, "select row_number, column_name, rule, value from quarantine order by all")
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["utf8", "utf8_bom"])
+def test_a_stray_latin1_byte_in_a_utf8_file_quarantines_its_row_not_the_file(home, bom):
+    """One value pasted from an older program does not turn every José into JosÃ©."""
+    good = [JOSE.format(i).encode() for i in (1, 2, 4)]
+    bad = b"P3,CM-Jos\xe9,2024-01-10,social_contact,,,,,1990,man,black"
+    drop_bytes(home, "participants", [good[0], bad, *good[1:]], bom)
+    result = run(home)
+    assert result.published
+    assert query(home, "select participant_id, case_manager_id from participants order by 1") == [
+        ("P1", "CM-José"),
+        ("P2", "CM-José"),
+        ("P4", "CM-José"),
+    ]
+    assert quarantine(home) == [(3, "case_manager_id", "encoding", "CM-Jos\ufffd")]
+    [(message,)] = query(home, "select message from quarantine")
+    assert (
+        message.startswith("case_manager_id holds characters saved in another encoding")
+        and "UTF-8" in message
+    )
+    [(fix,)] = query(home, "select fix from problems")
+    assert "saved in another encoding" in fix  # its own advice, not the general pointer
+    [file] = result.files
+    assert (file.rows_read, file.rows_loaded, file.rows_quarantined) == (4, 3, 1)
+
+
+def test_a_windows_1252_file_with_an_accidental_utf8_pair_is_still_windows_1252(home):
+    """More bytes that are not UTF-8 than UTF-8 characters: the file is Windows-1252, whole."""
+    lines = [JOSE.format(i).encode("cp1252") for i in (1, 2, 3)]
+    lines.append("P4,CM-Ã©,2024-01-10,social_contact,,,,,1990,man,black".encode("cp1252"))  # bytes C3 A9
+    drop_bytes(home, "participants", lines)
+    run(home)
+    assert quarantine(home) == []
+    assert query(home, "select distinct case_manager_id from participants order by 1") == [
+        ("CM-José",),
+        ("CM-Ã©",),
+    ]
+
+
+def test_an_ascii_file_with_one_stray_byte_reads_exactly_as_windows_1252(home):
+    drop_bytes(home, "participants", [b"P1,CM-Jos\xe9,2024-01-10,social_contact,,,,,1990,man,black"])
+    run(home)
+    assert quarantine(home) == []
+    assert query(home, "select case_manager_id from participants") == [("CM-José",)]
+
+
+@pytest.mark.parametrize("batch", [read.BATCH_CHARS, 60, 1])
+def test_quoted_newlines_stray_bytes_blank_and_ragged_rows_across_batches(home, monkeypatch, batch):
+    """Rows are numbered as a spreadsheet shows them, however the file is cut into batches."""
+    monkeypatch.setattr(read, "BATCH_CHARS", batch)
+    drop_bytes(
+        home,
+        "participants",
+        [
+            b'P1,"CM\r\n1",2024-01-10,social_contact,,,,,1990,man,black',  # row 2, over two lines
+            b"P2,CM-Jos\xe9,2024-01-10,social_contact,,,,,1990,man,black",  # row 3
+            '"P3","José, CM",2024-01-10,social_contact,,,,,1990,man,black'.encode(),  # row 4
+            b"",  # row 5, blank
+            b"P5,CM5,2024-01-10,social_contact,,,,,1990,man",  # row 6, a value short
+            b'P6,"CM\n6\n",2024-01-10,social_contact,,,,,1990,man,black',  # row 7, over three lines
+            b"P7,CM7,2024-01-10,social_contact,,,,,1990,man,black",  # row 8
+        ],
+    )
+    [file] = run(home).files
+    assert quarantine(home) == [
+        (3, "case_manager_id", "encoding", "CM-Jos\ufffd"),
+        (6, None, "ragged_row", "P5,CM5,2024-01-10,social_contact,,,,,1990,man,"),
+    ]
+    assert query(home, "select participant_id, case_manager_id from participants order by 1") == [
+        ("P1", "CM\n1"),
+        ("P3", "José, CM"),
+        ("P6", "CM\n6"),
+        ("P7", "CM7"),
+    ]
+    assert (file.rows_read, file.rows_loaded, file.rows_quarantined, file.blank_rows) == (6, 4, 2, 1)
+
+
+def test_a_quote_never_closed_is_refused_naming_its_row(tmp_path):
+    """Everything after an open quote would be one value, too long to be one: refused, not a crash."""
+    lines = [HEADERS["participants"], JOSE.format(1), 'P2,"CM2,2024-01-10', *["x" * 80] * 2000]
+    path = tmp_path / "participants.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(Refused, match="row 3 cannot be read as CSV"):
+        read_export(path, "participants")
 
 
 # Issue 12, item 7: a refusal never quotes the file's content, and reading never follows a link.

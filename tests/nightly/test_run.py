@@ -220,6 +220,16 @@ def test_tomorrow_is_a_possible_as_of_date(home):
     )
 
 
+def test_a_spill_folder_a_killed_build_left_is_cleared(home):
+    """A large build spills to <release>.tmp beside the release; a run killed then leaves it."""
+    drop(home, "s", "participants", [P1])
+    spill = home.warehouse / "release-20240101T000000Z-dead.duckdb.building.tmp"
+    spill.mkdir(parents=True)
+    (spill / "duckdb_temp_storage_S32K-0.tmp").write_bytes(b"spilled rows")
+    assert run(home, AS_OF).published
+    assert not spill.exists()
+
+
 def test_a_file_just_written_waits_out_the_default_settle_time(home):
     drop(home, "s", "participants", [P1])
     done = outcomes(home, "nightly", "--as-of", AS_OF)
