@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from pipelines.core.durable import fsync
 from pipelines.core.release import live_release
 
 BUILDING = ".building"
+log = logging.getLogger("outcomes.nightly")
 
 
 def release_path(warehouse: Path, run_id: str) -> Path:
@@ -41,7 +43,14 @@ def finish(building: Path, final: Path) -> None:
 
 
 def publish(current: Path, release: Path) -> None:
-    """Point `current` at the release: a new link renamed over the old one, never a gap."""
+    """Point `current` at the release: a new link renamed over the old one, never a gap.
+
+    A folder where the link belongs (put there by hand) cannot be renamed over: it is set aside,
+    with what it holds, under a name that says so; never deleted."""
+    if current.is_dir() and not current.is_symlink():
+        aside = current.with_name(f"{current.name}.set-aside-{release.stem}")
+        current.rename(aside)
+        log.warning("a folder stood where the live release belongs: moved it, as it was, to %s", aside)
     link = current.with_name(f".current-{release.stem}.tmp")
     link.unlink(missing_ok=True)
     link.symlink_to(release.name)

@@ -317,12 +317,23 @@ def damage(home, how):
     elif how == "link_loop":
         home.current.unlink()
         home.current.symlink_to(home.current.name)
+    elif how == "folder":  # a link cannot be renamed over a folder
+        home.current.unlink()
+        home.current.mkdir()
+        (home.current / "notes.txt").write_text("someone's file\n")
     elif how == "dangling":
         live.unlink()
 
 
 # How the live release can be spoiled, and whether its file (and so its problem history) survives.
-DAMAGE = {"corrupted": False, "truncated": False, "dangling": False, "garbage_file": True, "link_loop": True}
+DAMAGE = {
+    "corrupted": False,
+    "truncated": False,
+    "dangling": False,
+    "garbage_file": True,
+    "link_loop": True,
+    "folder": True,
+}
 
 
 @pytest.mark.parametrize("how", DAMAGE)
@@ -340,6 +351,9 @@ def test_a_damaged_live_release_is_rebuilt_from_the_archive_and_reported(home, h
     assert previous["readable"] is False and previous["error"]
     assert home.current.is_symlink()
     assert query(home, "select participant_id from participants order by 1") == [("P1",), ("P2",)]
+    if how == "folder":  # set aside with what it held, never deleted
+        [aside] = home.warehouse.glob("current.duckdb.set-aside-*")
+        assert (aside / "notes.txt").read_text() == "someone's file\n"
     if DAMAGE[how]:  # the release file itself is whole: its history carries on
         assert previous["problem_history_from"] == f"warehouse/{release.name}"
         assert open_problems(home) == [("P1", "couch", "2024-06-10")]
