@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pipelines.core.durable import fsync
-from pipelines.nightly.read import open_export
+from pipelines.nightly.textfile import open_export
 
 INDEX = "index.jsonl"
 STAGING = ".incoming"  # the copies of inbox files being taken by the run holding the lock
@@ -105,7 +105,7 @@ def staging(archive: Path) -> Iterator[None]:
 
 def stage(archive: Path, source: Path) -> Staged:
     """Copy an inbox file into the staging folder, hashing the bytes as they are copied. The file
-    is opened as every export is (read.open_export): Refused if it is a link, or not a file."""
+    is opened as every export is (textfile.open_export): Refused if it is a link, or not a file."""
     folder = archive / STAGING / source.parent.name  # the site's folder: an error names the site
     folder.mkdir(parents=True, exist_ok=True)
     # The table's name, and its suffix last: the reader tells a workbook from a CSV by it.

@@ -25,19 +25,9 @@ from checks import MODELS
 from pipelines.core.settings import SETTLE_SECONDS, Home
 from pipelines.nightly import archive
 from pipelines.nightly.archive import Accepted, Staged
-from pipelines.nightly.read import (
-    EXTENSIONS,
-    NOT_A_FILE,
-    PUT_THE_FILE_ITSELF,
-    SYMBOLIC_LINK,
-    ExportFile,
-    Refused,
-    TextExport,
-    identify,
-    open_export,
-    read_export,
-)
+from pipelines.nightly.read import EXTENSIONS, ExportFile, TextExport, identify, read_export
 from pipelines.nightly.report import FileReport
+from pipelines.nightly.textfile import NOT_A_FILE, PUT_THE_FILE_ITSELF, SYMBOLIC_LINK, Refused, open_export
 
 Key = tuple[str, str]  # (site_id, table)
 log = logging.getLogger("outcomes.nightly")
@@ -132,7 +122,7 @@ def check_entry(path: Path, inbox: Path) -> None:
     symbolic link (it could point anywhere: outside the inbox, at another site's file), a folder
     named like an export or one that cannot be opened, a pipe or device (reading one could wait
     forever), or a file in a hidden site folder. Reading opens the file without following links
-    too (read.open_export), so a file swapped for a link after this check is refused all the same."""
+    too (textfile.open_export), so a file swapped for a link after this check is refused all the same."""
     relative = path.relative_to(inbox)
     mode = path.lstat().st_mode
     if stat.S_ISLNK(mode):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
@@ -222,3 +223,52 @@ def run_history(runs: Path, run: Run) -> dict[str, pl.DataFrame]:
         },
     ).with_columns(pl.col("as_of").str.to_date())
     return {"runs": runs_frame, "run_files": run_files}
+
+
+def summary(report: dict, log_path: Path) -> str:
+    """The run report in a few readable lines."""
+    t = report["totals"]
+    statuses = Counter(f["status"] for f in report["files"])
+    refused = sum(f["error"] is not None and f["status"] != "held" for f in report["files"])
+    left = "".join(f", {statuses[s]} {s}" for s in ("held", "waiting") if statuses[s])
+    lines = [
+        # A status is a code in the JSON (`as_of_too_early`); people read it as words.
+        f"Run {report['run_id']} (as of {report['as_of']}): {report['status'].replace('_', ' ')}"
+        + (f", release {report['release']}" if report["published"] else ", the previous release stays live"),
+        f"  files: {t['files']} in force or received ({statuses['new']} new, {refused} refused{left})",
+        f"  rows: {t['rows_read']:,} read, {t['rows_loaded']:,} loaded, "
+        f"{t['rows_quarantined']:,} quarantined, {t['rows_duplicate']:,} exact duplicates",
+    ]
+    if report["error"]:
+        lines.append(f"  error: {report['error']}")
+    previous = report.get("previous_release")
+    if previous and not previous["readable"]:
+        lines.append(f"  {unreadable_release(previous)}")
+    for f in report["files"]:
+        if f["status"] == "waiting":
+            lines.append(
+                f"  {f['path']}: waiting, still being written (it changed moments ago); a later run takes it"
+            )
+        elif f["status"] == "held":
+            lines.append(f"  {f['site_id']}/{f['table']}: held, {f['error']}")
+        elif f["error"]:
+            lines.append(f"  REFUSED {f['path']}: {f['error']}")
+        elif f["rows_quarantined"]:
+            lines.append(f"  {f['path']}: {f['rows_quarantined']:,} of {f['rows_read']:,} rows quarantined")
+    lines.append(f"  log: {log_path}")
+    return "\n".join(lines)
+
+
+def unreadable_release(previous: dict) -> str:
+    """The run report's `previous_release`, when it could not be read, in words."""
+    source = previous["problem_history_from"]
+    history = (
+        f"problem history comes from the earlier release {source}; problems first seen or fixed "
+        "after it are dated from this run"
+        if source
+        else "its problem history is lost: every open problem is dated from this run"
+    )
+    return (
+        f"the previous release ({previous['path']}) was unreadable ({previous['error']}), so the "
+        f"warehouse was rebuilt from the archive; {history}"
+    )

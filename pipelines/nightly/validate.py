@@ -16,7 +16,8 @@ from pandera.errors import SchemaErrors
 
 from checks import MODELS, schema, vocab
 from checks.base import AS_OF, PARTICIPANT_STATE, REFERRAL_DATE
-from pipelines.nightly.read import FIELDS, FILE, REPLACEMENT, ROW, UNDECODABLE, WIDTH
+from pipelines.nightly.read import FIELDS, FILE, ROW, UNDECODABLE, WIDTH
+from pipelines.nightly.textfile import REPLACEMENT
 
 SITE = "site_id"
 POS = "_pos"  # a row's position among the table's rows
@@ -241,7 +242,7 @@ def ragged_entries(rows: pl.DataFrame, names: list[str]) -> pl.DataFrame:
 
 def undecodable_entries(rows: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     """An entry for each value of an undecodable row that holds bytes that are not UTF-8 (in a
-    file read as UTF-8: read.decode), shown as U+FFFD."""
+    file read as UTF-8: textfile.decode), shown as U+FFFD."""
     return (
         rows.filter(UNDECODABLE)
         .select(FILE, SITE, ROW, pl.col("participant_id").alias("_participant"), *names)
