@@ -12,7 +12,7 @@ from streamlit.navigation.page import StreamlitPage
 from dashboard import access, signin
 from dashboard.access import Viewer
 from dashboard.sidebar import sidebar
-from pipelines.core import settings
+from pipelines.core import access_file, settings
 
 DEMO_BANNER = "Demo data: synthetic participants, not a real program"
 DENIED = "Your role ({role}) does not include the page “{title}”. Nothing on it was shown."
@@ -51,6 +51,6 @@ page, page_key = navigation(viewer)
 sidebar(viewer, demo)
 if not viewer.may_open(page_key):
     access.audit("denied", page_key)
-    st.error(DENIED.format(role=access.ROLE_LABELS[viewer.role], title=page.title))
+    st.error(DENIED.format(role=access_file.ROLE_LABELS[viewer.role], title=page.title))
     st.stop()
 page.run()

@@ -12,7 +12,7 @@ from dashboard import access, cache
 from dashboard.access import Viewer
 from dashboard.formatting import md_text
 from dashboard.queries.release import case_managers
-from pipelines.core import settings
+from pipelines.core import access_file, settings
 from pipelines.core.scope import PROGRAM
 from pipelines.core.settings import resolve_home
 from pipelines.demo.marker import NotDemoHome, check
@@ -68,8 +68,8 @@ def demo_viewer() -> Viewer | None:
     with st.sidebar:
         role = st.selectbox(
             "View the demo as",
-            access.ROLES,
-            format_func=access.ROLE_LABELS.get,
+            access_file.ROLES,
+            format_func=access_file.ROLE_LABELS.get,
             key="demo-role",
             help="Demo mode only. A real deployment signs people in; their role is in the access file.",
         )
@@ -120,8 +120,8 @@ def signed_in_viewer() -> Viewer | None:
         return None
     email = str(st.user.get("email") or "").strip().lower()
     try:
-        rules = access.load_access(settings.access_file(resolve_home()))
-    except access.AccessFileError as error:
+        rules = access_file.load_access(settings.access_file(resolve_home()))
+    except access_file.AccessFileError as error:
         log.error("sign-in refused: the access file cannot be used: %s", error)
         deny(email, {"reason": "the access file cannot be used", "detail": str(error)})
         st.error(ACCESS_BROKEN)

@@ -69,7 +69,7 @@ def check_access(path: Path) -> None:
     Checked again on every page view: one broken later shows the person signing in only that
     sign-in is not available.
     """
-    from dashboard.access import AccessFileError, load_access
+    from pipelines.core.access_file import AccessFileError, load_access
 
     try:
         load_access(path)

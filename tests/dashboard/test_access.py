@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import access
 from dashboard.access import HOME_PAGE, PAGES
+from pipelines.core import access_file
 from pipelines.core import audit as audit_log
 from pipelines.core.audit_verify import verify as verify_audit
 from pipelines.core.settings import Home
@@ -119,7 +119,7 @@ def test_access_file_maps_each_user_to_role_and_scope(tmp_path: Path) -> None:
         'sites = ["north"]\ncase_manager_id = "CM-7"\n\n'
         '[[users]]\nemail = "f@example.org"\nrole = "funder"\nsites = ["*"]\n',
     )
-    users = access.load_access(path).users
+    users = access_file.load_access(path).users
     assert set(users) == {"boss@example.org", "cm@example.org", "f@example.org"}
     cm = users["cm@example.org"]
     assert (cm.role, cm.site_id, cm.case_manager_id) == ("case_manager", "north", "CM-7")
@@ -151,8 +151,8 @@ def test_access_file_errors_name_the_file_user_and_problem(
     tmp_path: Path, entry: str, complaint: str
 ) -> None:
     path = write_access(tmp_path, f'[[users]]\nemail = "ok@x.org"\nrole = "funder"\n\n[[users]]\n{entry}\n')
-    with pytest.raises(access.AccessFileError) as raised:
-        access.load_access(path)
+    with pytest.raises(access_file.AccessFileError) as raised:
+        access_file.load_access(path)
     message = str(raised.value)
     assert str(path) in message and "user 2" in message and complaint in message
 
@@ -162,10 +162,10 @@ def test_access_file_refuses_a_user_listed_twice_and_a_missing_file(tmp_path: Pa
         tmp_path,
         '[[users]]\nemail = "a@x.org"\nrole = "funder"\n[[users]]\nemail = "A@x.org"\nrole = "leadership"\n',
     )
-    with pytest.raises(access.AccessFileError, match="listed twice"):
-        access.load_access(path)
-    with pytest.raises(access.AccessFileError, match="does not exist"):
-        access.load_access(tmp_path / "none.toml")
+    with pytest.raises(access_file.AccessFileError, match="listed twice"):
+        access_file.load_access(path)
+    with pytest.raises(access_file.AccessFileError, match="does not exist"):
+        access_file.load_access(tmp_path / "none.toml")
 
 
 # --- sign-in -------------------------------------------------------------------------------------
@@ -248,8 +248,8 @@ def test_the_access_file_can_trust_one_providers_unverified_emails(
 def test_provider_entries_are_checked(tmp_path: Path, entry: str, complaint: str) -> None:
     user = '[[users]]\nemail = "ok@x.org"\nrole = "funder"\n'
     path = write_access(tmp_path, f"{user}\n[[providers]]\n{entry}\n")
-    with pytest.raises(access.AccessFileError) as raised:
-        access.load_access(path)
+    with pytest.raises(access_file.AccessFileError) as raised:
+        access_file.load_access(path)
     assert "provider 1" in str(raised.value) and complaint in str(raised.value)
 
 
@@ -316,9 +316,9 @@ def test_every_role_against_every_page(served: Home, role: str, page: str) -> No
     before = len(audit_entries(served))
     at.switch_page(file).run()
     assert not at.exception, at.exception
-    assert role not in access.PAGE_ROLES[page] or at.title[0].value.startswith(title)
+    assert role not in access_file.PAGE_ROLES[page] or at.title[0].value.startswith(title)
     new = audit_entries(served)[before:]
-    if role in access.PAGE_ROLES[page]:
+    if role in access_file.PAGE_ROLES[page]:
         assert not [e for e in at.error], [e.value for e in at.error]
         assert [e["page"] for e in new if e["event"] == "page_view"] == [page]
         assert not [e for e in new if e["event"] == "denied"]
@@ -337,7 +337,7 @@ def test_each_role_lands_on_its_own_page(served: Home, role: str) -> None:
     assert not at.exception
     views = [e["page"] for e in audit_entries(served)[before:] if e["event"] == "page_view"]
     assert views == [HOME_PAGE[role]]
-    assert role in access.PAGE_ROLES[HOME_PAGE[role]]
+    assert role in access_file.PAGE_ROLES[HOME_PAGE[role]]
 
 
 # --- scope in the queries ------------------------------------------------------------------------
@@ -441,7 +441,7 @@ def test_no_data_is_shown_when_the_audit_log_cannot_be_written(
     (blocked / "access.toml").write_text((served.root / "access.toml").read_text(), encoding="utf-8")
     (blocked / "audit").write_text("not a folder", encoding="utf-8")
     monkeypatch.setenv("OUTCOMES_HOME", str(blocked))
-    role = next(r for r in ROLE_EMAILS if r in access.PAGE_ROLES[page])
+    role = next(r for r in ROLE_EMAILS if r in access_file.PAGE_ROLES[page])
     at = apptest.open_page(PAGES[page][0], ROLE_EMAILS[role])
     assert not at.exception
     assert shown_data(at) == 0
@@ -484,7 +484,7 @@ def test_demo_mode_has_a_role_picker_and_a_banner_on_every_page(
     assert not at.exception
     assert any("Demo data" in w.value for w in at.warning)
     picker = at.selectbox(key="demo-role")
-    assert list(picker.options) == [access.ROLE_LABELS[r] for r in access.ROLES]
+    assert list(picker.options) == [access_file.ROLE_LABELS[r] for r in access_file.ROLES]
     picker.set_value("funder").run()
     assert any("Demo data" in w.value for w in at.warning)
     at.switch_page(PAGES["trends"][0]).run()
