@@ -19,6 +19,7 @@ from checks import MODELS, OPTIONAL_TABLES
 from dashboard.queries.sql import load
 from pipelines.core import problems
 from pipelines.core.export import csv_bytes
+from pipelines.core.release import table_names
 from pipelines.core.scope import Scope
 
 # The export tables in the contract's order.
@@ -79,16 +80,10 @@ PROBLEM_SUMMARY_SQL = load("problem_summary")
 PROBLEM_SITES_SQL = load("problem_sites")
 
 
-def release_tables(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
-    """The tables and views the release holds (an older release lacks the newer ones)."""
-    rows = con.sql("select table_name from information_schema.tables where table_schema = 'main'").fetchall()
-    return frozenset(name for (name,) in rows)
-
-
 def has_tracking(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the release tracks problems (`problems`) and every run's files (`run_files`); an
     older release lacks them."""
-    return problems.tracks_problems(con) and "run_files" in release_tables(con)
+    return problems.tracks_problems(con) and "run_files" in table_names(con)
 
 
 def with_run_labels(frame: pl.DataFrame) -> pl.DataFrame:
@@ -122,7 +117,7 @@ def run_files(con: duckdb.DuckDBPyConnection, scope: Scope, run_id: str) -> pl.D
 
     From `run_files`; a release without it knows only its own run's files (`files`).
     """
-    source = "run_files" if "run_files" in release_tables(con) else "files"
+    source = "run_files" if "run_files" in table_names(con) else "files"
     return con.sql(RUN_FILES_SQL, params=scope.site_params() | {"run_id": run_id, "source": source}).pl()
 
 

@@ -24,3 +24,9 @@ def live_release(current: Path) -> Path | None:
 def open_release(path: Path) -> duckdb.DuckDBPyConnection:
     """A release file opened read-only, without file or network access, configuration locked."""
     return duckdb.connect(str(path), read_only=True, config=READ_ONLY)
+
+
+def table_names(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """The tables and views a release holds (an older release lacks the newer ones)."""
+    rows = con.sql("select table_name from information_schema.tables where table_schema = 'main'").fetchall()
+    return frozenset(name for (name,) in rows)

@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from checks.fixes import fix_for
+from pipelines.core.release import table_names
 
 IDENTITY = ("site_id", "table_name", "participant_id", "column_name", "rule", "value")
 SCHEMA = {
@@ -53,8 +54,7 @@ def history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     A release from before a problem could reach several case managers has one case_manager_id:
     its history is carried forward with that one.
     """
-    tables = {name for (name,) in con.sql("select table_name from information_schema.tables").fetchall()}
-    if "problems" not in tables:
+    if "problems" not in table_names(con):
         return none()
     found = con.sql("select * from problems").pl()
     if "case_manager_ids" not in found.columns:

@@ -37,7 +37,7 @@ from dashboard.queries import data_quality as dq
 from dashboard.queries.release import release_info
 from pipelines.core.export import FORMULA_STARTS
 from pipelines.core.palette import OKABE_ITO
-from pipelines.core.release import live_release, open_release
+from pipelines.core.release import live_release, open_release, table_names
 from pipelines.core.scope import PROGRAM, Scope, ScopeError
 from pipelines.core.settings import SETTLE_SECONDS, Home
 from pipelines.nightly import report
@@ -569,7 +569,7 @@ def test_open_problems_csv_opens_as_data_in_a_spreadsheet(tmp_path: Path) -> Non
 
 def test_has_tracking(con: duckdb.DuckDBPyConnection) -> None:
     assert dq.has_tracking(con)
-    assert {"problems", "run_files", "runs", "files"} <= dq.release_tables(con)
+    assert {"problems", "run_files", "runs", "files"} <= table_names(con)
 
 
 # --- scope in the queries (DESIGN s.7): each filter of the SQL has a test that fails without it ---
