@@ -37,6 +37,9 @@ GENERAL_RULES = f"""\
 - A missing required column or an unknown column refuses the file. A row that breaks a rule is
   quarantined with its reason; an exact repeat of a row is counted once; rows that share a
   key but differ are all quarantined; outcome rows of an unknown participant are quarantined.
+- An optional column may be left out of the file. A file written to an earlier version of this
+  contract stays valid: a justice export without `release_date` (contract v1) loads as before,
+  and its bookings count no time in custody.
 """
 
 

@@ -9,7 +9,7 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from checks import vocab
-from checks.base import AS_OF, OutcomeModel, kind, on_or_before_as_of, participant_field
+from checks.base import AS_OF, OutcomeModel, kind, on_or_before_as_of, participant_field, passes
 
 
 class Justice(OutcomeModel):
@@ -26,9 +26,34 @@ class Justice(OutcomeModel):
         isin=vocab.EVENT_LEVELS, description="Felony, misdemeanor, warrant or unknown.", metadata=kind("enum")
     )
 
+    release_date: dt.date = pa.Field(
+        nullable=True,
+        description=(
+            "For a booking, the day the person left custody: on or after the event_date, not after "
+            "the as-of date; empty while still in custody or when not known (contract v2)."
+        ),
+        metadata=kind("date", optional=True),
+    )
+
     @pa.check("event_date", name="after_as_of", error="is after the as-of date")
     def not_future(cls, data: PolarsData) -> pl.LazyFrame:
         return on_or_before_as_of(data)
+
+    @pa.check("release_date", name="before_booking", error="is before the booking's event_date")
+    def released_after_booking(cls, data: PolarsData) -> pl.LazyFrame:
+        return passes(data, pl.col(data.key) >= pl.col("event_date"))
+
+    @pa.check("release_date", name="after_as_of", error="is after the as-of date")
+    def released_not_future(cls, data: PolarsData) -> pl.LazyFrame:
+        return on_or_before_as_of(data)
+
+    @pa.check(
+        "release_date",
+        name="release_not_booking",
+        error="is given on a row that is not a booking (only a booking has a release date)",
+    )
+    def release_only_for_bookings(cls, data: PolarsData) -> pl.LazyFrame:
+        return passes(data, pl.col("event_type") == "booking")
 
     class Config:
         strict = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-CONTRACT_VERSION = "v1"
+CONTRACT_VERSION = "v2"
 TABLES = ("participants", "housing", "treatment", "employment", "justice")
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 PARTICIPANT_ID = r"^[A-Za-z0-9_-]{1,64}$"

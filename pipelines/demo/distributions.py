@@ -241,6 +241,13 @@ EXIT_ASSESSED = {
 
 ARREST_LEVEL_P = {"felony": 0.22, "misdemeanor": 0.55, "warrant": 0.18, "unknown": 0.05}
 JAIL_LEVEL_P = {"felony": 0.55, "misdemeanor": 0.15, "warrant": 0.25, "unknown": 0.05}
+# How long a booking holds its person, in days after the booking day (0: released the same day),
+# as bands (first day, last day, chance): most leave within three days, some stay weeks, a few
+# months, as in county jail stay data; a felony booking stays longer. An exit to incarceration
+# is the start of a long stay. A release after the as-of date is not yet known: left blank.
+STAY_BANDS = ((0, 3), (4, 45), (46, 240))
+STAY_P = {"felony": (0.60, 0.28, 0.12), "other": (0.85, 0.12, 0.03)}
+EXIT_STAY_DAYS = (60, 540)
 # Arrests per month by period relative to referral (Santa Fe 2018, Collins 2017: fewer after).
 ARREST_RATES = ((-1095, -183, 0.10), (-182, -1, 0.20), (0, 182, 0.10), (183, 10**6, 0.07))
 

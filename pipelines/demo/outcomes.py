@@ -20,6 +20,7 @@ from pipelines.demo.distributions import (
     EVENT_TYPES,
     EXIT_ASSESSED_PROBS,
     EXIT_REASONS,
+    EXIT_STAY_DAYS,
     HOMELESS_SPLIT,
     HOUSING_CADENCE,
     INCOME,
@@ -31,6 +32,8 @@ from pipelines.demo.distributions import (
     SERVICE_LOG_DAYS,
     SERVICE_PROBS,
     SERVICE_TYPES,
+    STAY_BANDS,
+    STAY_P,
     WORK_P,
     WORK_PROBS_LATER,
     WORK_PROBS_START,
@@ -262,15 +265,28 @@ def justice(rng: np.random.Generator, people: People, as_of: int) -> pl.DataFram
         ]
     )
     all_level = np.concatenate([level, level[b], c_level, j_level])
+    stay = _stays(rng, all_level, len(all_p) - len(jailed))
     alive = (people.exit_reason[all_p] != EXIT_REASONS.index("deceased")) | (all_day <= people.end[all_p])
     keep = (all_day <= as_of) & alive
-    all_p, all_day, all_type, all_level = (a[keep] for a in (all_p, all_day, all_type, all_level))
+    all_p, all_day, all_type, all_level, stay = (a[keep] for a in (all_p, all_day, all_type, all_level, stay))
     order = np.lexsort((all_level, all_type, all_day, all_p))
-    all_p, all_day, all_type, all_level = (a[order] for a in (all_p, all_day, all_type, all_level))
+    all_p, all_day, all_type, all_level, stay = (
+        a[order] for a in (all_p, all_day, all_type, all_level, stay)
+    )
     # Two events of one type on one day are one record in police data: keep the first.
     first = np.ones(len(all_p), dtype=bool)
     first[1:] = (np.diff(all_p) != 0) | (np.diff(all_day) != 0) | (np.diff(all_type) != 0)
-    all_p, all_day, all_type, all_level = (a[first] for a in (all_p, all_day, all_type, all_level))
+    all_p, all_day, all_type, all_level, stay = (
+        a[first] for a in (all_p, all_day, all_type, all_level, stay)
+    )
+    # A booking's release: blank while the person is still in custody on the as-of date (or died
+    # there: a death ends the stay on the exit day).
+    released = all_day + stay
+    died = people.exit_reason[all_p] == EXIT_REASONS.index("deceased")
+    released = np.where(
+        died & (released > people.end[all_p]) & (all_day <= people.end[all_p]), people.end[all_p], released
+    )
+    known = (all_type == booking) & (released <= as_of)
     return _outcome_frame(
         people,
         all_p,
@@ -278,5 +294,24 @@ def justice(rng: np.random.Generator, people: People, as_of: int) -> pl.DataFram
             "event_date": dates(all_day),
             "event_type": labels(EVENT_TYPES, all_type),
             "level": labels(LEVELS, all_level),
+            "release_date": dates(released).set(pl.Series(~known), None),
         },
     )
+
+
+def _stays(rng: np.random.Generator, level: np.ndarray, ordinary: int) -> np.ndarray:
+    """Days in custody after each event's day (used for bookings): the first `ordinary` events
+    by their level's stay bands, the rest (exits to incarceration) long stays.
+    """
+    felony = level[:ordinary] == LEVELS.index("felony")
+    band = np.where(
+        felony,
+        pick(rng, STAY_P["felony"], ordinary),
+        pick(rng, STAY_P["other"], ordinary),
+    )
+    lows = np.array([lo for lo, _ in STAY_BANDS])[band]
+    highs = np.array([hi for _, hi in STAY_BANDS])[band]
+    ordinary_stays = lows + np.floor(rng.random(ordinary) * (highs - lows + 1)).astype(np.int64)
+    lo, hi = EXIT_STAY_DAYS
+    long_stays = rng.integers(lo, hi + 1, len(level) - ordinary)
+    return np.concatenate([ordinary_stays, long_stays]).astype(np.int64)

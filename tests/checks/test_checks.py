@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from checks import MODELS
@@ -120,11 +122,52 @@ def test_rule_fires_on_the_broken_row(home, case):
     assert loaded == 1
 
 
+# Contract v2: a justice export may carry release_date (bookings only). HEADERS keeps the v1
+# header, so every other test here also shows that a v1 justice file stays valid.
+JUSTICE_V2 = "participant_id,event_date,event_type,level,release_date"
+RELEASE_BROKEN = [
+    ("P1,2024-02-02,booking,felony,2024-02-01", "before_booking"),
+    ("P1,2024-02-02,booking,felony,2024-06-16", "after_as_of"),
+    ("P1,2024-02-02,arrest,felony,2024-02-03", "release_not_booking"),
+]
+
+
+@pytest.mark.parametrize("case", RELEASE_BROKEN, ids=lambda c: c[1])
+def test_release_date_rule_fires_on_the_broken_row(home, case):
+    bad, rule = case
+    drop(home, "s", "participants", [GOOD["participants"]])
+    drop(home, "s", "justice", ["P1,2024-02-01,booking,misdemeanor,2024-02-01", bad], header=JUSTICE_V2)
+    result = run(home, AS_OF)
+    assert result.published, result.error
+    entries = query(home, "select row_number, column_name, rule, message from quarantine")
+    assert [(r, c, ru) for r, c, ru, _ in entries] == [(3, "release_date", rule)]
+    assert "release_date" in entries[0][3]
+    assert query(home, "select event_date, release_date from justice") == [
+        (date(2024, 2, 1), date(2024, 2, 1))
+    ]
+
+
+def test_a_booking_still_in_custody_has_no_release_date(home):
+    drop(home, "s", "participants", [GOOD["participants"]])
+    drop(
+        home,
+        "s",
+        "justice",
+        ["P1,2024-02-01,arrest,felony,", "P1,2024-02-01,booking,felony,", "P1,2024-02-01,charge,felony,"],
+        header=JUSTICE_V2,
+    )
+    assert run(home, AS_OF).published
+    assert query(home, "select count(*) from quarantine") == [(0,)]
+    assert query(home, "select count(*), count(release_date) from justice") == [(3, 0)]
+
+
 def test_every_rule_of_every_model_is_exercised():
     """A rule added to a model without a row above that breaks it fails here."""
-    covered = {(t, c, r) for t, c, _, r, *_ in BROKEN} | {
-        (t, "participant_id", "participant_quarantined") for t in MODELS if t != "participants"
-    }  # participant_quarantined: test_validate.py
+    covered = (
+        {(t, c, r) for t, c, _, r, *_ in BROKEN}
+        | {("justice", "release_date", r) for _, r in RELEASE_BROKEN}
+        | {(t, "participant_id", "participant_quarantined") for t in MODELS if t != "participants"}
+    )  # participant_quarantined: test_validate.py
     names = {"isin": "allowed_values", "str_matches": "format", "greater_than_or_equal_to": "range"}
     rules = {
         (table, name, names.get(check.name, check.name))

@@ -38,7 +38,7 @@ CONTRACT = {
         "discharge_reason",
     ],
     "employment": ["participant_id", "assessed_on", "employment_status", "has_income"],
-    "justice": ["participant_id", "event_date", "event_type", "level"],
+    "justice": ["participant_id", "event_date", "event_type", "level", "release_date"],
 }
 PERMANENT = {
     "rental_no_subsidy",
@@ -145,9 +145,10 @@ OPTIONAL = {
     "exit_reason",
     "end_date",
     "discharge_reason",
+    "release_date",
 }
 DATES = {"referral_date", "intake_date", "exit_date", "assessed_on", "start_date", "end_date"}
-DATES |= {"event_date"}
+DATES |= {"event_date", "release_date"}
 KEYS = {
     "participants": ["participant_id"],
     "housing": ["participant_id", "assessed_on"],

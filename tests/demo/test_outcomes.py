@@ -87,6 +87,31 @@ def test_arrests_fall_after_referral(clean: tuple[Path, dict[str, int]]) -> None
     assert same_day.height > bookings.height / 2
 
 
+def test_bookings_hold_people_for_realistic_stays(clean: tuple[Path, dict[str, int]]) -> None:
+    j = typed_clean(clean[0], "justice")
+    assert (
+        j.filter(pl.col("event_type") != "booking")["release_date"].null_count()
+        == j.filter(pl.col("event_type") != "booking").height
+    )
+    bookings = j.filter(pl.col("event_type") == "booking")
+    stays = bookings.drop_nulls("release_date").select(
+        (pl.col("release_date") - pl.col("event_date")).dt.total_days().alias("days")
+    )["days"]
+    assert stays.min() >= 0 and bookings["release_date"].max() <= AS_OF
+    # Most leave within three days, some stay weeks, a few months.
+    assert (stays <= 3).mean() > 0.6
+    assert 0.05 < stays.is_between(4, 45).mean() < 0.3
+    assert 0.005 < (stays > 45).mean() < 0.15
+    # Still in custody on the as-of date: a blank release, only for bookings that could still run.
+    open_stays = bookings.filter(pl.col("release_date").is_null())
+    assert 0 < open_stays.height < bookings.height / 10
+    assert open_stays["event_date"].min() > AS_OF - timedelta(days=541)
+    # Arrests are for new offenses (felony, misdemeanor) and for warrants.
+    levels = j.filter(pl.col("event_type") == "arrest")["level"].value_counts(normalize=True)
+    share = dict(zip(levels["level"], levels["proportion"], strict=True))
+    assert share["felony"] + share["misdemeanor"] > 0.6 and 0.1 < share["warrant"] < 0.3
+
+
 def test_treatment_covers_every_type_and_reason(clean: tuple[Path, dict[str, int]]) -> None:
     t = read_clean(clean[0], "treatment")
     assert set(t["service_type"]) == ENUMS[("treatment", "service_type")]
