@@ -33,6 +33,8 @@ class Validated:
     # included, so their problems reach someone): site_id, participant_id, case_manager_ids.
     case_managers: pl.DataFrame
     counts: dict[int, dict[str, int]]  # file id -> blank_rows and COUNTS, for the run report
+    # The contract's columns each export in force carries: site_id, table_name, column_name.
+    columns: pl.DataFrame
 
 
 def table_rows(
@@ -153,7 +155,23 @@ def validate_all(
         if quarantines
         else pl.DataFrame(schema={**QUARANTINE_SCHEMA, "table_name": pl.String})
     )
-    return Validated(loaded, quarantine, case_managers, counts)
+    return Validated(loaded, quarantine, case_managers, counts, export_columns(exports, sites))
+
+
+def export_columns(exports: dict[str, dict[int, TextExport]], sites: dict[int, str]) -> pl.DataFrame:
+    """The contract's columns each export carries (site_id, table_name, column_name): how the
+    release tells an optional column left out (contract v1's justice export has no release_date,
+    so its bookings say nothing of custody) from one left blank (still in custody)."""
+    return pl.DataFrame(
+        [
+            (sites[file_id], table, column)
+            for table, by_file in exports.items()
+            for file_id, export in by_file.items()
+            for column in export.columns
+        ],
+        schema={SITE: pl.String, "table_name": pl.String, "column_name": pl.String},
+        orient="row",
+    ).sort(SITE, "table_name", "column_name")
 
 
 def release_tables(

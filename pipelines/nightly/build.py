@@ -15,6 +15,7 @@ from pipelines.core.metrics import METRICS, METRICS_VERSION
 # Built in this order; a view is computed when read, a table once, here, and a macro is a query
 # kept in the release for its readers to run on their own relations (funder snapshots do).
 MARTS = {
+    "custody_spells": "table",
     "participant_months": "table",
     "metric_flags": "view",
     "metric_cells": "macro",
@@ -86,6 +87,11 @@ def empty_table(table: str) -> pl.DataFrame:
     return pl.DataFrame(schema={"site_id": pl.String, **{n: c.dtype.type for n, c in columns.items()}})
 
 
+def no_export_columns() -> pl.DataFrame:
+    """export_columns of a release built without them: no optional column reported."""
+    return pl.DataFrame(schema={"site_id": pl.String, "table_name": pl.String, "column_name": pl.String})
+
+
 def load(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
     """Create table `name` from a Polars frame."""
     con.register("_frame", frame)
@@ -106,6 +112,7 @@ def build_release(
     runs: pl.DataFrame,
     run_files: pl.DataFrame,
     problems: pl.DataFrame,
+    export_columns: pl.DataFrame | None = None,
     on_step=lambda step: None,
 ) -> None:
     """Write every table and mart into a new database file, checkpointed, nothing beside it."""
@@ -125,6 +132,7 @@ def build_release(
         load(con, "runs", runs)
         load(con, "run_files", run_files)
         load(con, "problems", problems)
+        load(con, "export_columns", export_columns if export_columns is not None else no_export_columns())
         on_step("tables")
         for mart, kind in MARTS.items():
             create_mart(con, mart, kind)

@@ -70,6 +70,9 @@ class TextExport:
     header_width: int
     rows: pl.DataFrame  # _row, _fields (set on ragged rows), _undecodable, then the contract's columns
     blank_rows: int
+    # The contract's columns the file's header names (an optional column may be left out; its
+    # values are then missing, which for some columns means "not reported", not "blank").
+    columns: tuple[str, ...] = ()
 
 
 def identify(path: Path, inbox: Path) -> ExportFile:
@@ -320,7 +323,8 @@ def read_export(path: Path, table: str) -> TextExport:
         read += batch.height
         kept.append(tidy(contract_columns(batch, header, names), names, header_width).collect())
     rows = pl.concat(kept)
-    return TextExport(header_width, rows, blank_rows=read - rows.height)
+    present = tuple(n for n in names if n in header)
+    return TextExport(header_width, rows, blank_rows=read - rows.height, columns=present)
 
 
 def contract_columns(records: pl.DataFrame, header: list[str], names: list[str]) -> pl.LazyFrame:

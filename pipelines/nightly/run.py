@@ -165,6 +165,7 @@ def publish_run(
         tables, quarantine, files = assemble.release_tables(
             run.run_id, run.files, validated.loaded, validated.quarantine
         )
+        export_columns = validated.columns
         tracked = problems.track(
             previous.history,
             problems.sightings(quarantine, validated.case_managers),
@@ -186,6 +187,7 @@ def publish_run(
             tables=tables,
             quarantine=quarantine,
             files=files,
+            export_columns=export_columns,
             problems=tracked,
             **report.run_history(home.runs, run),
             on_step=lambda s: fail_point(f"build:{s}"),
