@@ -129,6 +129,10 @@ NESTED_FLAGS = (
 # count(c) in one month (not over a quarter: one participant may be each in different months).
 EXCLUSIVE_FLAGS = ((("sheltered", "unsheltered"), "housing_known"),)
 
+# The one rule for survival estimates (Kaplan-Meier): a median or milestone read where fewer than
+# MIN_AT_RISK people are still at risk is shown as "too few at risk", not as a number.
+MIN_AT_RISK = 20
+
 STATUS_WINDOW_DAYS = 182
 # metric_values' dimensions and the metric_flags column each splits by: the grouping sets of
 # pipelines/nightly/sql/metric_cells.sql, in this order.

@@ -21,7 +21,10 @@ def add_months(month: dt.date, months: int) -> dt.date:
 
 
 def latest_complete_month(as_of: dt.date) -> dt.date:
-    """The last month that ended before the as-of date's month began."""
+    """The last whole month the release covers: the as-of date's own month when the as-of date is
+    its last day, else the month before (a partial month is never read as a whole one)."""
+    if (as_of + dt.timedelta(days=1)).day == 1:
+        return month_start(as_of)
     return add_months(month_start(as_of), -1)
 
 
