@@ -35,7 +35,13 @@ def release(tmp_path_factory):
     drop(home, "s", "housing", ["P1,2024-02-01,unsheltered"])
     drop(home, "s", "treatment", ["P1,E1,outpatient,2024-02-01,,"])
     drop(home, "s", "employment", ["P1,2024-02-01,part_time,yes"])
-    drop(home, "s", "justice", ["P1,2024-02-01,arrest,misdemeanor"])
+    drop(
+        home,
+        "s",
+        "justice",
+        ["P1,2024-02-01,arrest,misdemeanor,", "P1,2024-02-01,booking,misdemeanor,2024-02-03"],
+        header="participant_id,event_date,event_type,level,release_date",
+    )
     assert run(home, "2024-06-15").published
     con = duckdb.connect(str(home.current), read_only=True)
     yield con
