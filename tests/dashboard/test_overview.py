@@ -268,7 +268,10 @@ def test_release_info(con: duckdb.DuckDBPyConnection) -> None:
     [
         (date(2024, 6, 15), date(2024, 5, 1)),
         (date(2024, 6, 1), date(2024, 5, 1)),
-        (date(2024, 1, 31), date(2023, 12, 1)),
+        # An as-of date on a month's last day completes that month (a leap February too).
+        (date(2024, 1, 31), date(2024, 1, 1)),
+        (date(2024, 2, 29), date(2024, 2, 1)),
+        (date(2024, 2, 28), date(2024, 1, 1)),
     ],
 )
 def test_latest_complete_month(as_of: date, month: date) -> None:
