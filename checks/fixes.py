@@ -25,6 +25,11 @@ FIXES: dict[str, str] = {
     "before_referral": "The date falls before the referral date: correct one of the two dates.",
     "before_referral_window": "The date is long before the referral: check it, or the referral date.",
     "before_start": "The end date falls before the start date: correct one of the two dates.",
+    "before_booking": "The release date falls before the booking date: correct one of the two dates.",
+    "release_not_booking": (
+        "Only a booking has a release date: leave release_date empty on arrests and charges (or "
+        "correct the event_type if the row is a booking)."
+    ),
     "age_at_referral": "Check the year of birth: the age at referral must be 18 to 100.",
     "required_with_end_date": "Give the discharge reason of an episode that has an end date.",
     "conflicting_duplicate": (

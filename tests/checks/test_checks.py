@@ -181,3 +181,17 @@ def test_every_rule_of_every_model_is_exercised():
         if not column.nullable
     }
     assert rules - covered == set()
+
+
+def test_every_rule_tells_the_coordinator_how_to_fix_it():
+    """A rule added to a model without advice in checks/fixes.py fails here."""
+    from checks.fixes import FIXES
+
+    names = {"isin": "allowed_values", "str_matches": "format", "greater_than_or_equal_to": "range"}
+    rules = {
+        names.get(check.name, check.name)
+        for model in MODELS.values()
+        for column in model.to_schema().columns.values()
+        for check in column.checks
+    }
+    assert rules - set(FIXES) == set()
