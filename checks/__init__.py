@@ -22,7 +22,9 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "comparison": Comparison,
     "comparison_justice": ComparisonJustice,
 }
-OPTIONAL_TABLES = frozenset({"justice", "comparison", "comparison_justice"})
+# The comparison group's tables: for the impact evaluation, sent by the sites that keep such a list.
+COMPARISON_TABLES = ("comparison", "comparison_justice")
+OPTIONAL_TABLES = frozenset({"justice", *COMPARISON_TABLES})
 # The person tables: each row is a person of its site, and the outcome tables name which one
 # their rows belong to (model metadata "people"; participants unless said otherwise).
 PEOPLE_TABLES = ("participants", "comparison")

@@ -96,3 +96,23 @@ def test_comparison_rows_break_rules_with_their_own_words(home):
         home,
         "select count(*) from problems where table_name like 'comparison%' and len(case_manager_ids) > 0",
     ) == [(0,)]
+
+
+def test_data_quality_lists_the_comparison_tables_of_the_sites_that_send_them(home):
+    import duckdb
+
+    from dashboard.queries import data_quality
+    from pipelines.core.scope import Scope
+
+    for site in ("a", "b"):
+        drop(home, site, "participants", [PARTICIPANT])
+    drop(home, "a", "comparison", ["C1,2024-01-05,,1985,woman,white,declined"], header=COMPARISON)
+    assert run(home, AS_OF).published
+    con = duckdb.connect(str(home.current), read_only=True)
+    try:
+        fresh = data_quality.freshness(con, Scope(), date(2024, 6, 15))
+    finally:
+        con.close()
+    listed = {(s, t) for s, t in fresh.select("site_id", "table_name").iter_rows()}
+    assert ("a", "comparison") in listed and ("a", "comparison_justice") in listed
+    assert not {t for s, t in listed if s == "b"} & {"comparison", "comparison_justice"}
