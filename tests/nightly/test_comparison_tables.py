@@ -116,3 +116,20 @@ def test_data_quality_lists_the_comparison_tables_of_the_sites_that_send_them(ho
     listed = {(s, t) for s, t in fresh.select("site_id", "table_name").iter_rows()}
     assert ("a", "comparison") in listed and ("a", "comparison_justice") in listed
     assert not {t for s, t in listed if s == "b"} & {"comparison", "comparison_justice"}
+
+
+def test_a_comparison_export_with_direct_identifiers_is_refused_and_not_archived(home):
+    drop(home, "s", "participants", [PARTICIPANT])
+    drop(
+        home,
+        "s",
+        "comparison",
+        ["C1,2024-01-05,,1985,woman,white,declined,1985-03-02"],
+        header=COMPARISON + ",date_of_birth",
+    )
+    result = run(home, AS_OF)
+    assert result.published, result.error
+    [refused] = [f for f in result.files if f.table == "comparison"]
+    assert refused.status == "refused" and "direct identifiers" in refused.error
+    assert not list(home.archive.rglob("*comparison*"))
+    assert query(home, "select count(*) from comparison") == [(0,)]
