@@ -8,12 +8,14 @@ import streamlit as st
 
 from dashboard import access, cache, survival
 from dashboard.charts import cohorts as charts
-from dashboard.formatting import definition_line, referral_label
+from dashboard.formatting import definition_line, month_label, referral_label
 from dashboard.page import release_page
 from dashboard.queries import cohorts
 from dashboard.queries.release import Release
 from dashboard.scope import scope_of
+from dashboard.small_numbers import SMALL_NOTE
 from pipelines.core.metrics import METRICS
+from pipelines.core.periods import latest_complete_month
 from pipelines.core.scope import Scope
 
 DEFAULT_METRIC = "permanent_housing"
@@ -55,6 +57,7 @@ def cohort_section(
     referral_types: tuple[str, ...],
     sites: tuple[str, ...],
     fit: survival.HousingCurves,
+    release: Release,
 ) -> None:
     """A metric by months since referral, one line per chosen cohort, and the table under it."""
     st.header("By months since referral")
@@ -69,9 +72,10 @@ def cohort_section(
     metric = METRICS[name]
     st.caption(
         f"{metric.label}: {definition_line(metric)} Cohorts are the quarter of referral; month 0 is "
-        f"the referral month, through month {cohorts.LAST_MONTH}. A cohort's latest months count only "
-        "those referred early enough in the quarter to reach them, and the as-of month is still in "
-        "progress: read them with their denominators."
+        f"the referral month, through month {cohorts.LAST_MONTH}. Drawn through "
+        f"{month_label(latest_complete_month(release.as_of))}, the last complete month. A cohort's "
+        "latest months count only those referred early enough in the quarter to reach them: read "
+        "them with their denominators."
     )
     curves = cache.fetch(path, cohorts.cohort_curves, scope, name, referral_types, sites)
     # Both sections' data is in hand: the audit entry comes before any of it is shown.
@@ -106,6 +110,8 @@ def cohort_section(
         key="cohorts-chart",
         config={"displaylogo": False},
     )
+    if not metric.is_count:
+        st.caption(SMALL_NOTE)
     table = cohorts.cohort_table(curves, name, chosen)
     value = (
         st.column_config.NumberColumn("Participants", format="localized")
@@ -124,6 +130,7 @@ def cohort_section(
             "numerator": st.column_config.NumberColumn("Numerator", format="localized"),
             "denominator": st.column_config.NumberColumn("Denominator", format="localized"),
             "value": value,
+            "flag": st.column_config.TextColumn("Flag"),
         },
     )
 
@@ -197,7 +204,7 @@ def show_release(path: Path, release: Release) -> None:
     referral_types, sites = filters(path, scope)
     with st.spinner(ESTIMATING):
         fit = cache.fetch(path, cohorts.housing_curves, scope, referral_types, sites)
-    cohort_section(path, scope, referral_types, sites, fit)
+    cohort_section(path, scope, referral_types, sites, fit, release)
     housing_section(fit)
 
 

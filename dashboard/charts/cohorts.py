@@ -1,6 +1,7 @@
 """Cohorts' charts: a metric by months since referral per cohort, and time to permanent housing.
 
-A frame in, a Plotly figure out.
+A frame in, a Plotly figure out. A rate on a small denominator is a hollow point
+(dashboard/small_numbers.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import polars as pl
 from checks.vocab import REFERRAL_TYPES
 from dashboard.formatting import referral_label
 from dashboard.queries.cohorts import LAST_MONTH
+from dashboard.small_numbers import marker_symbols
 from dashboard.survival import DAYS_PER_MONTH
 from pipelines.core.metrics import METRICS
 from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
@@ -33,7 +35,8 @@ def line_style(index: int) -> dict[str, object]:
 
 
 def cohort_chart(curves: pl.DataFrame, metric: str, cohorts: Sequence[str]) -> go.Figure:
-    """One line per cohort: the metric's value by months since referral."""
+    """One line per cohort: the metric's value by months since referral; a rate on a small
+    denominator is a hollow point."""
     definition = METRICS[metric]
     if definition.is_count:
         y_title, tickformat = "Participants", ",d"
@@ -55,7 +58,15 @@ def cohort_chart(curves: pl.DataFrame, metric: str, cohorts: Sequence[str]) -> g
                 mode="lines+markers",
                 name=cohort,
                 line=line_style(index),
-                marker={"size": 5},
+                marker={
+                    "size": 7,
+                    # A count is no rate: no point of it rests on a denominator.
+                    "symbol": (
+                        ["circle"] * rows.height
+                        if definition.is_count
+                        else marker_symbols(rows["denominator"].to_list())
+                    ),
+                },
                 hovertemplate=hover,
             )
         )

@@ -14,9 +14,12 @@ import polars as pl
 
 from checks.vocab import REFERRAL_TYPES
 from dashboard.formatting import referral_label
+from dashboard.queries.release import release_info
 from dashboard.queries.sql import load
+from dashboard.small_numbers import small_flag
 from dashboard.survival import DAYS_PER_MONTH, HousingCurves, kaplan_meier
 from pipelines.core.metrics import METRICS
+from pipelines.core.periods import latest_complete_month
 from pipelines.core.scope import Scope
 
 LAST_MONTH = 24
@@ -67,12 +70,17 @@ def cohort_curves(
     """A metric by referral cohort and months since referral (0 to `last_month`).
 
     Columns cohort, months_since_referral, numerator, denominator, value; only cells with a
-    denominator above zero. Empty filters mean every referral type or site.
+    denominator above zero, and only calendar months up to the release's last complete month
+    (a partial as-of month is not read as a whole one). Empty filters mean every referral type
+    or site.
     """
     scope.require_program()
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}")
     definition = METRICS[metric]
+    release = release_info(con)
+    if release is None:
+        return pl.DataFrame(schema=CURVES_SCHEMA)
     return con.sql(
         CURVES_SQL,
         params={
@@ -80,6 +88,7 @@ def cohort_curves(
             "denominator_flag": definition.denominator_flag,
             "is_count": definition.is_count,
             "last_month": last_month,
+            "last_complete_month": latest_complete_month(release.as_of),
             "referral_types": list(referral_types),
             "sites": list(sites),
         },
@@ -136,14 +145,15 @@ def interval_text(lower: float | None, upper: float | None) -> str:
 
 
 def cohort_table(curves: pl.DataFrame, metric: str, cohorts: Sequence[str]) -> pl.DataFrame:
-    """The chart's numbers: cohort, months since referral, numerator, denominator, value in percent.
+    """The chart's numbers: cohort, months since referral, numerator, denominator, value in percent,
+    and a flag where the denominator is small (the chart's hollow points).
 
     A count (active participants) is its own numerator and denominator: one column, value, says it.
     """
     shown = curves.filter(pl.col("cohort").is_in(list(cohorts))).sort("cohort", "months_since_referral")
     if METRICS[metric].is_count:
         return shown.select("cohort", "months_since_referral", "value")
-    return shown.with_columns(pl.col("value") * 100)
+    return shown.with_columns(pl.col("value") * 100, small_flag())
 
 
 def housing_summary_table(summary: pl.DataFrame) -> pl.DataFrame:

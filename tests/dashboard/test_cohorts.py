@@ -9,7 +9,8 @@ The release (as of 2024-06-15), worked out by hand:
   south C1  2024-04-02 community         owned_no_subsidy 2024-03-20 (before referral)
 
 Months since referral count from each participant's referral month (A1's month 0 is November,
-A2's December). A status holds for 182 days, so every assessment above is still known in June.
+A2's December). A status holds for 182 days, so every assessment above is still known in May.
+June, the as-of month, is not complete: no cohort curve reads it (the last month is May 2024).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dashboard import survival
 from dashboard.charts import cohorts as charts
 from dashboard.formatting import definition_line
 from dashboard.queries import cohorts
+from dashboard.small_numbers import SMALL_FLAG
 from pipelines.core.metrics import METRICS
 from pipelines.core.palette import OKABE_ITO
 from pipelines.core.scope import PROGRAM
@@ -41,23 +43,25 @@ AS_OF = date(2024, 6, 15)
 # In permanent housing: (cohort, months since referral, numerator, denominator).
 #   2023-Q4 month 0: A1 unsheltered (Nov), A2 shelter (Dec); month 1 the same; month 2: A1
 #   permanent since Jan 20, A2 still in shelter (exit Feb 10, so active in February);
-#   months 3-7: A1 alone. 2024-Q1: B1 permanent from referral; B2 never known. 2024-Q2: C1.
+#   months 3-6 (Feb-May): A1 alone; month 7 is June. 2024-Q1: B1 permanent from referral,
+#   months 0-4 (Jan-May); B2 never known. 2024-Q2: C1, months 0-1 (Apr-May).
 PERMANENT_HOUSING = [
     ("2023-Q4", 0, 0, 2),
     ("2023-Q4", 1, 0, 2),
     ("2023-Q4", 2, 1, 2),
-    *[("2023-Q4", m, 1, 1) for m in range(3, 8)],
-    *[("2024-Q1", m, 1, 1) for m in range(0, 6)],
-    *[("2024-Q2", m, 1, 1) for m in range(0, 3)],
+    *[("2023-Q4", m, 1, 1) for m in range(3, 7)],
+    *[("2024-Q1", m, 1, 1) for m in range(0, 5)],
+    *[("2024-Q2", m, 1, 1) for m in range(0, 2)],
 ]
 # Active participants (a count): (cohort, months since referral, participants).
-#   2023-Q4: A1 Nov-Jun (months 0-7), A2 Dec-Feb (0-2). 2024-Q1: B1 Jan-Jun (0-5), B2 Feb-Jun (0-4).
+#   2023-Q4: A1 Nov-May (months 0-6), A2 Dec-Feb (0-2). 2024-Q1: B1 Jan-May (0-4), B2 Feb-May
+#   (0-3). 2024-Q2: C1 Apr-May (0-1). June is left out of every cohort.
 ACTIVE = [
     *[("2023-Q4", m, 2) for m in range(0, 3)],
-    *[("2023-Q4", m, 1) for m in range(3, 8)],
-    *[("2024-Q1", m, 2) for m in range(0, 5)],
-    ("2024-Q1", 5, 1),
-    *[("2024-Q2", m, 1) for m in range(0, 3)],
+    *[("2023-Q4", m, 1) for m in range(3, 7)],
+    *[("2024-Q1", m, 2) for m in range(0, 4)],
+    ("2024-Q1", 4, 1),
+    *[("2024-Q2", m, 1) for m in range(0, 2)],
 ]
 # Time to permanent housing (days, housed): A1 71 days (Nov 10 to Jan 20), B2 censored at the
 # as-of date after 116 days; A2 censored at exit after 67 days, B1 day 0; C1 day 0.
@@ -135,20 +139,24 @@ def test_cohort_table_holds_the_hand_counts(page_home: Home) -> None:
     # Fewer than eight cohorts: all are drawn.
     assert at.multiselect(key="cohorts-cohorts").value == ["2023-Q4", "2024-Q1", "2024-Q2"]
     shown = table(at, "cohorts-table")
-    assert shown.columns == ["cohort", "months_since_referral", "numerator", "denominator", "value"]
+    assert shown.columns == ["cohort", "months_since_referral", "numerator", "denominator", "value", "flag"]
     assert shown.select("cohort", "months_since_referral", "numerator", "denominator").rows() == (
         PERMANENT_HOUSING
     )
     assert shown["value"].to_list() == pytest.approx([100 * n / d for _, _, n, d in PERMANENT_HOUSING])
+    # Every denominator here is under 11: every row flagged, every point hollow.
+    assert set(shown["flag"]) == {SMALL_FLAG}
     traces = chart_traces(at, "cohorts-chart")
     assert [t["name"] for t in traces] == ["2023-Q4", "2024-Q1", "2024-Q2"]
-    assert traces[0]["y"] == pytest.approx([0, 0, 0.5, 1, 1, 1, 1, 1])
+    assert traces[0]["y"] == pytest.approx([0, 0, 0.5, 1, 1, 1, 1])
+    assert set(traces[0]["marker"]["symbol"]) == {"circle-open"}
 
 
 def test_caption_defines_the_metric(page_home: Home) -> None:
     at = cohorts_page()
     captions = " ".join(c.value for c in at.caption)
     assert definition_line(METRICS["permanent_housing"]) in captions
+    assert "Drawn through May 2024, the last complete month" in captions
     assert "Kaplan-Meier" in captions and "Greenwood" in captions and "censored" in captions
 
 
@@ -249,15 +257,15 @@ def test_cohort_curves(con: duckdb.DuckDBPyConnection) -> None:
 def test_cohort_curves_stop_at_the_last_month(con: duckdb.DuckDBPyConnection) -> None:
     curves = cohorts.cohort_curves(con, PROGRAM, "active_participants", last_month=2)
     assert curves["months_since_referral"].max() == 2
-    assert curves.height == 9
+    assert curves.height == 8  # 2023-Q4 and 2024-Q1 months 0-2, 2024-Q2 months 0-1 (June is partial)
 
 
 def test_cohort_curves_filter_by_bound_values(con: duckdb.DuckDBPyConnection) -> None:
     by_type = cohorts.cohort_curves(con, PROGRAM, "active_participants", referral_types=["social_contact"])
-    # A2 (2023-Q4, months 0-2) and B1 (2024-Q1, months 0-5).
+    # A2 (2023-Q4, months 0-2) and B1 (2024-Q1, months 0-4: January to May).
     assert by_type.select("cohort", "months_since_referral").rows() == [
         *[("2023-Q4", m) for m in range(3)],
-        *[("2024-Q1", m) for m in range(6)],
+        *[("2024-Q1", m) for m in range(5)],
     ]
     by_site = cohorts.cohort_curves(con, PROGRAM, "active_participants", sites=["south"])
     assert by_site["cohort"].unique().to_list() == ["2024-Q2"]
@@ -289,7 +297,7 @@ def test_recent_cohorts() -> None:
 def test_tables_as_the_page_shows_them(con: duckdb.DuckDBPyConnection) -> None:
     curves = cohorts.cohort_curves(con, PROGRAM, "permanent_housing")
     shown = cohorts.cohort_table(curves, "permanent_housing", ["2024-Q2"])
-    assert shown.rows() == [("2024-Q2", m, 1, 1, 100.0) for m in range(3)]
+    assert shown.rows() == [("2024-Q2", m, 1, 1, 100.0, SMALL_FLAG) for m in range(2)]
     fit = survival.kaplan_meier(cohorts.housing_durations(con, PROGRAM))
     summary = cohorts.housing_summary_table(fit.summary)
     assert summary.select("referral_type", "participants", "events", "censored", "median").rows() == SUMMARY
@@ -327,8 +335,8 @@ def test_cohort_chart_draws_one_line_per_cohort(con: duckdb.DuckDBPyConnection) 
     figure = charts.cohort_chart(curves, "permanent_housing", ["2023-Q4", "2024-Q2"])
     assert [t.name for t in figure.data] == ["2023-Q4", "2024-Q2"]
     first = figure.data[0]
-    assert list(first.x) == list(range(8))
-    assert list(first.y) == pytest.approx([0, 0, 0.5, 1, 1, 1, 1, 1])
+    assert list(first.x) == list(range(7))
+    assert list(first.y) == pytest.approx([0, 0, 0.5, 1, 1, 1, 1])
     assert [tuple(c) for c in first.customdata][:3] == [(0, 2), (0, 2), (1, 2)]
     assert figure.layout.xaxis.title.text.startswith("Months since referral")
     assert figure.layout.yaxis.title.text == "Percent of denominator"
@@ -339,7 +347,8 @@ def test_cohort_chart_draws_one_line_per_cohort(con: duckdb.DuckDBPyConnection) 
 def test_cohort_chart_counts_participants(con: duckdb.DuckDBPyConnection) -> None:
     curves = cohorts.cohort_curves(con, PROGRAM, "active_participants")
     figure = charts.cohort_chart(curves, "active_participants", ["2024-Q1"])
-    assert list(figure.data[0].y) == [2, 2, 2, 2, 2, 1]
+    assert list(figure.data[0].y) == [2, 2, 2, 2, 1]
+    assert set(figure.data[0].marker.symbol) == {"circle"}  # a count is no rate: never hollow
     assert figure.layout.yaxis.title.text == "Participants"
 
 
