@@ -60,6 +60,7 @@ PARAMS = {
     "month": dt.date(2024, 2, 1),
     "prior_month": dt.date(2024, 1, 1),
     "last_month": 24,
+    "last_complete_month": dt.date(2024, 5, 1),
     "through": dt.date(2024, 5, 1),
     "start": dt.date(2023, 1, 1),
     "end": dt.date(2024, 5, 31),

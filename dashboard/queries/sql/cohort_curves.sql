@@ -12,6 +12,8 @@ flags as (
         struct_extract(f, $denominator_flag) as denominator_flag
     from metric_flags as f
     where f.months_since_referral between 0 and $last_month
+      -- The as-of month is read only when it is complete (the caller binds the last whole month).
+      and f.month <= $last_complete_month
       and (
           len($referral_types::varchar[]) = 0
           or list_contains($referral_types::varchar[], f.referral_type)
