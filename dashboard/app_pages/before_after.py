@@ -240,8 +240,10 @@ def show_comparison(result: Evaluation, months: int, sites: Sites, found: DeltaG
         column_config=comparison_config(measure),
         key="before-after-table",
     )
+    small = f" {SMALL_NOTE}" if (comparison["flag"] != "").any() else ""
     st.caption(
-        f"{measure_title(measure)}. Numerator: {measure.numerator}; denominator: {measure.denominator}."
+        f"{measure_title(measure)}. Numerator: {measure.numerator}; "
+        f"denominator: {measure.denominator}.{small}"
     )
     st.subheader("Every measure, all referral types")
     st.dataframe(
@@ -284,7 +286,7 @@ def show_comparison(result: Evaluation, months: int, sites: Sites, found: DeltaG
         f"The same {baseline['people'][0]:,} people in each 6-month window, from {first} referral to "
         f"{months} months after it. Share arrested: people with at least one arrest in the window, of the "
         "people compared. Arrests per person-year at risk: arrests in the window over the window's days at "
-        "risk / 365.25."
+        "risk / 365.25." + (f" {SMALL_NOTE}" if (baseline["flag"] != "").any() else "")
     )
     st.caption(sites_caption(sites))
     with st.expander("How this is calculated"):
