@@ -37,7 +37,7 @@ ALL = "all"
 CONFIDENCE = 0.95
 RESAMPLES = 1999
 SEED = 13  # a fixed seed: the same release gives the same intervals every time
-BATCH_VALUES = 20_000_000  # values resampled at once: bounds memory (about 80 MB of int32)
+BATCH_VALUES = 10_000_000  # people drawn per batch of resamples: bounds memory (about 160 MB)
 
 SHARE_METHOD = (
     "Newcombe's hybrid score interval for the difference of paired proportions (Newcombe 1998, "
@@ -205,27 +205,38 @@ def bootstrap_rates(
     person. Rate j is sum(row a) / (sum(row b) / 365.25) for (a, b) = ratios[j]; difference d is
     rate[after] - rate[before] for (before, after) = differences[d]. Returns (low, high) of the
     differences, then of the rates; nan where a resample leaves no days to divide by.
+
+    scipy.stats.bootstrap resamples the people's column numbers; each resample's sums are the
+    columns of the people drawn, each as often as drawn (one matrix product for a batch of
+    resamples, rather than copying every variable of every person drawn).
     """
+    values = np.ascontiguousarray(data.T, dtype=np.float64)  # people x variables
+    people = values.shape[0]
     numerators = np.array([a for a, _ in ratios], dtype=int)
     denominators = np.array([b for _, b in ratios], dtype=int)
     before = np.array([b for b, _ in differences], dtype=int)
     after = np.array([a for _, a in differences], dtype=int)
 
-    def statistic(sample: np.ndarray, axis: int = -1) -> np.ndarray:
-        sums = sample.sum(axis=axis, dtype=np.float64)
+    def statistic(drawn: np.ndarray, axis: int = -1) -> np.ndarray:
+        resamples = np.atleast_2d(drawn)
+        times = np.empty(resamples.shape, dtype=np.float64)  # resamples x people: times drawn
+        for index, resample in enumerate(resamples):
+            times[index] = np.bincount(resample, minlength=people)
+        sums = (times @ values).T  # variables x resamples
         with np.errstate(divide="ignore", invalid="ignore"):
             rates = DAYS_PER_YEAR * sums[numerators] / sums[denominators]
-        return np.concatenate([rates[after] - rates[before], rates])
+        result = np.concatenate([rates[after] - rates[before], rates])
+        return result if np.ndim(drawn) > 1 else result[:, 0]
 
     # A resample can hold only people with no days (very small groups): its rate is not defined,
     # and that rate's interval is left out (None), which the pages and report say.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", scipy_stats.DegenerateDataWarning)
         result = scipy_stats.bootstrap(
-            (data,),
+            (np.arange(people),),
             statistic,
             n_resamples=RESAMPLES,
-            batch=max(1, BATCH_VALUES // data.size),
+            batch=max(1, BATCH_VALUES // people),
             vectorized=True,
             axis=-1,
             confidence_level=CONFIDENCE,
@@ -242,17 +253,20 @@ def group_estimates(
     before, after = (-months, 0), (0, months)
     spans = sorted({before, after, *baseline_windows(months)})
     names = [c for c in people.columns if "@" in c]
-    data = people.select(pl.col(names).fill_null(0).cast(pl.Int32)).to_numpy().T
-    row = {name: index for index, name in enumerate(names)}
-    sums = dict(zip(names, data.sum(axis=1, dtype=np.int64).tolist(), strict=True))
+    sums = people.select(pl.col(names).fill_null(0).cast(pl.Int64).sum()).row(0, named=True)
     # Every rate: per window, the events (or custody days) over the days, per person-year.
-    ratios: list[tuple[int, int]] = []
+    ratio_keys: list[tuple[str, str]] = []
     ratio_of: dict[tuple[str, tuple[int, int]], int] = {}
     for measure in RATES:
         for span in spans:
             if measure.name == "arrests" or span in (before, after):
-                ratio_of[(measure.name, span)] = len(ratios)
-                ratios.append((row[key(measure.count, *span)], row[key(measure.days, *span)]))
+                ratio_of[(measure.name, span)] = len(ratio_keys)
+                ratio_keys.append((key(measure.count, *span), key(measure.days, *span)))
+    used = list(dict.fromkeys(k for pair in ratio_keys for k in pair))
+    row = {name: index for index, name in enumerate(used)}
+    ratios = [(row[a], row[b]) for a, b in ratio_keys]
+    # One row per variable the rates read, one column per person.
+    data = people.select(pl.col(used).fill_null(0).cast(pl.Float64)).to_numpy().T
     differences = [(ratio_of[(m.name, before)], ratio_of[(m.name, after)]) for m in RATES]
     n = people.height
     if n >= 2:
