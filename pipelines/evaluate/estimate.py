@@ -182,7 +182,7 @@ def groups(people: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
 
 def wide(windows: pl.DataFrame, followed: pl.DataFrame, spans: list[tuple[int, int]]) -> pl.DataFrame:
     """One row per followed person: each span's counts and days as `<column>@<from>:<to>`."""
-    columns = [*{m.count for m in RATES}, *{m.days for m in RATES if m.days}]
+    columns = list(dict.fromkeys([*(m.count for m in RATES), *(m.days for m in RATES if m.days)]))
     frame = followed.select("site_id", "person_id", "referral_type")
     for start, end in spans:
         part = windows.filter((pl.col("from_month") == start) & (pl.col("to_month") == end)).select(
@@ -197,20 +197,20 @@ def key(column: str, start: int, end: int) -> str:
 
 
 def bootstrap_rates(
-    data: np.ndarray, ratios: list[tuple[int, int]], differences: list[tuple[int, int]]
+    values: np.ndarray, ratios: list[tuple[int, int]], differences: list[tuple[int, int]]
 ) -> tuple[np.ndarray, np.ndarray]:
     """95% intervals, resampling people, of rates per person-year and differences between them.
 
-    `data` has one row per variable (a count or a number of days in a window) and one column per
-    person. Rate j is sum(row a) / (sum(row b) / 365.25) for (a, b) = ratios[j]; difference d is
-    rate[after] - rate[before] for (before, after) = differences[d]. Returns (low, high) of the
-    differences, then of the rates; nan where a resample leaves no days to divide by.
+    `values` has one row per person and one column per variable (a count or a number of days in
+    a window). Rate j is sum(column a) / (sum(column b) / 365.25) for (a, b) = ratios[j];
+    difference d is rate[after] - rate[before] for (before, after) = differences[d]. Returns
+    (low, high) of the differences, then of the rates; nan where a resample leaves no days to
+    divide by.
 
-    scipy.stats.bootstrap resamples the people's column numbers; each resample's sums are the
-    columns of the people drawn, each as often as drawn (one matrix product for a batch of
-    resamples, rather than copying every variable of every person drawn).
+    scipy.stats.bootstrap resamples the people's row numbers; each resample's sums are the rows
+    of the people drawn, each as often as drawn (one matrix product for a batch of resamples,
+    rather than a copy of every variable of every person drawn).
     """
-    values = np.ascontiguousarray(data.T, dtype=np.float64)  # people x variables
     people = values.shape[0]
     numerators = np.array([a for a, _ in ratios], dtype=int)
     denominators = np.array([b for _, b in ratios], dtype=int)
@@ -246,6 +246,29 @@ def bootstrap_rates(
     return np.asarray(result.confidence_interval.low), np.asarray(result.confidence_interval.high)
 
 
+def share_arrested(before: pl.Series, after: pl.Series) -> dict[str, object]:
+    """The share arrested before and after (whether each person was), with Newcombe's interval."""
+    n = before.len()
+    both = int((before & after).sum())
+    before_only = int((before & ~after).sum())
+    after_only = int((~before & after).sum())
+    difference, low, high = newcombe_paired_difference(
+        both, before_only, after_only, n - both - before_only - after_only
+    )
+    return {
+        "measure": "arrested",
+        "before_numerator": both + before_only,
+        "before_denominator": n,
+        "before_value": (both + before_only) / n,
+        "after_numerator": both + after_only,
+        "after_denominator": n,
+        "after_value": (both + after_only) / n,
+        "difference": difference,
+        "low": low,
+        "high": high,
+    }
+
+
 def group_estimates(
     people: pl.DataFrame, months: int, referral_type: str
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
@@ -265,12 +288,12 @@ def group_estimates(
     used = list(dict.fromkeys(k for pair in ratio_keys for k in pair))
     row = {name: index for index, name in enumerate(used)}
     ratios = [(row[a], row[b]) for a, b in ratio_keys]
-    # One row per variable the rates read, one column per person.
-    data = people.select(pl.col(used).fill_null(0).cast(pl.Float64)).to_numpy().T
+    # One row per person, one column per variable the rates read.
+    values = people.select(pl.col(used).fill_null(0).cast(pl.Float64)).to_numpy()
     differences = [(ratio_of[(m.name, before)], ratio_of[(m.name, after)]) for m in RATES]
     n = people.height
     if n >= 2:
-        lows, highs = bootstrap_rates(data, ratios, differences)
+        lows, highs = bootstrap_rates(values, ratios, differences)
     else:  # one person: nothing to resample
         lows = highs = np.full(len(differences) + len(ratios), np.nan)
 
@@ -281,43 +304,23 @@ def group_estimates(
     def rate(count: float, days: float) -> float | None:
         return count / (days / DAYS_PER_YEAR) if days > 0 else None
 
-    comparisons = []
     arrested = {span: people[key("arrests", *span)].fill_null(0) > 0 for span in spans}
-    both = int((arrested[before] & arrested[after]).sum())
-    before_only = int((arrested[before] & ~arrested[after]).sum())
-    after_only = int((~arrested[before] & arrested[after]).sum())
-    difference, low, high = newcombe_paired_difference(
-        both, before_only, after_only, n - both - before_only - after_only
-    )
-    comparisons.append(
-        {
-            "measure": "arrested",
-            "before_numerator": both + before_only,
-            "before_denominator": n,
-            "before_value": (both + before_only) / n,
-            "after_numerator": both + after_only,
-            "after_denominator": n,
-            "after_value": (both + after_only) / n,
-            "difference": difference,
-            "low": low,
-            "high": high,
-        }
-    )
+    comparisons = [share_arrested(arrested[before], arrested[after])]
     for index, measure in enumerate(RATES):
         counts = [sums[key(measure.count, *span)] for span in (before, after)]
         days = [sums[key(measure.days, *span)] for span in (before, after)]
-        values = [rate(c, d) for c, d in zip(counts, days, strict=True)]
+        rates = [rate(c, d) for c, d in zip(counts, days, strict=True)]
         low, high = interval(index)
         comparisons.append(
             {
                 "measure": measure.name,
                 "before_numerator": counts[0],
                 "before_denominator": days[0] / DAYS_PER_YEAR,
-                "before_value": values[0],
+                "before_value": rates[0],
                 "after_numerator": counts[1],
                 "after_denominator": days[1] / DAYS_PER_YEAR,
-                "after_value": values[1],
-                "difference": None if None in values else values[1] - values[0],
+                "after_value": rates[1],
+                "difference": None if None in rates else rates[1] - rates[0],
                 "low": low,
                 "high": high,
             }
