@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -214,18 +215,48 @@ def show_release(path: Path, release: Release) -> None:
 
 
 def show_comparison(result: Evaluation, months: int, sites: Sites, found: DeltaGenerator) -> None:
-    """The findings, the chosen measure by referral type, every measure, and the longer baseline."""
+    """The findings, the chosen measure by referral type, every measure, and the longer baseline.
+
+    The choices are laid out first and the audit entry written before any number is shown; the
+    numbers then fill the places kept for them.
+    """
     name = st.selectbox(
         "Measure",
         list(MEASURES),
         format_func=lambda m: measure_title(MEASURES[m]),
         key="before-after-measure",
     )
+    numbers = st.container()
+    st.subheader("The longer baseline")
+    group = st.selectbox(
+        "Referral type",
+        before_after.referral_types(result),
+        format_func=REFERRAL_TYPE_LABELS.__getitem__,
+        key="before-after-baseline-type",
+    )
+    longer = st.container()
     measure = MEASURES[name]
     comparison = before_after.comparison_view(result, name)
     everything = before_after.measures_view(result)
-    types = before_after.referral_types(result)
+    baseline = before_after.baseline_view(result, group)
+    access.audit(
+        "page_view",
+        PAGE,
+        filters={"months": months, "measure": name, "baseline_referral_type": group},
+        rows=comparison.height + everything.height + baseline.height,
+    )
     found.markdown(before_after.findings(result, months))
+    with numbers:
+        show_measure(comparison, everything, measure, months)
+    with longer:
+        show_baseline(baseline, months)
+    st.caption(sites_caption(sites))
+    with st.expander("How this is calculated"):
+        st.markdown(methods(result, months))
+
+
+def show_measure(comparison: pl.DataFrame, everything: pl.DataFrame, measure: Measure, months: int) -> None:
+    """The caveat, then the chosen measure by referral type (chart and table) and every measure."""
     st.info(CAVEAT, icon=":material/info:")
     st.plotly_chart(
         comparison_chart(comparison, measure, months),
@@ -257,20 +288,10 @@ def show_comparison(result: Evaluation, months: int, sites: Sites, found: DeltaG
         "Share arrested in percent (difference in percentage points); every other measure per person-year "
         "(at risk, or alive for jail days). Difference: after minus before, with its 95% CI."
     )
-    st.subheader("The longer baseline")
-    group = st.selectbox(
-        "Referral type",
-        types,
-        format_func=REFERRAL_TYPE_LABELS.__getitem__,
-        key="before-after-baseline-type",
-    )
-    baseline = before_after.baseline_view(result, group)
-    access.audit(
-        "page_view",
-        PAGE,
-        filters={"months": months, "measure": name, "baseline_referral_type": group},
-        rows=comparison.height + everything.height + baseline.height,
-    )
+
+
+def show_baseline(baseline: pl.DataFrame, months: int) -> None:
+    """The longer baseline of one referral type: chart and table."""
     first = window_label(*estimate.baseline_windows(months)[0])
     st.plotly_chart(
         baseline_chart(baseline), width="stretch", key="before-after-baseline", config={"displaylogo": False}
@@ -288,9 +309,6 @@ def show_comparison(result: Evaluation, months: int, sites: Sites, found: DeltaG
         "people compared. Arrests per person-year at risk: arrests in the window over the window's days at "
         "risk / 365.25." + (f" {SMALL_NOTE}" if (baseline["flag"] != "").any() else "")
     )
-    st.caption(sites_caption(sites))
-    with st.expander("How this is calculated"):
-        st.markdown(methods(result, months))
 
 
 release_page("Before and after referral", show_release)
