@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 
 from dashboard import stats
+from dashboard.findings import is_clear, share_change
 from dashboard.formatting import month_label
 from dashboard.queries.sql import load
 from pipelines.core.metrics import is_count
@@ -52,11 +53,6 @@ def change_interval(
     assert numerator is not None and prior_numerator is not None
     _, low, high = stats.proportion_difference(numerator, denominator, prior_numerator, prior_denominator)
     return low, high
-
-
-def is_clear(low: float | None, high: float | None) -> bool:
-    """Whether a change's interval leaves out 0: a rise or fall beyond the uncertainty."""
-    return low is not None and high is not None and (low > 0 or high < 0)
 
 
 def kpis(con: duckdb.DuckDBPyConnection, scope: Scope, metrics: Sequence[str], as_of: date) -> pl.DataFrame:
@@ -110,16 +106,6 @@ def _at(series: pl.DataFrame, month: date) -> tuple[int, int] | None:
     return None if row.is_empty() else (int(row["numerator"][0]), int(row["denominator"][0]))
 
 
-def _change_words(name: str, now: tuple[int, int], then: tuple[int, int]) -> str:
-    """'the share in permanent housing rose from 22% to 25%', or that it stayed within the uncertainty."""
-    before, after = then[0] / then[1], now[0] / now[1]
-    _, low, high = stats.proportion_difference(*now, *then)
-    shares = f"{before:.0%} to {after:.0%}"
-    if is_clear(low, high):
-        return f"{HEADLINE[name]} {'rose' if after > before else 'fell'} from {shares}"
-    return f"{HEADLINE[name]} went from {shares}, a change within the uncertainty"
-
-
 def headline(series: Mapping[str, pl.DataFrame], month: date) -> str | None:
     """One or two sentences of what the Overview found: active participants in the latest complete
     month, and how the HEADLINE shares changed over the last 12 months (or since the first month
@@ -142,7 +128,7 @@ def headline(series: Mapping[str, pl.DataFrame], month: date) -> str | None:
         first = earlier["month"].min()
         then = _at(values, first)
         assert then is not None
-        changes.append((first, _change_words(name, now, then)))
+        changes.append((first, share_change(HEADLINE[name], now, then)))
     if changes:
         since = min(first for first, _ in changes)
         span = (
