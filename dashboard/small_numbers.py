@@ -42,10 +42,8 @@ def marker_symbols(
 
 def small_flag(denominator: str = "denominator", *, is_count: bool = False) -> pl.Expr:
     """The table's flag column: SMALL_FLAG where the denominator is small, else blank."""
-    if is_count:
-        return pl.lit("").alias("flag")
     return (
-        pl.when(pl.col(denominator) < SMALL_COUNT)
+        pl.when((pl.col(denominator) < SMALL_COUNT) & pl.lit(not is_count))
         .then(pl.lit(SMALL_FLAG))
         .otherwise(pl.lit(""))
         .alias("flag")
