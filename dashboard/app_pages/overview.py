@@ -21,7 +21,7 @@ from dashboard.queries import overview
 from dashboard.queries.overview import KPI_LOOKBACK_MONTHS
 from dashboard.queries.release import Release
 from dashboard.scope import scope_of
-from dashboard.small_numbers import SMALL_FLAG, SMALL_NOTE, small_flag
+from dashboard.small_numbers import SMALL_FLAG, SMALL_NOTE
 from pipelines.core.metrics import METRICS, SMALL_COUNT, Metric
 from pipelines.core.periods import latest_complete_month
 
@@ -135,18 +135,6 @@ def metric_table_config(metric: Metric) -> dict[str, object]:
     }
 
 
-def trend_table(series: pl.DataFrame, metric: Metric) -> pl.DataFrame:
-    """A trend's numbers as the table beside it shows them: newest month first, rates in percent
-    with the small-numbers flag; a count's numerator and denominator are the count itself, so one
-    column says it."""
-    shown = series.sort("month", descending=True)
-    if metric.is_count:
-        return shown.select("month", "value")
-    return shown.select(
-        "month", "numerator", "denominator", pl.col("value") * 100, small_flag(is_count=False)
-    )
-
-
 def trend(name: str, series: pl.DataFrame) -> None:
     """A metric's trend line, its definition, and the same numbers as a table beside it."""
     metric = METRICS[name]
@@ -165,7 +153,7 @@ def trend(name: str, series: pl.DataFrame) -> None:
         )
     with table:
         st.dataframe(
-            trend_table(series, metric),
+            overview.trend_table(series, name),
             width="stretch",
             height=320,
             hide_index=True,

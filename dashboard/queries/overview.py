@@ -17,6 +17,7 @@ from dashboard import stats
 from dashboard.findings import is_clear, share_change
 from dashboard.formatting import month_label
 from dashboard.queries.sql import load
+from dashboard.small_numbers import small_flag
 from pipelines.core.metrics import is_count
 from pipelines.core.periods import add_months, latest_complete_month
 from pipelines.core.scope import Scope
@@ -40,6 +41,16 @@ def metric_series(
     """One metric's monthly values program-wide: month, numerator, denominator, value."""
     scope.require_program()
     return con.sql(SERIES_SQL, params={"metric": metric, "through": through}).pl()
+
+
+def trend_table(series: pl.DataFrame, metric: str) -> pl.DataFrame:
+    """A trend's numbers as the table beside its chart shows them: newest month first; a rate in
+    percent with the small-numbers flag; a count's numerator and denominator are the count itself,
+    so one column says it."""
+    shown = series.sort("month", descending=True)
+    if is_count(metric):
+        return shown.select("month", "value")
+    return shown.select("month", "numerator", "denominator", pl.col("value") * 100, small_flag())
 
 
 def change_interval(
