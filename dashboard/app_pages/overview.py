@@ -74,18 +74,27 @@ def tile_delta(row: dict, metric: Metric) -> dict[str, object]:
     change = row["change"]
     if change is None:
         return {"delta": None}
-    description = f"vs. {month_label(row['prior_month'])}"
-    zero = is_zero_change(change, metric.is_count)
-    coloured = row["clear"] and not zero
-    if row["change_low"] is not None:
-        interval = interval_text(row["change_low"], row["change_high"])
-        description += f" ({interval})" if coloured else f": {WITHIN} ({interval})"
+    coloured = row["clear"] and not is_zero_change(change, metric.is_count)
     return {
         "delta": format_change(change, metric.is_count),
         "delta_color": DELTA_COLOURS.get(metric.name, "normal") if coloured else "off",
         "delta_arrow": "auto" if coloured else "off",
-        "delta_description": description,
+        "delta_description": f"vs. {month_label(row['prior_month'])}",
     }
+
+
+def tile_note(row: dict, metric: Metric) -> str:
+    """The line under a tile's change: its 95% interval and whether the change is beyond it."""
+    if row["value"] is None:
+        return f"No value in {month_label(row['month'])}."
+    if row["change"] is None:
+        return f"No value in {month_label(row['prior_month'])} to compare with."
+    if metric.is_count:
+        return "A count of everyone: no interval."
+    interval = interval_text(row["change_low"], row["change_high"])
+    if row["clear"]:
+        return f"Beyond the uncertainty ({interval})."
+    return f"{WITHIN.capitalize()} ({interval})."
 
 
 def tile_help(row: dict, metric: Metric) -> str:
@@ -107,14 +116,16 @@ def kpi_tiles(table: pl.DataFrame) -> None:
     columns = st.columns(KPI_COLUMNS)
     for index, row in enumerate(table.iter_rows(named=True)):
         metric = METRICS[row["metric"]]
-        with columns[index % KPI_COLUMNS]:
+        # The interval sits under the change, inside the tile's border: a delta's own description is
+        # cut short at this width.
+        with columns[index % KPI_COLUMNS], st.container(border=True):
             st.metric(
                 metric.label,
                 format_value(row["value"], metric.is_count),
                 help=tile_help(row, metric),
-                border=True,
                 **tile_delta(row, metric),
             )
+            st.caption(tile_note(row, metric))
 
 
 def metric_table_config(metric: Metric) -> dict[str, object]:

@@ -138,6 +138,15 @@ def serve_release(root: Path, monkeypatch: pytest.MonkeyPatch, numbers: dict, as
     return at
 
 
+def tile_notes(at: AppTest) -> dict[str, str]:
+    """The line under each tile's change, by the tile's label (the tiles fill the first columns)."""
+    notes = {}
+    for column in at.columns[:3]:
+        assert len(column.metric) == len(column.caption)
+        notes |= {tile.label: note.value for tile, note in zip(column.metric, column.caption, strict=True)}
+    return notes
+
+
 def newcombe(latest: tuple[int, int], prior: tuple[int, int]) -> tuple[float, float]:
     """The change's 95% interval straight from statsmodels (Newcombe, independent samples)."""
     low, high = confint_proportions_2indep(*latest, *prior, compare="diff", method="newcomb")
@@ -184,16 +193,17 @@ def test_overview_renders_kpis_with_quarter_change(page_home: Path) -> None:
         assert tile.value == value, name
         assert (tile.delta or None) == delta, name
         if delta is not None:
-            assert tile.proto.delta_description.startswith("vs. Feb 2024"), name
+            assert tile.proto.delta_description == "vs. Feb 2024", name
         if METRICS[name].is_count or delta is None:
             continue
         # Every change here rests on a few dozen people: coloured only if its interval leaves out 0.
         low, high = newcombe(NUMBERS[name][MONTHS.index(LATEST)], NUMBERS[name][MONTHS.index(PRIOR)])
         interval = f"95% CI {low * 100:+.1f} to {high * 100:+.1f} pp"
-        assert interval in tile.proto.delta_description, name
         clear = low > 0 or high < 0
         assert (tile.proto.color != MetricProto.MetricColor.GRAY) == clear, name
-        assert ("within the uncertainty" in tile.proto.delta_description) == (not clear), name
+        note = f"Beyond the uncertainty ({interval})." if clear else f"Within the uncertainty ({interval})."
+        assert tile_notes(at)[tile.label] == note, name
+    assert tile_notes(at)["Employed"] == "No value in Feb 2024 to compare with."
 
 
 def test_tiles_are_coloured_only_when_the_interval_leaves_out_zero(
@@ -217,13 +227,20 @@ def test_tiles_are_coloured_only_when_the_interval_leaves_out_zero(
     unsheltered = tiles["Unsheltered"]
     assert unsheltered.delta == "+3.0 pp"
     assert unsheltered.color == Colour.GRAY and unsheltered.direction == Direction.NONE
-    assert unsheltered.delta_description == (
-        f"vs. Feb 2024: within the uncertainty (95% CI {low * 100:+.1f} to {high * 100:+.1f} pp)"
+    notes = tile_notes(at)
+    assert unsheltered.delta_description == "vs. Feb 2024"
+    assert (
+        notes["Unsheltered"] == f"Within the uncertainty (95% CI {low * 100:+.1f} to {high * 100:+.1f} pp)."
+    )
+    housed = newcombe((400, 1000), (300, 1000))
+    assert notes["In permanent housing"] == (
+        f"Beyond the uncertainty (95% CI {housed[0] * 100:+.1f} to {housed[1] * 100:+.1f} pp)."
     )
     # A count has no interval: grey, a plain change.
     active = tiles["Active participants"]
     assert active.delta == "+8" and active.color == Colour.GRAY
     assert active.delta_description == "vs. Feb 2024"
+    assert notes["Active participants"] == "A count of everyone: no interval."
     assert sum(c != Colour.GRAY for c in colour.values()) == 3
 
 
@@ -268,7 +285,7 @@ def test_trends_stop_at_the_last_complete_month(
     tile = next(t for t in at.metric if t.label == "In permanent housing")
     # Mid-June: May against February; the last day of June: June itself against March.
     assert tile.value == ("40.0%" if last.month == 5 else "41.0%")
-    assert tile.proto.delta_description.startswith("vs. Feb 2024" if last.month == 5 else "vs. Mar 2024")
+    assert tile.proto.delta_description == ("vs. Feb 2024" if last.month == 5 else "vs. Mar 2024")
 
 
 def test_kpi_expectations_by_hand() -> None:
