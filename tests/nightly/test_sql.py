@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from pipelines.core.periods import parse_quarter
-from pipelines.funder.snapshot import SNAPSHOT_DIMENSIONS
+from pipelines.funder.snapshot import SNAPSHOT_DIMENSIONS, SNAPSHOT_METRICS
 from pipelines.nightly.build import MACRO_PARAMETERS
 from tests.conftest import drop, run
 
@@ -35,7 +35,14 @@ def release(tmp_path_factory):
     drop(home, "s", "housing", ["P1,2024-02-01,unsheltered"])
     drop(home, "s", "treatment", ["P1,E1,outpatient,2024-02-01,,"])
     drop(home, "s", "employment", ["P1,2024-02-01,part_time,yes"])
-    drop(home, "s", "justice", ["P1,2024-02-01,arrest,misdemeanor"])
+    # Contract v2 (release_date), with a booking: every mart, custody_spells too, has a row.
+    drop(
+        home,
+        "s",
+        "justice",
+        ["P1,2024-02-01,arrest,misdemeanor,", "P1,2024-02-01,booking,misdemeanor,2024-02-03"],
+        header="participant_id,event_date,event_type,level,release_date",
+    )
     assert run(home, "2024-06-15").published
     con = duckdb.connect(str(home.current), read_only=True)
     yield con
@@ -91,6 +98,7 @@ def parameters(path: Path, sql: str) -> dict:
             "end": quarter.end,
             "label": quarter.label,
             "dimensions": list(SNAPSHOT_DIMENSIONS),
+            "metrics": list(SNAPSHOT_METRICS),
         }
     return {name: PARAMS[name] for name in sorted(set(re.findall(r"\$([a-z_]+)", sql)))}
 
