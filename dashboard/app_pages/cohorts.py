@@ -58,7 +58,8 @@ def cohort_section(
 ) -> None:
     """A metric by months since referral, one line per chosen cohort, and the table under it."""
     st.header("By months since referral")
-    names = list(METRICS)
+    # Counts and shares of people: the chart draws no days per participant (jail_days) yet.
+    names = [n for n, m in METRICS.items() if m.counts_people]
     name = st.selectbox(
         "Metric",
         names,
