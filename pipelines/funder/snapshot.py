@@ -34,7 +34,7 @@ import polars as pl
 from pipelines.core import audit
 from pipelines.core.durable import fsync
 from pipelines.core.export import csv_bytes
-from pipelines.core.metrics import DIMENSIONS, METRICS
+from pipelines.core.metrics import DIMENSIONS, METRICS, METRICS_VERSION
 from pipelines.core.periods import Quarter, parse_quarter
 from pipelines.core.release import live_release, open_release
 from pipelines.core.settings import Home
@@ -108,7 +108,8 @@ def quarter_cells_sql() -> str:
 
 
 def require_metric_cells(con: duckdb.DuckDBPyConnection) -> None:
-    """OutdatedRelease unless the release holds what snapshots count with (metric_cells.sql)."""
+    """OutdatedRelease unless the release holds what snapshots count with (metric_cells.sql), built
+    with today's metric definitions (METRICS_VERSION)."""
     [(found,)] = con.sql(
         "select count(*) from duckdb_functions() where function_name = 'metric_cells'"
     ).fetchall()
@@ -119,6 +120,13 @@ def require_metric_cells(con: duckdb.DuckDBPyConnection) -> None:
         raise OutdatedRelease(
             "the live release was built by an older version, without the metric definitions snapshots "
             "count with: run `outcomes nightly` to rebuild it, then take the snapshot"
+        )
+    [(version,)] = con.sql("select metrics_version from release").fetchall()
+    if version != METRICS_VERSION:
+        # Its marts lack today's metrics (v1 has no custody_days): a snapshot would mix two versions.
+        raise OutdatedRelease(
+            f"the live release was built with metric definitions {version}, not today's "
+            f"{METRICS_VERSION}: run `outcomes nightly` to rebuild it, then take the snapshot"
         )
 
 

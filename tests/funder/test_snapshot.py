@@ -22,9 +22,11 @@ from pipelines.cli import main
 from pipelines.core.audit import AuditUnavailable
 from pipelines.core.release import live_release, open_release
 from pipelines.core.settings import SETTLE_SECONDS, Home
+from pipelines.funder.restate import restate
 from pipelines.funder.snapshot import (
     COLUMNS,
     SNAPSHOT_METRICS,
+    OutdatedRelease,
     SnapshotRefused,
     files_in_force,
     take_snapshot,
@@ -264,6 +266,27 @@ def test_a_release_built_before_the_metric_cells_macro_is_refused(homes, tmp_pat
     assert done.returncode == 1 and not done.stdout
     assert "outcomes nightly" in done.stderr and "Error" not in done.stderr
     assert not home.snapshots.exists() or not list(home.snapshots.iterdir())
+
+
+def test_a_release_of_older_metric_definitions_is_refused_until_nightly_rebuilds_it(homes, snap, tmp_path):
+    """A release still live from before metric definitions v2 (no justice measures, no custody
+    days): neither a snapshot nor a restatement mixes it with today's definitions."""
+    home = Home(tmp_path / "home")
+    home.warehouse.mkdir(parents=True)
+    old = home.warehouse / "release-v1.duckdb"
+    old.write_bytes(live_release(homes[1].current).read_bytes())
+    con = duckdb.connect(str(old))
+    try:
+        con.execute("update release set metrics_version = 'v1'")
+    finally:
+        con.close()
+    home.current.symlink_to(old.name)
+    done = outcomes(home, "snapshot", "--period", PERIOD)
+    assert done.returncode == 1 and not done.stdout
+    assert "metric definitions v1" in done.stderr and "outcomes nightly" in done.stderr
+    assert not home.snapshots.exists() or not list(home.snapshots.iterdir())
+    with pytest.raises(OutdatedRelease, match="metric definitions v1"):
+        restate(home, snap)
 
 
 def test_the_archived_files_of_a_release_leave_out_files_held_or_waiting_in_the_inbox(tmp_path):
