@@ -81,7 +81,8 @@ def filters(path: Path, scope: Scope) -> tuple[tuple[str, ...], tuple[str, ...]]
 def metric_choice() -> str:
     """The metric the cohort curves show (its selectbox, under the section's header)."""
     st.header("By months since referral")
-    names = list(METRICS)
+    # Counts and shares of people: the chart draws no days per participant (jail_days) yet.
+    names = [n for n, m in METRICS.items() if m.counts_people]
     return st.selectbox(
         "Metric",
         names,

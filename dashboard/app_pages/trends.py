@@ -69,8 +69,10 @@ def split_label(split: str) -> str:
 def choose(options: trends.TrendOptions, release: Release) -> Choice:
     """The page's controls: metric and split, the three filters, and the month range."""
     metric_column, split_column = st.columns(2)
+    # Counts and shares of people: the chart draws no days per participant (jail_days) yet.
+    names = [name for name, m in METRICS.items() if m.counts_people]
     metric = metric_column.selectbox(
-        "Metric", list(METRICS), format_func=lambda name: METRICS[name].label, key="trends-metric"
+        "Metric", names, format_func=lambda name: METRICS[name].label, key="trends-metric"
     )
     split = split_column.selectbox("Split by", trends.SPLITS, format_func=split_label, key="trends-split")
     sites_column, referrals_column, cohorts_column = st.columns(3)

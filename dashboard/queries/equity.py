@@ -19,7 +19,7 @@ from dashboard import stats
 from dashboard.formatting import month_label
 from dashboard.queries.sql import load
 from dashboard.small_numbers import SMALL_FLAG, is_small
-from pipelines.core.metrics import METRICS, SMALL_COUNT
+from pipelines.core.metrics import METRICS, SMALL_COUNT, Kind
 from pipelines.core.periods import add_months
 from pipelines.core.scope import Scope
 
@@ -54,8 +54,9 @@ REFERRALS_SQL = load("equity_referrals")
 
 
 def rate_metrics() -> list[str]:
-    """The metrics a ratio makes sense for: rates, not the count of active participants."""
-    return [name for name, metric in METRICS.items() if not metric.is_count]
+    """The metrics a rate ratio makes sense for: shares of people, not the count of active
+    participants, nor days per participant (jail_days), whose ratio needs another interval."""
+    return [name for name, metric in METRICS.items() if metric.kind is Kind.SHARE]
 
 
 def race_label(race: str) -> str:

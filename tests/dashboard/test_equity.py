@@ -46,7 +46,7 @@ from dashboard.queries.equity import (
 )
 from dashboard.small_numbers import SMALL_FLAG
 from dashboard.stats import LOG, SCORE, score_ratio
-from pipelines.core.metrics import METRICS
+from pipelines.core.metrics import METRICS, Kind
 from pipelines.core.palette import OKABE_ITO
 from pipelines.core.scope import PROGRAM
 from pipelines.core.settings import Home
@@ -369,9 +369,10 @@ def test_table_refuses_an_unknown_reference() -> None:
         equity_table(rates_frame({"white": (1, 2)}), referrals_frame({}), "black")
 
 
-def test_rate_metrics_leave_out_counts() -> None:
+def test_rate_metrics_leave_out_counts_and_days() -> None:
     assert "active_participants" not in rate_metrics()
-    assert set(rate_metrics()) == {name for name, metric in METRICS.items() if not metric.is_count}
+    assert "jail_days" not in rate_metrics()
+    assert set(rate_metrics()) == {name for name, metric in METRICS.items() if metric.kind is Kind.SHARE}
 
 
 # --- the chart ----------------------------------------------------------------------------

@@ -322,7 +322,7 @@ def test_overview_tables_hold_the_release_rows(page_home: Path) -> None:
 def test_overview_defines_every_metric(page_home: Path) -> None:
     at = run_app()
     captions = [caption.value for caption in at.caption]
-    for metric in METRICS.values():
+    for metric in (METRICS[name] for name in NUMBERS):  # the headline measures it shows
         line = f"Numerator: {metric.numerator}; denominator: {metric.denominator}."
         assert line in captions, metric.name
     assert [header.value for header in at.subheader] == [METRICS[n].label for n in NUMBERS]

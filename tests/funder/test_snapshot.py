@@ -22,7 +22,15 @@ from pipelines.cli import main
 from pipelines.core.audit import AuditUnavailable
 from pipelines.core.release import live_release, open_release
 from pipelines.core.settings import SETTLE_SECONDS, Home
-from pipelines.funder.snapshot import COLUMNS, SnapshotRefused, files_in_force, take_snapshot
+from pipelines.funder.restate import restate
+from pipelines.funder.snapshot import (
+    COLUMNS,
+    SNAPSHOT_METRICS,
+    OutdatedRelease,
+    SnapshotRefused,
+    files_in_force,
+    take_snapshot,
+)
 from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, drop, run, snapshot_demo
 
 AS_OF = SNAPSHOT_AS_OF  # 2024-Q1 is complete, 2024-Q2 is not
@@ -125,7 +133,7 @@ def test_months_are_the_releases_monthly_metrics(homes, snap):
             homes[0],
             "select metric, strftime(month, '%Y-%m'), dimension, grp, numerator, denominator "
             "from metric_values where month between '2024-01-01' and '2024-03-31' "
-            "and dimension <> 'case_manager'",
+            "and dimension <> 'case_manager' and metric <> 'jail_days'",
         )
     }
     table = [r for r in rows(snap) if r["period"] in MONTHS]
@@ -134,6 +142,28 @@ def test_months_are_the_releases_monthly_metrics(homes, snap):
         if r["suppressed"] == "false":
             key = (r["metric"], r["period"], r["dimension"], r["group"])
             assert (int(r["numerator"]), int(r["denominator"])) == live[key]
+
+
+def test_people_counts_of_justice_enter_and_days_in_jail_does_not(homes, snap):
+    """booked, felony_charged and new_offense_arrest are counts of people, suppressed as any other;
+    jail_days is a sum of days, which suppression cannot protect: in no row, definition or line of
+    the report, but the one that says it is left out."""
+    published = {r["metric"] for r in rows(snap)}
+    assert {"booked", "felony_charged", "new_offense_arrest", "arrested"} <= published
+    assert "jail_days" not in published
+    assert published == set(SNAPSHOT_METRICS) and "jail_days" not in SNAPSHOT_METRICS
+    manifest = json.loads((snap / "manifest.json").read_text())
+    assert "jail_days" not in manifest["metrics"]
+    assert (
+        "days in jail" in manifest["suppression_rule"] and "not in snapshots" in manifest["suppression_rule"]
+    )
+    report = (snap / "report.html").read_text(encoding="utf-8")
+    assert "Days in jail" not in report and 'data-metric="jail_days"' not in report
+    assert 'data-metric="booked"' in report
+    # A justice count from 1 to 10 is never shown, as for every other metric.
+    for r in rows(snap):
+        if r["metric"] in {"booked", "felony_charged", "new_offense_arrest"} and r["suppressed"] == "false":
+            assert not 1 <= int(r["numerator"]) <= 10 and int(r["denominator"]) > 10
 
 
 def test_the_quarter_counts_distinct_participants_not_a_sum_of_months(homes, snap):
@@ -173,6 +203,7 @@ def test_manifest_names_the_release_the_archive_and_the_csv(homes, snap):
     for f in files:
         assert hashlib.sha256((home.root / f["path"]).read_bytes()).hexdigest() == f["sha256"]
     assert "1 to 10" in manifest["suppression_rule"]
+    assert list(manifest["metrics"]) == list(SNAPSHOT_METRICS)
     assert manifest["created_at"].startswith(snap.name.removeprefix(f"{PERIOD}-")[:4])
 
 
@@ -235,6 +266,27 @@ def test_a_release_built_before_the_metric_cells_macro_is_refused(homes, tmp_pat
     assert done.returncode == 1 and not done.stdout
     assert "outcomes nightly" in done.stderr and "Error" not in done.stderr
     assert not home.snapshots.exists() or not list(home.snapshots.iterdir())
+
+
+def test_a_release_of_older_metric_definitions_is_refused_until_nightly_rebuilds_it(homes, snap, tmp_path):
+    """A release still live from before metric definitions v2 (no justice measures, no custody
+    days): neither a snapshot nor a restatement mixes it with today's definitions."""
+    home = Home(tmp_path / "home")
+    home.warehouse.mkdir(parents=True)
+    old = home.warehouse / "release-v1.duckdb"
+    old.write_bytes(live_release(homes[1].current).read_bytes())
+    con = duckdb.connect(str(old))
+    try:
+        con.execute("update release set metrics_version = 'v1'")
+    finally:
+        con.close()
+    home.current.symlink_to(old.name)
+    done = outcomes(home, "snapshot", "--period", PERIOD)
+    assert done.returncode == 1 and not done.stdout
+    assert "metric definitions v1" in done.stderr and "outcomes nightly" in done.stderr
+    assert not home.snapshots.exists() or not list(home.snapshots.iterdir())
+    with pytest.raises(OutdatedRelease, match="metric definitions v1"):
+        restate(home, snap)
 
 
 def test_the_archived_files_of_a_release_leave_out_files_held_or_waiting_in_the_inbox(tmp_path):

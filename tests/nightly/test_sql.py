@@ -11,7 +11,7 @@ import pytest
 
 from pipelines.core.periods import parse_quarter
 from pipelines.evaluate import windows
-from pipelines.funder.snapshot import SNAPSHOT_DIMENSIONS
+from pipelines.funder.snapshot import SNAPSHOT_DIMENSIONS, SNAPSHOT_METRICS
 from pipelines.nightly.build import MACRO_PARAMETERS
 from tests.conftest import drop, run
 
@@ -101,6 +101,7 @@ def parameters(path: Path, sql: str) -> dict:
             "end": quarter.end,
             "label": quarter.label,
             "dimensions": list(SNAPSHOT_DIMENSIONS),
+            "metrics": list(SNAPSHOT_METRICS),
         }
     return {name: PARAMS[name] for name in sorted(set(re.findall(r"\$([a-z_]+)", sql)))}
 

@@ -25,8 +25,8 @@ grouped as (
     select
         cohort,
         months_since_referral::bigint as months_since_referral,
-        count_if(numerator_flag)::bigint as numerator,
-        count_if(denominator_flag)::bigint as denominator
+        sum(numerator_flag)::bigint as numerator,
+        sum(denominator_flag)::bigint as denominator
     from flags
     group by cohort, months_since_referral
 ),
