@@ -5,7 +5,7 @@
 denominator, value, suppressed) and `manifest.json` (where the figures come from and how they
 were made). The figures are each month of the quarter ('YYYY-MM') and the quarter itself
 ('YYYY-Qn'), for every metric that counts people (SNAPSHOT_METRICS: not jail_days, a sum of
-days) and every dimension but case_manager, counted by
+days; not yet the other justice measures of v2) and every dimension but case_manager, counted by
 pipelines/funder/sql/quarter_cells.sql with the release's own metric definitions (the macro
 metric_cells that metric_values is built with); suppression is pipelines/funder/suppression.py's.
 metrics.csv holds no timestamp and its rows and numbers are written in a fixed order and format,
@@ -50,7 +50,8 @@ SNAPSHOT_DIMENSIONS = {d: c for d, c in DIMENSIONS.items() if d != "case_manager
 # Only counts of people: suppression hides counts of people from 1 to 10 and keeps them wide
 # against each other. jail_days is a sum of days; a small sum can stand for one person's stay
 # (3 days is one person or three), which no rule here protects, so it is never in a snapshot.
-SNAPSHOT_METRICS = {name: m for name, m in METRICS.items() if m.counts_people}
+# The other justice measures of v2 wait for issue 16 (Metric.in_snapshots says why).
+SNAPSHOT_METRICS = {name: m for name, m in METRICS.items() if m.counts_people and m.in_snapshots}
 QUARTER_DEFINITION = (
     "Months (period YYYY-MM) are as in the dashboard: participants counted in the month. "
     "The quarter (period YYYY-Qn) counts distinct participants (site_id, participant_id) over the "
@@ -71,13 +72,13 @@ SUPPRESSION_RULE = (
     "dimension's groups add up to its 'all' total; a numerator is at most its denominator; the "
     "definitions nest (permanent housing within sheltered, sheltered and unsheltered within a known "
     "housing status, employed within the employment continuum within a known employment status, "
-    "income or benefits within a known income status, arrests for a new offense within arrests, every "
-    "count within the active participants); "
+    "income or benefits within a known income status, every count within the active participants); "
     "sheltered plus unsheltered is at most the known housing status in a month; a quarter counts at "
     "least each of its months and at most their sum. The ranges are checked exactly, by linear "
     "programs; while one is narrower, one more shown count in the rules that confine it is hidden. "
     "The reason for a suppression is not published. Only counts of people are published: days in jail, "
-    "a sum of days in which a small number can describe one person's stay, is not in snapshots."
+    "a sum of days in which a small number can describe one person's stay, is not in snapshots; nor, "
+    "yet, are bookings, felony charges and arrests for a new offense (the dashboard shows them)."
 )
 
 
