@@ -18,7 +18,7 @@ from dashboard.queries import trends
 from dashboard.queries.release import Release
 from dashboard.scope import scope_of
 from dashboard.small_numbers import SMALL_FLAG, SMALL_NOTE
-from pipelines.core.metrics import DIMENSION_LABELS, METRICS, SMALL_COUNT
+from pipelines.core.metrics import DIMENSION_LABELS, METRICS, SMALL_COUNT, Kind
 from pipelines.core.periods import latest_complete_month
 from pipelines.core.scope import Scope
 
@@ -69,8 +69,7 @@ def split_label(split: str) -> str:
 def choose(options: trends.TrendOptions, release: Release) -> Choice:
     """The page's controls: metric and split, the three filters, and the month range."""
     metric_column, split_column = st.columns(2)
-    # Counts and shares of people: the chart draws no days per participant (jail_days) yet.
-    names = [name for name, m in METRICS.items() if m.counts_people]
+    names = list(METRICS)
     metric = metric_column.selectbox(
         "Metric", names, format_func=lambda name: METRICS[name].label, key="trends-metric"
     )
@@ -116,13 +115,13 @@ def describe(choice: Choice, release: Release) -> str:
     return "; ".join(parts) + f" (complete months; release as of {release.as_of:%Y-%m-%d})."
 
 
-def table_config(is_count: bool) -> dict[str, object]:
+def table_config(kind: Kind) -> dict[str, object]:
     """Column labels and formats of the table; the numbers stay as the CSV has them."""
-    value = (
-        st.column_config.NumberColumn("Participants", format="localized")
-        if is_count
-        else st.column_config.NumberColumn("Percent", format="%.1f%%")
-    )
+    value = {
+        Kind.COUNT: st.column_config.NumberColumn("Participants", format="localized"),
+        Kind.SHARE: st.column_config.NumberColumn("Percent", format="%.1f%%"),
+        Kind.DAYS: st.column_config.NumberColumn("Days per participant", format="%.2f"),
+    }[kind]
     return {
         "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
         "group": st.column_config.TextColumn("Group"),
@@ -187,7 +186,7 @@ def show(path: Path, release: Release, scope: Scope, options: trends.TrendOption
         width="stretch",
         height=360,
         hide_index=True,
-        column_config=table_config(metric.is_count),
+        column_config=table_config(metric.kind),
         key="trends-table",
     )
     access.download(

@@ -7,7 +7,7 @@ import polars as pl
 
 from dashboard.queries.trends import group_label
 from dashboard.small_numbers import marker_symbols
-from pipelines.core.metrics import DIMENSION_LABELS, METRICS, Metric
+from pipelines.core.metrics import DIMENSION_LABELS, METRICS, Kind, Metric
 from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
 
 # Seven colours, never yellow on white; past seven groups the dash changes instead.
@@ -27,6 +27,8 @@ def hover_template(definition: Metric) -> str:
     """What a point says on hover: the group, the month, the value and its counts."""
     if definition.is_count:
         body = "%{y:,.0f} participants"
+    elif definition.kind is Kind.DAYS:
+        body = "%{y:.2f} days per participant (%{customdata[0]:,} days, %{customdata[1]:,} participants)"
     else:
         body = "%{y:.1%} (%{customdata[0]:,} of %{customdata[1]:,})"
     return "<b>%{fullData.name}</b><br>%{x|%B %Y}<br>" + body + "<extra></extra>"
@@ -61,6 +63,8 @@ def trend_chart(values: pl.DataFrame, metric: str, split: str = "all") -> go.Fig
         )
     if definition.is_count:
         y_title, tickformat = "Participants", ",d"
+    elif definition.kind is Kind.DAYS:
+        y_title, tickformat = "Days per participant", ".1f"
     else:
         y_title, tickformat = "Percent of denominator", ".0%"
     figure.update_layout(

@@ -21,7 +21,7 @@ from dashboard.queries.equity import race_label
 from dashboard.queries.sql import load
 from dashboard.small_numbers import is_small, small_flag
 from pipelines.core.export import csv_bytes
-from pipelines.core.metrics import DIMENSION_LABELS, DIMENSIONS, METRICS, SMALL_COUNT
+from pipelines.core.metrics import DIMENSION_LABELS, DIMENSIONS, METRICS, SMALL_COUNT, Kind
 from pipelines.core.periods import add_months
 from pipelines.core.scope import Scope
 
@@ -142,11 +142,12 @@ def trend_table(values: pl.DataFrame, metric: str, split: str = "all") -> pl.Dat
     """The numbers as the page's table and CSV show them: newest month first, rates in percent.
 
     Columns: month, group (its label), numerator, denominator, value (a percent for a rate, the
-    count for active_participants) and flag (small_numbers.SMALL_FLAG where a rate's denominator
-    is under SMALL_COUNT, else empty; a count is never flagged).
+    count for active_participants, days per participant for jail_days) and flag
+    (small_numbers.SMALL_FLAG where a rate's denominator is under SMALL_COUNT, else empty; a count
+    is never flagged).
     """
     is_count = METRICS[metric].is_count
-    scale = 1 if is_count else 100
+    scale = 100 if METRICS[metric].kind is Kind.SHARE else 1
     return values.sort(["month", "group"], descending=[True, False]).select(
         "month",
         pl.col("group").map_elements(lambda group: group_label(split, group), return_dtype=pl.String),
@@ -165,6 +166,9 @@ def table_csv(values: pl.DataFrame, metric: str, split: str = "all") -> bytes:
 def _amount(metric: str, numerator: int, denominator: int) -> str:
     if METRICS[metric].is_count:
         return f"{numerator:,}"
+    if METRICS[metric].kind is Kind.DAYS:
+        per_person = numerator / denominator
+        return f"{per_person:.1f} days per participant ({numerator:,} days, {denominator:,} people)"
     return f"{numerator / denominator:.0%} ({numerator:,} of {denominator:,})"
 
 
@@ -187,6 +191,10 @@ def finding(values: pl.DataFrame, metric: str, split: str = "all") -> str | None
             return text + "."
         if definition.is_count:
             return text + f", against {then['numerator']:,} in {month_label(first)}."
+        if definition.kind is Kind.DAYS:
+            # Days per person have no interval here: say both, not a rise or a fall.
+            then_amount = _amount(metric, then["numerator"], then["denominator"])
+            return text + f", against {then_amount} in {month_label(first)}."
         change = share_change(
             f"From {month_label(first)} to {month_label(last)} it",
             (now["numerator"], now["denominator"]),

@@ -369,6 +369,28 @@ def test_chart_is_hollow_at_ten_not_at_eleven() -> None:
     assert {s for trace in count.data for s in trace.marker.symbol} == {"circle"}
 
 
+# Days in jail: 30 days among 10 people, 33 among 11, 20 among 40.
+JAIL_DAYS = SMALL_AND_NOT.with_columns(numerator=pl.Series([30, 33, 20]), value=pl.Series([3.0, 3.0, 0.5]))
+
+
+def test_days_in_jail_read_as_days_per_participant_not_percent() -> None:
+    table = trends.trend_table(JAIL_DAYS, "jail_days", "site")
+    assert table["value"].to_list() == pytest.approx([0.5, 3.0, 3.0])  # not times 100
+    assert table["flag"].to_list() == ["", "", SMALL_FLAG]  # on 10 people: flagged like a rate
+    figure = charts.trend_chart(JAIL_DAYS, "jail_days", "site")
+    assert figure.layout.yaxis.title.text == "Days per participant"
+    assert "%" not in figure.layout.yaxis.tickformat
+    assert "days per participant" in figure.data[0].hovertemplate
+    assert {trace.name: list(trace.marker.symbol) for trace in figure.data} == {
+        "a": ["circle", "circle"],
+        "b": ["circle-open"],
+    }
+    line = JAIL_DAYS.filter(pl.col("group") == "a")
+    said = trends.finding(line, "jail_days")
+    assert said is not None and "0.5 days per participant (20 days, 40 people)" in said
+    assert "3.0 days per participant (33 days, 11 people)" in said and "%" not in said
+
+
 @pytest.mark.parametrize(
     ("split", "code", "label"),
     [
@@ -670,6 +692,17 @@ def test_page_metric_split_filter_and_range(page_home: Home, downloads: Download
             end=m("2024-04"),
         )
     assert data == trends.table_csv(values, "permanent_housing")
+
+
+def test_page_offers_days_in_jail(page_home: Home) -> None:
+    at = open_trends()
+    at.selectbox(key="trends-metric").set_value("jail_days").run()
+    assert not at.exception
+    assert METRICS["jail_days"].label in at.selectbox(key="trends-metric").options
+    metric = METRICS["jail_days"]
+    assert f"Numerator: {metric.numerator}; denominator: {metric.denominator}." in at.caption.values
+    frame = at.dataframe[0].value
+    assert (frame["value"] == frame["numerator"] / frame["denominator"]).all()
 
 
 def test_page_cohort_split_under_a_site_filter(page_home: Home) -> None:
