@@ -1,4 +1,5 @@
-"""How numbers read on the pages: rates as percentages, changes in rates as percentage points."""
+"""How numbers read on the pages: shares as percentages (their changes in percentage points),
+counts of participants as whole numbers, days per participant with one decimal."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import date
 
 import streamlit as st
 
-from pipelines.core.metrics import Metric
+from pipelines.core.metrics import Kind, Metric
 
 MISSING = "—"
 
@@ -26,32 +27,53 @@ def referral_label(referral_type: str) -> str:
     return referral_type.replace("_", " ").capitalize()
 
 
-def format_value(value: float | None, is_count: bool) -> str:
-    """A count with thousands separators, or a rate as a percentage with one decimal."""
+def metric_kind(kind: Kind | bool) -> Kind:
+    """A metric's Kind; True and False (a metric's is_count, as older callers pass it) stand for
+    a count and a share."""
+    if isinstance(kind, Kind):
+        return kind
+    return Kind.COUNT if kind else Kind.SHARE
+
+
+def format_value(value: float | None, kind: Kind | bool) -> str:
+    """A count with thousands separators, a share as a percentage with one decimal, or days per
+    participant with one decimal ("1.4 days per participant")."""
     if value is None:
         return MISSING
-    if is_count:
+    kind = metric_kind(kind)
+    if kind is Kind.COUNT:
         return f"{round(value):,}"
+    if kind is Kind.DAYS:
+        return f"{value:,.1f} days per participant"
     return f"{value * 100:.1f}%"
 
 
-def format_change(change: float | None, is_count: bool) -> str | None:
-    """A signed change: whole participants for counts, percentage points for rates."""
+def format_change(change: float | None, kind: Kind | bool) -> str | None:
+    """A signed change: whole participants for counts, percentage points for shares, days for
+    days per participant."""
     if change is None:
         return None
+    kind = metric_kind(kind)
     # A change that rounds to zero carries no sign: "-0.0 pp" would read as a fall.
-    if is_zero_change(change, is_count):
-        return "0" if is_count else "0.0 pp"
-    if is_count:
+    if is_zero_change(change, kind):
+        return {Kind.COUNT: "0", Kind.SHARE: "0.0 pp", Kind.DAYS: "0.0 days"}[kind]
+    if kind is Kind.COUNT:
         return f"{round(change):+,}"
+    if kind is Kind.DAYS:
+        return f"{change:+,.1f} days"
     return f"{change * 100:+.1f} pp"
 
 
-def is_zero_change(change: float | None, is_count: bool) -> bool:
+def is_zero_change(change: float | None, kind: Kind | bool) -> bool:
     """Whether a change rounds to nothing at the precision shown."""
     if change is None:
         return False
-    return round(change) == 0 if is_count else round(change * 100, 1) == 0
+    kind = metric_kind(kind)
+    if kind is Kind.COUNT:
+        return round(change) == 0
+    if kind is Kind.DAYS:
+        return round(change, 1) == 0
+    return round(change * 100, 1) == 0
 
 
 MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()#+-.!|<>~$&:")

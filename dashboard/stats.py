@@ -1,105 +1,169 @@
 """Confidence intervals the pages show: plain functions of counts, no data access, no drawing.
 
-- `wilson_interval`: Wilson's score interval for one proportion.
-- `newcombe_paired_difference`: the difference of two paired proportions (the same people
-  measured twice) with Newcombe's hybrid score interval, method 10 of Newcombe (1998),
-  "Improved confidence intervals for the difference between binomial proportions based on
-  paired data", Statistics in Medicine 17:2635-50.
-- `rate_ratio`: the ratio of two independent proportions with the log (Katz) interval.
+- `wilson_interval`, `newcombe_paired_difference` (and `z_value`, `paired_phi`): from
+  pipelines/core/stats.py, which `outcomes evaluate` shares (pipelines never import dashboard/).
+- `rate_ratio`: the ratio of two independent proportions (a group's rate against a reference
+  group's) with Koopman's score interval when either numerator is under SCORE_BELOW, else the log
+  (Katz) interval; both from statsmodels.
+- `proportion_difference`: the difference of two independent proportions with Newcombe's hybrid
+  score interval (statsmodels' "newcomb").
 """
 
 from __future__ import annotations
 
-from math import exp, log, sqrt
-from statistics import NormalDist
+import math
+import warnings
+from typing import NamedTuple
+
+from scipy import optimize
+from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
+
+from pipelines.core.stats import Z95, newcombe_paired_difference, paired_phi, wilson_interval, z_value
+
+__all__ = [
+    "LOG",
+    "SCORE",
+    "Z95",
+    "RateRatio",
+    "katz_ratio",
+    "newcombe_paired_difference",
+    "paired_phi",
+    "proportion_difference",
+    "rate_ratio",
+    "score_ratio",
+    "wilson_interval",
+    "z_value",
+]
+
+# A numerator under this in either group: the log (Katz) interval is unreliable (it has no width
+# to give at 0 and is too narrow near it), so the ratio takes the score interval instead.
+SCORE_BELOW = 10
+SCORE, LOG = "score interval", "log interval"
 
 
-def z_value(confidence: float = 0.95) -> float:
-    """The two-sided standard normal quantile for a confidence level: 1.959964 for 0.95."""
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1, not {confidence}")
-    return NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+class RateRatio(NamedTuple):
+    """A rate ratio, its 95% (or other) interval, and which interval it is (SCORE or LOG)."""
+
+    ratio: float
+    low: float
+    high: float
+    method: str
 
 
-Z95 = z_value(0.95)
+def _check_counts(a: int, n1: int, c: int, n2: int) -> None:
+    if min(a, n1, c, n2) < 0 or a > n1 or c > n2:
+        raise ValueError(f"need 0 <= a <= n1 and 0 <= c <= n2, not {a}/{n1}, {c}/{n2}")
 
 
-def wilson_interval(x: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson's score interval for x successes out of n: (low, high), always within [0, 1]."""
-    if n <= 0 or not 0 <= x <= n:
-        raise ValueError(f"need 0 <= x <= n and n > 0, not x={x}, n={n}")
-    z2 = z * z
-    centre = x + z2 / 2
-    half = z * sqrt(x * (n - x) / n + z2 / 4)
-    # At x = 0 (or x = n) the limit is exactly 0 (or 1); rounding must not push it past.
-    low = 0.0 if x == 0 else max(0.0, (centre - half) / (n + z2))
-    high = 1.0 if x == n else min(1.0, (centre + half) / (n + z2))
-    return low, high
-
-
-def paired_phi(both: int, before_only: int, after_only: int, neither: int) -> float:
-    """The correlation of the two paired outcomes as Newcombe's method 10 uses it.
-
-    phi = (ad - bc) / sqrt of the product of the four margins, where a = both and d = neither;
-    when ad > bc, ad - bc is reduced by n/2 but not below 0 (Newcombe's correction). A margin
-    of 0 leaves nothing to correlate: phi is 0.
-    """
-    n = both + before_only + after_only + neither
-    margins = (both + before_only) * (after_only + neither) * (both + after_only) * (before_only + neither)
-    if margins == 0:
-        return 0.0
-    cross = both * neither - before_only * after_only
-    if cross > 0:
-        cross = max(cross - n / 2, 0.0)
-    return cross / sqrt(margins)
-
-
-def newcombe_paired_difference(
-    both: int, before_only: int, after_only: int, neither: int, confidence: float = 0.95
-) -> tuple[float, float, float]:
-    """The share after minus the share before, with Newcombe's method-10 interval.
-
-    The arguments are the paired (McNemar) counts of one group: people with the outcome in
-    both periods, only before, only after, in neither. Returns (difference, low, high); a
-    fall reads as a negative difference.
-    """
-    counts = (both, before_only, after_only, neither)
-    if min(counts) < 0:
-        raise ValueError(f"counts cannot be negative: {counts}")
-    n = sum(counts)
-    if n == 0:
-        raise ValueError("no pairs: the difference is not defined")
-    z = z_value(confidence)
-    after, before = both + after_only, both + before_only
-    p_after, p_before = after / n, before / n
-    low_after, high_after = wilson_interval(after, n, z)
-    low_before, high_before = wilson_interval(before, n, z)
-    phi = paired_phi(*counts)
-    difference = p_after - p_before
-    # Square and add the distances from each share to its own Wilson limits, less the
-    # covariance the pairing brings (Newcombe 1998, method 10).
-    down_after, up_before = p_after - low_after, high_before - p_before
-    up_after, down_before = high_after - p_after, p_before - low_before
-    below = down_after**2 - 2 * phi * down_after * up_before + up_before**2
-    above = up_after**2 - 2 * phi * up_after * down_before + down_before**2
-    low = max(-1.0, difference - sqrt(max(below, 0.0)))
-    high = min(1.0, difference + sqrt(max(above, 0.0)))
-    return difference, low, high
-
-
-def rate_ratio(
+def katz_ratio(
     a: int, n1: int, c: int, n2: int, confidence: float = 0.95
 ) -> tuple[float, float, float] | None:
     """(a / n1) / (c / n2) with the log (Katz) interval: (ratio, low, high).
 
-    SE(log ratio) = sqrt(1/a - 1/n1 + 1/c - 1/n2). None when the ratio or its interval is not
-    defined: a zero denominator, or a zero numerator in either group (the caller says why).
+    statsmodels' `confint_proportions_2indep(compare="ratio", method="log")`: log ratio ± z·SE,
+    SE = sqrt(1/a - 1/n1 + 1/c - 1/n2). None with a zero count in a numerator or denominator.
     """
-    if min(a, n1, c, n2) < 0 or a > n1 or c > n2:
-        raise ValueError(f"need 0 <= a <= n1 and 0 <= c <= n2, not {a}/{n1}, {c}/{n2}")
+    _check_counts(a, n1, c, n2)
     if a == 0 or c == 0:
         return None
+    low, high = confint_proportions_2indep(a, n1, c, n2, compare="ratio", method="log", alpha=1 - confidence)
+    return (a / n1) / (c / n2), float(low), float(high)
+
+
+def _score_pvalue(a: int, n1: int, c: int, n2: int, ratio: float) -> float:
+    """The two-sided p-value of Koopman's score test that the true ratio is `ratio` (statsmodels)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = test_proportions_2indep(
+            a, n1, c, n2, value=ratio, compare="ratio", method="score", correction=False
+        )
+    # At the estimate itself the statistic is 0/0 when a group is at 100%: nothing is rejected there.
+    return 1.0 if math.isnan(result.pvalue) else float(result.pvalue)
+
+
+def _inverted_score_interval(a: int, n1: int, c: int, n2: int, alpha: float) -> tuple[float, float]:
+    """The ratios Koopman's score test does not reject at `alpha`: its interval, by definition.
+
+    The limits are where the test's p-value falls to alpha, found by scipy's brentq on each side
+    of the estimate (the p-value is 1 there and falls away on both sides).
+    """
     ratio = (a / n1) / (c / n2)
-    se = sqrt(max(1 / a - 1 / n1 + 1 / c - 1 / n2, 0.0))
-    spread = z_value(confidence) * se
-    return ratio, exp(log(ratio) - spread), exp(log(ratio) + spread)
+
+    def above_alpha(value: float) -> float:
+        return _score_pvalue(a, n1, c, n2, value) - alpha
+
+    low = 0.0
+    if a > 0:
+        bracket = ratio / 2
+        while above_alpha(bracket) > 0:
+            bracket /= 2
+        low = optimize.brentq(above_alpha, bracket, ratio, xtol=1e-12, rtol=1e-10)
+    start = ratio if ratio > 0 else 1e-12
+    bracket = max(ratio, 1.0) * 2
+    while above_alpha(bracket) > 0:
+        bracket *= 2
+    high = optimize.brentq(above_alpha, start, bracket, xtol=1e-12, rtol=1e-10)
+    return low, high
+
+
+def score_ratio(
+    a: int, n1: int, c: int, n2: int, confidence: float = 0.95
+) -> tuple[float, float, float] | None:
+    """(a / n1) / (c / n2) with Koopman's (1984) score interval: (ratio, low, high).
+
+    statsmodels' `confint_proportions_2indep(compare="ratio", method="score", correction=False)`.
+    A zero numerator in the group gives a ratio of 0 and an interval from 0. None when the
+    reference's numerator is 0 (the ratio is infinite). statsmodels' closed form picks the wrong
+    roots when either group is at 100% (a = n1 or c = n2); there the same interval is found by
+    inverting statsmodels' score test (`_inverted_score_interval`).
+    """
+    _check_counts(a, n1, c, n2)
+    if c == 0 or n1 == 0:
+        return None
+    alpha = 1 - confidence
+    if a == n1 or c == n2:
+        low, high = _inverted_score_interval(a, n1, c, n2, alpha)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            low, high = confint_proportions_2indep(
+                a, n1, c, n2, compare="ratio", method="score", alpha=alpha, correction=False
+            )
+        # At a = 0 the lower root is 0 up to rounding (it can come out as -3e-15).
+        low = 0.0 if a == 0 else float(low)
+    return (a / n1) / (c / n2), low, float(high)
+
+
+def rate_ratio(a: int, n1: int, c: int, n2: int, confidence: float = 0.95) -> RateRatio | None:
+    """A group's rate a / n1 against a reference's c / n2, with the interval that suits the counts.
+
+    Either numerator under SCORE_BELOW: Koopman's score interval (which also covers a = 0, where
+    the log interval has none); otherwise the log (Katz) interval. None when there is no ratio:
+    a zero denominator, or a zero numerator in the reference.
+    """
+    _check_counts(a, n1, c, n2)
+    if n1 == 0 or n2 == 0 or c == 0:
+        return None
+    if min(a, c) < SCORE_BELOW:
+        result, method = score_ratio(a, n1, c, n2, confidence), SCORE
+    else:
+        result, method = katz_ratio(a, n1, c, n2, confidence), LOG
+    assert result is not None  # every zero count was answered above
+    return RateRatio(*result, method)
+
+
+def proportion_difference(
+    x1: int, n1: int, x0: int, n0: int, confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """x1 / n1 minus x0 / n0 with Newcombe's hybrid score interval: (difference, low, high).
+
+    statsmodels' `confint_proportions_2indep(compare="diff", method="newcomb")`, Newcombe (1998)
+    method 10 for independent samples: Wilson intervals of each share, combined.
+    """
+    if n1 <= 0 or n0 <= 0 or not (0 <= x1 <= n1 and 0 <= x0 <= n0):
+        raise ValueError(f"need 0 <= x <= n and n > 0, not {x1}/{n1}, {x0}/{n0}")
+    low, high = confint_proportions_2indep(
+        x1, n1, x0, n0, compare="diff", method="newcomb", alpha=1 - confidence
+    )
+    # A share of 100% against one of 0% can give 1 + 1e-16: a difference of shares stays in [-1, 1].
+    return x1 / n1 - x0 / n0, max(-1.0, float(low)), min(1.0, float(high))

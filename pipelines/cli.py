@@ -96,6 +96,11 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("runs", help="run history")
 
+    evaluate = sub.add_parser(
+        "evaluate", help="before-and-after estimates of arrests, bookings and jail days"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the estimates as JSON on stdout")
+
     feedback = sub.add_parser("feedback", help="write a site's open data problems as a spreadsheet-safe CSV")
     feedback.add_argument("--site", required=True, help="the site's id")
     feedback.add_argument("--out", type=Path, default=None, help="file (default: <home>/feedback/...)")
@@ -408,6 +413,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_runs(home)
     if args.command == "feedback":
         return cmd_feedback(home, args)
+    if args.command == "evaluate":
+        from pipelines.evaluate.report import command
+
+        return command(home, args.json)
     if args.command == "contract":
         from checks.dictionary import write_contract
 

@@ -4,30 +4,59 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import streamlit as st
 
 from dashboard import access, cache, survival
 from dashboard.charts import cohorts as charts
-from dashboard.formatting import definition_line, referral_label
+from dashboard.formatting import definition_line, month_label, referral_label
 from dashboard.page import release_page
 from dashboard.queries import cohorts
 from dashboard.queries.release import Release
 from dashboard.scope import scope_of
-from pipelines.core.metrics import METRICS
+from dashboard.small_numbers import SMALL_NOTE, TOO_FEW_AT_RISK, TOO_FEW_NOTE
+from pipelines.core.metrics import METRICS, MIN_AT_RISK, SMALL_COUNT, STATUS_WINDOW_DAYS
+from pipelines.core.periods import latest_complete_month
 from pipelines.core.scope import Scope
 
 DEFAULT_METRIC = "permanent_housing"
 NO_PARTICIPANTS = "No participants match these filters. Choose other referral types or sites."
 ESTIMATING = "Estimating time to permanent housing…"
+METHOD_LABEL = "How this is calculated"
+COHORT_METHOD = (
+    "**Cohorts.** A cohort is everyone referred in one calendar quarter (2024-Q1 is January to "
+    "March 2024). Month 0 is the calendar month of each participant's referral, month 1 the next, "
+    f"and so on to month {cohorts.LAST_MONTH}.\n\n"
+    "**Each point** is the metric among the cohort's participants active in that month: the "
+    "numerator out of the denominator named above the chart. A participant's housing or employment "
+    f"status in a month is their latest assessment on or before the month's end, if it is no more "
+    f"than {STATUS_WINDOW_DAYS} days old; otherwise it is unknown.\n\n"
+    "**Where the lines stop.** Only complete calendar months are drawn: the month of the release's "
+    "as-of date is still in progress, so it is left out unless the as-of date is its last day. A "
+    "cohort's latest months count only those referred early enough in the quarter to reach them, "
+    f"so their denominators shrink: a point on fewer than {SMALL_COUNT} people is drawn hollow and "
+    "flagged in the table."
+)
 HOUSING_METHOD = (
-    "Method: Kaplan-Meier (product-limit) estimate by referral type, drawn as the share permanently "
-    "housed (1 minus the share not yet housed), with a 95% band by the exponential Greenwood "
-    "(log-log) formula, as lifelines computes it. Time runs from the referral date. The event is the "
-    "first assessment in a permanent living situation (HMIS 4xx) dated on or after 30 days before "
-    "referral; one already permanent in those 30 days counts as day 0. Participants not yet housed "
-    "are censored (counted while followed, then set aside) at their exit date or the release's as-of "
-    "date, whichever comes first; a first permanent assessment after exit is censored at exit. "
-    "The median's 95% interval is where the band crosses 50%; a month is 365.25 / 12 days."
+    "**Who is in the curve.** Everyone referred up to the as-of date who was not already in "
+    "permanent housing at referral. Housing status at referral is the latest housing assessment "
+    f"dated on or before the referral date, no more than {STATUS_WINDOW_DAYS} days before it. Those "
+    "already in permanent housing at referral are counted apart (a column of the median table), "
+    "not in the curve: they had nothing to move into.\n\n"
+    "**Moving into permanent housing.** The first housing assessment dated after the referral date "
+    "that records a permanent living situation (HUD HMIS codes 4xx: renting, owning, or living "
+    "permanently with family or friends).\n\n"
+    "**People not yet housed** are followed until they exit the program or until the release's "
+    "as-of date, whichever comes first, and then set aside (censored): they count among those "
+    "still waiting while they are followed, not after. A move first recorded after exit is not counted.\n\n"
+    "**The estimate.** The share housed by each month since referral is a Kaplan-Meier "
+    "(product-limit) estimate, computed with lifelines: the share one would expect to have moved "
+    "in had everyone been followed that long. Its 95% band uses the exponential Greenwood "
+    "(log-log) formula. The median is the time by which half have moved in; its 95% interval is "
+    "where the band crosses one half. A month is 365.25 / 12 days.\n\n"
+    f"**Too few at risk.** A median or a share at a given month is shown only where at least "
+    f"{MIN_AT_RISK} people are still followed and not yet housed; otherwise the tables say "
+    f'"{TOO_FEW_AT_RISK}", and the curve is dashed, without its band, from that point on.'
 )
 
 
@@ -49,37 +78,27 @@ def filters(path: Path, scope: Scope) -> tuple[tuple[str, ...], tuple[str, ...]]
     return tuple(sorted(chosen_types)), tuple(sorted(chosen_sites))
 
 
-def cohort_section(
-    path: Path,
-    scope: Scope,
-    referral_types: tuple[str, ...],
-    sites: tuple[str, ...],
-    fit: survival.HousingCurves,
-) -> None:
-    """A metric by months since referral, one line per chosen cohort, and the table under it."""
+def metric_choice() -> str:
+    """The metric the cohort curves show (its selectbox, under the section's header)."""
     st.header("By months since referral")
-    names = list(METRICS)
-    name = st.selectbox(
+    # Counts and shares of people: the chart draws no days per participant (jail_days) yet.
+    names = [n for n, m in METRICS.items() if m.counts_people]
+    return st.selectbox(
         "Metric",
         names,
         format_func=lambda n: METRICS[n].label,
         index=names.index(DEFAULT_METRIC),
         key="cohorts-metric",
     )
+
+
+def cohort_section(curves: pl.DataFrame, name: str, release: Release) -> None:
+    """A metric by months since referral, one line per chosen cohort, and the table under it."""
     metric = METRICS[name]
     st.caption(
         f"{metric.label}: {definition_line(metric)} Cohorts are the quarter of referral; month 0 is "
-        f"the referral month, through month {cohorts.LAST_MONTH}. A cohort's latest months count only "
-        "those referred early enough in the quarter to reach them, and the as-of month is still in "
-        "progress: read them with their denominators."
-    )
-    curves = cache.fetch(path, cohorts.cohort_curves, scope, name, referral_types, sites)
-    # Both sections' data is in hand: the audit entry comes before any of it is shown.
-    access.audit(
-        "page_view",
-        "cohorts",
-        filters={"metric": name, "referral_types": referral_types, "sites": sites},
-        rows=curves.height + fit.summary.height + fit.milestones.height,
+        f"the referral month. Drawn through {month_label(latest_complete_month(release.as_of))}, the "
+        "last complete month."
     )
     if curves.is_empty():
         st.info(
@@ -106,6 +125,8 @@ def cohort_section(
         key="cohorts-chart",
         config={"displaylogo": False},
     )
+    if not metric.is_count:
+        st.caption(SMALL_NOTE)
     table = cohorts.cohort_table(curves, name, chosen)
     value = (
         st.column_config.NumberColumn("Participants", format="localized")
@@ -124,27 +145,36 @@ def cohort_section(
             "numerator": st.column_config.NumberColumn("Numerator", format="localized"),
             "denominator": st.column_config.NumberColumn("Denominator", format="localized"),
             "value": value,
+            "flag": st.column_config.TextColumn("Flag"),
         },
     )
+    with st.expander(METHOD_LABEL):
+        st.markdown(COHORT_METHOD)
 
 
 def housing_section(fit: survival.HousingCurves) -> None:
     """The time-to-permanent-housing curves, their medians, and the curve at set months."""
     st.header("Time to permanent housing")
-    st.caption(HOUSING_METHOD)
     if fit.summary.is_empty():
         st.info(NO_PARTICIPANTS, icon=":material/info:")
         return
-    st.plotly_chart(
-        charts.housing_chart(fit.curve),
-        width="stretch",
-        key="housing-chart",
-        config={"displaylogo": False},
-    )
     st.caption(
-        f"Shaded: the 95% confidence band. Curves drawn to {cohorts.LAST_MONTH} months since referral; "
-        "the medians use all follow-up."
+        "Share housed: of participants not in permanent housing at referral, the estimated share who "
+        "had moved into permanent housing by each month since referral (participants followed for "
+        "less time are counted while they are followed)."
     )
+    if not fit.curve.is_empty():
+        st.plotly_chart(
+            charts.housing_chart(fit.curve),
+            width="stretch",
+            key="housing-chart",
+            config={"displaylogo": False},
+        )
+        st.caption(
+            f"Shaded: the 95% confidence band. Dashed, without a band: fewer than {MIN_AT_RISK} "
+            "participants still followed and not yet housed, too few to read the curve there. Drawn to "
+            f"{cohorts.LAST_MONTH} months since referral; the medians use all follow-up."
+        )
     summary = cohorts.housing_summary_table(fit.summary)
     st.subheader("Median time to permanent housing")
     st.dataframe(
@@ -155,18 +185,23 @@ def housing_section(fit: survival.HousingCurves) -> None:
         key="housing-summary",
         column_config={
             "referral_type": st.column_config.TextColumn("Referral type"),
-            "participants": st.column_config.NumberColumn("Participants", format="localized"),
-            "events": st.column_config.NumberColumn("Permanently housed", format="localized"),
+            "housed_at_referral": st.column_config.NumberColumn(
+                "Already in permanent housing at referral",
+                format="localized",
+                help="Counted apart: not in the curve",
+            ),
+            "participants": st.column_config.NumberColumn(
+                "Not housed at referral (in the curve)", format="localized"
+            ),
+            "events": st.column_config.NumberColumn("Moved into permanent housing", format="localized"),
             "censored": st.column_config.NumberColumn("Censored (not yet housed)", format="localized"),
             "median": st.column_config.TextColumn("Median time to permanent housing"),
             "median_interval": st.column_config.TextColumn("95% CI of the median"),
         },
     )
     st.subheader("Share permanently housed by months since referral")
-    milestones = cohorts.milestone_table(fit.milestones)
-    percent = "%.1f%%"
     st.dataframe(
-        milestones,
+        cohorts.milestone_table(fit.milestones),
         width="stretch",
         height="content",
         hide_index=True,
@@ -174,30 +209,44 @@ def housing_section(fit: survival.HousingCurves) -> None:
         column_config={
             "referral_type": st.column_config.TextColumn("Referral type"),
             "months": st.column_config.NumberColumn("Months since referral"),
-            "share_housed": st.column_config.NumberColumn("Share housed", format=percent),
-            "lower": st.column_config.NumberColumn("95% CI lower", format=percent),
-            "upper": st.column_config.NumberColumn("95% CI upper", format=percent),
+            "share_housed": st.column_config.TextColumn("Share housed"),
+            "interval": st.column_config.TextColumn("95% CI"),
             "at_risk": st.column_config.NumberColumn("Followed, not yet housed", format="localized"),
         },
     )
     st.caption(
-        "Followed, not yet housed: participants still followed at that point who had not yet been "
-        "permanently housed (the number at risk). A month is left out for a referral type when "
-        "nobody was followed that long."
+        "Followed, not yet housed: participants still followed at that point who had not yet moved into "
+        f"permanent housing (the number at risk). {TOO_FEW_NOTE}"
     )
+    with st.expander(METHOD_LABEL):
+        st.markdown(HOUSING_METHOD)
 
 
 def show_release(path: Path, release: Release) -> None:
-    """The cohort curves and the time to housing of one release file."""
+    """What the page found, then the cohort curves and the time to housing of one release file."""
     st.caption(
         f"All participants referred up to the release's as-of date, {release.as_of:%Y-%m-%d}, grouped by "
         "the quarter of their referral (cohort) and followed month by month from referral."
     )
+    finding = st.container()  # filled once the data is in hand and the audit entry written
     scope = scope_of(access.viewer())
     referral_types, sites = filters(path, scope)
     with st.spinner(ESTIMATING):
         fit = cache.fetch(path, cohorts.housing_curves, scope, referral_types, sites)
-    cohort_section(path, scope, referral_types, sites, fit)
+        overall = cache.fetch(path, cohorts.housing_overall, scope, referral_types, sites)
+    name = metric_choice()
+    curves = cache.fetch(path, cohorts.cohort_curves, scope, name, referral_types, sites)
+    # Both sections' data is in hand: the audit entry comes before any of it is shown.
+    access.audit(
+        "page_view",
+        "cohorts",
+        filters={"metric": name, "referral_types": referral_types, "sites": sites},
+        rows=curves.height + fit.summary.height + fit.milestones.height,
+    )
+    text = cohorts.housing_finding(overall)
+    if text is not None:
+        finding.markdown(text)
+    cohort_section(curves, name, release)
     housing_section(fit)
 
 

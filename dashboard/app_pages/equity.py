@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import access, cache
 from dashboard.charts.equity import forest_chart
-from dashboard.formatting import definition_line, month_label
+from dashboard.formatting import definition_line, md_text, month_label
 from dashboard.page import release_page
 from dashboard.queries import equity
 from dashboard.queries.equity import (
@@ -18,24 +18,44 @@ from dashboard.queries.equity import (
     REFERENCES,
     REFERRAL_WINDOW_MONTHS,
     WHITE,
-    WIDE_INTERVAL_DENOMINATOR,
     rate_metrics,
     reference_name,
 )
 from dashboard.queries.release import Release
 from dashboard.scope import scope_of
+from dashboard.small_numbers import SMALL_FLAG, SMALL_NOTE
+from dashboard.stats import LOG, SCORE, SCORE_BELOW
 from pipelines.core.metrics import METRICS, SMALL_COUNT
 from pipelines.core.periods import add_months, latest_complete_month
 from pipelines.core.scope import Scope
 
 REFERENCE_LABELS = {WHITE: "White participants", ALL_OTHERS: "All other groups"}
-METHOD = (
-    "Rate ratio: the group's rate divided by the reference group's rate. 95% confidence interval on "
-    "the log scale (Katz): log ratio ± 1.96 × SE, SE = √(1/a − 1/n₁ + 1/c − 1/n₂), with a of n₁ counted "
-    "in the group and c of n₂ in the reference. With a 0 in either numerator there is no ratio; the "
-    "table says so. Against all other groups, the reference pools every other group's numerator and "
-    "denominator (multiracial and unknown included)."
-)
+METHOD = f"""
+**Rate ratio.** A group's rate divided by the reference group's rate: 1 means the same rate, 2 twice
+the reference's, 0.5 half. Against all other groups, the reference pools every other group's
+numerator and denominator (multiracial and unknown included).
+
+**The 95% confidence interval** is the range of ratios the month's numbers are consistent with.
+When it includes 1, the numbers cannot tell the group's rate from the reference's. Two methods
+give it, and the table's Interval column says which each row uses:
+
+- **{LOG}** (Katz): the usual interval, worked on the logarithm of the ratio. It needs enough
+  people counted on both sides: with few, it is too narrow, and with none it cannot be computed.
+- **{SCORE}** (Koopman): used whenever fewer than {SCORE_BELOW} people are counted in the
+  numerator of either group. It asks which ratios the counts could plausibly come from, so it stays
+  honest with small counts, and it still gives an interval when no one in the group is counted (a
+  ratio of 0, drawn as a triangle at the left edge).
+
+With no one counted in the reference group there is no ratio (it would mean dividing by 0): the
+table's note says so.
+
+**Small numbers.** {SMALL_NOTE} Here a ratio is hollow when the group's rate or the reference's
+rests on fewer than {SMALL_COUNT} people; its interval shows how wide the uncertainty is.
+
+**Share of referrals.** Each group's share of the participants referred in the
+{REFERRAL_WINDOW_MONTHS} months up to the chosen month. Race as the metrics count it: the single
+race given, multiracial for several, unknown when none is known.
+"""
 
 
 def table_config(month: date) -> dict[str, object]:
@@ -48,7 +68,11 @@ def table_config(month: date) -> dict[str, object]:
         "numerator": st.column_config.NumberColumn("Numerator", **count),
         "denominator": st.column_config.NumberColumn("Denominator", **count),
         "ratio": st.column_config.TextColumn(
-            "Rate ratio (95% CI)", help="The group's rate divided by the reference's; CI by Katz's log method"
+            "Rate ratio (95% CI)", help="The group's rate divided by the reference's, with its 95% interval"
+        ),
+        "method": st.column_config.TextColumn(
+            "Interval",
+            help=f"{SCORE}: a numerator under {SCORE_BELOW} on either side; {LOG} otherwise",
         ),
         "reference_rate": st.column_config.NumberColumn(
             "Ref. rate", help="The reference's rate", format="%.1f%%"
@@ -67,7 +91,9 @@ def table_config(month: date) -> dict[str, object]:
         "referred": st.column_config.NumberColumn(
             "Referred", help=f"Participants referred {month_label(first)} to {month_label(month)}", **count
         ),
-        "flag": st.column_config.TextColumn("Small numbers"),
+        "flag": st.column_config.TextColumn(
+            "Small numbers", help=f"{SMALL_FLAG}: a rate on fewer than {SMALL_COUNT} people"
+        ),
         "note": st.column_config.TextColumn("Note"),
     }
 
@@ -113,6 +139,7 @@ def show_release(path: Path, release: Release) -> None:
     """The equity view of one release file."""
     scope = scope_of(access.viewer())
     latest = latest_complete_month(release.as_of)
+    opening = st.container()  # what the page found, once the controls have said what to show
     chosen = controls(path, scope, latest)
     if chosen is None:
         return
@@ -121,14 +148,13 @@ def show_release(path: Path, release: Release) -> None:
     first = add_months(month, 1 - REFERRAL_WINDOW_MONTHS)
     st.subheader(f"{metric.label} by race, {month_label(month)}")
     st.caption(definition_line(metric))
-    st.caption(METHOD)
     st.caption(
         f"Share of referrals: each group's share of the participants referred from {month_label(first)} "
-        f"to {month_label(month)}. Race as the metrics count it: the single race given, multiracial for "
-        f"several, unknown when none is known. Small numbers: a denominator under "
-        f"{WIDE_INTERVAL_DENOMINATOR} is flagged and drawn with an open marker; under {SMALL_COUNT}, "
-        "the rate rests on very few people. Nothing is hidden."
+        f"to {month_label(month)}. Nothing is hidden: a rate on fewer than {SMALL_COUNT} people is "
+        "flagged and its ratio drawn hollow."
     )
+    with st.expander("How this is calculated"):
+        st.markdown(METHOD)
     rates = cache.fetch(path, equity.race_rates, scope, metric_name, month)
     filters = {"metric": metric_name, "month": month, "reference": reference}
     access.audit("page_view", "equity", filters=filters, rows=rates.height)
@@ -137,6 +163,9 @@ def show_release(path: Path, release: Release) -> None:
         return
     referrals = cache.fetch(path, equity.referrals_by_race, scope, month)
     table = equity.equity_table(rates, referrals, reference)
+    found = equity.finding(table, metric_name, month, reference)
+    if found:
+        opening.markdown(md_text(found))
     if reference == WHITE and not (table["is_reference"] & (table["denominator"] > 0)).any():
         st.info(
             f"No White participant is in this month's denominator, so there is no rate to compare "

@@ -21,7 +21,8 @@ from dashboard.queries import overview
 from dashboard.queries.overview import KPI_LOOKBACK_MONTHS
 from dashboard.queries.release import Release
 from dashboard.scope import scope_of
-from pipelines.core.metrics import METRICS, Metric
+from dashboard.small_numbers import SMALL_FLAG, SMALL_NOTE
+from pipelines.core.metrics import METRICS, SMALL_COUNT, Metric
 from pipelines.core.periods import latest_complete_month
 
 OVERVIEW_METRICS = (
@@ -38,6 +39,76 @@ OVERVIEW_METRICS = (
 KPI_COLUMNS = 3
 # A fall is the program's aim for these; the size of the caseload is neither good nor bad.
 DELTA_COLOURS = {"active_participants": "off", "unsheltered": "inverse", "arrested": "inverse"}
+WITHIN = "within the uncertainty"
+METHOD = f"""
+**Change from {KPI_LOOKBACK_MONTHS} months earlier.** Each tile compares the latest complete month with
+the month {KPI_LOOKBACK_MONTHS} months before it. For a share (a percentage), the change is in
+percentage points (pp), with a 95% confidence interval: the range of changes the two months' numbers
+are consistent with, given how many people each share rests on (Newcombe's method for the
+difference of two shares). The change is coloured, green for better and red for worse, only when
+that range leaves out 0; otherwise it is grey and says it is {WITHIN}: the numbers cannot tell it
+from no change at all.
+
+The two months count largely the same people, and the interval treats them as two separate
+groups. That makes it wider than it needs to be (cautious): a change it calls clear is clear, and a
+few real changes may be shown as {WITHIN}.
+
+Active participants is a count of everyone, not an estimate: it has no interval, and its change
+is shown in grey (a larger caseload is neither good nor bad in itself).
+
+**Small numbers.** {SMALL_NOTE} The program's first months usually rest on few people, so their
+points swing widely.
+
+**Complete months.** Tiles and trends stop at the latest complete month: a month counts once the
+release's as-of date reaches its last day.
+"""
+
+
+def interval_text(low: float, high: float) -> str:
+    """A change's 95% interval as the tiles say it: `95% CI -1.2 to +5.0 pp`."""
+    return f"95% CI {low * 100:+.1f} to {high * 100:+.1f} pp"
+
+
+def tile_delta(row: dict, metric: Metric) -> dict[str, object]:
+    """The delta arguments of a tile: coloured only when a rate's interval leaves out 0."""
+    change = row["change"]
+    if change is None:
+        return {"delta": None}
+    coloured = row["clear"] and not is_zero_change(change, metric.is_count)
+    return {
+        "delta": format_change(change, metric.is_count),
+        "delta_color": DELTA_COLOURS.get(metric.name, "normal") if coloured else "off",
+        "delta_arrow": "auto" if coloured else "off",
+        "delta_description": f"vs. {month_label(row['prior_month'])}",
+    }
+
+
+def tile_note(row: dict, metric: Metric) -> str:
+    """The line under a tile's change: its 95% interval and whether the change is beyond it."""
+    if row["value"] is None:
+        return f"No value in {month_label(row['month'])}."
+    if row["change"] is None:
+        return f"No value in {month_label(row['prior_month'])} to compare with."
+    if metric.is_count:
+        return "A count of everyone: no interval."
+    interval = interval_text(row["change_low"], row["change_high"])
+    if row["clear"]:
+        return f"Beyond the uncertainty ({interval})."
+    return f"{WITHIN.capitalize()} ({interval})."
+
+
+def tile_help(row: dict, metric: Metric) -> str:
+    """A tile's tooltip: the counts behind both months, then the definition."""
+    counts = ""
+    if row["value"] is not None and not metric.is_count:
+        counts = f"{row['numerator']:,} of {row['denominator']:,} in {month_label(row['month'])}"
+        if row["prior_value"] is not None:
+            counts += (
+                f"; {row['prior_numerator']:,} of {row['prior_denominator']:,} in "
+                f"{month_label(row['prior_month'])}"
+            )
+        counts += ". "
+    return counts + definition_line(metric)
 
 
 def kpi_tiles(table: pl.DataFrame) -> None:
@@ -45,24 +116,16 @@ def kpi_tiles(table: pl.DataFrame) -> None:
     columns = st.columns(KPI_COLUMNS)
     for index, row in enumerate(table.iter_rows(named=True)):
         metric = METRICS[row["metric"]]
-        change = row["change"]
-        zero = is_zero_change(change, metric.is_count)
-        counts = (
-            f"{row['numerator']:,} of {row['denominator']:,} in {month_label(row['month'])}. "
-            if row["value"] is not None and not metric.is_count
-            else ""
-        )
-        with columns[index % KPI_COLUMNS]:
+        # The interval sits under the change, inside the tile's border: a delta's own description is
+        # cut short at this width.
+        with columns[index % KPI_COLUMNS], st.container(border=True):
             st.metric(
                 metric.label,
                 format_value(row["value"], metric.is_count),
-                delta=format_change(change, metric.is_count),
-                delta_color="off" if zero else DELTA_COLOURS.get(metric.name, "normal"),
-                delta_arrow="off" if zero else "auto",
-                delta_description=(f"vs. {month_label(row['prior_month'])}" if change is not None else None),
-                help=counts + definition_line(metric),
-                border=True,
+                help=tile_help(row, metric),
+                **tile_delta(row, metric),
             )
+            st.caption(tile_note(row, metric))
 
 
 def metric_table_config(metric: Metric) -> dict[str, object]:
@@ -77,6 +140,9 @@ def metric_table_config(metric: Metric) -> dict[str, object]:
         "numerator": st.column_config.NumberColumn("Numerator", format="localized"),
         "denominator": st.column_config.NumberColumn("Denominator", format="localized"),
         "value": value,
+        "flag": st.column_config.TextColumn(
+            "Small numbers", help=f"{SMALL_FLAG}: fewer than {SMALL_COUNT} in the denominator"
+        ),
     }
 
 
@@ -97,14 +163,8 @@ def trend(name: str, series: pl.DataFrame) -> None:
             config={"displaylogo": False},
         )
     with table:
-        # Newest first: the months staff ask about first are visible without scrolling.
-        shown = series.sort("month", descending=True)
-        # A count's numerator and denominator are the count itself: one column says it.
-        columns = ["month", "value"] if metric.is_count else ["month", "numerator", "denominator", "value"]
-        if not metric.is_count:
-            shown = shown.with_columns(pl.col("value") * 100)
         st.dataframe(
-            shown.select(columns),
+            overview.trend_table(series, name),
             width="stretch",
             height=320,
             hide_index=True,
@@ -116,20 +176,26 @@ def trend(name: str, series: pl.DataFrame) -> None:
 def show_release(path: Path, release: Release) -> None:
     """The KPIs and trends of one release file."""
     month = latest_complete_month(release.as_of)
-    st.caption(
-        f"All sites, latest complete month: {month_label(month)} (release as of "
-        f"{release.as_of:%Y-%m-%d}). Changes are against {KPI_LOOKBACK_MONTHS} months earlier; "
-        "rates change in percentage points (pp)."
-    )
     scope = scope_of(access.viewer())
     tiles = cache.fetch(path, overview.kpis, scope, OVERVIEW_METRICS, release.as_of)
     series = {
         name: cache.fetch(path, overview.metric_series, scope, name, month) for name in OVERVIEW_METRICS
     }
     access.audit("page_view", "overview", rows=tiles.height + sum(s.height for s in series.values()))
+    found = overview.headline(series, month)
+    if found:
+        st.markdown(found)
+    st.caption(
+        f"All sites, latest complete month: {month_label(month)} (release as of "
+        f"{release.as_of:%Y-%m-%d}). Changes are against {KPI_LOOKBACK_MONTHS} months earlier; "
+        f"rates change in percentage points (pp), coloured only when the change is beyond its "
+        "95% interval."
+    )
     kpi_tiles(tiles)
+    with st.expander("How this is calculated"):
+        st.markdown(METHOD)
     st.header("Trends")
-    st.caption(f"Complete months through {month_label(month)}.")
+    st.caption(f"Complete months through {month_label(month)}. {SMALL_NOTE}")
     for name in OVERVIEW_METRICS:
         trend(name, series[name])
 

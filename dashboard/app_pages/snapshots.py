@@ -13,6 +13,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import access, cache
 from dashboard.access import Viewer
@@ -41,6 +42,17 @@ NO_RELEASE_TO_CREATE = (
 NO_RELEASE_TO_COMPARE = (
     "There is no live release to compare this snapshot with: run `outcomes nightly` first."
 )
+METHOD = f"""
+**What a snapshot is.** A complete quarter frozen from the release it was taken from: each month
+and the quarter as a whole, for all participants and by cohort, referral type, site, race, gender
+and age band. It is never changed afterwards; a correction is a new snapshot.
+
+**Suppression.** A snapshot is made to be shared outside the program, so it never shows a count
+from 1 to {SMALL_COUNT - 1}, nor a rate on fewer than {SMALL_COUNT} people, nor a number that could be
+worked out from the others and the totals. Such a cell reads “suppressed” in the table and is not
+drawn. The other pages draw a rate on fewer than {SMALL_COUNT} people as a hollow point instead;
+here it is never drawn at all.
+"""
 
 
 def create(home: Home, who: Viewer) -> None:
@@ -94,7 +106,7 @@ def show_metric(entry: Entry, table: pl.DataFrame) -> None:
         key="snap-dimension",
     )
     rows = snapshots.metric_rows(table, metric, dimension)
-    shown = snapshots.display_table(rows, metric)
+    shown = snapshots.display_table(rows, metric, dimension)
     access.audit(
         "page_view",
         PAGE,
@@ -221,8 +233,9 @@ def show_restatement(home: Home, entry: Entry) -> None:
     )
 
 
-def show_snapshot(home: Home, who: Viewer, entry: Entry, checked: Checked) -> None:
-    """One snapshot, once checked: its source, suppression rule, a metric at a time, its files."""
+def show_snapshot(home: Home, who: Viewer, entry: Entry, checked: Checked, opening: DeltaGenerator) -> None:
+    """One snapshot, once checked: what it found (in `opening`, at the top of the page), its
+    source, suppression rule, a metric at a time, its files."""
     if not checked.intact:
         st.error(snapshots.not_intact(checked), icon=":material/gpp_bad:")
         return
@@ -231,6 +244,9 @@ def show_snapshot(home: Home, who: Viewer, entry: Entry, checked: Checked) -> No
     except (OSError, ValueError, pl.exceptions.PolarsError) as error:
         st.error(f"Snapshot {md_text(entry.snapshot_id)} cannot be read: {md_text(error)}")
         return
+    found = snapshots.finding(entry, table)
+    if found:
+        opening.markdown(md_text(found))
     st.subheader(f"Snapshot {md_text(entry.snapshot_id)}")
     st.dataframe(
         snapshots.manifest_summary(entry, table.height),
@@ -238,9 +254,11 @@ def show_snapshot(home: Home, who: Viewer, entry: Entry, checked: Checked) -> No
         hide_index=True,
         key="snap-manifest",
     )
-    rule = entry.manifest.get("suppression_rule")
-    if rule:
-        st.caption(f"Suppression: {md_text(rule)}")
+    with st.expander("How this is calculated"):
+        st.markdown(METHOD)
+        rule = entry.manifest.get("suppression_rule")
+        if rule:
+            st.caption(f"The snapshot's own statement of its suppression rule: {md_text(rule)}")
     if table.is_empty():
         st.info("This snapshot has no rows.", icon=":material/info:")
     else:
@@ -253,6 +271,7 @@ def show_snapshot(home: Home, who: Viewer, entry: Entry, checked: Checked) -> No
 def main() -> None:
     """The page: for leadership the create control first, so a new snapshot is in the catalog at once."""
     st.title("Snapshots")
+    opening = st.container()  # what the chosen snapshot found, once it is checked
     who = access.viewer()
     home = resolve_home()
     leader = who.role == "leadership"
@@ -284,7 +303,7 @@ def main() -> None:
     if st.session_state.get(CHOSEN) not in ids:
         st.session_state[CHOSEN] = ids[0]
     chosen = st.selectbox("Snapshot", ids, key=CHOSEN)
-    show_snapshot(home, who, next(e for e in entries if e.snapshot_id == chosen), checks[chosen])
+    show_snapshot(home, who, next(e for e in entries if e.snapshot_id == chosen), checks[chosen], opening)
 
 
 main()

@@ -12,16 +12,37 @@ import streamlit as st
 
 from dashboard import access, cache
 from dashboard.charts import trends as charts
-from dashboard.formatting import definition_line, month_label
+from dashboard.formatting import definition_line, md_text, month_label, referral_label
 from dashboard.page import release_page
 from dashboard.queries import trends
 from dashboard.queries.release import Release
 from dashboard.scope import scope_of
-from pipelines.core.metrics import DIMENSION_LABELS, METRICS, SMALL_COUNT
+from dashboard.small_numbers import SMALL_FLAG, SMALL_NOTE
+from pipelines.core.metrics import DIMENSION_LABELS, METRICS, SMALL_COUNT, Kind
 from pipelines.core.periods import latest_complete_month
 from pipelines.core.scope import Scope
 
 NO_MONTHS = "This release has no participant-months yet, so there is no trend to show."
+NO_COMPLETE_MONTH = (
+    "This release has no complete month yet (release as of {as_of}), so there is no trend to show: "
+    "a month is shown once the release's as-of date reaches its last day."
+)
+METHOD = f"""
+**Each point** is one month: the numerator over the denominator named above the chart, counted
+among the participants who match the filters (every site, referral type and cohort when a filter
+is empty). Split by a breakdown, each group gets its own line.
+
+**Small numbers.** {SMALL_NOTE} A count of active participants is exact, not an estimate, and is
+never flagged.
+
+**Complete months only.** The months stop at the latest complete month: a month counts once the
+release's as-of date reaches its last day, so a month still under way never looks like a drop.
+
+**The sentence above the chart** compares the last month shown with the first. A rate is said to
+have risen or fallen only when the 95% confidence interval of the change (Newcombe's method for
+two shares) leaves out 0; otherwise the change is within the uncertainty. For a split, it gives the
+lowest and highest group in the last month among groups with {SMALL_COUNT} or more people.
+"""
 # The split choice that is no split at all.
 NO_SPLIT = "None (all participants)"
 NO_DATA = "No participants match these filters in the chosen months. Clear a filter or widen the month range."
@@ -48,8 +69,9 @@ def split_label(split: str) -> str:
 def choose(options: trends.TrendOptions, release: Release) -> Choice:
     """The page's controls: metric and split, the three filters, and the month range."""
     metric_column, split_column = st.columns(2)
+    names = list(METRICS)
     metric = metric_column.selectbox(
-        "Metric", list(METRICS), format_func=lambda name: METRICS[name].label, key="trends-metric"
+        "Metric", names, format_func=lambda name: METRICS[name].label, key="trends-metric"
     )
     split = split_column.selectbox("Split by", trends.SPLITS, format_func=split_label, key="trends-split")
     sites_column, referrals_column, cohorts_column = st.columns(3)
@@ -57,18 +79,21 @@ def choose(options: trends.TrendOptions, release: Release) -> Choice:
     referral_types = referrals_column.multiselect(
         "Referral types",
         options.referral_types,
+        format_func=referral_label,
         placeholder="All referral types",
         key="trends-referral-types",
     )
     cohorts = cohorts_column.multiselect(
         "Cohorts (referral quarter)", options.cohorts, placeholder="All cohorts", key="trends-cohorts"
     )
-    default = trends.default_range(options.months, latest_complete_month(release.as_of))
-    assert default is not None  # the page checks for months first
-    if len(options.months) > 1:
+    latest = latest_complete_month(release.as_of)
+    months = trends.complete_months(options.months, latest)
+    default = trends.default_range(options.months, latest)
+    assert default is not None  # the page checks for a complete month first
+    if len(months) > 1:
         start, end = st.select_slider(
             "Months",
-            options=options.months,
+            options=months,
             value=default,
             format_func=month_label,
             key="trends-months",
@@ -83,23 +108,20 @@ def describe(choice: Choice, release: Release) -> str:
     parts = [f"{month_label(choice.start)} to {month_label(choice.end)}"]
     for name, picked in (
         ("sites", choice.sites),
-        ("referral types", choice.referral_types),
+        ("referral types", tuple(referral_label(t) for t in choice.referral_types)),
         ("cohorts", choice.cohorts),
     ):
         parts.append(f"{name}: {', '.join(picked) if picked else 'all'}")
-    text = "; ".join(parts) + "."
-    if choice.end > latest_complete_month(release.as_of):
-        text += f" {month_label(choice.end)} is not complete yet (release as of {release.as_of:%Y-%m-%d})."
-    return text
+    return "; ".join(parts) + f" (complete months; release as of {release.as_of:%Y-%m-%d})."
 
 
-def table_config(is_count: bool) -> dict[str, object]:
+def table_config(kind: Kind) -> dict[str, object]:
     """Column labels and formats of the table; the numbers stay as the CSV has them."""
-    value = (
-        st.column_config.NumberColumn("Participants", format="localized")
-        if is_count
-        else st.column_config.NumberColumn("Percent", format="%.1f%%")
-    )
+    value = {
+        Kind.COUNT: st.column_config.NumberColumn("Participants", format="localized"),
+        Kind.SHARE: st.column_config.NumberColumn("Percent", format="%.1f%%"),
+        Kind.DAYS: st.column_config.NumberColumn("Days per participant", format="%.2f"),
+    }[kind]
     return {
         "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
         "group": st.column_config.TextColumn("Group"),
@@ -107,22 +129,16 @@ def table_config(is_count: bool) -> dict[str, object]:
         "denominator": st.column_config.NumberColumn("Denominator", format="localized"),
         "value": value,
         "flag": st.column_config.TextColumn(
-            "Flag", help=f"{trends.SMALL_FLAG}: fewer than {SMALL_COUNT} in the denominator"
+            "Small numbers", help=f"{SMALL_FLAG}: fewer than {SMALL_COUNT} in the denominator"
         ),
     }
 
 
 def show(path: Path, release: Release, scope: Scope, options: trends.TrendOptions) -> None:
-    """The controls, then the chart, its table and its CSV for what they pick."""
+    """What the chart shows in a sentence, the controls, then the chart, its table and its CSV."""
+    opening = st.container()  # filled once the controls have said what to show
     choice = choose(options, release)
     metric = METRICS[choice.metric]
-    st.subheader(
-        metric.label
-        if choice.split == "all"
-        else f"{metric.label} by {DIMENSION_LABELS[choice.split].lower()}"
-    )
-    st.caption(definition_line(metric))
-    st.caption(describe(choice, release))
     values = cache.fetch(
         path,
         trends.trend_values,
@@ -137,6 +153,18 @@ def show(path: Path, release: Release, scope: Scope, options: trends.TrendOption
     )
     filters = dataclasses.asdict(choice)
     access.audit("page_view", "trends", filters=filters, rows=values.height)
+    st.subheader(
+        metric.label
+        if choice.split == "all"
+        else f"{metric.label} by {DIMENSION_LABELS[choice.split].lower()}"
+    )
+    found = trends.finding(values, choice.metric, choice.split)
+    if found:
+        opening.markdown(md_text(found))
+    st.caption(definition_line(metric))
+    st.caption(describe(choice, release))
+    with st.expander("How this is calculated"):
+        st.markdown(METHOD)
     if values.is_empty():
         st.info(NO_DATA, icon=":material/filter_alt_off:")
         return
@@ -146,24 +174,24 @@ def show(path: Path, release: Release, scope: Scope, options: trends.TrendOption
         key="trends-chart",
         config={"displaylogo": False},
     )
-    table = trends.trend_table(values, choice.metric)
+    table = trends.trend_table(values, choice.metric, choice.split)
     small = table.filter(pl.col("flag") != "").height
     if small:
         st.caption(
-            f"{small:,} of {table.height:,} rows have fewer than {SMALL_COUNT} in the "
-            f"denominator (flagged {trends.SMALL_FLAG}): small numbers, read them with care."
+            f"{small:,} of {table.height:,} rows are rates on fewer than {SMALL_COUNT} people "
+            f"(hollow points, flagged “{SMALL_FLAG}”): read them with care."
         )
     st.dataframe(
         table,
         width="stretch",
         height=360,
         hide_index=True,
-        column_config=table_config(metric.is_count),
+        column_config=table_config(metric.kind),
         key="trends-table",
     )
     access.download(
         "Download CSV",
-        data=lambda: trends.table_csv(values, choice.metric),
+        data=lambda: trends.table_csv(values, choice.metric, choice.split),
         file_name=f"trends-{choice.metric}-{choice.split}-{choice.start:%Y-%m}-{choice.end:%Y-%m}.csv",
         mime="text/csv",
         page="trends",
@@ -180,6 +208,9 @@ def show_release(path: Path, release: Release) -> None:
     options = cache.fetch(path, trends.trend_options, scope)
     if not options.months:
         st.info(NO_MONTHS, icon=":material/info:")
+        return
+    if trends.default_range(options.months, latest_complete_month(release.as_of)) is None:
+        st.info(NO_COMPLETE_MONTH.format(as_of=f"{release.as_of:%Y-%m-%d}"), icon=":material/info:")
         return
     show(path, release, scope, options)
 

@@ -1,6 +1,7 @@
-"""Before and after's chart: the share arrested before and after referral, and the difference.
+"""Before and after's charts: a measure before and after referral with the difference, and the
+longer baseline of 6-month windows around referral.
 
-A frame in (`queries.before_after.arrest_table`), a Plotly figure out.
+Frames in (`queries.before_after.comparison_view`, `baseline_view`), Plotly figures out.
 """
 
 from __future__ import annotations
@@ -9,27 +10,43 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-from dashboard.queries.before_after import REFERRAL_TYPE_LABELS, WINDOW_MONTHS
+from dashboard.queries.before_after import measure_title
+from dashboard.small_numbers import marker_symbols
 from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.evaluate.estimate import Measure
 
 BEFORE_COLOUR, AFTER_COLOUR, DIFFERENCE_COLOUR = OKABE_ITO[1], OKABE_ITO[0], OKABE_ITO[6]
-SHARE_HOVER = "%{x:.1%} (%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>"
+SHARE_COLOUR, RATE_COLOUR = OKABE_ITO[4], OKABE_ITO[5]
+LAYOUT = {"font": {"family": FONT_FAMILY}, "colorway": list(OKABE_ITO)}
 
 
-def group_label(referral_type: str, participants: int) -> str:
+def group_label(referral_type: str, people: int) -> str:
     """A row's name on the chart: the referral type and how many people it counts."""
-    return f"{REFERRAL_TYPE_LABELS.get(referral_type, referral_type)} (n={participants:,})"
+    return f"{referral_type} (n={people:,})"
 
 
-def before_after_chart(table: pl.DataFrame, months: int = WINDOW_MONTHS) -> go.Figure:
-    """Left: the share arrested before and after referral per group (a dot plot joined by a
-    line). Right: the difference, after minus before, in percentage points with its CI.
+def error_bars(values: pl.Series, low: pl.Series, high: pl.Series, colour: str) -> dict[str, object]:
+    """Asymmetric error bars from an interval (none where the interval is missing)."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": (high - values).to_list(),
+        "arrayminus": (values - low).to_list(),
+        "color": colour,
+        "thickness": 2,
+        "width": 6,
+    }
 
-    `table` is `with_intervals` output; rows without participants are left out of the chart
-    (the table beside it still lists them).
+
+def comparison_chart(view: pl.DataFrame, measure: Measure, months: int) -> go.Figure:
+    """Left: the measure before and after referral per referral type (a dot plot joined by a line).
+    Right: the difference, after minus before, with its 95% CI. Hollow markers: fewer than 11 people.
+
+    `view` is `comparison_view` output: a share in percent, a rate per person-year.
     """
-    shown = table.filter(pl.col("participants") > 0)
-    labels = [group_label(t, n) for t, n in zip(shown["referral_type"], shown["participants"], strict=True)]
+    labels = [group_label(t, n) for t, n in zip(view["referral_type"], view["people"], strict=True)]
+    unit = "%" if measure.is_share else ""
+    value_format = ".1f" if measure.is_share else ".2f"
     figure = make_subplots(
         rows=1,
         cols=2,
@@ -37,11 +54,11 @@ def before_after_chart(table: pl.DataFrame, months: int = WINDOW_MONTHS) -> go.F
         column_widths=[0.55, 0.45],
         horizontal_spacing=0.06,
         subplot_titles=(
-            f"Arrested in the {months} months before and after referral",
+            f"{measure_title(measure)}, {months} months before and after referral",
             "Difference, after minus before (95% CI)",
         ),
     )
-    before, after = shown["before"].to_list(), shown["after"].to_list()
+    before, after = view["before_value"].to_list(), view["after_value"].to_list()
     for label, b, a in zip(labels, before, after, strict=True):
         figure.add_trace(
             go.Scatter(
@@ -55,57 +72,53 @@ def before_after_chart(table: pl.DataFrame, months: int = WINDOW_MONTHS) -> go.F
             row=1,
             col=1,
         )
-    counts = shown.select("arrested_before", "arrested_after", "participants").rows()
+    if measure.is_share:
+        numbers = "%{customdata[0]:,.0f} of %{customdata[1]:,.0f} people"
+    else:
+        days = "person-years alive" if measure.days == "days_alive" else "person-years at risk"
+        numbers = "%{customdata[0]:,.0f} in %{customdata[1]:,.1f} " + days
+    for side, colour, symbol in (("before", BEFORE_COLOUR, "circle"), ("after", AFTER_COLOUR, "diamond")):
+        figure.add_trace(
+            go.Scatter(
+                x=view[f"{side}_value"].to_list(),
+                y=labels,
+                mode="markers",
+                name=f"{months} months {side} referral",
+                marker={
+                    "color": colour,
+                    "size": 12,
+                    "symbol": marker_symbols(view["people"], symbol),
+                    "line": {"width": 2, "color": colour},
+                },
+                customdata=view.select(f"{side}_numerator", f"{side}_denominator").rows(),
+                hovertemplate=(
+                    "%{y}<br>"
+                    + side.capitalize()
+                    + f": %{{x:{value_format}}}{unit} ("
+                    + numbers
+                    + ")<extra></extra>"
+                ),
+            ),
+            row=1,
+            col=1,
+        )
     figure.add_trace(
         go.Scatter(
-            x=before,
-            y=labels,
-            mode="markers",
-            name=f"{months} months before referral",
-            marker={"color": BEFORE_COLOUR, "size": 12, "symbol": "circle"},
-            customdata=[(b, n) for b, _, n in counts],
-            hovertemplate="%{y}<br>Before: " + SHARE_HOVER,
-        ),
-        row=1,
-        col=1,
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=after,
-            y=labels,
-            mode="markers",
-            name=f"{months} months after referral",
-            marker={"color": AFTER_COLOUR, "size": 12, "symbol": "diamond"},
-            customdata=[(a, n) for _, a, n in counts],
-            hovertemplate="%{y}<br>After: " + SHARE_HOVER,
-        ),
-        row=1,
-        col=1,
-    )
-    points = shown.select(
-        (pl.col("difference") * 100).alias("difference"),
-        (pl.col("low") * 100).alias("low"),
-        (pl.col("high") * 100).alias("high"),
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=points["difference"].to_list(),
+            x=view["difference"].to_list(),
             y=labels,
             mode="markers",
             name="Difference (95% CI)",
-            marker={"color": DIFFERENCE_COLOUR, "size": 10, "symbol": "square"},
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": (points["high"] - points["difference"]).to_list(),
-                "arrayminus": (points["difference"] - points["low"]).to_list(),
+            marker={
                 "color": DIFFERENCE_COLOUR,
-                "thickness": 2,
-                "width": 6,
+                "size": 10,
+                "symbol": marker_symbols(view["people"], "square"),
+                "line": {"width": 2, "color": DIFFERENCE_COLOUR},
             },
-            customdata=points.select("low", "high").rows(),
+            error_x=error_bars(view["difference"], view["low"], view["high"], DIFFERENCE_COLOUR),
+            customdata=view.select("low", "high").rows(),
             hovertemplate=(
-                "%{y}<br>%{x:+.1f} pp (95% CI %{customdata[0]:+.1f} to %{customdata[1]:+.1f})<extra></extra>"
+                f"%{{y}}<br>%{{x:+{value_format}}}{' points' if measure.is_share else ''} (95% CI "
+                f"%{{customdata[0]:+{value_format}}} to %{{customdata[1]:+{value_format}}})<extra></extra>"
             ),
         ),
         row=1,
@@ -114,24 +127,112 @@ def before_after_chart(table: pl.DataFrame, months: int = WINDOW_MONTHS) -> go.F
     # No change: the line the interval is read against.
     figure.add_vline(x=0, line={"color": "#555555", "width": 1, "dash": "dash"}, row=1, col=2)
     figure.update_layout(
-        font={"family": FONT_FAMILY},
-        colorway=list(OKABE_ITO),
+        **LAYOUT,
         legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0},
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        height=180 + 55 * max(len(labels), 1),
+        height=200 + 55 * max(len(labels), 1),
     )
     figure.update_yaxes(type="category", autorange="reversed", title_text="Referral type", row=1, col=1)
     figure.update_xaxes(
-        title_text="Share of participants arrested", tickformat=".0%", rangemode="tozero", row=1, col=1
+        title_text="Share of people arrested (%)" if measure.is_share else measure_title(measure),
+        ticksuffix=unit,
+        rangemode="tozero",
+        row=1,
+        col=1,
     )
     # Room on both sides of the widest interval and of 0, so the line of no change is inside.
-    lows, highs = [*points["low"].drop_nulls(), 0.0], [*points["high"].drop_nulls(), 0.0]
-    pad = max(2.0, (max(highs) - min(lows)) * 0.08)
+    lows = [*view["low"].drop_nulls(), *view["difference"].drop_nulls(), 0.0]
+    highs = [*view["high"].drop_nulls(), *view["difference"].drop_nulls(), 0.0]
+    pad = max(0.02 if not measure.is_share else 2.0, (max(highs) - min(lows)) * 0.08)
     figure.update_xaxes(
-        title_text="Percentage points",
+        title_text="Percentage points" if measure.is_share else "Difference per person-year",
         zeroline=False,
         range=[min(lows) - pad, max(highs) + pad],
         row=1,
         col=2,
     )
+    return figure
+
+
+def baseline_chart(view: pl.DataFrame) -> go.Figure:
+    """The same people in consecutive 6-month windows from 18 months before referral to the end
+    of the months compared after it: above, the share arrested (%); below, arrests per person-year
+    at risk; each with its 95% CI, and a dashed line at referral. Hollow: fewer than 11 people."""
+    windows = view["window"].to_list()
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.12,
+        subplot_titles=(
+            "Share arrested in each 6-month window (95% CI)",
+            "Arrests per person-year at risk in each 6-month window (95% CI)",
+        ),
+    )
+    symbols = marker_symbols(view["people"])
+    figure.add_trace(
+        go.Scatter(
+            x=windows,
+            y=view["share"].to_list(),
+            mode="lines+markers",
+            name="Share arrested",
+            line={"color": SHARE_COLOUR, "width": 2},
+            marker={
+                "color": SHARE_COLOUR,
+                "size": 10,
+                "symbol": symbols,
+                "line": {"width": 2, "color": SHARE_COLOUR},
+            },
+            error_y=error_bars(view["share"], view["share_low"], view["share_high"], SHARE_COLOUR),
+            customdata=view.select("arrested", "people").rows(),
+            hovertemplate="%{x}<br>%{y:.1f}% (%{customdata[0]:,} of %{customdata[1]:,} people)"
+            "<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=windows,
+            y=view["rate"].to_list(),
+            mode="lines+markers",
+            name="Arrests per person-year at risk",
+            line={"color": RATE_COLOUR, "width": 2},
+            marker={
+                "color": RATE_COLOUR,
+                "size": 10,
+                "symbol": symbols,
+                "line": {"width": 2, "color": RATE_COLOUR},
+            },
+            error_y=error_bars(view["rate"], view["rate_low"], view["rate_high"], RATE_COLOUR),
+            customdata=view.select("arrests", "person_years_at_risk").rows(),
+            hovertemplate=(
+                "%{x}<br>%{y:.2f} (%{customdata[0]:,} arrests in %{customdata[1]:,.1f} person-years at risk)"
+                "<extra></extra>"
+            ),
+        ),
+        row=2,
+        col=1,
+    )
+    # Referral falls between the last window before it and the first after it.
+    before = sum(1 for w in windows if w.endswith("before"))
+    for row in (1, 2):
+        figure.add_vline(
+            x=before - 0.5, line={"color": "#555555", "width": 1, "dash": "dash"}, row=row, col=1
+        )
+    figure.add_annotation(
+        x=before - 0.5, y=1.0, xref="x", yref="paper", text="Referral", showarrow=False, yanchor="bottom"
+    )
+    figure.update_layout(
+        **LAYOUT,
+        showlegend=False,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        height=520,
+    )
+    figure.update_xaxes(type="category", categoryorder="array", categoryarray=windows)
+    figure.update_xaxes(
+        title_text=f"Months around referral (the same {view['people'][0]:,} people)", row=2, col=1
+    )
+    figure.update_yaxes(title_text="Share arrested (%)", ticksuffix="%", rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(title_text="Per person-year at risk", rangemode="tozero", row=2, col=1)
     return figure

@@ -1,6 +1,8 @@
 """Cohorts' charts: a metric by months since referral per cohort, and time to permanent housing.
 
-A frame in, a Plotly figure out.
+A frame in, a Plotly figure out. Small numbers follow dashboard/small_numbers.py: a rate on a
+small denominator is a hollow point; a housing curve is dashed, without its band, where fewer
+than MIN_AT_RISK are still followed.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import polars as pl
 from checks.vocab import REFERRAL_TYPES
 from dashboard.formatting import referral_label
 from dashboard.queries.cohorts import LAST_MONTH
+from dashboard.small_numbers import marker_symbols, too_few_at_risk
 from dashboard.survival import DAYS_PER_MONTH
-from pipelines.core.metrics import METRICS
+from pipelines.core.metrics import METRICS, MIN_AT_RISK
 from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
 
 # Seven colours (yellow is hard to see on white), then the same colours dashed, then dotted.
@@ -33,7 +36,8 @@ def line_style(index: int) -> dict[str, object]:
 
 
 def cohort_chart(curves: pl.DataFrame, metric: str, cohorts: Sequence[str]) -> go.Figure:
-    """One line per cohort: the metric's value by months since referral."""
+    """One line per cohort: the metric's value by months since referral; a rate on a small
+    denominator is a hollow point."""
     definition = METRICS[metric]
     if definition.is_count:
         y_title, tickformat = "Participants", ",d"
@@ -55,7 +59,15 @@ def cohort_chart(curves: pl.DataFrame, metric: str, cohorts: Sequence[str]) -> g
                 mode="lines+markers",
                 name=cohort,
                 line=line_style(index),
-                marker={"size": 5},
+                marker={
+                    "size": 7,
+                    # A count is no rate: no point of it rests on a denominator.
+                    "symbol": (
+                        ["circle"] * rows.height
+                        if definition.is_count
+                        else marker_symbols(rows["denominator"].to_list())
+                    ),
+                },
                 hovertemplate=hover,
             )
         )
@@ -95,14 +107,26 @@ def clipped_curve(rows: pl.DataFrame, last_months: float) -> pl.DataFrame:
     return shown
 
 
+def reliable_and_few(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A group's curve split where fewer than MIN_AT_RISK are still at risk: the part before, and
+    the part from the last reliable point on (so the two meet), empty when there is none."""
+    few = pl.Series([too_few_at_risk(n) for n in rows["at_risk"]], dtype=pl.Boolean)
+    reliable = rows.filter(~few)
+    if reliable.height == rows.height:
+        return reliable, rows.clear()
+    return reliable, pl.concat([reliable.tail(1), rows.filter(few)])
+
+
 def housing_chart(curve: pl.DataFrame, last_months: float = LAST_MONTH) -> go.Figure:
-    """Share permanently housed (1 - Kaplan-Meier survival) by months since referral, with its band."""
+    """Share permanently housed (1 - Kaplan-Meier survival) by months since referral, with its band;
+    dashed, and without a band, where fewer than MIN_AT_RISK are still followed."""
     figure = go.Figure()
     groups = list(dict.fromkeys(curve["referral_type"].to_list()))
     others = iter(OKABE_ITO[len(REFERRAL_TYPES) : 7])
     for group in groups:
         colour = REFERRAL_COLOURS.get(group) or next(others, OKABE_ITO[6])
-        rows = clipped_curve(curve.filter(pl.col("referral_type") == group), last_months)
+        reliable, few = reliable_and_few(curve.filter(pl.col("referral_type") == group))
+        rows = clipped_curve(reliable, last_months) if not reliable.is_empty() else reliable
         label = referral_label(group)
         x = rows["months"].to_list()
         band = {
@@ -139,6 +163,25 @@ def housing_chart(curve: pl.DataFrame, last_months: float = LAST_MONTH) -> go.Fi
                 ),
             )
         )
+        tail = clipped_curve(few, last_months) if not few.is_empty() else few
+        if tail.height > 1:
+            figure.add_trace(
+                go.Scatter(
+                    x=tail["months"].to_list(),
+                    y=tail["share_housed"].to_list(),
+                    customdata=tail.select("at_risk").rows(),
+                    mode="lines",
+                    name=f"{label}: fewer than {MIN_AT_RISK} still followed",
+                    legendgroup=group,
+                    showlegend=False,
+                    line={"color": rgba(colour, 0.6), "width": 2, "shape": "hv", "dash": "dash"},
+                    hovertemplate=(
+                        f"{label}, %{{x:.1f}} months<br>%{{y:.1%}} housed<br>"
+                        f"only %{{customdata[0]:,}} still followed and not yet housed: "
+                        f"too few at risk to read<extra></extra>"
+                    ),
+                )
+            )
     figure.update_layout(
         font={"family": FONT_FAMILY},
         legend={"title": {"text": "Referral type"}},

@@ -10,16 +10,21 @@ from math import ceil, floor, log2, log10
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.queries.equity import REFERENCE_SHORT, WIDE_INTERVAL_DENOMINATOR, race_label
-from pipelines.core.metrics import METRICS
+from dashboard.queries.equity import REFERENCE_SHORT, race_label
+from pipelines.core.metrics import METRICS, SMALL_COUNT
 from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
 
 RATIO_COLOUR, SMALL_COLOUR, REFERENCE_COLOUR = OKABE_ITO[0], OKABE_ITO[3], OKABE_ITO[6]
 
 
 def ratio_ticks(table: pl.DataFrame) -> list[float]:
-    """Ticks at powers of two around 1 that span every interval: 0.25, 0.5, 1, 2, 4, ..."""
-    values = [1.0, *table["low"].drop_nulls(), *table["high"].drop_nulls(), *table["ratio"].drop_nulls()]
+    """Ticks at powers of two around 1 that span every interval: 0.25, 0.5, 1, 2, 4, ...
+
+    A ratio or limit of 0 has no place on a log axis: it is drawn at the left edge instead.
+    """
+    values = [
+        value for column in ("low", "high", "ratio") for value in table[column].drop_nulls() if value > 0
+    ] + [1.0]
     low = floor(log2(min(values)))
     high = ceil(log2(max(values)))
     # A range of one power of two either way at least, so that a lone 1 is not the only tick.
@@ -37,44 +42,58 @@ def tick_label(tick: float) -> str:
 def forest_chart(table: pl.DataFrame, metric: str, reference: str) -> go.Figure:
     """Rate ratios with their CIs on a log axis, a line at 1 (no difference), one row per group.
 
-    Groups on small denominators get an open marker of their own colour and legend entry; a
-    group without a ratio keeps its row, with the words "no ratio" where the marker would be.
+    A ratio that rests on a rate of fewer than SMALL_COUNT people (the group's or the reference's)
+    is hollow, with a colour and legend entry of its own (dashboard/small_numbers.py). A ratio of 0
+    (no one counted in the group) is a left-pointing triangle at the left edge, its interval
+    reaching right to its upper limit. A group without a ratio keeps its row, with the words "no
+    ratio" where the marker would be.
     """
     label = METRICS[metric].label
     groups = [race_label(race) for race in table["race"]]
     figure = go.Figure()
+    ticks = ratio_ticks(table)
+    edge = ticks[0]
     estimable = table.filter(pl.col("ratio").is_not_null() & ~pl.col("is_reference"))
-    for small, name, colour, symbol in (
-        (False, "Rate ratio (95% CI)", RATIO_COLOUR, "circle"),
-        (
-            True,
-            f"Under {WIDE_INTERVAL_DENOMINATOR} in a denominator: read with care",
-            SMALL_COLOUR,
-            "circle-open",
-        ),
+    for small, name, colour in (
+        (False, "Rate ratio (95% CI)", RATIO_COLOUR),
+        (True, f"Rests on a rate of fewer than {SMALL_COUNT} people (hollow)", SMALL_COLOUR),
     ):
-        part = estimable.filter(pl.col("flag").is_not_null() == small)
+        part = estimable.filter(pl.col("small") == small)
         if part.is_empty():
             continue
+        ratios, lows, highs = part["ratio"].to_list(), part["low"].to_list(), part["high"].to_list()
+        # `small` is the one rule's verdict on either rate (queries.equity.size_flag): hollow.
+        shape = "-open" if small else ""
+        x = [ratio if ratio > 0 else edge for ratio in ratios]
         figure.add_trace(
             go.Scatter(
-                x=part["ratio"].to_list(),
+                x=x,
                 y=[race_label(race) for race in part["race"]],
                 mode="markers",
                 name=name,
-                marker={"color": colour, "size": 11, "symbol": symbol, "line": {"width": 2, "color": colour}},
+                marker={
+                    "color": colour,
+                    "size": 11,
+                    "symbol": [("triangle-left" if ratio == 0 else "circle") + shape for ratio in ratios],
+                    "line": {"width": 2, "color": colour},
+                },
                 error_x={
                     "type": "data",
                     "symmetric": False,
-                    "array": (part["high"] - part["ratio"]).to_list(),
-                    "arrayminus": (part["ratio"] - part["low"]).to_list(),
+                    "array": [high - at for high, at in zip(highs, x, strict=True)],
+                    "arrayminus": [
+                        at - low if ratio > 0 else 0 for at, low, ratio in zip(x, lows, ratios, strict=True)
+                    ],
                     "color": colour,
                     "thickness": 2,
                     "width": 6,
                 },
-                customdata=part.select("low", "high", "rate", "numerator", "denominator").rows(),
+                customdata=part.select(
+                    "low", "high", "rate", "numerator", "denominator", "ratio", "method"
+                ).rows(),
                 hovertemplate=(
-                    "%{y}<br>Rate ratio %{x:.2f} (95% CI %{customdata[0]:.2f} to %{customdata[1]:.2f})"
+                    "%{y}<br>Rate ratio %{customdata[5]:.2f} (95% CI %{customdata[0]:.2f} to "
+                    "%{customdata[1]:.2f}, %{customdata[6]})"
                     f"<br>{label}: " + "%{customdata[2]:.1%} (%{customdata[3]:,} of %{customdata[4]:,})"
                     "<extra></extra>"
                 ),
@@ -92,13 +111,12 @@ def forest_chart(table: pl.DataFrame, metric: str, reference: str) -> go.Figure:
                 hovertemplate="%{y}: the reference group<extra></extra>",
             )
         )
-    ticks = ratio_ticks(table)
     missing = table.filter(pl.col("ratio").is_null())
     if not missing.is_empty():
         figure.add_trace(
             go.Scatter(
                 # At the left edge, reading rightwards: the row has no marker to overlap.
-                x=[ticks[0]] * missing.height,
+                x=[edge] * missing.height,
                 y=[race_label(race) for race in missing["race"]],
                 mode="text",
                 text=["no ratio: see the table"] * missing.height,

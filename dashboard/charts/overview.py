@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard.small_numbers import marker_symbols
 from pipelines.core.metrics import METRICS
 from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
 
@@ -23,7 +24,8 @@ def trend_chart(series: pl.DataFrame, metric: str, *, titled: bool = True) -> go
     """A metric's value by month: a percentage for rates, a count for active participants.
 
     `series` has the columns month (date), numerator, denominator and value. `titled=False`
-    leaves the title to the page around the chart.
+    leaves the title to the page around the chart. A rate on fewer than SMALL_COUNT people is a
+    hollow point (dashboard/small_numbers.py); the table beside the chart flags it.
     """
     definition = METRICS[metric]
     months = series["month"].to_list()
@@ -45,7 +47,10 @@ def trend_chart(series: pl.DataFrame, metric: str, *, titled: bool = True) -> go
             mode="lines+markers",
             name=definition.label,
             line={"color": metric_colour(metric), "width": 2},
-            marker={"size": 6},
+            marker={
+                "size": 7,
+                "symbol": marker_symbols(series["denominator"], is_count=definition.is_count),
+            },
             hovertemplate=hover,
         )
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard.queries.trends import group_label
 from pipelines.core.metrics import DIMENSION_LABELS, is_count
 from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
 from pipelines.funder.catalog import period_key
@@ -17,7 +18,9 @@ def snapshot_chart(rows: pl.DataFrame, metric: str, label: str, dimension: str) 
     """Bars of the metric's value by period, one colour per group; suppressed cells are not drawn.
 
     `rows` is what `dashboard.queries.snapshots.metric_rows` returns (text, as published). The
-    period axis is a category: months and the quarter are labels, never dates.
+    period axis is a category: months and the quarter are labels, never dates. No rate on fewer
+    than SMALL_COUNT people is ever drawn: a snapshot suppresses it (pipelines/funder/suppression.py),
+    which is stricter than the hollow point of the other pages' charts.
     """
     count = is_count(metric)
     periods = sorted(rows["period"].unique().to_list(), key=period_key)
@@ -32,7 +35,7 @@ def snapshot_chart(rows: pl.DataFrame, metric: str, label: str, dimension: str) 
                 customdata=[
                     (int(n), int(d)) for n, d in cells.select("numerator", "denominator").iter_rows()
                 ],
-                name=label if dimension == "all" else str(group),
+                name=label if dimension == "all" else group_label(dimension, str(group)),
                 marker={"color": GROUP_COLOURS[index % len(GROUP_COLOURS)]},
                 hovertemplate=(
                     "%{x}<br>%{y:,.0f} participants<extra>%{fullData.name}</extra>"

@@ -5,13 +5,15 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from pipelines.core.metrics import DIMENSION_LABELS, METRICS, SMALL_COUNT, Metric
+from dashboard.queries.trends import group_label
+from dashboard.small_numbers import marker_symbols
+from pipelines.core.metrics import DIMENSION_LABELS, METRICS, Kind, Metric
 from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
 
 # Seven colours, never yellow on white; past seven groups the dash changes instead.
 LINE_COLOURS = OKABE_ITO[:7]
 LINE_DASHES = ("solid", "dash", "dot")
-ALL_GROUP_NAME = DIMENSION_LABELS["all"]
+ALL_GROUP_NAME = group_label("all", "all")
 
 
 def line_style(index: int) -> dict[str, object]:
@@ -25,6 +27,8 @@ def hover_template(definition: Metric) -> str:
     """What a point says on hover: the group, the month, the value and its counts."""
     if definition.is_count:
         body = "%{y:,.0f} participants"
+    elif definition.kind is Kind.DAYS:
+        body = "%{y:.2f} days per participant (%{customdata[0]:,} days, %{customdata[1]:,} participants)"
     else:
         body = "%{y:.1%} (%{customdata[0]:,} of %{customdata[1]:,})"
     return "<b>%{fullData.name}</b><br>%{x|%B %Y}<br>" + body + "<extra></extra>"
@@ -34,8 +38,8 @@ def trend_chart(values: pl.DataFrame, metric: str, split: str = "all") -> go.Fig
     """One line per group over the months: a percentage for rates, a count for participants.
 
     `values` is what `queries.trends.trend_values` returns. Many groups keep a legend of their
-    own on the right, which scrolls when it is taller than the chart. A point with fewer than
-    SMALL_COUNT in its denominator is drawn hollow.
+    own on the right, which scrolls when it is taller than the chart. A rate on fewer than
+    SMALL_COUNT people is a hollow point (dashboard/small_numbers.py); the table flags it too.
     """
     definition = METRICS[metric]
     figure = go.Figure()
@@ -48,21 +52,19 @@ def trend_chart(values: pl.DataFrame, metric: str, split: str = "all") -> go.Fig
                 y=rows["value"].to_list(),
                 customdata=rows.select("numerator", "denominator").rows(),
                 mode="lines+markers",
-                name=ALL_GROUP_NAME if split == "all" else str(group),
+                name=group_label(split, str(group)),
                 line=line_style(index),
-                # A hollow point: fewer than SMALL_COUNT in the denominator (the table flags it too).
                 marker={
-                    "size": 6,
-                    "symbol": [
-                        "circle-open" if denominator < SMALL_COUNT else "circle"
-                        for denominator in rows["denominator"]
-                    ],
+                    "size": 7,
+                    "symbol": marker_symbols(rows["denominator"], is_count=definition.is_count),
                 },
                 hovertemplate=hover_template(definition),
             )
         )
     if definition.is_count:
         y_title, tickformat = "Participants", ",d"
+    elif definition.kind is Kind.DAYS:
+        y_title, tickformat = "Days per participant", ".1f"
     else:
         y_title, tickformat = "Percent of denominator", ".0%"
     figure.update_layout(

@@ -2,7 +2,9 @@
 group with a 95% CI, and the group's share of referrals.
 
 Program-wide aggregates: every query refuses a narrower scope. `equity_table` puts the numbers
-together; `table_view` shapes them for the page's table.
+together (the interval of each ratio from dashboard/stats.py: a score interval when a numerator
+is under 10, else the log interval); `table_view` shapes them for the page's table; `finding`
+says in a sentence which groups differ clearly from the reference.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import polars as pl
 
 from checks.vocab import RACES
 from dashboard import stats
+from dashboard.formatting import month_label
 from dashboard.queries.sql import load
-from pipelines.core.metrics import METRICS, SMALL_COUNT
+from dashboard.small_numbers import SMALL_FLAG, is_small
+from pipelines.core.metrics import METRICS, SMALL_COUNT, Kind
 from pipelines.core.periods import add_months
 from pipelines.core.scope import Scope
 
@@ -24,10 +28,10 @@ ALL_OTHERS = "all others"
 REFERENCES = (WHITE, ALL_OTHERS)
 REFERENCE_SHORT = {WHITE: "White", ALL_OTHERS: "all others"}
 REFERRAL_WINDOW_MONTHS = 12
-# Rates are flagged, never hidden. Under SMALL_COUNT a rate rests on very few people (funder
-# snapshots suppress it, DESIGN s.7). Under WIDE_INTERVAL_DENOMINATOR a rate and its ratio
-# have a wide interval: read with care.
-WIDE_INTERVAL_DENOMINATOR = 30
+# Rates are flagged, never hidden (the one small-numbers rule, dashboard/small_numbers.py): a rate
+# on fewer than SMALL_COUNT people, the group's own or the reference's, is flagged and its ratio
+# drawn hollow. How wide a ratio's uncertainty is, its interval shows.
+REFERENCE_SMALL_FLAG = f"Reference: fewer than {SMALL_COUNT} people"
 # The groups participant_months gives (DESIGN s.5), in the contract's order.
 RACE_GROUPS = (*(race for race in RACES if race != "unknown"), "multiracial", "unknown")
 RACE_LABELS = {
@@ -50,8 +54,9 @@ REFERRALS_SQL = load("equity_referrals")
 
 
 def rate_metrics() -> list[str]:
-    """The metrics a ratio makes sense for: rates, not the count of active participants."""
-    return [name for name, metric in METRICS.items() if not metric.is_count]
+    """The metrics a rate ratio makes sense for: shares of people, not the count of active
+    participants, nor days per participant (jail_days), whose ratio needs another interval."""
+    return [name for name, metric in METRICS.items() if metric.kind is Kind.SHARE]
 
 
 def race_label(race: str) -> str:
@@ -91,14 +96,15 @@ def referrals_by_race(
 
 
 def size_flag(denominator: int | None, reference_denominator: int | None = None) -> str | None:
-    """Why a row's numbers are fragile, in words; None when the counts are large enough."""
+    """Which of a row's rates rests on fewer than SMALL_COUNT people, in words; None when neither.
+
+    A group with no one in its denominator has no rate to flag (its note says so).
+    """
     flags = []
-    if denominator is not None and denominator < SMALL_COUNT:
-        flags.append(f"rate on fewer than {SMALL_COUNT} people")
-    elif denominator is not None and denominator < WIDE_INTERVAL_DENOMINATOR:
-        flags.append(f"denominator under {WIDE_INTERVAL_DENOMINATOR}")
-    if reference_denominator is not None and reference_denominator < WIDE_INTERVAL_DENOMINATOR:
-        flags.append(f"reference denominator under {WIDE_INTERVAL_DENOMINATOR}")
+    if denominator and is_small(denominator):
+        flags.append(SMALL_FLAG)
+    if reference_denominator and is_small(reference_denominator):
+        flags.append(REFERENCE_SMALL_FLAG)
     return "; ".join(flags) or None
 
 
@@ -120,8 +126,8 @@ def reference_counts(rates: pl.DataFrame, race: str, reference: str) -> tuple[in
 
 
 def ratio_row(numerator: int, denominator: int, counts: tuple[int, int] | None, confidence: float) -> dict:
-    """One group's ratio, CI and, when there is no ratio, the reason why."""
-    empty = {"ratio": None, "low": None, "high": None}
+    """One group's ratio, CI and the interval's method; when there is no ratio, the reason why."""
+    empty = {"ratio": None, "low": None, "high": None, "method": None}
     if denominator == 0:
         return {**empty, "note": "no one in this group's denominator this month: no rate, no ratio"}
     if counts is None:
@@ -129,14 +135,11 @@ def ratio_row(numerator: int, denominator: int, counts: tuple[int, int] | None, 
     reference_numerator, reference_denominator = counts
     if reference_denominator == 0:
         return {**empty, "note": "the reference group is empty this month: no ratio"}
-    if numerator == 0:
-        return {**empty, "note": "0 counted in this group's numerator: no ratio (its logarithm is undefined)"}
     if reference_numerator == 0:
         return {**empty, "note": "0 counted in the reference group's numerator: no ratio (division by zero)"}
     result = stats.rate_ratio(numerator, denominator, reference_numerator, reference_denominator, confidence)
     assert result is not None  # every zero count was answered above
-    ratio, low, high = result
-    return {"ratio": ratio, "low": low, "high": high, "note": None}
+    return {**result._asdict(), "note": None}
 
 
 def equity_table(
@@ -146,7 +149,9 @@ def equity_table(
     ratio's CI, its share of referrals, a size flag and a note when there is no ratio.
 
     Columns: race, numerator, denominator, rate, reference_numerator, reference_denominator,
-    reference_rate, ratio, low, high, is_reference, referred, referral_share, flag, note.
+    reference_rate, ratio, low, high, method (stats.SCORE or stats.LOG), is_reference, small (a
+    rate behind the row rests on fewer than SMALL_COUNT people: drawn hollow), referred,
+    referral_share, flag, note.
     A group with referrals but no rate row has a denominator of 0 and a note; a group with a
     rate but no referrals in the window has 0 referred. No group is dropped.
     """
@@ -163,11 +168,12 @@ def equity_table(
         is_reference = reference == WHITE and race == WHITE
         counts = reference_counts(rates, race, reference)
         if is_reference:
-            ratio = {"ratio": 1.0, "low": None, "high": None, "note": "reference group"}
+            ratio = {"ratio": 1.0, "low": None, "high": None, "method": None, "note": "reference group"}
             counts = (numerator, denominator)
         else:
             ratio = ratio_row(numerator, denominator, counts, confidence)
         reference_numerator, reference_denominator = counts if counts is not None else (None, None)
+        flag = size_flag(denominator, None if is_reference else reference_denominator)
         rows.append(
             {
                 "race": race,
@@ -183,7 +189,8 @@ def equity_table(
                 "is_reference": is_reference,
                 "referred": referred.get(race, 0),
                 "referral_share": referred.get(race, 0) / total_referred if total_referred else None,
-                "flag": size_flag(denominator, None if is_reference else reference_denominator),
+                "small": flag is not None,
+                "flag": flag,
             }
         )
     schema = {
@@ -197,8 +204,10 @@ def equity_table(
         "ratio": pl.Float64,
         "low": pl.Float64,
         "high": pl.Float64,
+        "method": pl.String,
         "note": pl.String,
         "is_reference": pl.Boolean,
+        "small": pl.Boolean,
         "referred": pl.Int64,
         "referral_share": pl.Float64,
         "flag": pl.String,
@@ -214,7 +223,9 @@ def equity_table(
         "ratio",
         "low",
         "high",
+        "method",
         "is_reference",
+        "small",
         "referred",
         "referral_share",
         "flag",
@@ -244,6 +255,7 @@ def table_view(table: pl.DataFrame) -> pl.DataFrame:
         pl.struct("ratio", "low", "high", "is_reference")
         .map_elements(ratio_text, return_dtype=pl.String)
         .alias("ratio"),
+        "method",
         pl.col("rate") * 100,
         "numerator",
         "denominator",
@@ -255,3 +267,24 @@ def table_view(table: pl.DataFrame) -> pl.DataFrame:
         "reference_denominator",
         "note",
     )
+
+
+def finding(table: pl.DataFrame, metric: str, month: date, reference: str) -> str | None:
+    """Which groups' rates differ clearly from the reference's (the ratio's 95% interval leaves
+    out 1), in a sentence; None when no group has a ratio."""
+    ratios = table.filter(pl.col("ratio").is_not_null() & ~pl.col("is_reference"))
+    if ratios.is_empty():
+        return None
+    label = f"{METRICS[metric].label}, {month_label(month)}"
+    clear = ratios.filter((pl.col("low") > 1) | (pl.col("high") < 1)).sort("ratio", descending=True)
+    if clear.is_empty():
+        return (
+            f"{label}: no group's rate differs clearly from that of {reference_name(reference)} "
+            "(every 95% interval includes 1)."
+        )
+    parts = [
+        f"{'higher' if row['ratio'] > 1 else 'lower'} for the {race_label(row['race'])} group "
+        f"({row['ratio']:.2f} times, 95% CI {row['low']:.2f} to {row['high']:.2f})"
+        for row in clear.iter_rows(named=True)
+    ]
+    return f"{label}: compared with {reference_name(reference)}, the rate is clearly {'; '.join(parts)}."

@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 
 from dashboard.formatting import md_text
+from dashboard.queries.trends import group_label
 from pipelines.core.metrics import METRICS, is_count
 from pipelines.funder import catalog
 from pipelines.funder.catalog import Entry, period_key
@@ -132,9 +133,10 @@ def reads_as(value: str, suppressed: bool, count: bool) -> str:
     return f"{round(number):,}" if count else f"{number * 100:.1f}%"
 
 
-def display_table(rows: pl.DataFrame, metric: str) -> pl.DataFrame:
-    """The table under the chart: the same numbers as text; a suppressed row shows no numerator or
-    value, and its denominator only when metrics.csv does (a denominator that is no small count)."""
+def display_table(rows: pl.DataFrame, metric: str, dimension: str = "all") -> pl.DataFrame:
+    """The table under the chart: the same numbers as text, each group by its label; a suppressed
+    row shows no numerator or value, and its denominator only when metrics.csv does (a denominator
+    that is no small count)."""
     count = is_count(metric)
     out = []
     for r in rows.iter_rows(named=True):
@@ -142,7 +144,7 @@ def display_table(rows: pl.DataFrame, metric: str) -> pl.DataFrame:
         out.append(
             (
                 r["period"],
-                r["group"],
+                group_label(dimension, r["group"]),
                 "" if hidden else r["numerator"],
                 r["denominator"],  # empty when it is hidden too
                 SUPPRESSED if hidden else r["value"],
@@ -150,3 +152,26 @@ def display_table(rows: pl.DataFrame, metric: str) -> pl.DataFrame:
             )
         )
     return pl.DataFrame(out, schema=dict.fromkeys(TABLE_COLUMNS, pl.String), orient="row")
+
+
+def finding(entry: Entry, table: pl.DataFrame) -> str | None:
+    """What the snapshot found, in a sentence: the quarter's active participants and share in
+    permanent housing for all participants, as published (a suppressed number is not said)."""
+    quarter = table.filter(
+        (pl.col("period") == entry.period)
+        & (pl.col("dimension") == "all")
+        & (pl.col("suppressed") == "false")
+    )
+    cells = {row["metric"]: row for row in quarter.iter_rows(named=True)}
+    parts = []
+    if "active_participants" in cells:
+        parts.append(f"{int(cells['active_participants']['numerator']):,} participants were active")
+    if "permanent_housing" in cells:
+        housed = cells["permanent_housing"]
+        parts.append(
+            f"{float(housed['value']):.1%} of those with a known housing status were in permanent "
+            f"housing ({int(housed['numerator']):,} of {int(housed['denominator']):,})"
+        )
+    if not parts:
+        return None
+    return f"In {entry.period}, {' and '.join(parts)}, as published in snapshot {entry.snapshot_id}."

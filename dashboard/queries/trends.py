@@ -15,9 +15,13 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from dashboard.findings import share_change
+from dashboard.formatting import month_label, referral_label
+from dashboard.queries.equity import race_label
 from dashboard.queries.sql import load
+from dashboard.small_numbers import is_small, small_flag
 from pipelines.core.export import csv_bytes
-from pipelines.core.metrics import DIMENSION_LABELS, DIMENSIONS, METRICS, SMALL_COUNT
+from pipelines.core.metrics import DIMENSION_LABELS, DIMENSIONS, METRICS, SMALL_COUNT, Kind
 from pipelines.core.periods import add_months
 from pipelines.core.scope import Scope
 
@@ -25,8 +29,14 @@ from pipelines.core.scope import Scope
 # names (DIMENSION_LABELS leaves out case managers). 'all' is no split.
 SPLITS = tuple(name for name in DIMENSIONS if name in DIMENSION_LABELS)
 DEFAULT_MONTHS = 24
-# Leadership sees a rate on fewer than SMALL_COUNT people, flagged.
-SMALL_FLAG = f"n < {SMALL_COUNT}"
+GENDER_LABELS = {
+    "woman": "Woman",
+    "man": "Man",
+    "transgender": "Transgender",
+    "non_binary": "Non-binary",
+    "other": "Another gender",
+    "unknown": "Unknown",
+}
 TABLE_COLUMNS = ["month", "group", "numerator", "denominator", "value", "flag"]
 
 # Everything the user picks is bound: the split's column and the metric's flags by name (from
@@ -58,18 +68,35 @@ def trend_options(con: duckdb.DuckDBPyConnection, scope: Scope) -> TrendOptions:
     )
 
 
-def default_range(months: Sequence[date], latest_complete: date) -> tuple[date, date] | None:
-    """The last 24 complete months the release holds (or fewer), as (first, last) of `months`.
+def complete_months(months: Sequence[date], latest_complete: date) -> tuple[date, ...]:
+    """The months a trend may show: those up to the latest complete month (a partial month is
+    never drawn as a whole one)."""
+    return tuple(month for month in months if month <= latest_complete)
 
-    When the release has no complete month yet, its last month stands in for the end.
-    """
-    if not months:
+
+def default_range(months: Sequence[date], latest_complete: date) -> tuple[date, date] | None:
+    """The last 24 complete months the release holds (or fewer), as (first, last) of `months`;
+    None when the release has no complete month yet."""
+    complete = complete_months(months, latest_complete)
+    if not complete:
         return None
-    complete = [month for month in months if month <= latest_complete]
-    end = complete[-1] if complete else months[-1]
+    end = complete[-1]
     first_wanted = add_months(end, -(DEFAULT_MONTHS - 1))
-    start = next(month for month in months if month >= first_wanted)
+    start = next(month for month in complete if month >= first_wanted)
     return start, end
+
+
+def group_label(split: str, group: str) -> str:
+    """A group as the page names it: a label, never a code (`arrest_diversion` is `Arrest diversion`)."""
+    if split == "all":
+        return DIMENSION_LABELS["all"]
+    if split == "referral_type":
+        return referral_label(group)
+    if split == "race":
+        return race_label(group)
+    if split == "gender":
+        return GENDER_LABELS.get(group, group)
+    return group
 
 
 def trend_values(
@@ -111,27 +138,92 @@ def trend_values(
     ).pl()
 
 
-def trend_table(values: pl.DataFrame, metric: str) -> pl.DataFrame:
+def trend_table(values: pl.DataFrame, metric: str, split: str = "all") -> pl.DataFrame:
     """The numbers as the page's table and CSV show them: newest month first, rates in percent.
 
-    Columns: month, group, numerator, denominator, value (a percent for a rate, the count
-    for active_participants) and flag ("n < 11" where the denominator is under SMALL_COUNT,
-    else empty).
+    Columns: month, group (its label), numerator, denominator, value (a percent for a rate, the
+    count for active_participants, days per participant for jail_days) and flag
+    (small_numbers.SMALL_FLAG where a rate's denominator is under SMALL_COUNT, else empty; a count
+    is never flagged).
     """
-    scale = 1 if METRICS[metric].is_count else 100
+    is_count = METRICS[metric].is_count
+    scale = 100 if METRICS[metric].kind is Kind.SHARE else 1
     return values.sort(["month", "group"], descending=[True, False]).select(
         "month",
-        "group",
+        pl.col("group").map_elements(lambda group: group_label(split, group), return_dtype=pl.String),
         "numerator",
         "denominator",
         (pl.col("value") * scale).alias("value"),
-        pl.when(pl.col("denominator") < SMALL_COUNT)
-        .then(pl.lit(SMALL_FLAG))
-        .otherwise(pl.lit(""))
-        .alias("flag"),
+        small_flag(is_count=is_count),
     )
 
 
-def table_csv(values: pl.DataFrame, metric: str) -> bytes:
+def table_csv(values: pl.DataFrame, metric: str, split: str = "all") -> bytes:
     """The page's table as a CSV download, safe to open in a spreadsheet."""
-    return csv_bytes(trend_table(values, metric))
+    return csv_bytes(trend_table(values, metric, split))
+
+
+def _amount(metric: str, numerator: int, denominator: int) -> str:
+    if METRICS[metric].is_count:
+        return f"{numerator:,}"
+    if METRICS[metric].kind is Kind.DAYS:
+        per_person = numerator / denominator
+        return f"{per_person:.1f} days per participant ({numerator:,} days, {denominator:,} people)"
+    return f"{numerator / denominator:.0%} ({numerator:,} of {denominator:,})"
+
+
+def finding(values: pl.DataFrame, metric: str, split: str = "all") -> str | None:
+    """What the chart shows, in a sentence: for one line, its last month against its first (a
+    rate's change said as a rise or fall only beyond its 95% interval); for a split, the range
+    across the groups in the last month, leaving out rates on fewer than SMALL_COUNT people.
+    None when there is nothing to say."""
+    if values.is_empty():
+        return None
+    definition = METRICS[metric]
+    last = values["month"].max()
+    if split == "all":
+        first = values["month"].min()
+        now = values.filter(pl.col("month") == last).row(0, named=True)
+        then = values.filter(pl.col("month") == first).row(0, named=True)
+        amount = _amount(metric, now["numerator"], now["denominator"])
+        text = f"{definition.label}: {amount} in {month_label(last)}"
+        if first == last:
+            return text + "."
+        if definition.is_count:
+            return text + f", against {then['numerator']:,} in {month_label(first)}."
+        if definition.kind is Kind.DAYS:
+            # Days per person have no interval here: say both, not a rise or a fall.
+            then_amount = _amount(metric, then["numerator"], then["denominator"])
+            return text + f", against {then_amount} in {month_label(first)}."
+        change = share_change(
+            f"From {month_label(first)} to {month_label(last)} it",
+            (now["numerator"], now["denominator"]),
+            (then["numerator"], then["denominator"]),
+        )
+        return f"{text}. {change}."
+    latest = values.filter(pl.col("month") == last)
+    readable = latest.filter(
+        ~pl.col("denominator").map_elements(
+            lambda d: is_small(d, is_count=definition.is_count), return_dtype=pl.Boolean
+        )
+    )
+    left_out = latest.height - readable.height
+    note = (
+        f" {left_out} group{'s' if left_out > 1 else ''} on fewer than {SMALL_COUNT} people left out."
+        if left_out
+        else ""
+    )
+    if readable.height < 2:
+        return (
+            f"In {month_label(last)}, fewer than two groups have {SMALL_COUNT} or more people to compare."
+            f"{note}"
+        )
+    ranked = readable.sort("value")
+    low, high = ranked.row(0, named=True), ranked.row(-1, named=True)
+    dimension = DIMENSION_LABELS[split].lower()
+    return (
+        f"{definition.label} in {month_label(last)}, by {dimension}: from "
+        f"{_amount(metric, low['numerator'], low['denominator'])} ({group_label(split, low['group'])}) to "
+        f"{_amount(metric, high['numerator'], high['denominator'])} ({group_label(split, high['group'])})."
+        f"{note}"
+    )

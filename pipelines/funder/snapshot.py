@@ -4,7 +4,8 @@
 `snapshots/<snapshot_id>/` with `metrics.csv` (metric, period, dimension, group, numerator,
 denominator, value, suppressed) and `manifest.json` (where the figures come from and how they
 were made). The figures are each month of the quarter ('YYYY-MM') and the quarter itself
-('YYYY-Qn'), for every metric and every dimension but case_manager, counted by
+('YYYY-Qn'), for every metric that counts people (SNAPSHOT_METRICS: not jail_days, a sum of
+days; not yet the other justice measures of v2) and every dimension but case_manager, counted by
 pipelines/funder/sql/quarter_cells.sql with the release's own metric definitions (the macro
 metric_cells that metric_values is built with); suppression is pipelines/funder/suppression.py's.
 metrics.csv holds no timestamp and its rows and numbers are written in a fixed order and format,
@@ -33,7 +34,7 @@ import polars as pl
 from pipelines.core import audit
 from pipelines.core.durable import fsync
 from pipelines.core.export import csv_bytes
-from pipelines.core.metrics import DIMENSIONS, METRICS
+from pipelines.core.metrics import DIMENSIONS, METRICS, METRICS_VERSION
 from pipelines.core.periods import Quarter, parse_quarter
 from pipelines.core.release import live_release, open_release
 from pipelines.core.settings import Home
@@ -46,6 +47,11 @@ COLUMNS = ["metric", "period", "dimension", "group", "numerator", "denominator",
 VALUE_DECIMALS = 6
 # Case managers are too fine a breakdown for a funder (DESIGN s.7): never in a snapshot.
 SNAPSHOT_DIMENSIONS = {d: c for d, c in DIMENSIONS.items() if d != "case_manager"}
+# Only counts of people: suppression hides counts of people from 1 to 10 and keeps them wide
+# against each other. jail_days is a sum of days; a small sum can stand for one person's stay
+# (3 days is one person or three), which no rule here protects, so it is never in a snapshot.
+# The other justice measures of v2 wait for issue 16 (Metric.in_snapshots says why).
+SNAPSHOT_METRICS = {name: m for name, m in METRICS.items() if m.counts_people and m.in_snapshots}
 QUARTER_DEFINITION = (
     "Months (period YYYY-MM) are as in the dashboard: participants counted in the month. "
     "The quarter (period YYYY-Qn) counts distinct participants (site_id, participant_id) over the "
@@ -70,7 +76,9 @@ SUPPRESSION_RULE = (
     "sheltered plus unsheltered is at most the known housing status in a month; a quarter counts at "
     "least each of its months and at most their sum. The ranges are checked exactly, by linear "
     "programs; while one is narrower, one more shown count in the rules that confine it is hidden. "
-    "The reason for a suppression is not published."
+    "The reason for a suppression is not published. Only counts of people are published: days in jail, "
+    "a sum of days in which a small number can describe one person's stay, is not in snapshots; nor, "
+    "yet, are bookings, felony charges and arrests for a new offense (the dashboard shows them)."
 )
 
 
@@ -101,7 +109,8 @@ def quarter_cells_sql() -> str:
 
 
 def require_metric_cells(con: duckdb.DuckDBPyConnection) -> None:
-    """OutdatedRelease unless the release holds what snapshots count with (metric_cells.sql)."""
+    """OutdatedRelease unless the release holds what snapshots count with (metric_cells.sql), built
+    with today's metric definitions (METRICS_VERSION)."""
     [(found,)] = con.sql(
         "select count(*) from duckdb_functions() where function_name = 'metric_cells'"
     ).fetchall()
@@ -112,6 +121,13 @@ def require_metric_cells(con: duckdb.DuckDBPyConnection) -> None:
         raise OutdatedRelease(
             "the live release was built by an older version, without the metric definitions snapshots "
             "count with: run `outcomes nightly` to rebuild it, then take the snapshot"
+        )
+    [(version,)] = con.sql("select metrics_version from release").fetchall()
+    if version != METRICS_VERSION:
+        # Its marts lack today's metrics (v1 has no custody_days): a snapshot would mix two versions.
+        raise OutdatedRelease(
+            f"the live release was built with metric definitions {version}, not today's "
+            f"{METRICS_VERSION}: run `outcomes nightly` to rebuild it, then take the snapshot"
         )
 
 
@@ -125,6 +141,7 @@ def cells(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> pl.DataFrame:
             "end": quarter.end,
             "label": quarter.label,
             "dimensions": list(SNAPSHOT_DIMENSIONS),
+            "metrics": list(SNAPSHOT_METRICS),
         },
     ).pl()
 
@@ -154,7 +171,7 @@ def metrics_csv(table: pl.DataFrame) -> bytes:
 
 def _metrics_csv(table: pl.DataFrame) -> bytes:
     shown = suppression.suppress(table)
-    metric_rank = {name: i for i, name in enumerate(METRICS)}
+    metric_rank = {name: i for i, name in enumerate(SNAPSHOT_METRICS)}
     dimension_rank = {name: i for i, name in enumerate(SNAPSHOT_DIMENSIONS)}
     shown = shown.with_columns(
         pl.col("metric").replace_strict(metric_rank, return_dtype=pl.Int64).alias("_m"),
@@ -285,7 +302,7 @@ def take_snapshot(
         "contract_version": contract_version,
         "metrics": {
             m.name: {"label": m.label, "numerator": m.numerator, "denominator": m.denominator}
-            for m in METRICS.values()
+            for m in SNAPSHOT_METRICS.values()
         },
         "dimensions": list(SNAPSHOT_DIMENSIONS),
         "quarter_definition": QUARTER_DEFINITION,

@@ -57,10 +57,16 @@ Quantity = disclosure.Quantity  # (flag, period, dimension, group)
 
 
 def flags(metric: str) -> tuple[str, str]:
-    """The numerator and denominator flags of a metric; an unknown metric has its own two."""
+    """The numerator and denominator flags of a metric; an unknown metric has its own two.
+
+    ValueError for a metric that does not count people (jail_days, a sum of days): the rule
+    protects counts of people, and a sum of days is none.
+    """
     m = METRICS.get(metric)
     if m is None:
         return f"{metric}:numerator", f"{metric}:denominator"
+    if not m.counts_people:
+        raise ValueError(f"{metric} is {m.kind}, not a count of people: suppression cannot protect it")
     return m.numerator_flag, m.denominator_flag
 
 

@@ -46,9 +46,10 @@ def create_mart(con: duckdb.DuckDBPyConnection, name: str, kind: str) -> None:
 
 
 def metric_definitions() -> pl.DataFrame:
-    """Each metric's flags as pipelines/core/metrics.py pairs them: what metric_cells.sql counts.
+    """Each metric's columns as pipelines/core/metrics.py pairs them: what metric_cells.sql sums.
 
-    metric, numerator_flag, denominator_flag, is_count, and metric_order (METRICS' order).
+    metric, numerator_flag, denominator_flag, is_count, kind (count, share or days per
+    participant) and metric_order (METRICS' order).
     """
     return pl.DataFrame(
         [
@@ -57,6 +58,7 @@ def metric_definitions() -> pl.DataFrame:
                 "numerator_flag": m.numerator_flag,
                 "denominator_flag": m.denominator_flag,
                 "is_count": m.is_count,
+                "kind": str(m.kind),
                 "metric_order": order,
             }
             for order, m in enumerate(METRICS.values())
@@ -66,6 +68,7 @@ def metric_definitions() -> pl.DataFrame:
             "numerator_flag": pl.String,
             "denominator_flag": pl.String,
             "is_count": pl.Boolean,
+            "kind": pl.String,
             "metric_order": pl.Int32,
         },
     )

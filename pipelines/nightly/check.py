@@ -7,7 +7,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.core.metrics import METRICS
 from pipelines.nightly.report import FileReport
+
+# A participant-month holds at most this many custody days: a days metric's numerator is at most
+# its denominator times this; a metric that counts people, at most its denominator.
+MAX_DAYS_IN_MONTH = 31
 
 
 def check_release(path: Path, files: list[FileReport], tables: dict[str, pl.DataFrame]) -> None:
@@ -28,8 +33,12 @@ def check_release(path: Path, files: list[FileReport], tables: dict[str, pl.Data
         if loaded != sum(frame.height for frame in tables.values()):
             raise AssertionError("the files' rows_loaded do not add up to the rows in the release")
         [(bad,)] = con.sql(
-            "select count(*) from metric_values where denominator <= 0 or numerator < 0 "
-            "or numerator > denominator or value is null"
+            "select count(*) from metric_values where denominator <= 0 or numerator < 0 or value is null "
+            "or numerator > denominator * (case when list_contains($people, metric) then 1 else $days end)",
+            params={
+                "people": [name for name, m in METRICS.items() if m.counts_people],
+                "days": MAX_DAYS_IN_MONTH,
+            },
         ).fetchall()
         if bad:
             raise AssertionError(f"metric_values has {bad} rows with an impossible numerator or denominator")

@@ -19,7 +19,8 @@ LINES_DRAWN = """([index, count]) => {
 
 
 def test_cohorts_in_chromium(page: Page, dashboard_url: str, tmp_path: Path) -> None:
-    """Cohort lines and time-to-housing curves drawn, their tables shown, no error."""
+    """Cohort lines and time-to-housing curves drawn, their tables shown, the methods one click away,
+    no error."""
     open_app(page, f"{dashboard_url}/cohorts")
     try:
         expect(page.get_by_role("heading", name="Cohorts", exact=True)).to_be_visible()
@@ -29,7 +30,13 @@ def test_cohorts_in_chromium(page: Page, dashboard_url: str, tmp_path: Path) -> 
         page.wait_for_function(LINES_DRAWN, arg=[0, 2], timeout=PAGE_TIMEOUT_MS)  # two or more cohorts
         page.wait_for_function(LINES_DRAWN, arg=[1, 1], timeout=PAGE_TIMEOUT_MS)  # a housing curve
         expect(page.get_by_test_id("stDataFrame")).to_have_count(3)
-        expect(page.get_by_text("Kaplan-Meier", exact=False).first).to_be_visible()
+        # The page opens with what it found; the methods wait in an expander under each section.
+        expect(page.get_by_text("not in permanent housing at referral", exact=False).first).to_be_visible()
+        methods = page.get_by_test_id("stExpander")
+        expect(methods).to_have_count(2)
+        expect(page.get_by_text("Kaplan-Meier", exact=False).first).not_to_be_visible()
+        methods.nth(1).get_by_text("How this is calculated").click()
+        expect(methods.nth(1).get_by_text("Kaplan-Meier", exact=False).first).to_be_visible()
 
         expect(page.get_by_test_id("stException")).to_have_count(0)
         expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)

@@ -9,7 +9,10 @@ The release (as of 2024-06-15), worked out by hand:
   south C1  2024-04-02 community         owned_no_subsidy 2024-03-20 (before referral)
 
 Months since referral count from each participant's referral month (A1's month 0 is November,
-A2's December). A status holds for 182 days, so every assessment above is still known in June.
+A2's December). A status holds for 182 days, so every assessment above is still known in May.
+June, the as-of month, is not complete: no cohort curve reads it (the last month is May 2024).
+B1 (permanent on the referral date) and C1 (permanent 13 days before it) are already housed at
+referral: counted apart, not followed to housing.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from dashboard import survival
 from dashboard.charts import cohorts as charts
 from dashboard.formatting import definition_line
 from dashboard.queries import cohorts
+from dashboard.small_numbers import SMALL_FLAG
 from pipelines.core.metrics import METRICS
 from pipelines.core.palette import OKABE_ITO
 from pipelines.core.scope import PROGRAM
@@ -41,32 +45,36 @@ AS_OF = date(2024, 6, 15)
 # In permanent housing: (cohort, months since referral, numerator, denominator).
 #   2023-Q4 month 0: A1 unsheltered (Nov), A2 shelter (Dec); month 1 the same; month 2: A1
 #   permanent since Jan 20, A2 still in shelter (exit Feb 10, so active in February);
-#   months 3-7: A1 alone. 2024-Q1: B1 permanent from referral; B2 never known. 2024-Q2: C1.
+#   months 3-6 (Feb-May): A1 alone; month 7 is June. 2024-Q1: B1 permanent from referral,
+#   months 0-4 (Jan-May); B2 never known. 2024-Q2: C1, months 0-1 (Apr-May).
 PERMANENT_HOUSING = [
     ("2023-Q4", 0, 0, 2),
     ("2023-Q4", 1, 0, 2),
     ("2023-Q4", 2, 1, 2),
-    *[("2023-Q4", m, 1, 1) for m in range(3, 8)],
-    *[("2024-Q1", m, 1, 1) for m in range(0, 6)],
-    *[("2024-Q2", m, 1, 1) for m in range(0, 3)],
+    *[("2023-Q4", m, 1, 1) for m in range(3, 7)],
+    *[("2024-Q1", m, 1, 1) for m in range(0, 5)],
+    *[("2024-Q2", m, 1, 1) for m in range(0, 2)],
 ]
 # Active participants (a count): (cohort, months since referral, participants).
-#   2023-Q4: A1 Nov-Jun (months 0-7), A2 Dec-Feb (0-2). 2024-Q1: B1 Jan-Jun (0-5), B2 Feb-Jun (0-4).
+#   2023-Q4: A1 Nov-May (months 0-6), A2 Dec-Feb (0-2). 2024-Q1: B1 Jan-May (0-4), B2 Feb-May
+#   (0-3). 2024-Q2: C1 Apr-May (0-1). June is left out of every cohort.
 ACTIVE = [
     *[("2023-Q4", m, 2) for m in range(0, 3)],
-    *[("2023-Q4", m, 1) for m in range(3, 8)],
-    *[("2024-Q1", m, 2) for m in range(0, 5)],
-    ("2024-Q1", 5, 1),
-    *[("2024-Q2", m, 1) for m in range(0, 3)],
+    *[("2023-Q4", m, 1) for m in range(3, 7)],
+    *[("2024-Q1", m, 2) for m in range(0, 4)],
+    ("2024-Q1", 4, 1),
+    *[("2024-Q2", m, 1) for m in range(0, 2)],
 ]
 # Time to permanent housing (days, housed): A1 71 days (Nov 10 to Jan 20), B2 censored at the
-# as-of date after 116 days; A2 censored at exit after 67 days, B1 day 0; C1 day 0.
-# arrest_diversion: S = 1/2 at 71 days, so the median is 71; social_contact: S = 1/2 at day 0.
+# as-of date after 116 days; A2 censored at exit after 67 days. B1 and C1 housed at referral.
+# arrest_diversion: S = 1/2 at 71 days, but only 2 were at risk then: too few at risk.
+# social_contact: A2 alone, never housed: not reached. community: nobody to follow.
 SUMMARY = [
-    ("Arrest diversion", 2, 1, 1, "71 days (2.3 months)"),
-    ("Social contact", 2, 1, 1, "0 days (0.0 months)"),
-    ("Community", 1, 1, 0, "0 days (0.0 months)"),
+    ("Arrest diversion", 0, 2, 1, 1, "too few at risk"),
+    ("Social contact", 1, 1, 0, 1, "not reached"),
+    ("Community", 1, 0, 0, 0, "—"),
 ]
+SUMMARY_COLUMNS = ("referral_type", "housed_at_referral", "participants", "events", "censored", "median")
 
 
 @pytest.fixture(scope="module")
@@ -135,21 +143,42 @@ def test_cohort_table_holds_the_hand_counts(page_home: Home) -> None:
     # Fewer than eight cohorts: all are drawn.
     assert at.multiselect(key="cohorts-cohorts").value == ["2023-Q4", "2024-Q1", "2024-Q2"]
     shown = table(at, "cohorts-table")
-    assert shown.columns == ["cohort", "months_since_referral", "numerator", "denominator", "value"]
+    assert shown.columns == ["cohort", "months_since_referral", "numerator", "denominator", "value", "flag"]
     assert shown.select("cohort", "months_since_referral", "numerator", "denominator").rows() == (
         PERMANENT_HOUSING
     )
     assert shown["value"].to_list() == pytest.approx([100 * n / d for _, _, n, d in PERMANENT_HOUSING])
+    # Every denominator here is under 11: every row flagged, every point hollow.
+    assert set(shown["flag"]) == {SMALL_FLAG}
     traces = chart_traces(at, "cohorts-chart")
     assert [t["name"] for t in traces] == ["2023-Q4", "2024-Q1", "2024-Q2"]
-    assert traces[0]["y"] == pytest.approx([0, 0, 0.5, 1, 1, 1, 1, 1])
+    assert traces[0]["y"] == pytest.approx([0, 0, 0.5, 1, 1, 1, 1])
+    assert set(traces[0]["marker"]["symbol"]) == {"circle-open"}
 
 
 def test_caption_defines_the_metric(page_home: Home) -> None:
     at = cohorts_page()
     captions = " ".join(c.value for c in at.caption)
     assert definition_line(METRICS["permanent_housing"]) in captions
-    assert "Kaplan-Meier" in captions and "Greenwood" in captions and "censored" in captions
+    assert "Drawn through May 2024, the last complete month" in captions
+    # Methods in words, out of the way: one expander under each section.
+    assert [e.label for e in at.expander] == ["How this is calculated"] * 2
+    cohort_method, housing_method = (" ".join(m.value for m in e.markdown) for e in at.expander)
+    assert "last day" in cohort_method and "fewer than 11 people" in cohort_method
+    for words in ("Kaplan-Meier", "Greenwood", "censored", "on or before the referral date", "182 days"):
+        assert words in housing_method
+    assert "Kaplan-Meier" not in captions
+
+
+def test_page_opens_with_what_it_found(page_home: Home) -> None:
+    at = cohorts_page()
+    # A1, A2 and B2 were not housed at referral; nobody was followed 12 months (B2's 116 days
+    # are the longest); B1 and C1 were housed at referral.
+    assert at.markdown[0].value == (
+        "Of the 3 participants not in permanent housing at referral, too few have been followed 12 "
+        "months to say what share moved into permanent housing by then (too few at risk). Already in "
+        "permanent housing at referral: 2 (counted apart, not in the curve)."
+    )
 
 
 def test_changing_metric_and_cohorts(page_home: Home) -> None:
@@ -178,17 +207,25 @@ def test_no_cohort_chosen_says_so(page_home: Home) -> None:
 def test_housing_tables_hold_the_hand_fit(page_home: Home) -> None:
     at = cohorts_page()
     summary = table(at, "housing-summary")
-    assert summary.select("referral_type", "participants", "events", "censored", "median").rows() == SUMMARY
+    assert summary.select(SUMMARY_COLUMNS).rows() == SUMMARY
     milestones = table(at, "housing-milestones")
-    # Arrest diversion at 3 months: S = 1/2 after A1's 71 days, B2 still followed (116 days);
-    # nobody is followed 6 months. Social contact: nobody followed 3 months (A2 censored at 67
-    # days), so no row. Community: everyone housed at day 0, so 100% at every month.
-    assert milestones.select("referral_type", "months", "share_housed", "at_risk").rows() == [
-        ("Arrest diversion", 3, pytest.approx(50.0), 1),
-        *[("Community", m, pytest.approx(100.0), 0) for m in (3, 6, 12, 18, 24)],
+    # Arrest diversion at 3 months: S = 1/2 after A1's 71 days, but only B2 still followed (116
+    # days); social contact: nobody followed 3 months (A2 censored at 67 days). Every milestone
+    # rests on fewer than 20: too few at risk. Community has nobody in its curve: no rows.
+    assert milestones.select("referral_type", "months", "share_housed", "interval", "at_risk").rows() == [
+        ("Arrest diversion", 3, "too few at risk", "—", 1),
+        *[("Arrest diversion", m, "too few at risk", "—", 0) for m in (6, 12, 18, 24)],
+        *[("Social contact", m, "too few at risk", "—", 0) for m in (3, 6, 12, 18, 24)],
     ]
-    traces = [t for t in chart_traces(at, "housing-chart") if t.get("showlegend") is not False]
-    assert [t["name"] for t in traces] == ["Arrest diversion", "Social contact", "Community"]
+    # Two curves (community has none), each under 20 at risk from the start: dashed throughout.
+    traces = chart_traces(at, "housing-chart")
+    legend = [t for t in traces if t.get("showlegend") is not False]
+    assert [t["name"] for t in legend] == ["Arrest diversion", "Social contact"]
+    dashed = [t for t in traces if t.get("line", {}).get("dash") == "dash"]
+    assert [t["name"] for t in dashed] == [
+        "Arrest diversion: fewer than 20 still followed",
+        "Social contact: fewer than 20 still followed",
+    ]
 
 
 def test_filters_narrow_both_sections(page_home: Home) -> None:
@@ -198,6 +235,8 @@ def test_filters_narrow_both_sections(page_home: Home) -> None:
     assert at.multiselect(key="cohorts-cohorts").value == ["2024-Q2"]
     assert table(at, "cohorts-table")["cohort"].unique().to_list() == ["2024-Q2"]
     assert table(at, "housing-summary")["referral_type"].to_list() == ["Community"]
+    assert table(at, "housing-milestones").is_empty()  # C1 was housed at referral: no curve
+    assert at.markdown[0].value.startswith("Every participant here was already in permanent housing")
 
 
 def test_filters_leaving_no_data_say_so(page_home: Home) -> None:
@@ -249,15 +288,15 @@ def test_cohort_curves(con: duckdb.DuckDBPyConnection) -> None:
 def test_cohort_curves_stop_at_the_last_month(con: duckdb.DuckDBPyConnection) -> None:
     curves = cohorts.cohort_curves(con, PROGRAM, "active_participants", last_month=2)
     assert curves["months_since_referral"].max() == 2
-    assert curves.height == 9
+    assert curves.height == 8  # 2023-Q4 and 2024-Q1 months 0-2, 2024-Q2 months 0-1 (June is partial)
 
 
 def test_cohort_curves_filter_by_bound_values(con: duckdb.DuckDBPyConnection) -> None:
     by_type = cohorts.cohort_curves(con, PROGRAM, "active_participants", referral_types=["social_contact"])
-    # A2 (2023-Q4, months 0-2) and B1 (2024-Q1, months 0-5).
+    # A2 (2023-Q4, months 0-2) and B1 (2024-Q1, months 0-4: January to May).
     assert by_type.select("cohort", "months_since_referral").rows() == [
         *[("2023-Q4", m) for m in range(3)],
-        *[("2024-Q1", m) for m in range(6)],
+        *[("2024-Q1", m) for m in range(5)],
     ]
     by_site = cohorts.cohort_curves(con, PROGRAM, "active_participants", sites=["south"])
     assert by_site["cohort"].unique().to_list() == ["2024-Q2"]
@@ -289,34 +328,40 @@ def test_recent_cohorts() -> None:
 def test_tables_as_the_page_shows_them(con: duckdb.DuckDBPyConnection) -> None:
     curves = cohorts.cohort_curves(con, PROGRAM, "permanent_housing")
     shown = cohorts.cohort_table(curves, "permanent_housing", ["2024-Q2"])
-    assert shown.rows() == [("2024-Q2", m, 1, 1, 100.0) for m in range(3)]
+    assert shown.rows() == [("2024-Q2", m, 1, 1, 100.0, SMALL_FLAG) for m in range(2)]
     fit = survival.kaplan_meier(cohorts.housing_durations(con, PROGRAM))
     summary = cohorts.housing_summary_table(fit.summary)
-    assert summary.select("referral_type", "participants", "events", "censored", "median").rows() == SUMMARY
+    assert summary.select(SUMMARY_COLUMNS).rows() == SUMMARY
     milestones = cohorts.milestone_table(fit.milestones)
-    assert milestones.columns == ["referral_type", "months", "share_housed", "lower", "upper", "at_risk"]
-    # Unknown months are left out: social contact's only participant not housed left at 67 days.
+    assert milestones.columns == ["referral_type", "months", "share_housed", "interval", "at_risk"]
     assert milestones["referral_type"].unique(maintain_order=True).to_list() == [
         "Arrest diversion",
-        "Community",
+        "Social contact",
     ]
 
 
 @pytest.mark.parametrize(
-    ("lower", "upper", "text"),
+    ("lower", "upper", "at_risk", "text"),
     [
-        (12.0, 140.0, "12 to 140 days"),
-        (1059.0, None, "1,059 days to not reached"),
-        (None, None, "not reached"),
+        (12.0, 140.0, (300, 20), "12 to 140 days"),
+        (1059.0, None, (20, None), "1,059 days to not reached"),
+        (None, None, (None, None), "not reached"),
+        (817.0, 1574.0, (25, 19), "817 days to too few at risk"),
+        (1200.0, 1574.0, (19, 2), "too few at risk"),
     ],
 )
-def test_interval_text(lower: float | None, upper: float | None, text: str) -> None:
-    assert cohorts.interval_text(lower, upper) == text
+def test_interval_text(
+    lower: float | None, upper: float | None, at_risk: tuple[int | None, int | None], text: str
+) -> None:
+    assert cohorts.interval_text(lower, upper, *at_risk) == text
 
 
 def test_median_text() -> None:
-    assert cohorts.median_text(None) == "not reached"
-    assert cohorts.median_text(365.25) == "365 days (12.0 months)"
+    assert cohorts.median_text(None, None) == "not reached"
+    assert cohorts.median_text(365.25, 20) == "365 days (12.0 months)"
+    # The issue's case: a 1,574-day median from one move among 2 still at risk.
+    assert cohorts.median_text(1574.0, 2) == "too few at risk"
+    assert cohorts.median_text(365.25, 19) == "too few at risk"
 
 
 # --- charts -------------------------------------------------------------------------------
@@ -327,8 +372,8 @@ def test_cohort_chart_draws_one_line_per_cohort(con: duckdb.DuckDBPyConnection) 
     figure = charts.cohort_chart(curves, "permanent_housing", ["2023-Q4", "2024-Q2"])
     assert [t.name for t in figure.data] == ["2023-Q4", "2024-Q2"]
     first = figure.data[0]
-    assert list(first.x) == list(range(8))
-    assert list(first.y) == pytest.approx([0, 0, 0.5, 1, 1, 1, 1, 1])
+    assert list(first.x) == list(range(7))
+    assert list(first.y) == pytest.approx([0, 0, 0.5, 1, 1, 1, 1])
     assert [tuple(c) for c in first.customdata][:3] == [(0, 2), (0, 2), (1, 2)]
     assert figure.layout.xaxis.title.text.startswith("Months since referral")
     assert figure.layout.yaxis.title.text == "Percent of denominator"
@@ -339,7 +384,8 @@ def test_cohort_chart_draws_one_line_per_cohort(con: duckdb.DuckDBPyConnection) 
 def test_cohort_chart_counts_participants(con: duckdb.DuckDBPyConnection) -> None:
     curves = cohorts.cohort_curves(con, PROGRAM, "active_participants")
     figure = charts.cohort_chart(curves, "active_participants", ["2024-Q1"])
-    assert list(figure.data[0].y) == [2, 2, 2, 2, 2, 1]
+    assert list(figure.data[0].y) == [2, 2, 2, 2, 1]
+    assert set(figure.data[0].marker.symbol) == {"circle"}  # a count is no rate: never hollow
     assert figure.layout.yaxis.title.text == "Participants"
 
 
@@ -353,28 +399,6 @@ def test_many_cohorts_stay_distinguishable() -> None:
     styles = [(t.line.color, t.line.dash) for t in figure.data]
     assert len(set(styles)) == 12
     assert "#F0E442" not in {colour for colour, _ in styles}  # no yellow on white
-
-
-def test_housing_chart_draws_share_housed_with_its_band() -> None:
-    durations = pl.DataFrame(
-        {
-            "referral_type": ["community"] * 3 + ["arrest_diversion"] * 2,
-            "days": [0, 400, 900, 30, 60],
-            "housed": [True, True, False, True, False],
-        }
-    )
-    fit = survival.kaplan_meier(durations)
-    figure = charts.housing_chart(fit.curve)
-    assert [t.name for t in figure.data if t.showlegend is not False] == ["Arrest diversion", "Community"]
-    upper, lower, line = figure.data[3:6]  # community's band, then its line
-    assert lower.fill == "tonexty" and upper.fill is None
-    assert line.line.shape == "hv" and line.line.color == charts.REFERRAL_COLOURS["community"]
-    # Drawn to 24 months: the step at 400 days (13.1 months) is held flat to the axis' end.
-    assert list(line.x) == pytest.approx([0, 400 / survival.DAYS_PER_MONTH, 24])
-    assert list(line.y) == pytest.approx([1 / 3, 2 / 3, 2 / 3])
-    assert figure.layout.yaxis.title.text == "Share permanently housed"
-    assert figure.layout.xaxis.title.text == "Months since referral"
-    assert tuple(figure.layout.yaxis.range) == (0, 1)
 
 
 def test_rgba() -> None:

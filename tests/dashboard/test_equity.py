@@ -26,13 +26,16 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from statsmodels.stats.proportion import confint_proportions_2indep
 from streamlit.testing.v1 import AppTest
 
 from dashboard.charts import equity as charts
 from dashboard.charts.equity import forest_chart, ratio_ticks
+from dashboard.formatting import md_text
 from dashboard.queries import equity
 from dashboard.queries.equity import (
     ALL_OTHERS,
+    REFERENCE_SMALL_FLAG,
     WHITE,
     equity_table,
     race_months,
@@ -41,7 +44,9 @@ from dashboard.queries.equity import (
     referrals_by_race,
     size_flag,
 )
-from pipelines.core.metrics import METRICS
+from dashboard.small_numbers import SMALL_FLAG
+from dashboard.stats import LOG, SCORE, score_ratio
+from pipelines.core.metrics import METRICS, Kind
 from pipelines.core.palette import OKABE_ITO
 from pipelines.core.scope import PROGRAM
 from pipelines.core.settings import Home
@@ -112,6 +117,12 @@ def katz(a: int, n1: int, c: int, n2: int) -> tuple[float, float, float]:
     return ratio, ratio * exp(-Z * se), ratio * exp(Z * se)
 
 
+def koopman(a: int, n1: int, c: int, n2: int) -> tuple[float, float, float]:
+    """The ratio and its score interval straight from statsmodels (Koopman, no correction)."""
+    low, high = confint_proportions_2indep(a, n1, c, n2, compare="ratio", method="score", correction=False)
+    return (a / n1) / (c / n2), max(float(low), 0.0), float(high)
+
+
 def rates_frame(rows: dict[str, tuple[int, int]]) -> pl.DataFrame:
     return pl.DataFrame(
         [(race, n, d, n / d) for race, (n, d) in rows.items()],
@@ -178,24 +189,28 @@ def test_table_against_white(con: duckdb.DuckDBPyConnection) -> None:
     black = rows["black"]
     assert (black["numerator"], black["denominator"], black["rate"]) == (2, 4, 0.5)
     assert (black["reference_numerator"], black["reference_denominator"]) == (1, 2)
-    # (2/4)/(1/2) = 1; SE = sqrt(1/2 − 1/4 + 1/1 − 1/2) = sqrt(0.75) = 0.866025;
-    # exp(± 1.959964 × 0.866025) = exp(± 1.697379): 0.183163 to 5.459617.
-    assert (black["ratio"], black["low"], black["high"]) == pytest.approx((1.0, 0.183163, 5.459617), abs=1e-5)
-    assert (black["ratio"], black["low"], black["high"]) == pytest.approx(katz(2, 4, 1, 2), abs=1e-5)
+    # Every numerator here is under 10: each ratio takes the score interval, as statsmodels gives it
+    # (the log interval would be 0.183163 to 5.459617 for black).
+    assert (black["ratio"], black["low"], black["high"]) == pytest.approx(koopman(2, 4, 1, 2))
+    assert black["method"] == SCORE
+    # Multiracial: 1 of 1 against 1 of 2 is a group at 100%, found by inverting the score test.
     multiracial = rows["multiracial"]
-    # (1/1)/(1/2) = 2; SE = sqrt(1 − 1 + 1 − 1/2) = 0.707107: 0.500195 to 7.996876.
-    assert (multiracial["ratio"], multiracial["low"], multiracial["high"]) == pytest.approx(
-        (2.0, 0.500195, 7.996876), abs=1e-5
-    )
+    assert (multiracial["ratio"], multiracial["method"]) == (2.0, SCORE)
+    assert (multiracial["low"], multiracial["high"]) == pytest.approx(score_ratio(1, 1, 1, 2)[1:])
+    assert multiracial["low"] < 1 < multiracial["high"]
     white = rows["white"]
     assert white["is_reference"] and white["ratio"] == 1 and white["low"] is None
-    assert white["note"] == "reference group"
+    assert white["note"] == "reference group" and white["method"] is None
+    # No one arrested among Asian and unknown participants: a ratio of 0 and a score interval from 0
+    # (the log interval had none).
     for race in ("asian", "unknown"):
-        assert rows[race]["ratio"] is None
-        assert "0 counted in this group's numerator" in rows[race]["note"]
-    # Every denominator here is under 11, and the reference's under 30: all flagged.
-    assert rows["black"]["flag"] == "rate on fewer than 11 people; reference denominator under 30"
-    assert rows["white"]["flag"] == "rate on fewer than 11 people"
+        row = rows[race]
+        assert (row["ratio"], row["low"], row["method"], row["note"]) == (0.0, 0.0, SCORE, None)
+        assert row["high"] == pytest.approx(koopman(0, 1, 1, 2)[2])
+    # Every denominator here is under 11, the reference's too: all flagged, all hollow.
+    assert rows["black"]["flag"] == f"{SMALL_FLAG}; {REFERENCE_SMALL_FLAG}"
+    assert rows["white"]["flag"] == SMALL_FLAG
+    assert table["small"].all()
     assert [rows[race]["referred"] for race in ORDER] == [REFERRED[race] for race in ORDER]
     assert [rows[race]["referral_share"] for race in ORDER] == pytest.approx(
         [1 / 8, 4 / 8, 1 / 8, 1 / 8, 1 / 8]
@@ -211,7 +226,7 @@ def test_table_against_all_others(con: duckdb.DuckDBPyConnection) -> None:
     # Each group against the pooled rest: black 2/4 vs (1+0+1+0)/(2+1+1+1) = 2/5 -> 1.25.
     assert (rows["black"]["reference_numerator"], rows["black"]["reference_denominator"]) == (2, 5)
     assert rows["black"]["ratio"] == pytest.approx(1.25)
-    assert (rows["black"]["low"], rows["black"]["high"]) == pytest.approx(katz(2, 4, 2, 5)[1:])
+    assert (rows["black"]["low"], rows["black"]["high"]) == pytest.approx(koopman(2, 4, 2, 5)[1:])
     # White 1/2 vs (2+0+1+0)/(4+1+1+1) = 3/7 -> 7/6; multiracial 1/1 vs 3/8 -> 8/3.
     assert rows["white"]["ratio"] == pytest.approx(7 / 6)
     assert rows["multiracial"]["ratio"] == pytest.approx(8 / 3)
@@ -219,39 +234,92 @@ def test_table_against_all_others(con: duckdb.DuckDBPyConnection) -> None:
         3,
         8,
     )
-    assert rows["asian"]["ratio"] is None and rows["unknown"]["ratio"] is None
+    assert rows["asian"]["ratio"] == 0 and rows["unknown"]["ratio"] == 0
+    assert set(table["method"]) == {SCORE}
+
+
+def test_small_cells_take_the_score_interval_large_ones_keep_katz() -> None:
+    # Black: 9 counted (under 10), score. Asian: 12 of 30 against 40 of 100, log (Katz).
+    rates = rates_frame({"white": (40, 100), "black": (9, 30), "asian": (12, 30)})
+    rows = {row["race"]: row for row in equity_table(rates, referrals_frame({}), WHITE).iter_rows(named=True)}
+    assert rows["black"]["method"] == SCORE
+    assert (rows["black"]["ratio"], rows["black"]["low"], rows["black"]["high"]) == pytest.approx(
+        koopman(9, 30, 40, 100)
+    )
+    assert rows["asian"]["method"] == LOG
+    assert (rows["asian"]["ratio"], rows["asian"]["low"], rows["asian"]["high"]) == pytest.approx(
+        katz(12, 30, 40, 100), abs=1e-6
+    )
+    # A small reference numerator switches every comparison with it.
+    few = equity_table(rates_frame({"white": (8, 100), "black": (60, 100)}), referrals_frame({}), WHITE)
+    assert few.filter(pl.col("race") == "black")["method"].to_list() == [SCORE]
+    # The page's table says which, row by row (the reference row has no interval).
+    view = equity.table_view(equity_table(rates, referrals_frame({}), WHITE))
+    assert dict(zip(view["race"], view["method"], strict=True)) == {
+        "Asian": LOG,
+        "Black": SCORE,
+        "White": None,
+    }
 
 
 def test_table_flags_small_denominators() -> None:
-    rates = rates_frame({"white": (40, 100), "black": (3, 5), "asian": (8, 20), "hispanic_latino": (12, 30)})
+    rates = rates_frame({"white": (40, 100), "black": (3, 10), "asian": (4, 11), "hispanic_latino": (12, 30)})
     table = equity_table(rates, referrals_frame({}), WHITE)
-    flags = dict(table.select("race", "flag").rows())
-    assert flags == {
-        "asian": "denominator under 30",
-        "black": "rate on fewer than 11 people",
+    assert dict(table.select("race", "flag").rows()) == {
+        "asian": None,  # 11: not small
+        "black": SMALL_FLAG,  # 10: small
         "hispanic_latino": None,
         "white": None,
     }
+    assert dict(table.select("race", "small").rows()) == {
+        "asian": False,
+        "black": True,
+        "hispanic_latino": False,
+        "white": False,
+    }
     # A small reference flags every comparison with it.
-    small_reference = equity_table(
-        rates_frame({"white": (4, 20), "black": (30, 100)}), referrals_frame({}), WHITE
-    )
-    assert dict(small_reference.select("race", "flag").rows())["black"] == "reference denominator under 30"
+    for white, flagged in (((4, 10), REFERENCE_SMALL_FLAG), ((4, 11), None)):
+        small_reference = equity_table(
+            rates_frame({"white": white, "black": (30, 100)}), referrals_frame({}), WHITE
+        )
+        assert dict(small_reference.select("race", "flag").rows())["black"] == flagged
 
 
 @pytest.mark.parametrize(
     ("denominator", "reference", "flag"),
     [
-        (10, None, "rate on fewer than 11 people"),
-        (11, None, "denominator under 30"),
-        (29, None, "denominator under 30"),
-        (30, None, None),
-        (30, 29, "reference denominator under 30"),
-        (5, 5, "rate on fewer than 11 people; reference denominator under 30"),
+        (10, None, SMALL_FLAG),
+        (11, None, None),
+        (29, None, None),  # no second threshold: the interval says how wide it is
+        (30, 10, REFERENCE_SMALL_FLAG),
+        (30, 11, None),
+        (5, 5, f"{SMALL_FLAG}; {REFERENCE_SMALL_FLAG}"),
+        (0, None, None),  # no one: no rate to flag (the note says so)
     ],
 )
 def test_size_flag(denominator: int, reference: int | None, flag: str | None) -> None:
     assert size_flag(denominator, reference) == flag
+
+
+def test_chart_and_table_hollow_and_flagged_at_ten_not_eleven() -> None:
+    table = equity_table(
+        rates_frame({"white": (40, 100), "black": (5, 10), "asian": (5, 11)}), referrals_frame({}), WHITE
+    )
+    figure = forest_chart(table, "arrested", WHITE)
+    points = {
+        y: (symbol, trace.name)
+        for trace in figure.data
+        if trace.mode == "markers" and trace.name != "Reference group"
+        for y, symbol in zip(trace.y, trace.marker.symbol, strict=True)
+    }
+    assert points["Black"][0] == "circle-open" and "fewer than 11" in points["Black"][1]
+    assert points["Asian"] == ("circle", "Rate ratio (95% CI)")
+    view = equity.table_view(table)
+    assert dict(zip(view["race"], view["flag"], strict=True)) == {
+        "Asian": None,
+        "Black": SMALL_FLAG,
+        "White": None,
+    }
 
 
 def test_table_without_a_white_row_says_so() -> None:
@@ -301,9 +369,10 @@ def test_table_refuses_an_unknown_reference() -> None:
         equity_table(rates_frame({"white": (1, 2)}), referrals_frame({}), "black")
 
 
-def test_rate_metrics_leave_out_counts() -> None:
+def test_rate_metrics_leave_out_counts_and_days() -> None:
     assert "active_participants" not in rate_metrics()
-    assert set(rate_metrics()) == {name for name, metric in METRICS.items() if not metric.is_count}
+    assert "jail_days" not in rate_metrics()
+    assert set(rate_metrics()) == {name for name, metric in METRICS.items() if metric.kind is Kind.SHARE}
 
 
 # --- the chart ----------------------------------------------------------------------------
@@ -315,27 +384,41 @@ def test_forest_chart(con: duckdb.DuckDBPyConnection) -> None:
     )
     figure = forest_chart(table, "arrested", WHITE)
     traces = {trace.name: trace for trace in figure.data}
-    # Every estimable ratio here rests on a small denominator: an open marker of its own.
-    small = traces["Under 30 in a denominator: read with care"]
-    assert list(small.y) == ["Black", "Multiracial"]
-    assert list(small.x) == pytest.approx([1.0, 2.0])
-    assert small.marker.symbol == "circle-open" and small.marker.color in OKABE_ITO
-    black_low, black_high = katz(2, 4, 1, 2)[1:]
-    assert small.error_x.array[0] == pytest.approx(black_high - 1.0, abs=1e-5)
-    assert small.error_x.arrayminus[0] == pytest.approx(1.0 - black_low, abs=1e-5)
-    assert "Rate ratio (95% CI)" not in traces
+    # Every ratio here rests on a small denominator: open markers of their own.
+    small = traces["Rests on a rate of fewer than 11 people (hollow)"]
+    edge = min(figure.layout.xaxis.tickvals)
+    assert list(small.y) == ["Asian", "Black", "Multiracial", "Unknown"]
+    # A ratio of 0 has no place on a log axis: a triangle at the left edge, its interval reaching right.
+    assert list(small.x) == pytest.approx([edge, 1.0, 2.0, edge])
+    assert list(small.marker.symbol) == [
+        "triangle-left-open",
+        "circle-open",
+        "circle-open",
+        "triangle-left-open",
+    ]
+    assert small.marker.color in OKABE_ITO
+    _, black_low, black_high = koopman(2, 4, 1, 2)
+    assert small.error_x.array[1] == pytest.approx(black_high - 1.0)
+    assert small.error_x.arrayminus[1] == pytest.approx(1.0 - black_low)
+    asian_high = koopman(0, 1, 1, 2)[2]
+    assert small.error_x.array[0] == pytest.approx(asian_high - edge) and small.error_x.arrayminus[0] == 0
+    assert "Rate ratio (95% CI)" not in traces and "No ratio" not in traces
     assert list(traces["Reference group"].y) == ["White"] and list(traces["Reference group"].x) == [1.0]
-    # Groups without a ratio keep their row, with words instead of a marker.
-    missing = traces["No ratio"]
-    assert list(missing.y) == ["Asian", "Unknown"] and set(missing.text) == {"no ratio: see the table"}
-    assert set(missing.x) == {min(figure.layout.xaxis.tickvals)}  # at the left edge, no marker there
     assert list(figure.layout.yaxis.categoryarray) == LABELS
     assert figure.layout.xaxis.type == "log"
     assert figure.layout.xaxis.title.text == "Rate ratio vs. White (log scale)"
     assert 1.0 in figure.layout.xaxis.tickvals
     (line,) = figure.layout.shapes
     assert (line.x0, line.x1, line.yref) == (1, 1, "paper")  # the line of no difference
-    assert min(figure.layout.xaxis.tickvals) <= black_low and max(figure.layout.xaxis.tickvals) >= 7.996876
+    assert edge <= black_low and max(figure.layout.xaxis.tickvals) >= max(table["high"].drop_nulls())
+
+
+def test_forest_chart_keeps_a_row_without_a_ratio() -> None:
+    table = equity_table(rates_frame({"white": (0, 50), "black": (3, 50)}), referrals_frame({}), WHITE)
+    figure = forest_chart(table, "arrested", WHITE)
+    missing = next(t for t in figure.data if t.name == "No ratio")
+    assert list(missing.y) == ["Black"] and set(missing.text) == {"no ratio: see the table"}
+    assert set(missing.x) == {min(figure.layout.xaxis.tickvals)}  # at the left edge, no marker there
 
 
 def test_forest_chart_large_denominators_use_the_filled_marker() -> None:
@@ -344,7 +427,7 @@ def test_forest_chart_large_denominators_use_the_filled_marker() -> None:
     )
     figure = forest_chart(table, "arrested", ALL_OTHERS)
     (trace,) = [t for t in figure.data if t.name == "Rate ratio (95% CI)"]
-    assert trace.marker.symbol == "circle" and list(trace.y) == ["Black", "White"]
+    assert set(trace.marker.symbol) == {"circle"} and list(trace.y) == ["Black", "White"]
     assert figure.layout.xaxis.title.text == "Rate ratio vs. all others (log scale)"
 
 
@@ -397,23 +480,34 @@ def test_page_shows_the_latest_complete_month_against_white(page_home: Home) -> 
         f"Numerator: {METRICS['arrested'].numerator}; denominator: {METRICS['arrested'].denominator}."
         in captions
     )
-    assert "Katz" in captions and "Jun 2023 to May 2024" in captions
+    assert "Jun 2023 to May 2024" in captions
+    (expander,) = at.expander
+    assert expander.label == "How this is calculated"
+    method = " ".join(m.value for m in expander.markdown)
+    assert "Katz" in method and "Koopman" in method and "fewer than 10 people" in method
+    # The page opens with what it found: no group differs clearly from White participants here.
+    assert at.markdown[0].value == md_text(
+        "Arrested, May 2024: no group's rate differs clearly from that of White participants "
+        "(every 95% interval includes 1)."
+    )
     (table,) = at.dataframe
     frame = table.value
     assert list(frame["race"]) == LABELS
     assert list(frame["numerator"]) == [ARRESTED_MAY[r][0] for r in ORDER]
     assert list(frame["denominator"]) == [ARRESTED_MAY[r][1] for r in ORDER]
     assert list(frame["rate"]) == pytest.approx([0.0, 50.0, 50.0, 100.0, 0.0])  # percent
+    zero, black, multiracial = score_ratio(0, 1, 1, 2), score_ratio(2, 4, 1, 2), score_ratio(1, 1, 1, 2)
     assert list(frame["ratio"]) == [
-        "no ratio: see note",
-        "1.00 (0.18 to 5.46)",
+        f"0.00 (0.00 to {zero[2]:.2f})",
+        f"1.00 ({black[1]:.2f} to {black[2]:.2f})",
         "1 (reference)",
-        "2.00 (0.50 to 8.00)",
-        "no ratio: see note",
+        f"2.00 ({multiracial[1]:.2f} to {multiracial[2]:.2f})",
+        f"0.00 (0.00 to {zero[2]:.2f})",
     ]
+    assert list(frame["method"]) == [SCORE, SCORE, None, SCORE, SCORE]
     assert list(frame["referral_share"]) == pytest.approx([12.5, 50.0, 12.5, 12.5, 12.5])
     assert list(frame["referred"]) == [1, 4, 1, 1, 1]
-    assert all(flag.startswith("rate on fewer than 11 people") for flag in frame["flag"])
+    assert all(flag.startswith(SMALL_FLAG) for flag in frame["flag"])
     assert at.get("plotly_chart")
 
 
@@ -424,7 +518,7 @@ def test_page_against_all_other_groups(page_home: Home) -> None:
     assert not at.exception
     frame = at.dataframe[0].value
     ratios = dict(zip(frame["race"], frame["ratio"], strict=True))
-    low, high = katz(2, 4, 2, 5)[1:]
+    low, high = koopman(2, 4, 2, 5)[1:]
     assert ratios["Black"] == f"1.25 ({low:.2f} to {high:.2f})"
     assert ratios["White"].startswith("1.17 (")
     assert ratios["Multiracial"].startswith("2.67 (")
@@ -461,3 +555,22 @@ def test_page_without_a_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 def test_race_labels_cover_every_group() -> None:
     assert set(equity.RACE_GROUPS) == set(equity.RACE_LABELS)
+
+
+def test_finding_names_the_groups_that_differ_clearly() -> None:
+    rates = rates_frame({"white": (100, 1000), "black": (300, 1000), "asian": (11, 100), "unknown": (2, 40)})
+    table = equity_table(rates, referrals_frame({}), WHITE)
+    ratio, low, high = katz(300, 1000, 100, 1000)
+    # Asian 11% against 10% (interval spans 1) and unknown 5% on 2 people (score interval spans 1) are
+    # not named; Black, three times White's rate, is.
+    assert low > 1
+    assert equity.finding(table, "arrested", MAY, WHITE) == (
+        "Arrested, May 2024: compared with White participants, the rate is clearly higher for the "
+        f"Black group ({ratio:.2f} times, 95% CI {low:.2f} to {high:.2f})."
+    )
+    lower = equity_table(
+        rates_frame({"white": (300, 1000), "black": (100, 1000)}), referrals_frame({}), WHITE
+    )
+    assert "clearly lower for the Black group (0.33 times" in equity.finding(lower, "arrested", MAY, WHITE)
+    nothing = equity_table(rates_frame({"white": (0, 10), "black": (1, 10)}), referrals_frame({}), WHITE)
+    assert equity.finding(nothing, "arrested", MAY, WHITE) is None  # no ratio at all: nothing to say

@@ -9,14 +9,17 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from statsmodels.stats.proportion import confint_proportions_2indep
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from dashboard.charts import overview as charts
 from dashboard.formatting import format_change, format_value
 from dashboard.queries import overview
 from dashboard.queries.release import Release, release_info
+from dashboard.small_numbers import SMALL_FLAG
 from pipelines.core.metrics import METRICS
-from pipelines.core.periods import latest_complete_month
+from pipelines.core.periods import add_months, latest_complete_month
 from pipelines.core.release import live_release
 from pipelines.core.scope import PROGRAM
 from pipelines.core.settings import Home
@@ -44,7 +47,24 @@ NUMBERS: dict[str, list[tuple[int, int] | None]] = {
 SITE_ROW = (999, 1000)
 
 
-def build_release(path: Path, numbers: dict[str, list[tuple[int, int] | None]]) -> Path:
+# A planted release: clear changes (a thousand people a month) beside one within its uncertainty
+# (a hundred), and a rate whose denominator crosses SMALL_COUNT: 10 in January, 11 in February.
+PLANTED: dict[str, list[tuple[int, int] | None]] = {
+    **NUMBERS,
+    # +10 pp on 1,000 a month: clearly a rise (green).
+    "permanent_housing": [(300, 1000), (300, 1000), (320, 1000), (350, 1000), (400, 1000), (410, 1000)],
+    # -10 pp on 1,000: clearly a fall, and a fall in shelter is bad (red).
+    "sheltered": [(600, 1000), (600, 1000), (580, 1000), (550, 1000), (500, 1000), (490, 1000)],
+    # +3 pp on 100 a month: within the uncertainty (grey).
+    "unsheltered": [(30, 100), (30, 100), (31, 100), (32, 100), (33, 100), (33, 100)],
+    # -5 pp on 1,000: clearly a fall, and a fall in arrests is good (green).
+    "arrested": [(90, 1000), (100, 1000), (80, 1000), (70, 1000), (50, 1000), (50, 1000)],
+    # The denominator crosses SMALL_COUNT: 10 in January (hollow, flagged), 11 from February.
+    "employed": [(3, 10), (4, 11), (4, 24), (5, 25), (6, 30), (6, 31)],
+}
+
+
+def build_release(path: Path, numbers: dict[str, list[tuple[int, int] | None]], as_of: date = AS_OF) -> Path:
     """Write a release file with metric_values and release, as the nightly publishes them."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -74,7 +94,7 @@ def build_release(path: Path, numbers: dict[str, list[tuple[int, int] | None]]) 
         )
         con.execute(
             "insert into release values (?, ?, ?, ?)",
-            [RUN_ID, AS_OF, datetime(2024, 6, 16, 2, 0), "v1"],
+            [RUN_ID, as_of, datetime(2024, 6, 16, 2, 0), "v1"],
         )
     return path
 
@@ -107,6 +127,30 @@ def con(page_home: Path) -> duckdb.DuckDBPyConnection:
 
 def run_app() -> AppTest:
     return apptest.app().run()
+
+
+def serve_release(root: Path, monkeypatch: pytest.MonkeyPatch, numbers: dict, as_of: date = AS_OF) -> AppTest:
+    """Publish a release of `numbers` as of `as_of` in a home of its own, and open the Overview."""
+    publish(root, build_release(root / "warehouse" / "release-0001.duckdb", numbers, as_of))
+    apptest.serve(monkeypatch, root)
+    at = run_app()
+    assert not at.exception
+    return at
+
+
+def tile_notes(at: AppTest) -> dict[str, str]:
+    """The line under each tile's change, by the tile's label (the tiles fill the first columns)."""
+    notes = {}
+    for column in at.columns[:3]:
+        assert len(column.metric) == len(column.caption)
+        notes |= {tile.label: note.value for tile, note in zip(column.metric, column.caption, strict=True)}
+    return notes
+
+
+def newcombe(latest: tuple[int, int], prior: tuple[int, int]) -> tuple[float, float]:
+    """The change's 95% interval straight from statsmodels (Newcombe, independent samples)."""
+    low, high = confint_proportions_2indep(*latest, *prior, compare="diff", method="newcomb")
+    return float(low), float(high)
 
 
 def rate(cell: tuple[int, int]) -> float:
@@ -150,6 +194,98 @@ def test_overview_renders_kpis_with_quarter_change(page_home: Path) -> None:
         assert (tile.delta or None) == delta, name
         if delta is not None:
             assert tile.proto.delta_description == "vs. Feb 2024", name
+        if METRICS[name].is_count or delta is None:
+            continue
+        # Every change here rests on a few dozen people: coloured only if its interval leaves out 0.
+        low, high = newcombe(NUMBERS[name][MONTHS.index(LATEST)], NUMBERS[name][MONTHS.index(PRIOR)])
+        interval = f"95% CI {low * 100:+.1f} to {high * 100:+.1f} pp"
+        clear = low > 0 or high < 0
+        assert (tile.proto.color != MetricProto.MetricColor.GRAY) == clear, name
+        note = f"Beyond the uncertainty ({interval})." if clear else f"Within the uncertainty ({interval})."
+        assert tile_notes(at)[tile.label] == note, name
+    assert tile_notes(at)["Employed"] == "No value in Feb 2024 to compare with."
+
+
+def test_tiles_are_coloured_only_when_the_interval_leaves_out_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = serve_release(tmp_path / "home", monkeypatch, PLANTED)
+    tiles = {tile.label: tile.proto for tile in at.metric}
+    colour = {name: tiles[METRICS[name].label].color for name in PLANTED}
+    Colour, Direction = MetricProto.MetricColor, MetricProto.MetricDirection
+    # 40% against 30% of 1,000: the interval is well above 0, so a green rise.
+    assert newcombe((400, 1000), (300, 1000))[0] > 0.05
+    assert colour["permanent_housing"] == Colour.GREEN
+    assert tiles["In permanent housing"].direction == Direction.UP
+    # 50% against 60% of 1,000: a clear fall in shelter is bad news, in red.
+    assert colour["sheltered"] == Colour.RED
+    # 5% against 10% arrested: a clear fall, good news (the colours are inverted), in green.
+    assert colour["arrested"] == Colour.GREEN
+    # 33% against 30% of 100: the interval spans 0, so grey, no arrow, and it says so.
+    low, high = newcombe((33, 100), (30, 100))
+    assert low < 0 < high
+    unsheltered = tiles["Unsheltered"]
+    assert unsheltered.delta == "+3.0 pp"
+    assert unsheltered.color == Colour.GRAY and unsheltered.direction == Direction.NONE
+    notes = tile_notes(at)
+    assert unsheltered.delta_description == "vs. Feb 2024"
+    assert (
+        notes["Unsheltered"] == f"Within the uncertainty (95% CI {low * 100:+.1f} to {high * 100:+.1f} pp)."
+    )
+    housed = newcombe((400, 1000), (300, 1000))
+    assert notes["In permanent housing"] == (
+        f"Beyond the uncertainty (95% CI {housed[0] * 100:+.1f} to {housed[1] * 100:+.1f} pp)."
+    )
+    # A count has no interval: grey, a plain change.
+    active = tiles["Active participants"]
+    assert active.delta == "+8" and active.color == Colour.GRAY
+    assert active.delta_description == "vs. Feb 2024"
+    assert notes["Active participants"] == "A count of everyone: no interval."
+    assert sum(c != Colour.GRAY for c in colour.values()) == 3
+
+
+def test_page_opens_with_what_it_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = serve_release(tmp_path / "home", monkeypatch, PLANTED)
+    # The first thing under the title: computed from the release, January to May 2024.
+    assert at.markdown[0].value == (
+        "52 participants were active in May 2024. From Jan 2024 to May 2024, the share in permanent "
+        "housing rose from 30% to 40%; the share unsheltered went from 30% to 33%, a change within "
+        "the uncertainty."
+    )
+    (expander,) = at.expander
+    assert expander.label == "How this is calculated"
+    method = " ".join(m.value for m in expander.markdown)
+    assert "Newcombe" in method and "wider than it needs to be" in method
+
+
+def test_trends_are_hollow_and_flagged_under_eleven(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = serve_release(tmp_path / "home", monkeypatch, PLANTED)
+    index = list(NUMBERS).index("employed")
+    frame = at.dataframe[index].value
+    months = [m.date() if hasattr(m, "date") else m for m in frame["month"]]
+    flags = dict(zip(months, frame["flag"], strict=True))
+    assert flags[date(2024, 1, 1)] == SMALL_FLAG  # 3 of 10
+    assert flags[date(2024, 2, 1)] == ""  # 4 of 11
+    assert set(flags.values()) == {SMALL_FLAG, ""}
+    chart = at.get("plotly_chart")[index].proto.spec
+    assert '"symbol":["circle-open","circle","circle","circle","circle"]' in chart.replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    ("as_of", "last"),
+    [(date(2024, 6, 15), date(2024, 5, 1)), (date(2024, 6, 30), date(2024, 6, 1))],
+)
+def test_trends_stop_at_the_last_complete_month(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_of: date, last: date
+) -> None:
+    at = serve_release(tmp_path / "home", monkeypatch, PLANTED, as_of)
+    for table in at.dataframe:
+        months = [m.date() if hasattr(m, "date") else m for m in table.value["month"]]
+        assert max(months) == last
+    tile = next(t for t in at.metric if t.label == "In permanent housing")
+    # Mid-June: May against February; the last day of June: June itself against March.
+    assert tile.value == ("40.0%" if last.month == 5 else "41.0%")
+    assert tile.proto.delta_description == ("vs. Feb 2024" if last.month == 5 else "vs. Mar 2024")
 
 
 def test_kpi_expectations_by_hand() -> None:
@@ -175,7 +311,8 @@ def test_overview_tables_hold_the_release_rows(page_home: Path) -> None:
             assert list(frame.columns) == ["month", "value"]
             assert list(frame["value"]) == [n for _, n, _ in rows]
             continue
-        assert list(frame.columns) == ["month", "numerator", "denominator", "value"]
+        assert list(frame.columns) == ["month", "numerator", "denominator", "value", "flag"]
+        assert list(frame["flag"]) == [SMALL_FLAG if d < 11 else "" for _, _, d in rows]
         assert [(int(n), int(d)) for n, d in zip(frame["numerator"], frame["denominator"], strict=True)] == [
             (n, d) for _, n, d in rows
         ]
@@ -185,7 +322,7 @@ def test_overview_tables_hold_the_release_rows(page_home: Path) -> None:
 def test_overview_defines_every_metric(page_home: Path) -> None:
     at = run_app()
     captions = [caption.value for caption in at.caption]
-    for metric in METRICS.values():
+    for metric in (METRICS[name] for name in NUMBERS):  # the headline measures it shows
         line = f"Numerator: {metric.numerator}; denominator: {metric.denominator}."
         assert line in captions, metric.name
     assert [header.value for header in at.subheader] == [METRICS[n].label for n in NUMBERS]
@@ -269,6 +406,7 @@ def test_release_info(con: duckdb.DuckDBPyConnection) -> None:
         (date(2024, 6, 15), date(2024, 5, 1)),
         (date(2024, 6, 1), date(2024, 5, 1)),
         # An as-of date on a month's last day completes that month (a leap February too).
+        (date(2024, 1, 30), date(2023, 12, 1)),
         (date(2024, 1, 31), date(2024, 1, 1)),
         (date(2024, 2, 29), date(2024, 2, 1)),
         (date(2024, 2, 28), date(2024, 1, 1)),
@@ -306,6 +444,49 @@ def test_kpis(con: duckdb.DuckDBPyConnection) -> None:
     assert employed["value"] == pytest.approx(6 / 30)
     assert employed["prior_value"] is None and employed["change"] is None
     assert unknown["value"] is None
+    # The change's 95% interval, as statsmodels gives it; it spans 0, so the change is not clear.
+    assert (arrested["change_low"], arrested["change_high"]) == pytest.approx(newcombe((3, 52), (5, 44)))
+    assert arrested["change_low"] < 0 < arrested["change_high"] and arrested["clear"] is False
+    assert employed["change_low"] is None and employed["clear"] is False
+    active = overview.kpis(con, PROGRAM, ["active_participants"], AS_OF).row(0, named=True)
+    assert active["change"] == 8 and active["change_low"] is None and active["clear"] is False
+
+
+def series_frame(months: list[date], cells: list[tuple[int, int]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "month": months,
+            "numerator": [n for n, _ in cells],
+            "denominator": [d for _, d in cells],
+            "value": [n / d for n, d in cells],
+        }
+    )
+
+
+def test_headline_over_twelve_months() -> None:
+    months = [add_months(date(2023, 1, 1), i) for i in range(15)]
+    latest = months[-1]  # March 2024; a year earlier, March 2023
+    housed = [(200 + 5 * i, 1000) for i in range(15)]  # 21% in March 2023, 27% in March 2024
+    unsheltered = [(31, 100)] * 14 + [(29, 100)]  # 31% to 29% of 100: within the uncertainty
+    active = [(1000, 1000)] * 15
+    text = overview.headline(
+        {
+            "active_participants": series_frame(months, active),
+            "permanent_housing": series_frame(months, housed),
+            "unsheltered": series_frame(months, unsheltered),
+        },
+        latest,
+    )
+    assert text == (
+        "1,000 participants were active in Mar 2024. Over the 12 months to Mar 2024, the share in "
+        "permanent housing rose from 21% to 27%; the share unsheltered went from 31% to 29%, a change "
+        "within the uncertainty."
+    )
+    # A clear fall says so; a release without the month has nothing to say.
+    falling = series_frame(months, [(400, 1000)] * 14 + [(300, 1000)])
+    fell = overview.headline({"unsheltered": falling}, latest)
+    assert fell == "Over the 12 months to Mar 2024, the share unsheltered fell from 40% to 30%."
+    assert overview.headline({"unsheltered": series_frame(months[:3], unsheltered[:3])}, latest) is None
 
 
 def test_release_is_read_only(con: duckdb.DuckDBPyConnection) -> None:

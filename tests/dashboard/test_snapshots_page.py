@@ -16,7 +16,11 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
+from dashboard.charts.snapshots import snapshot_chart
+from dashboard.formatting import md_text
+from dashboard.queries import snapshots as snapshot_queries
 from dashboard.queries.snapshots import TABLE_COLUMNS
+from pipelines.core.metrics import SMALL_COUNT, is_count
 from pipelines.core.settings import Home
 from pipelines.funder import catalog as snapshot_catalog
 from pipelines.funder.restate import FILE_COLUMNS, NUMBER_COLUMNS
@@ -193,6 +197,56 @@ def test_a_suppressed_cell_never_shows_a_number(home: Home) -> None:
     drawn = {(x, trace["name"]) for trace in figure["data"] for x in trace["x"]}
     assert drawn == {k for k, r in expected.items() if r["suppressed"] == "false"}
     assert figure["layout"]["xaxis"]["type"] == "category"
+
+
+def test_the_page_opens_with_what_the_snapshot_found(home: Home) -> None:
+    folder = only(home)
+    quarter = {
+        r["metric"]: r for r in published_rows(folder) if (r["dimension"], r["period"]) == ("all", PERIOD)
+    }
+    active, housed = quarter["active_participants"], quarter["permanent_housing"]
+    assert active["suppressed"] == housed["suppressed"] == "false"
+    at = open_as(apptest.FUNDER)
+    share = int(housed["numerator"]) / int(housed["denominator"])
+    assert at.markdown[0].value == md_text(
+        f"In {PERIOD}, {int(active['numerator']):,} participants were active and {share:.1%} of those "
+        f"with a known housing status were in permanent housing ({int(housed['numerator']):,} of "
+        f"{int(housed['denominator']):,}), as published in snapshot {folder.name}."
+    )
+    (expander,) = at.expander
+    assert expander.label == "How this is calculated"
+    assert "never drawn at all" in " ".join(m.value for m in expander.markdown)
+
+
+def test_no_chart_draws_a_rate_on_fewer_than_eleven(home: Home) -> None:
+    """The one small-numbers rule: other pages draw a rate on fewer than 11 hollow; a snapshot
+    suppresses it, so no chart of this page ever draws one, in any metric and breakdown."""
+    folder = only(home)
+    table = pl.DataFrame(published_rows(folder))
+    # Rows whose denominator was small hide it, and their rate: there are some in the demo.
+    hidden = table.filter(pl.col("denominator") == "")
+    assert hidden.height and set(hidden["suppressed"]) == {"true"}
+    drawn = []
+    for metric in snapshot_queries.metrics_in(table):
+        if is_count(metric):
+            continue
+        for dimension in snapshot_queries.dimensions_in(table, metric):
+            rows = snapshot_queries.metric_rows(table, metric, dimension)
+            figure = snapshot_chart(rows, metric, metric, dimension)
+            drawn += [denominator for trace in figure.data for _, denominator in trace.customdata]
+    assert drawn and min(drawn) >= SMALL_COUNT
+
+
+def test_groups_are_named_by_label(home: Home) -> None:
+    at = open_as(apptest.FUNDER)
+    at.selectbox(key="snap-metric").set_value("arrested").run()
+    at.selectbox(key="snap-dimension").set_value("referral_type").run()
+    assert not at.exception
+    shown = table(at, *TABLE_COLUMNS)
+    assert set(shown["group"]) <= {"Arrest diversion", "Social contact", "Community"}
+    [chart] = at.get("plotly_chart")
+    names = {trace["name"] for trace in json.loads(chart.proto.spec)["data"]}
+    assert names and names <= {"Arrest diversion", "Social contact", "Community"}
 
 
 def test_leadership_creates_a_snapshot_and_it_joins_the_catalog(home: Home) -> None:

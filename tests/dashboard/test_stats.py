@@ -6,17 +6,27 @@ function and the arithmetic of each step, so a wrong step fails here, not on a p
 
 from __future__ import annotations
 
-from math import exp, log, sqrt
+import warnings
+from math import exp, inf, log, sqrt
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from statsmodels.stats import proportion as sm_proportion
+from statsmodels.stats.proportion import confint_proportions_2indep
 
+from dashboard import stats
 from dashboard.stats import (
+    LOG,
+    SCORE,
+    SCORE_BELOW,
     Z95,
+    katz_ratio,
     newcombe_paired_difference,
     paired_phi,
+    proportion_difference,
     rate_ratio,
+    score_ratio,
     wilson_interval,
     z_value,
 )
@@ -263,10 +273,10 @@ def test_newcombe_other_confidence_levels() -> None:
     assert low99 < low95 < low90 and high90 < high95 < high99
 
 
-# --- rate ratio (Katz) -------------------------------------------------------------------
+# --- rate ratio: the log (Katz) interval ----------------------------------------------------
 
 
-def test_rate_ratio_by_hand() -> None:
+def test_katz_ratio_by_hand() -> None:
     # 20 of 100 against 10 of 100: ratio 0.2/0.1 = 2.
     # SE = sqrt(1/20 − 1/100 + 1/10 − 1/100) = sqrt(0.05 − 0.01 + 0.1 − 0.01) = sqrt(0.13) = 0.360555.
     se = sqrt(0.13)
@@ -275,10 +285,10 @@ def test_rate_ratio_by_hand() -> None:
     assert Z * se == pytest.approx(0.706675, abs=STEP)
     low, high = exp(log(2) - Z * se), exp(log(2) + Z * se)
     assert (low, high) == pytest.approx((0.986563, 4.054479), abs=1e-5)
-    assert rate_ratio(20, 100, 10, 100) == pytest.approx((2.0, low, high), abs=1e-5)
+    assert katz_ratio(20, 100, 10, 100) == pytest.approx((2.0, low, high), abs=1e-5)
 
 
-def test_rate_ratio_unequal_groups_by_hand() -> None:
+def test_katz_ratio_unequal_groups_by_hand() -> None:
     # 59 of 232 against 48 of 175: ratio (59/232)/(48/175) = 0.254310/0.274286 = 0.927173.
     ratio = (59 / 232) / (48 / 175)
     assert ratio == pytest.approx(0.927173, abs=STEP)
@@ -286,38 +296,202 @@ def test_rate_ratio_unequal_groups_by_hand() -> None:
     se = sqrt(1 / 59 - 1 / 232 + 1 / 48 - 1 / 175)
     assert se**2 == pytest.approx(0.027758, abs=STEP)
     low, high = ratio * exp(-Z * se), ratio * exp(Z * se)
-    assert rate_ratio(59, 232, 48, 175) == pytest.approx((ratio, low, high), abs=1e-6)
+    assert katz_ratio(59, 232, 48, 175) == pytest.approx((ratio, low, high), abs=1e-6)
+
+
+# Fagerland, Lydersen and Laake (2017), Statistical Analysis of Contingency Tables, ch. 4: high
+# against standard dose of epinephrine (Perondi et al., 2004), 7 of 34 against 1 of 34.
+PERONDI = (7, 34, 1, 34)
+
+
+def test_katz_and_score_against_the_published_example() -> None:
+    assert katz_ratio(*PERONDI) == pytest.approx((7.0, 0.9096, 53.8695), abs=5e-5)
+    # Koopman's asymptotic score interval: narrower, and away from 1, where Katz's crosses it.
+    assert score_ratio(*PERONDI) == pytest.approx((7.0, 1.2209, 42.5757), abs=5e-5)
+    # A reference numerator of 1 is under SCORE_BELOW: the ratio takes the score interval.
+    assert rate_ratio(*PERONDI) == pytest.approx((7.0, 1.2209, 42.5757, SCORE), abs=5e-5)
 
 
 @pytest.mark.parametrize("counts", [(0, 10, 5, 10), (5, 10, 0, 10), (0, 0, 5, 10), (0, 10, 0, 10)])
-def test_rate_ratio_zero_counts_give_none(counts: tuple[int, int, int, int]) -> None:
-    assert rate_ratio(*counts) is None
+def test_katz_ratio_zero_counts_give_none(counts: tuple[int, int, int, int]) -> None:
+    assert katz_ratio(*counts) is None
 
 
-def test_rate_ratio_refuses_impossible_counts() -> None:
+@pytest.mark.parametrize("function", [katz_ratio, score_ratio, rate_ratio])
+def test_ratios_refuse_impossible_counts(function: object) -> None:
     for counts in ((11, 10, 1, 10), (1, 10, -1, 10), (1, 10, 11, 10)):
         with pytest.raises(ValueError):
-            rate_ratio(*counts)
+            function(*counts)  # type: ignore[operator]
 
 
 @given(st.integers(1, 500), st.integers(0, 500), st.integers(1, 500), st.integers(0, 500))
-def test_rate_ratio_properties(a: int, extra1: int, c: int, extra2: int) -> None:
+def test_katz_ratio_properties(a: int, extra1: int, c: int, extra2: int) -> None:
     n1, n2 = a + extra1, c + extra2
-    ratio, low, high = rate_ratio(a, n1, c, n2)
+    ratio, low, high = katz_ratio(a, n1, c, n2)
     assert low <= ratio <= high
     # Swapping the groups inverts the ratio and its interval.
-    inverse, inverse_low, inverse_high = rate_ratio(c, n2, a, n1)
+    inverse, inverse_low, inverse_high = katz_ratio(c, n2, a, n1)
     assert inverse == pytest.approx(1 / ratio)
     assert (inverse_low, inverse_high) == pytest.approx((1 / high, 1 / low))
     # On the log scale the interval is symmetric about the ratio.
     assert log(high) - log(ratio) == pytest.approx(log(ratio) - log(low), abs=1e-9)
 
 
-def test_rate_ratio_narrows_with_more_data() -> None:
+def test_katz_ratio_narrows_with_more_data() -> None:
     widths = []
     for k in (1, 10, 100):
-        _, low, high = rate_ratio(3 * k, 10 * k, 2 * k, 10 * k)
+        _, low, high = katz_ratio(3 * k, 10 * k, 2 * k, 10 * k)
         widths.append(log(high) - log(low))
     assert widths == sorted(widths, reverse=True)
-    ratio, low, high = rate_ratio(30, 100, 30, 100)
+    ratio, low, high = katz_ratio(30, 100, 30, 100)
     assert ratio == 1 and low < 1 < high
+
+
+# --- rate ratio: the score interval, and which one a ratio gets ----------------------------
+
+
+def score_pvalue(counts: tuple[int, int, int, int], ratio: float) -> float:
+    """statsmodels' two-sided score test that the true ratio is `ratio` (Koopman, no correction)."""
+    with warnings.catch_warnings():  # a group at 100% divides by zero on the way (harmlessly)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = sm_proportion.test_proportions_2indep(
+            *counts, value=ratio, compare="ratio", method="score", correction=False
+        )
+    return float(result.pvalue)
+
+
+def test_score_ratio_is_statsmodels_score_interval() -> None:
+    counts = (3, 20, 8, 25)
+    low, high = confint_proportions_2indep(*counts, compare="ratio", method="score", correction=False)
+    assert score_ratio(*counts) == pytest.approx(((3 / 20) / (8 / 25), low, high), rel=1e-12)
+    # Its limits are the ratios the score test rejects at exactly 5%.
+    assert score_pvalue(counts, low) == pytest.approx(0.05, abs=1e-6)
+    assert score_pvalue(counts, high) == pytest.approx(0.05, abs=1e-6)
+
+
+def test_a_zero_numerator_gets_a_score_interval_from_zero() -> None:
+    # 0 of 16 against 15 of 72: no log interval (log 0), but the score test rejects every ratio
+    # above 0.9619, and none at or near 0.
+    counts = (0, 16, 15, 72)
+    assert katz_ratio(*counts) is None
+    ratio, low, high = score_ratio(*counts)
+    assert (ratio, low) == (0.0, 0.0)
+    assert high == pytest.approx(0.961902, abs=STEP)
+    assert score_pvalue(counts, high) == pytest.approx(0.05, abs=1e-6)
+    assert rate_ratio(*counts) == pytest.approx((0.0, 0.0, high, SCORE))
+
+
+@pytest.mark.parametrize(
+    ("counts", "inside", "outside"),
+    [
+        ((1, 1, 1, 3), 1.0, 0.3),  # the group at 100%: statsmodels' closed form gives 2.0 to 20.2
+        ((5, 5, 3, 3), 1.2, 0.4),  # both at 100%
+        ((0, 1, 4, 4), 0.5, 0.9),  # the reference at 100%, the group at 0
+        ((4, 9, 6, 6), 0.5, 0.15),
+    ],
+)
+def test_score_ratio_where_a_group_is_at_100_percent(
+    counts: tuple[int, int, int, int], inside: float, outside: float
+) -> None:
+    ratio, low, high = score_ratio(*counts)
+    assert low <= ratio <= high
+    assert low < inside < high and not low < outside < high
+    # Each limit is where statsmodels' own score test falls to 5%; a limit of 0 is the group's 0.
+    if counts[0] > 0:
+        assert score_pvalue(counts, low) == pytest.approx(0.05, abs=1e-6)
+    assert score_pvalue(counts, high) == pytest.approx(0.05, abs=1e-6)
+    assert score_pvalue(counts, inside) > 0.05 > score_pvalue(counts, outside)
+
+
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 40), st.integers(1, 40))
+def test_score_inversion_agrees_with_statsmodels_closed_form(a: int, rest1: int, c: int, rest2: int) -> None:
+    """Where neither group is at 100%, inverting the score test gives statsmodels' interval."""
+    n1, n2 = a + rest1, c + rest2
+    expected = confint_proportions_2indep(a, n1, c, n2, compare="ratio", method="score", correction=False)
+    inverted = stats._inverted_score_interval(a, n1, c, n2, 0.05)
+    assert inverted == pytest.approx(tuple(float(x) for x in expected), rel=1e-7)
+
+
+@given(st.integers(0, 60), st.integers(0, 60), st.integers(1, 60), st.integers(0, 60))
+def test_score_ratio_properties(a: int, extra1: int, c: int, extra2: int) -> None:
+    n1, n2 = max(a + extra1, 1), c + extra2
+    ratio, low, high = score_ratio(a, n1, c, n2)
+    assert 0 <= low <= ratio <= high < inf
+    if a > 0:
+        # Swapping the groups inverts the ratio and its interval.
+        inverse, inverse_low, inverse_high = score_ratio(c, n2, a, n1)
+        assert inverse == pytest.approx(1 / ratio)
+        assert (inverse_low, inverse_high) == pytest.approx((1 / high, 1 / low), rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("counts", "method"),
+    [
+        ((9, 100, 50, 100), SCORE),  # the group's numerator under 10
+        ((50, 100, 9, 100), SCORE),  # the reference's
+        ((10, 100, 10, 100), LOG),  # both 10 or more
+        ((400, 1000, 10, 40), LOG),
+    ],
+)
+def test_rate_ratio_takes_the_score_interval_under_ten(
+    counts: tuple[int, int, int, int], method: str
+) -> None:
+    assert SCORE_BELOW == 10
+    result = rate_ratio(*counts)
+    assert result is not None and result.method == method
+    expected = score_ratio(*counts) if method == SCORE else katz_ratio(*counts)
+    assert tuple(result[:3]) == pytest.approx(expected)
+    sm = confint_proportions_2indep(
+        *counts, compare="ratio", method="score" if method == SCORE else "log", correction=False
+    )
+    assert (result.low, result.high) == pytest.approx(tuple(float(x) for x in sm))
+
+
+@pytest.mark.parametrize("counts", [(5, 10, 0, 10), (0, 10, 0, 10), (0, 0, 5, 10), (3, 10, 0, 0)])
+def test_rate_ratio_none_without_a_reference_rate_or_a_group(counts: tuple[int, int, int, int]) -> None:
+    assert rate_ratio(*counts) is None
+
+
+# --- difference of two independent shares (Newcombe) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("counts", "interval"),
+    [
+        # Newcombe (1998), "Interval estimation for the difference between independent
+        # proportions", Statistics in Medicine 17:873-90, Table II, method 10.
+        ((56, 70, 48, 80), (0.0524, 0.3339)),
+        ((9, 10, 3, 10), (0.1705, 0.8090)),
+        ((6, 7, 2, 7), (0.0582, 0.8062)),
+        ((5, 56, 0, 29), (-0.0381, 0.1926)),
+    ],
+)
+def test_proportion_difference_published_examples(
+    counts: tuple[int, int, int, int], interval: tuple[float, float]
+) -> None:
+    difference, low, high = proportion_difference(*counts)
+    assert difference == pytest.approx(counts[0] / counts[1] - counts[2] / counts[3])
+    assert (low, high) == pytest.approx(interval, abs=5e-5)
+
+
+def test_proportion_difference_by_hand() -> None:
+    # Newcombe's method 10 adds the distances from each share to its own Wilson limits.
+    # Wilson, 56 of 70: centre 56 + 1.920729 = 57.920729; inside 56·14/70 + 0.960365 = 12.160365,
+    # half 1.959964 × 3.487171 = 6.834731; over 73.841459: 0.691834 to 0.876953.
+    # Wilson, 48 of 80: centre 49.920729; inside 48·32/80 + 0.960365 = 20.160365, half
+    # 1.959964 × 4.490029 = 8.800296; over 83.841459: 0.490455 to 0.700382.
+    assert wilson_interval(56, 70) == pytest.approx((0.691834, 0.876953), abs=STEP)
+    assert wilson_interval(48, 80) == pytest.approx((0.490455, 0.700382), abs=STEP)
+    # Low: 0.2 − sqrt((0.8 − 0.691834)² + (0.700382 − 0.6)²) = 0.2 − sqrt(0.011700 + 0.010077)
+    # = 0.2 − 0.147570 = 0.052430. High: 0.2 + sqrt((0.876953 − 0.8)² + (0.6 − 0.490455)²)
+    # = 0.2 + sqrt(0.005922 + 0.012000) = 0.2 + 0.133873 = 0.333873.
+    assert proportion_difference(56, 70, 48, 80) == pytest.approx((0.2, 0.052430, 0.333873), abs=2e-6)
+
+
+def test_proportion_difference_edges() -> None:
+    assert proportion_difference(10, 10, 0, 20)[2] == 1.0  # never past 100 points
+    difference, low, high = proportion_difference(0, 10, 0, 10)
+    assert difference == 0 and low < 0 < high and low == pytest.approx(-high)
+    for bad in ((1, 0, 1, 10), (11, 10, 1, 10), (1, 10, -1, 10)):
+        with pytest.raises(ValueError):
+            proportion_difference(*bad)

@@ -1,5 +1,9 @@
-"""Time to first permanent housing: follow-up per participant from a real release, and the
-Kaplan-Meier fit checked against the product-limit and Greenwood formulas worked out by hand."""
+"""Time to permanent housing: follow-up per participant from a real release, and the
+Kaplan-Meier fit checked against the product-limit and Greenwood formulas worked out by hand.
+
+Status at referral is the latest housing assessment on or before the referral date (within 182
+days); a participant in permanent housing then is counted apart, not followed. The event is the
+first permanent assessment dated after the referral date."""
 
 from __future__ import annotations
 
@@ -39,6 +43,8 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Home:
             "P4,CM2,2024-01-15,arrest_diversion,,,2024-03-01,moved,1975,woman,white",  # exited first
             "P5,CM2,2024-01-15,community,,,2024-03-01,disengaged,1970,man,asian",  # housed after exit
             "P6,CM2,2024-02-01,community,,,2024-04-01,graduated,1988,woman,white",  # housed on exit day
+            "P7,CM1,2024-02-10,social_contact,,,,,1992,woman,white",  # permanent, then superseded
+            "P8,CM2,2024-03-01,arrest_diversion,,,,,1979,man,black",  # permanent on the referral date
         ],
     )
     drop(
@@ -46,7 +52,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Home:
         "north",
         "housing",
         [
-            "P1,2024-01-01,rental_with_subsidy",  # nine days before referral: day 0
+            "P1,2024-01-01,rental_with_subsidy",  # nine days before referral: housed at referral
             "P1,2024-02-01,unsheltered",
             "P2,2024-01-20,unsheltered",
             "P2,2024-03-10,410",  # HMIS 410 = rental_no_subsidy: the first permanent one
@@ -57,6 +63,11 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Home:
             "P5,2024-01-20,unsheltered",
             "P5,2024-04-01,rental_with_subsidy",
             "P6,2024-04-01,permanent_with_family",
+            "P7,2024-01-21,owned_with_subsidy",  # 20 days before referral...
+            "P7,2024-02-05,unsheltered",  # ...superseded 5 days before: not housed at referral
+            "P7,2024-03-01,rental_with_subsidy",  # the move, 20 days after referral
+            "P8,2024-03-01,permanent_with_friends",  # on the referral date: housed at referral
+            "P8,2024-04-01,unsheltered",
         ],
     )
     # Another site's P1: a different participant, never permanently housed.
@@ -81,19 +92,33 @@ def days(start: date, end: date) -> int:
 
 def test_durations_follow_the_censoring_rule(durations: pl.DataFrame) -> None:
     got = {
-        (row["site_id"], row["participant_id"]): (row["days"], row["housed"])
+        (row["site_id"], row["participant_id"]): (row["housed_at_referral"], row["days"], row["housed"])
         for row in durations.iter_rows(named=True)
     }
     assert got == {
-        ("north", "P1"): (0, True),  # already permanent nine days before referral
-        ("north", "P2"): (days(date(2024, 1, 10), date(2024, 3, 10)), True),  # 60 days
-        ("north", "P3"): (days(date(2024, 2, 1), AS_OF), False),  # censored at the as-of date
-        ("north", "P4"): (days(date(2024, 1, 15), date(2024, 3, 1)), False),  # censored at exit
-        ("north", "P5"): (days(date(2024, 1, 15), date(2024, 3, 1)), False),  # housed after exit
-        ("north", "P6"): (days(date(2024, 2, 1), date(2024, 4, 1)), True),  # housed on the exit day
-        ("south", "P1"): (days(date(2024, 3, 1), AS_OF), False),
+        ("north", "P1"): (True, None, None),  # permanent nine days before referral: not followed
+        ("north", "P2"): (False, days(date(2024, 1, 10), date(2024, 3, 10)), True),  # 60 days
+        ("north", "P3"): (False, days(date(2024, 2, 1), AS_OF), False),  # censored at the as-of date
+        ("north", "P4"): (False, days(date(2024, 1, 15), date(2024, 3, 1)), False),  # censored at exit
+        ("north", "P5"): (False, days(date(2024, 1, 15), date(2024, 3, 1)), False),  # housed after exit
+        ("north", "P6"): (False, days(date(2024, 2, 1), date(2024, 4, 1)), True),  # housed on exit day
+        ("north", "P7"): (False, 20, True),  # Feb 10 to Mar 1 (2024 is a leap year: 19 + 1)
+        ("north", "P8"): (True, None, None),  # permanent on the referral date itself
+        ("south", "P1"): (False, days(date(2024, 3, 1), AS_OF), False),
     }
-    assert got[("north", "P2")] == (60, True)  # 2024 is a leap year: 21 + 29 + 10
+    assert got[("north", "P2")] == (False, 60, True)  # 2024 is a leap year: 21 + 29 + 10
+
+
+def test_status_at_referral_is_the_latest_assessment_on_or_before_it(durations: pl.DataFrame) -> None:
+    north = durations.filter(pl.col("site_id") == "north")
+    status = {row["participant_id"]: row["status_at_referral"] for row in north.iter_rows(named=True)}
+    # P7's permanent assessment 20 days before referral is superseded 5 days before it.
+    assert status["P7"] == "unsheltered"
+    assert status["P1"] == "rental_with_subsidy"
+    assert status["P8"] == "permanent_with_friends"
+    assert status["P2"] is None  # first assessed ten days after referral: unknown at referral
+    p7 = durations.filter(pl.col("participant_id") == "P7").row(0, named=True)
+    assert p7["housed_on"] == date(2024, 3, 1)  # the first permanent assessment after referral
 
 
 def test_durations_keep_the_dates_they_came_from(durations: pl.DataFrame) -> None:
@@ -102,6 +127,19 @@ def test_durations_keep_the_dates_they_came_from(durations: pl.DataFrame) -> Non
     assert row["followed_until"] == date(2024, 3, 1)
     assert row["referral_type"] == "community"
     assert durations.columns == list(cohorts.DURATIONS_SCHEMA)
+    assert dict(durations.schema) == cohorts.DURATIONS_SCHEMA
+
+
+def test_those_housed_at_referral_are_counted_apart_per_referral_type(durations: pl.DataFrame) -> None:
+    fit = survival.kaplan_meier(durations)
+    counts = fit.summary.select("referral_type", "housed_at_referral", "participants", "events").rows()
+    # Arrest diversion: P1 and P8 housed at referral, P4 followed (censored at exit).
+    # Social contact: P2 and P7 housed later, P3 not. Community: P6 housed, P5 and south's P1 not.
+    assert counts == [
+        ("arrest_diversion", 2, 1, 0),
+        ("social_contact", 0, 3, 2),
+        ("community", 0, 3, 1),
+    ]
 
 
 def test_durations_filter_by_bound_values(release: Home) -> None:
@@ -251,6 +289,52 @@ def test_groups_in_contract_order_and_fit_separately() -> None:
     assert community["share_housed"].to_list() == pytest.approx([0, 0.5, 0.5])
 
 
+def test_housed_at_referral_are_counted_not_fitted() -> None:
+    followed = frame(HAND).with_columns(housed_at_referral=pl.lit(False))
+    housed = pl.DataFrame(
+        {"referral_type": ["arrest_diversion"] * 3, "days": [None] * 3, "housed": [None] * 3},
+        schema={"referral_type": pl.String, "days": pl.Int64, "housed": pl.Boolean},
+    ).with_columns(housed_at_referral=pl.lit(True))
+    fit = survival.kaplan_meier(pl.concat([followed, housed]))
+    (summary,) = fit.summary.iter_rows(named=True)
+    assert (summary["housed_at_referral"], summary["participants"], summary["events"]) == (3, 8, 5)
+    # The curve is HAND's alone: the three housed at referral are not events at day 0.
+    assert fit.curve["share_housed"].to_list() == pytest.approx([1 - s for s in HAND_S.values()])
+    assert fit.curve["at_risk"].to_list()[0] == 8
+
+
+def test_a_group_all_housed_at_referral_has_no_curve() -> None:
+    rows = pl.DataFrame(
+        {"referral_type": ["community"] * 2, "days": [None, None], "housed": [None, None]},
+        schema={"referral_type": pl.String, "days": pl.Int64, "housed": pl.Boolean},
+    ).with_columns(housed_at_referral=pl.lit(True))
+    fit = survival.kaplan_meier(pl.concat([rows, frame(HAND).with_columns(housed_at_referral=pl.lit(False))]))
+    community = fit.summary.filter(pl.col("referral_type") == "community").row(0, named=True)
+    assert [community[c] for c in ("housed_at_referral", "participants", "events", "censored")] == [
+        2,
+        0,
+        0,
+        0,
+    ]
+    assert community["median_days"] is None and community["median_at_risk"] is None
+    assert fit.curve["referral_type"].unique().to_list() == ["arrest_diversion"]
+    assert fit.milestones["referral_type"].unique().to_list() == ["arrest_diversion"]
+
+
+def test_the_median_carries_the_number_at_risk_where_it_is_read() -> None:
+    # 39 followed: one housed on each of days 1 to 20, 19 censored at day 500. After k moves
+    # S = (39 - k) / 39: 20/39 > 0.5 after 19, 19/39 < 0.5 after 20, so the median is day 20,
+    # where 20 are at risk (the one housed that day and the 19 still waiting).
+    rows = [(d, True) for d in range(1, 21)] + [(500, False)] * 19
+    (summary,) = survival.kaplan_meier(frame(rows)).summary.iter_rows(named=True)
+    assert (summary["median_days"], summary["median_at_risk"]) == (20, 20)
+    # 37 followed: 19 moves on days 1 to 19, 18 censored: S = 18/37 < 0.5 at day 19, 19 at risk.
+    rows = [(d, True) for d in range(1, 20)] + [(500, False)] * 18
+    (summary,) = survival.kaplan_meier(frame(rows)).summary.iter_rows(named=True)
+    assert (summary["median_days"], summary["median_at_risk"]) == (19, 19)
+    assert summary["upper_at_risk"] is None or summary["upper_at_risk"] <= 19
+
+
 def test_durations_keep_to_their_scope(release: Home) -> None:
     """Participant rows: a narrower scope is filtered in SQL, not refused."""
     con = open_release(live_release(release.current))
@@ -260,13 +344,14 @@ def test_durations_keep_to_their_scope(release: Home) -> None:
             ("north", "P4"),
             ("north", "P5"),
             ("north", "P6"),
+            ("north", "P8"),
         ]
         south = cohorts.housing_durations(con, Scope("south"))
         assert south.select("site_id", "participant_id").rows() == [("south", "P1")]
         # CM9 works at south: at north, that scope holds no one.
         assert cohorts.housing_durations(con, Scope("north", "CM9")).is_empty()
         both = cohorts.housing_durations(con, Scope("north", "CM1"), referral_types=["social_contact"])
-        assert both["participant_id"].to_list() == ["P2", "P3"]
+        assert both["participant_id"].to_list() == ["P2", "P3", "P7"]
     finally:
         con.close()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +25,9 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.charts import trends as charts
+from dashboard.formatting import md_text
 from dashboard.queries import trends
+from dashboard.small_numbers import SMALL_FLAG
 from pipelines.core.export import FORMULA_STARTS, csv_bytes, neutralise
 from pipelines.core.metrics import METRICS
 from pipelines.core.periods import add_months
@@ -81,7 +84,7 @@ ACTIVE_SITE_A_BY_COHORT = {
 }
 
 
-def write_release(home: Home) -> Home:
+def write_release(home: Home, as_of: str = AS_OF) -> Home:
     """The release of the module docstring, built by the nightly."""
     drop(
         home,
@@ -119,7 +122,7 @@ def write_release(home: Home) -> Home:
     drop(home, "b", "employment", ["B1,2024-03-05,training_education,unknown"])
     drop(home, "a", "treatment", ["A3,E1,outpatient,2023-12-01,2024-02-10,completed"])
     drop(home, "b", "justice", ["B2,2024-02-03,arrest,misdemeanor"])
-    result = run(home, AS_OF)
+    result = run(home, as_of)
     assert result.published, result.error
     assert result.totals()["rows_quarantined"] == 0
     return home
@@ -311,40 +314,133 @@ def test_trend_options(con: duckdb.DuckDBPyConnection) -> None:
     [
         ("2023-11", 8, "2024-05", ("2023-11", "2024-05")),  # fewer than 24 complete months
         ("2020-01", 54, "2024-05", ("2022-06", "2024-05")),  # the last 24 complete months
-        ("2024-06", 1, "2024-05", ("2024-06", "2024-06")),  # no complete month yet
+        ("2024-06", 1, "2024-05", None),  # no complete month yet: nothing to show
     ],
 )
-def test_default_range(first: str, count: int, latest_complete: str, expected: tuple[str, str]) -> None:
+def test_default_range(
+    first: str, count: int, latest_complete: str, expected: tuple[str, str] | None
+) -> None:
     months = [add_months(m(first), i) for i in range(count)]
-    assert trends.default_range(months, m(latest_complete)) == (m(expected[0]), m(expected[1]))
+    wanted = None if expected is None else (m(expected[0]), m(expected[1]))
+    assert trends.default_range(months, m(latest_complete)) == wanted
     assert trends.default_range([], m(latest_complete)) is None
+    assert max(trends.complete_months(months, m(latest_complete)), default=None) == (
+        None if expected is None else m(expected[1])
+    )
 
 
 # --- the table, the chart and the CSV -----------------------------------------------------
 
 
+SMALL_AND_NOT = pl.DataFrame(
+    {
+        "month": [m("2024-01"), m("2024-01"), m("2024-02")],
+        "group": ["b", "a", "a"],
+        "numerator": [5, 3, 4],
+        "denominator": [10, 11, 40],
+        "value": [0.5, 3 / 11, 0.1],
+    }
+)
+
+
 def test_trend_table_flags_small_denominators() -> None:
-    values = pl.DataFrame(
-        {
-            "month": [m("2024-01"), m("2024-01"), m("2024-02")],
-            "group": ["b", "a", "a"],
-            "numerator": [5, 3, 4],
-            "denominator": [10, 11, 40],
-            "value": [0.5, 3 / 11, 0.1],
-        }
-    )
-    table = trends.trend_table(values, "employed")
+    table = trends.trend_table(SMALL_AND_NOT, "employed", "site")
     assert table.columns == trends.TABLE_COLUMNS
     assert table.select("month", "group", "flag").rows() == [
         (m("2024-02"), "a", ""),  # newest month first, then by group
         (m("2024-01"), "a", ""),  # 11 is not small
-        (m("2024-01"), "b", "n < 11"),
+        (m("2024-01"), "b", SMALL_FLAG),  # 10 is
     ]
     assert table["value"].to_list() == pytest.approx([10.0, 300 / 11, 50.0])  # rates in percent
     counts = trends.trend_table(
-        values.with_columns(value=pl.col("numerator").cast(pl.Float64)), "active_participants"
+        SMALL_AND_NOT.with_columns(value=pl.col("numerator").cast(pl.Float64)), "active_participants", "site"
     )
     assert counts["value"].to_list() == [4.0, 3.0, 5.0]  # a count stays a count
+    assert set(counts["flag"]) == {""}  # and is exact: never flagged
+
+
+def test_chart_is_hollow_at_ten_not_at_eleven() -> None:
+    figure = charts.trend_chart(SMALL_AND_NOT, "employed", "site")
+    symbols = {trace.name: list(trace.marker.symbol) for trace in figure.data}
+    assert symbols == {"a": ["circle", "circle"], "b": ["circle-open"]}  # a: 11 then 40; b: 10
+    count = charts.trend_chart(
+        SMALL_AND_NOT.with_columns(value=pl.col("numerator").cast(pl.Float64)), "active_participants", "site"
+    )
+    assert {s for trace in count.data for s in trace.marker.symbol} == {"circle"}
+
+
+# Days in jail: 30 days among 10 people, 33 among 11, 20 among 40.
+JAIL_DAYS = SMALL_AND_NOT.with_columns(numerator=pl.Series([30, 33, 20]), value=pl.Series([3.0, 3.0, 0.5]))
+
+
+def test_days_in_jail_read_as_days_per_participant_not_percent() -> None:
+    table = trends.trend_table(JAIL_DAYS, "jail_days", "site")
+    assert table["value"].to_list() == pytest.approx([0.5, 3.0, 3.0])  # not times 100
+    assert table["flag"].to_list() == ["", "", SMALL_FLAG]  # on 10 people: flagged like a rate
+    figure = charts.trend_chart(JAIL_DAYS, "jail_days", "site")
+    assert figure.layout.yaxis.title.text == "Days per participant"
+    assert "%" not in figure.layout.yaxis.tickformat
+    assert "days per participant" in figure.data[0].hovertemplate
+    assert {trace.name: list(trace.marker.symbol) for trace in figure.data} == {
+        "a": ["circle", "circle"],
+        "b": ["circle-open"],
+    }
+    line = JAIL_DAYS.filter(pl.col("group") == "a")
+    said = trends.finding(line, "jail_days")
+    assert said is not None and "0.5 days per participant (20 days, 40 people)" in said
+    assert "3.0 days per participant (33 days, 11 people)" in said and "%" not in said
+
+
+@pytest.mark.parametrize(
+    ("split", "code", "label"),
+    [
+        ("all", "all", "All participants"),
+        ("referral_type", "arrest_diversion", "Arrest diversion"),
+        ("race", "hispanic_latino", "Hispanic or Latino"),
+        ("gender", "non_binary", "Non-binary"),
+        ("cohort", "2024-Q1", "2024-Q1"),
+        ("site", "north", "north"),
+    ],
+)
+def test_groups_are_named_by_label(split: str, code: str, label: str) -> None:
+    assert trends.group_label(split, code) == label
+    values = SMALL_AND_NOT.with_columns(group=pl.lit(code))
+    assert set(trends.trend_table(values, "employed", split)["group"]) == {label}
+    assert {trace.name for trace in charts.trend_chart(values, "employed", split).data} == {label}
+
+
+def test_finding_for_one_line_and_for_a_split() -> None:
+    one = pl.DataFrame(
+        {
+            "month": [m("2024-01"), m("2024-02"), m("2024-03")],
+            "group": ["all"] * 3,
+            "numerator": [200, 210, 300],
+            "denominator": [1000, 1000, 1000],
+            "value": [0.2, 0.21, 0.3],
+        }
+    )
+    assert trends.finding(one, "permanent_housing") == (
+        "In permanent housing: 30% (300 of 1,000) in Mar 2024. From Jan 2024 to Mar 2024 it rose "
+        "from 20% to 30%."
+    )
+    level = one.with_columns(numerator=pl.Series([20, 21, 22]), denominator=pl.Series([100, 100, 100]))
+    assert trends.finding(level, "permanent_housing").endswith(
+        "it went from 20% to 22%, a change within the uncertainty."
+    )
+    # A split: lowest and highest in the last month, leaving out a rate on fewer than 11 people.
+    split = pl.DataFrame(
+        {
+            "month": [m("2024-03")] * 3,
+            "group": ["black", "white", "asian"],
+            "numerator": [30, 20, 9],
+            "denominator": [100, 100, 10],
+            "value": [0.3, 0.2, 0.9],
+        }
+    )
+    assert trends.finding(split, "permanent_housing", "race") == (
+        "In permanent housing in Mar 2024, by race: from 20% (20 of 100) (White) to 30% (30 of 100) "
+        "(Black). 1 group on fewer than 11 people left out."
+    )
 
 
 def test_chart_has_one_line_per_group_with_the_numbers(con: duckdb.DuckDBPyConnection) -> None:
@@ -499,8 +595,14 @@ def open_trends() -> AppTest:
     return apptest.open_page(PAGE)
 
 
+def labelled(expected: dict[tuple[str, str], tuple[int, int]], split: str = "all") -> dict:
+    """Hand-worked rows keyed by group code, keyed instead by the label the page shows."""
+    return {(trends.group_label(split, group), month): cell for (group, month), cell in expected.items()}
+
+
 def table_rows(at: AppTest) -> dict[tuple[str, str], tuple[int, int]]:
-    """The page table's rows as {(group, 'YYYY-MM'): (numerator, denominator)}."""
+    """The page table's rows as {(group, 'YYYY-MM'): (numerator, denominator)}, the group as the
+    page names it ('All participants' for no split; see `labelled`)."""
     (table,) = at.dataframe
     frame = table.value
     assert list(frame.columns) == trends.TABLE_COLUMNS
@@ -531,11 +633,11 @@ def test_page_defaults_by_hand(page_home: Home, downloads: Downloads) -> None:
         "2024-04": 5,
         "2024-05": 4,
     }
-    assert table_rows(at) == by_group({"all": expected})
+    assert table_rows(at) == labelled(by_group({"all": expected}))
     frame = at.dataframe[0].value
     assert [f"{month:%Y-%m}" for month in frame["month"]] == sorted(expected, reverse=True)
     assert list(frame["value"]) == [expected[k] for k in sorted(expected, reverse=True)]
-    assert set(frame["flag"]) == {"n < 11"}  # every count here is under 11: shown, flagged
+    assert set(frame["flag"]) == {""}  # a count is exact: never flagged, however small
     assert len(at.get("plotly_chart")) == 1
     (button,) = at.download_button
     data, filename = downloads.fetch(button)
@@ -543,15 +645,18 @@ def test_page_defaults_by_hand(page_home: Home, downloads: Downloads) -> None:
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8"))))
     assert parsed[0] == trends.TABLE_COLUMNS
     assert [(line[1], line[0][:7], int(line[2]), int(line[3])) for line in parsed[1:]] == [
-        ("all", month, n, n) for month, n in sorted(expected.items(), reverse=True)
+        ("All participants", month, n, n) for month, n in sorted(expected.items(), reverse=True)
     ]
+    # It opens with what the chart shows, worked out from the numbers above.
+    assert at.markdown[0].value == md_text("Active participants: 4 in May 2024, against 1 in Nov 2023.")
+    assert [e.label for e in at.expander] == ["How this is calculated"]
 
 
 def test_page_metric_split_filter_and_range(page_home: Home, downloads: Downloads) -> None:
     at = open_trends()
     at.selectbox(key="trends-metric").set_value("permanent_housing").run()
     assert not at.exception
-    assert table_rows(at) == within(by_group({"all": PERMANENT_ALL}), "2023-11", "2024-05")
+    assert table_rows(at) == labelled(within(by_group({"all": PERMANENT_ALL}), "2023-11", "2024-05"))
     metric = METRICS["permanent_housing"]
     assert f"Numerator: {metric.numerator}; denominator: {metric.denominator}." in at.caption.values
     values = at.dataframe[0].value
@@ -561,17 +666,19 @@ def test_page_metric_split_filter_and_range(page_home: Home, downloads: Download
 
     at.selectbox(key="trends-split").set_value("site").run()
     assert not at.exception
-    assert table_rows(at) == by_group(PERMANENT_BY_SITE)
+    assert table_rows(at) == labelled(by_group(PERMANENT_BY_SITE), "site")
     assert [header.value for header in at.subheader] == ["In permanent housing by site"]
 
     at.selectbox(key="trends-split").set_value("all").run()
     at.multiselect(key="trends-referral-types").set_value(["arrest_diversion"]).run()
     assert not at.exception
-    assert table_rows(at) == by_group({"all": PERMANENT_ARREST_DIVERSION})
+    assert table_rows(at) == labelled(by_group({"all": PERMANENT_ARREST_DIVERSION}))
 
     at.select_slider(key="trends-months").set_value((m("2024-02"), m("2024-04"))).run()
     assert not at.exception
-    assert table_rows(at) == within(by_group({"all": PERMANENT_ARREST_DIVERSION}), "2024-02", "2024-04")
+    assert table_rows(at) == labelled(
+        within(by_group({"all": PERMANENT_ARREST_DIVERSION}), "2024-02", "2024-04")
+    )
     (button,) = at.download_button
     data, filename = downloads.fetch(button)
     assert filename == "trends-permanent_housing-all-2024-02-2024-04.csv"
@@ -587,12 +694,23 @@ def test_page_metric_split_filter_and_range(page_home: Home, downloads: Download
     assert data == trends.table_csv(values, "permanent_housing")
 
 
+def test_page_offers_days_in_jail(page_home: Home) -> None:
+    at = open_trends()
+    at.selectbox(key="trends-metric").set_value("jail_days").run()
+    assert not at.exception
+    assert METRICS["jail_days"].label in at.selectbox(key="trends-metric").options
+    metric = METRICS["jail_days"]
+    assert f"Numerator: {metric.numerator}; denominator: {metric.denominator}." in at.caption.values
+    frame = at.dataframe[0].value
+    assert (frame["value"] == frame["numerator"] / frame["denominator"]).all()
+
+
 def test_page_cohort_split_under_a_site_filter(page_home: Home) -> None:
     at = open_trends()
     at.selectbox(key="trends-split").set_value("cohort").run()
     at.multiselect(key="trends-sites").set_value(["a"]).run()
     assert not at.exception
-    assert table_rows(at) == by_group(ACTIVE_SITE_A_BY_COHORT)
+    assert table_rows(at) == labelled(by_group(ACTIVE_SITE_A_BY_COHORT), "cohort")
     (chart,) = at.get("plotly_chart")
     assert '"name":"2023-Q4"' in chart.proto.spec.replace(" ", "")
 
@@ -633,9 +751,65 @@ def test_unreadable_release_is_reported_not_raised(tmp_path: Path, monkeypatch: 
     assert any("could not be read" in error.value for error in at.error)
 
 
-def test_page_says_when_the_range_ends_in_an_incomplete_month(page_home: Home) -> None:
+@pytest.fixture(scope="module")
+def month_end_release(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """The same exports, published as of 2024-06-30: June is complete."""
+    return write_release(Home(tmp_path_factory.mktemp("trends-month-end") / "home"), "2024-06-30")
+
+
+@pytest.mark.parametrize(("which", "last"), [("mid-month", "2024-05"), ("month end", "2024-06")])
+def test_page_stops_at_the_last_complete_month(
+    which: str, last: str, release: Home, month_end_release: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As of 2024-06-15 June is under way: the months stop at May. As of 2024-06-30 June is whole.
+    apptest.serve(monkeypatch, (release if which == "mid-month" else month_end_release).root)
     at = open_trends()
-    at.select_slider(key="trends-months").set_value((m("2024-05"), m("2024-06"))).run()
     assert not at.exception
-    assert table_rows(at) == {("all", "2024-05"): (4, 4), ("all", "2024-06"): (4, 4)}
-    assert any("Jun 2024 is not complete yet" in caption for caption in at.caption.values)
+    slider = at.select_slider(key="trends-months")
+    assert slider.options[-1] == f"{m(last):%b %Y}"  # the last month offered
+    assert slider.value == (m("2023-11"), m(last))
+    assert max(month for _, month in table_rows(at)) == last
+    (chart,) = at.get("plotly_chart")
+    spec = chart.proto.spec
+    assert f"{last}-01" in spec and ("2024-06-01" in spec) == (last == "2024-06")
+    # Nor can the range be stretched into a month still under way.
+    assert "2024-07-01" not in spec
+
+
+def test_page_without_a_complete_month(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Everyone referred in June 2024, as of 2024-06-15: participant-months, but none complete.
+    home = Home(tmp_path / "home")
+    drop(home, "a", "participants", ["N1,CM1,2024-06-03,community,,,,,1990,man,white"])
+    assert run(home, AS_OF).published
+    apptest.serve(monkeypatch, home.root)
+    at = open_trends()
+    assert not at.exception
+    assert any("no complete month yet" in info.value for info in at.info)
+    assert not at.dataframe and not at.get("plotly_chart")
+
+
+def test_page_hollow_points_match_the_flags(demo_release: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the demo program split by race, a point is hollow exactly where its table row is flagged,
+    and a row is flagged exactly where its denominator is under 11."""
+    apptest.serve(monkeypatch, demo_release.root)
+    at = open_trends()
+    at.selectbox(key="trends-metric").set_value("permanent_housing").run()
+    at.selectbox(key="trends-split").set_value("race").run()
+    assert not at.exception
+    frame = at.dataframe[0].value
+    flagged = {
+        (group, f"{month:%Y-%m}"): flag == SMALL_FLAG
+        for group, month, flag in zip(frame["group"], frame["month"], frame["flag"], strict=True)
+    }
+    small = {
+        (group, f"{month:%Y-%m}"): int(d) < 11
+        for group, month, d in zip(frame["group"], frame["month"], frame["denominator"], strict=True)
+    }
+    assert flagged == small and any(small.values()) and not all(small.values())
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    hollow = {
+        (trace["name"], str(x)[:7]): symbol == "circle-open"
+        for trace in spec["data"]
+        for x, symbol in zip(trace["x"], trace["marker"]["symbol"], strict=True)
+    }
+    assert hollow == flagged

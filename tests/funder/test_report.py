@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Route
 from plotly.offline import get_plotlyjs
 
 from pipelines.core import settings
+from pipelines.core.metrics import SMALL_COUNT
 from pipelines.core.settings import Home
 from pipelines.funder import pdf
 from pipelines.funder.report import report_html
@@ -193,6 +194,25 @@ def test_charts_hold_only_the_shown_values(snap):
     for _, figure in page.figures:
         # Periods like '2024-01' would be dates to Plotly 7 on a date axis.
         assert figure["layout"]["xaxis"]["type"] == "category"
+
+
+def test_no_chart_draws_a_rate_on_fewer_than_eleven(snap):
+    """The one small-numbers rule (a rate on fewer than SMALL_COUNT people): the other pages draw
+    it hollow; a snapshot suppresses it, so the report never draws it at all."""
+    rows = csv_rows((snap / "metrics.csv").read_bytes())
+    # No shown denominator is under 11; rows whose denominator was small hide it, and their rate.
+    assert all(int(r["denominator"]) >= SMALL_COUNT for r in rows if r["denominator"])
+    hidden = [r for r in rows if not r["denominator"]]
+    assert hidden and {r["suppressed"] for r in hidden} == {"true"}
+    page = Page((snap / "report.html").read_text(encoding="utf-8"))
+    drawn = [
+        denominator
+        for attrs, figure in page.figures
+        if attrs["data-metric"] != "active_participants"
+        for trace in figure["data"]
+        for _, denominator in trace["customdata"]
+    ]
+    assert drawn and min(drawn) >= SMALL_COUNT
 
 
 def crafted_cells() -> pl.DataFrame:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.core.metrics import METRICS_VERSION
 from pipelines.core.settings import Home
 from pipelines.funder.restate import InvalidSnapshot, compare_files, restate
 from pipelines.funder.snapshot import NoRelease, take_snapshot
@@ -170,7 +171,33 @@ def test_a_different_metrics_version_is_named(published):
     (copy / "manifest.json").write_text(json.dumps(manifest))
     result = restate(home, copy)
     assert result.numbers.is_empty() and result.files.is_empty()
-    assert "v0 then, v1 now" in result.summary()
+    assert f"v0 then, {METRICS_VERSION} now" in result.summary()
+
+
+def test_a_snapshot_of_older_metric_definitions_is_restated_against_todays(published):
+    """A v1 snapshot lacking a metric today's snapshots carry, against a v2 release: its own numbers
+    are the same, the metric's rows are added, and the changed definitions, not a file, are named."""
+    home, snap = published
+    copy = home.snapshots / (snap.name[:-8] + "777777Z")
+    shutil.copytree(snap, copy)
+    for name in ("metrics.csv", "manifest.json"):
+        (copy / name).chmod(0o644)
+    new = {"arrested"}
+    lines = (copy / "metrics.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    older = "".join(line for line in lines if line.split(",", 1)[0] not in new)
+    (copy / "metrics.csv").write_text(older, encoding="utf-8")
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["metrics_version"] = "v1"
+    manifest["metrics"] = {k: v for k, v in manifest["metrics"].items() if k not in new}
+    manifest["metrics_csv_sha256"] = hashlib.sha256(older.encode()).hexdigest()
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+
+    result = restate(home, copy)
+    assert result.files.is_empty()
+    assert set(result.numbers["kind"]) == {"added"}
+    assert set(result.numbers["metric"]) == new
+    assert result.numbers.height == len(lines) - len(older.splitlines())
+    assert "the metric definitions changed from v1 to v2" in result.summary()
 
 
 def test_an_invalid_snapshot_or_no_release_is_a_clear_error(published, tmp_path):

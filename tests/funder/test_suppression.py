@@ -62,8 +62,8 @@ def _part(
     )
 
 
-# DESIGN s.5, read as a reader of a snapshot would: (a, b) means every participant counted in a
-# is counted in b, for the same period and group.
+# DESIGN s.5 and s.9, read as a reader of a snapshot would: (a, b) means every participant
+# counted in a is counted in b, for the same period and group.
 SUBSETS = [
     ("permanent_housing", "sheltered"),
     ("sheltered", "housing_known"),
@@ -76,6 +76,10 @@ SUBSETS = [
     ("income_known", "active"),
     ("treatment_engaged", "active"),
     ("arrested", "active"),
+    ("new_offense_arrest", "arrested"),  # a felony or misdemeanor arrest is an arrest
+    ("new_offense_arrest", "active"),
+    ("booked", "active"),
+    ("felony_charged", "active"),
 ]
 
 
@@ -407,6 +411,43 @@ def test_cells_that_disagree_on_a_shared_count_are_refused() -> None:
         suppress(t)
 
 
+def test_days_in_jail_is_refused_it_counts_no_people() -> None:
+    # 30 days over 12 participants: a numerator above its denominator is no error for days, but
+    # a small sum of days can be one person's stay, which no rule here protects.
+    t = frame(
+        counts("active_participants", [("all", "all", 12)]), cells("jail_days", [("all", "all", 30, 12)])
+    )
+    with pytest.raises(ValueError, match="not a count of people"):
+        suppress(t)
+
+
+def test_a_new_offense_arrest_is_kept_wide_against_arrests(monkeypatch) -> None:
+    # Site A: 5 of its 12 arrested for a new offense (small: hidden), B: 14 of 15, 19 of 27 in
+    # all. Hiding B's 14 beside it leaves A + B = 19, free over 0..19 by the sums alone; but a new
+    # offense arrest is an arrest (NESTED_FLAGS), so A <= 12 and B <= 15 pin A to 4..12.
+    active = [("all", "all", 120), ("site", "A", 60), ("site", "B", 60)]
+    t = frame(
+        counts("active_participants", active),
+        cells("arrested", [("all", "all", 27, 120), ("site", "A", 12, 60), ("site", "B", 15, 60)]),
+        cells("new_offense_arrest", [("all", "all", 19, 120), ("site", "A", 5, 60), ("site", "B", 14, 60)]),
+    )
+    out = suppress(t)
+    assert hidden_groups(out, "new_offense_arrest") == {"site/A": "small count", "site/B": "complementary"}
+    # The nesting asks for more: here the arrests of both sites.
+    assert hidden_groups(out, "arrested") == {"site/A": "complementary", "site/B": "complementary"}
+    check(t, out)
+    # Without the relation the same table would stop at two hidden cells, and A would be pinned.
+    from pipelines.funder import disclosure
+
+    monkeypatch.setattr(
+        disclosure, "NESTED_FLAGS", tuple(r for r in NESTED_FLAGS if r != ("new_offense_arrest", "arrested"))
+    )
+    blind = suppress(t)
+    assert blind["suppressed"].sum() == 2
+    with pytest.raises(AssertionError, match="narrower"):
+        check(t, blind)
+
+
 def test_random_tables_hold_every_hidden_count_ten_wide() -> None:
     rng = np.random.default_rng(6)
     for _ in range(25):
@@ -475,8 +516,9 @@ def test_a_count_is_kept_wide_against_the_metrics_it_is_nested_in() -> None:
 
 
 def test_random_programs_over_a_quarter_hold_every_hidden_count_ten_wide() -> None:
-    # Small programs month by month: nested housing statuses, arrests, and the quarter counted
-    # per participant (any month), so every relation of the definitions is in play.
+    # Small programs month by month: nested housing statuses, arrests (new offense arrests within
+    # them), bookings, and the quarter counted per participant (any month), so every relation of
+    # the definitions is in play.
     rng = np.random.default_rng(8)
     months = ["2024-04", "2024-05", "2024-06"]
     metrics = [
@@ -485,6 +527,8 @@ def test_random_programs_over_a_quarter_hold_every_hidden_count_ten_wide() -> No
         ("sheltered", "sheltered", "housing_known"),
         ("unsheltered", "unsheltered", "housing_known"),
         ("arrested", "arrested", "active"),
+        ("new_offense_arrest", "new_offense_arrest", "active"),
+        ("booked", "booked", "active"),
     ]
     for _ in range(12):
         people = int(rng.integers(40, 160))
@@ -505,6 +549,8 @@ def test_random_programs_over_a_quarter_hold_every_hidden_count_ten_wide() -> No
                 "permanent_housing": known & (status == 3),
                 "arrested": active & (rng.random(people) < 0.1),
             }
+            flags_in[month]["new_offense_arrest"] = flags_in[month]["arrested"] & (rng.random(people) < 0.7)
+            flags_in[month]["booked"] = active & (rng.random(people) < 0.08)
         flags_in["2024-Q2"] = {
             f: np.logical_or.reduce([flags_in[m][f] for m in months]) for f in flags_in[months[0]]
         }

@@ -205,22 +205,23 @@ def test_metric_values_contract(release):
 
 
 def test_metric_values_count_the_flags_metrics_py_names(release):
-    """metric_values pairs flags through the release's metric_definitions, loaded from
-    pipelines/core/metrics.py, which pairs them for the dashboard too."""
+    """metric_values pairs columns through the release's metric_definitions, loaded from
+    pipelines/core/metrics.py, which pairs them for the dashboard too: a flag counts its
+    participant-months, a day column (custody_days) sums its days."""
     from pipelines.core.metrics import DIMENSIONS, METRICS
 
     assert query(
         release,
-        "select metric, numerator_flag, denominator_flag, is_count from metric_definitions "
+        "select metric, numerator_flag, denominator_flag, is_count, kind from metric_definitions "
         "order by metric_order",
-    ) == [(m.name, m.numerator_flag, m.denominator_flag, m.is_count) for m in METRICS.values()]
+    ) == [(m.name, m.numerator_flag, m.denominator_flag, m.is_count, str(m.kind)) for m in METRICS.values()]
     for metric in METRICS.values():
         for dimension, column in DIMENSIONS.items():
             grp, num, den = column or "'all'", metric.numerator_flag, metric.denominator_flag
             counted = query(
                 release,
-                f"select month, {grp}, count_if({num}), count_if({den}) from metric_flags "  # noqa: S608
-                f"group by all having count_if({den}) > 0 order by all",
+                f"select month, {grp}, sum({num}::int), sum({den}::int) from metric_flags "  # noqa: S608
+                f"group by all having sum({den}::int) > 0 order by all",
             )
             stored = query(
                 release,

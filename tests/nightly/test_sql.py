@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from pipelines.core.periods import parse_quarter
-from pipelines.funder.snapshot import SNAPSHOT_DIMENSIONS
+from pipelines.evaluate import windows
+from pipelines.funder.snapshot import SNAPSHOT_DIMENSIONS, SNAPSHOT_METRICS
 from pipelines.nightly.build import MACRO_PARAMETERS
 from tests.conftest import drop, run
 
@@ -19,6 +20,7 @@ SQL_FILES = sorted(p for folder in ("pipelines", "dashboard") for p in (ROOT / f
 # A table macro's body runs as a temporary macro of that text, over the participant-months.
 # The SQL that builds a release (marts) or a snapshot's cells: each holds the one participant.
 MARTS = (ROOT / "pipelines" / "nightly" / "sql", ROOT / "pipelines" / "funder" / "sql")
+EVALUATE = ROOT / "pipelines" / "evaluate" / "sql"
 MONTHLY_UNITS = (
     "with monthly_units as ("
     "select month as period, * exclude (month, participant_id, months_since_referral) from metric_flags) "
@@ -60,10 +62,12 @@ PARAMS = {
     "month": dt.date(2024, 2, 1),
     "prior_month": dt.date(2024, 1, 1),
     "last_month": 24,
+    "last_complete_month": dt.date(2024, 5, 1),
     "through": dt.date(2024, 5, 1),
     "start": dt.date(2023, 1, 1),
     "end": dt.date(2024, 5, 31),
     "months": 6,
+    "windows": [[-6, 0], [0, 6]],
     "metric": "active_participants",
     "numerator_flag": "active",
     "denominator_flag": "active",
@@ -97,6 +101,7 @@ def parameters(path: Path, sql: str) -> dict:
             "end": quarter.end,
             "label": quarter.label,
             "dimensions": list(SNAPSHOT_DIMENSIONS),
+            "metrics": list(SNAPSHOT_METRICS),
         }
     return {name: PARAMS[name] for name in sorted(set(re.findall(r"\$([a-z_]+)", sql)))}
 
@@ -109,6 +114,12 @@ def test_sql_file_runs(release, path):
         arguments = ", ".join(MACRO_PARAMETERS[path.stem])
         release.sql(f"create or replace temp macro {macro}({arguments}) as table {text}")
         text = MONTHLY_UNITS.format(macro=macro)
+    if path.parent == EVALUATE:
+        # The evaluation's SQL runs through its table macro; the macro's own file runs as the
+        # participants' windows do.
+        windows.create_macro(release)
+        if path.stem == windows.MACRO:
+            text = windows.sql("participant_windows")
     if "$run_id" in text:
         [(run_id,)] = release.sql("select run_id from release").fetchall()
         PARAMS["run_id"] = run_id

@@ -12,6 +12,8 @@ flags as (
         struct_extract(f, $denominator_flag) as denominator_flag
     from metric_flags as f
     where f.months_since_referral between 0 and $last_month
+      -- The as-of month is read only when it is complete (the caller binds the last whole month).
+      and f.month <= $last_complete_month
       and (
           len($referral_types::varchar[]) = 0
           or list_contains($referral_types::varchar[], f.referral_type)
@@ -23,8 +25,8 @@ grouped as (
     select
         cohort,
         months_since_referral::bigint as months_since_referral,
-        count_if(numerator_flag)::bigint as numerator,
-        count_if(denominator_flag)::bigint as denominator
+        sum(numerator_flag)::bigint as numerator,
+        sum(denominator_flag)::bigint as denominator
     from flags
     group by cohort, months_since_referral
 ),

@@ -17,7 +17,17 @@ scoped as (
 ),
 
 final as (
-    select site_id, participant_id, referral_type, referral_date, housed_on, followed_until, days, housed
+    select
+        site_id,
+        participant_id,
+        referral_type,
+        referral_date,
+        status_at_referral,
+        housed_at_referral,
+        housed_on,
+        followed_until,
+        days,
+        housed
     from scoped
     where (len($types::varchar[]) = 0 or list_contains($types::varchar[], referral_type))
       and (len($sites::varchar[]) = 0 or list_contains($sites::varchar[], site_id))

@@ -22,8 +22,8 @@ counted as (
     select
         month,
         grp,
-        count_if(in_numerator)::bigint as numerator,
-        count_if(in_denominator)::bigint as denominator
+        sum(in_numerator)::bigint as numerator,
+        sum(in_denominator)::bigint as denominator
     from filtered
     group by month, grp
 ),

@@ -3,8 +3,10 @@
 -- each month of the quarter, counted by participant-month as metric_values counts it, and over
 -- the quarter, counted by participant: a participant holds a flag in the quarter when it holds
 -- in at least one month of it.
+-- Only metrics that count people reach a snapshot ($metrics): custody_days is a sum of days,
+-- which small-count suppression does not protect, so jail_days is left out of the quarter too.
 -- Parameters: $start and $end (the quarter's first and last month), $label (the quarter,
--- 'YYYY-Qn'), $dimensions (the dimensions a snapshot shows).
+-- 'YYYY-Qn'), $dimensions and $metrics (the dimensions and metrics a snapshot shows).
 with
 
 metric_flags as (
@@ -25,7 +27,7 @@ quarter as (
     select
         $label as period,
         site_id,
-        max(columns(* exclude (site_id, participant_id, month, months_since_referral)))
+        max(columns(* exclude (site_id, participant_id, month, months_since_referral, custody_days)))
     from metric_flags
     group by site_id, participant_id
 ),
@@ -51,6 +53,7 @@ final as (
         value
     from cells
     where list_contains($dimensions, dimension)
+      and list_contains($metrics, metric)
 )
 
 select * from final

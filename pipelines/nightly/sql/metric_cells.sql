@@ -3,11 +3,12 @@
 -- funder snapshots (each month of a quarter, and the quarter).
 --
 -- `units` names a relation (a table, view or CTE of the caller) with the columns: period, the
--- dimension columns below, and the metric flags of metric_flags.sql, one row per unit counted
--- (a participant-month, or a participant over a quarter). Each metric is count_if(its numerator
--- flag) over count_if(its denominator flag) as the metric_definitions table pairs them, loaded
--- from pipelines/core/metrics.py. A row is kept when its denominator is above zero; for a count
--- (active_participants) the value is the count itself.
+-- dimension columns below, and the metric columns of metric_flags.sql, one row per unit counted
+-- (a participant-month, or a participant over a quarter). A metric column is a flag (true counts
+-- as 1, so its sum is a count of units) or a number (custody_days: its sum is days). Each metric
+-- is the sum of its numerator column over the sum of its denominator column as the
+-- metric_definitions table pairs them, loaded from pipelines/core/metrics.py. A row is kept when
+-- its denominator is above zero; for a count (active_participants) the value is the count itself.
 with
 
 unit_rows as (
@@ -43,8 +44,8 @@ counted as (
             when grouping(case_manager) = 0 then case_manager
             else 'all'
         end as grp,
-        -- Every other column is a flag: one count per flag, named after it.
-        count_if(columns(* exclude (period, cohort, referral_type, site_id, race, gender, age_band, case_manager)))
+        -- Every other column is a metric column: one sum per column, named after it.
+        sum(columns(* exclude (period, cohort, referral_type, site_id, race, gender, age_band, case_manager)))
     from unit_rows
     group by grouping sets (
         (period),
@@ -58,7 +59,7 @@ counted as (
     )
 ),
 
--- Each group's counts as a map from flag name to count, so a metric can look its flags up by name.
+-- Each group's sums as a map from column name to sum, so a metric can look its columns up by name.
 flag_counts as (
     select
         period,

@@ -1,6 +1,7 @@
--- Each participant-month with the conditions the metrics count (DESIGN s.5): a metric is
--- count_if(numerator flag) over count_if(denominator flag); pipelines/core/metrics.py names the
--- pair of each metric. metric_values and the dashboard both count these flags.
+-- Each participant-month with the conditions the metrics count (DESIGN s.5, s.9): a metric is the
+-- sum of its numerator column over the sum of its denominator column; pipelines/core/metrics.py
+-- names the pair of each metric. Every column but the dimensions is a flag (true counts 1) or,
+-- for custody_days, a number of days. metric_values and the dashboard both sum these columns.
 with
 
 participant_months as (
@@ -20,7 +21,7 @@ final as (
         age_band,
         case_manager,
         true as active,
-        housing_category in ('homeless', 'institutional', 'temporary', 'permanent') as housing_known,
+        coalesce(housing_category in ('homeless', 'institutional', 'temporary', 'permanent'), false) as housing_known,
         coalesce(housing_category = 'permanent', false) as permanent_housing,
         coalesce(
             living_situation in ('emergency_shelter', 'safe_haven')
@@ -39,7 +40,11 @@ final as (
         ) as employment_continuum,
         coalesce(has_income in ('yes', 'no'), false) as income_known,
         coalesce(has_income = 'yes', false) as income_or_benefits,
-        arrested
+        arrested,
+        new_offense_arrest,
+        booked,
+        felony_charged,
+        custody_days
     from participant_months
 )
 

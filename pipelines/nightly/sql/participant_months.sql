@@ -1,6 +1,6 @@
 -- One row per participant and month in the program (DESIGN s.5): active from the referral
 -- month to the exit month (or the as-of month), with the housing and employment status at
--- month end and whether the month saw treatment or an arrest.
+-- month end, whether the month saw treatment, and its justice events and custody days (s.9).
 with
 
 release as (
@@ -53,13 +53,45 @@ treatment_months as (
     cross join release as r
 ),
 
-arrest_months as (
-    select distinct
+-- Each month with a justice event, and what the month's events were.
+event_months as (
+    select
         site_id,
         participant_id,
-        date_trunc('month', event_date)::date as month
+        date_trunc('month', event_date)::date as month,
+        bool_or(event_type = 'arrest') as arrested,
+        bool_or(event_type = 'arrest' and level in ('felony', 'misdemeanor')) as new_offense_arrest,
+        bool_or(event_type = 'booking') as booked,
+        bool_or(event_type = 'charge' and level = 'felony') as felony_charged
     from justice
-    where event_type = 'arrest'
+    group by site_id, participant_id, month
+),
+
+-- Each custody spell once for every month it touches (custody_spells.sql: spells end by the
+-- as-of date and never overlap, so a day is in one spell only).
+spell_months as (
+    select
+        site_id,
+        participant_id,
+        start_date,
+        end_date,
+        unnest(generate_series(
+            date_trunc('month', start_date),
+            date_trunc('month', end_date),
+            interval 1 month
+        ))::date as month
+    from custody_spells
+),
+
+-- A month's custody days: the days of its spells inside [month start, month end].
+custody_months as (
+    select
+        site_id,
+        participant_id,
+        month,
+        sum(least(end_date, last_day(month)) - greatest(start_date, month) + 1)::integer as custody_days
+    from spell_months
+    group by site_id, participant_id, month
 ),
 
 with_status as (
@@ -120,7 +152,11 @@ final as (
             when s.employment_assessed_on >= s.status_date - interval 182 day then s.has_income
         end as has_income,
         tm.month is not null as treatment_engaged,
-        am.month is not null as arrested
+        coalesce(em.arrested, false) as arrested,
+        coalesce(em.new_offense_arrest, false) as new_offense_arrest,
+        coalesce(em.booked, false) as booked,
+        coalesce(em.felony_charged, false) as felony_charged,
+        coalesce(cm.custody_days, 0) as custody_days
     from with_status as s
     left join living_situations as ls
         on s.living_situation = ls.living_situation
@@ -128,10 +164,14 @@ final as (
         on s.site_id = tm.site_id
         and s.participant_id = tm.participant_id
         and s.month = tm.month
-    left join arrest_months as am
-        on s.site_id = am.site_id
-        and s.participant_id = am.participant_id
-        and s.month = am.month
+    left join event_months as em
+        on s.site_id = em.site_id
+        and s.participant_id = em.participant_id
+        and s.month = em.month
+    left join custody_months as cm
+        on s.site_id = cm.site_id
+        and s.participant_id = cm.participant_id
+        and s.month = cm.month
 )
 
 select * from final
