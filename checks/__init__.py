@@ -6,6 +6,7 @@ from functools import cache
 
 import pandera.polars as pa
 
+from checks.comparison import Comparison, ComparisonJustice
 from checks.employment import Employment
 from checks.housing import Housing
 from checks.justice import Justice
@@ -18,8 +19,27 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "treatment": Treatment,
     "employment": Employment,
     "justice": Justice,
+    "comparison": Comparison,
+    "comparison_justice": ComparisonJustice,
 }
-OPTIONAL_TABLES = frozenset({"justice"})
+# The comparison group's tables: for the impact evaluation, sent by the sites that keep such a list.
+COMPARISON_TABLES = ("comparison", "comparison_justice")
+OPTIONAL_TABLES = frozenset({"justice", *COMPARISON_TABLES})
+# The person tables: each row is a person of its site, and the outcome tables name which one
+# their rows belong to (model metadata "people"; participants unless said otherwise).
+PEOPLE_TABLES = ("participants", "comparison")
+
+
+def person_column(table: str) -> str:
+    """The column that names a table's person: participant_id, or comparison_id."""
+    return MODELS[table].Config.metadata.get("person", "participant_id")
+
+
+def people_table(table: str) -> str | None:
+    """The person table an outcome table's rows belong to; None for a person table."""
+    if table in PEOPLE_TABLES:
+        return None
+    return MODELS[table].Config.metadata.get("people", "participants")
 
 
 @cache

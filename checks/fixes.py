@@ -40,6 +40,12 @@ FIXES: dict[str, str] = {
         "Correct the participant_id, or make sure the participant is in this site's participants export."
     ),
     "participant_quarantined": "Fix the participant's own row in the participants export first.",
+    "age_at_index": "Check the year of birth: the age at the index date must be 18 to 100.",
+    "unknown_comparison": (
+        "Correct the comparison_id, or make sure the person is in this site's comparison export "
+        "(a participant's ID does not count: the comparison group has IDs of its own)."
+    ),
+    "comparison_quarantined": "Fix the person's own row in the comparison export first.",
 }
 
 

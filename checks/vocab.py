@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 
 CONTRACT_VERSION = "v2"
-TABLES = ("participants", "housing", "treatment", "employment", "justice")
+TABLES = (
+    "participants",
+    "housing",
+    "treatment",
+    "employment",
+    "justice",
+    "comparison",
+    "comparison_justice",
+)
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 PARTICIPANT_ID = r"^[A-Za-z0-9_-]{1,64}$"
 MISSING_TOKENS = ("", "na", "n/a", "null", "#n/a")
@@ -58,6 +66,8 @@ EMPLOYMENT_STATUSES = (
 YES_NO_UNKNOWN = ("yes", "no", "unknown")
 EVENT_TYPES = ("arrest", "booking", "charge")
 EVENT_LEVELS = ("felony", "misdemeanor", "warrant", "unknown")
+# Why a comparison-group person was not referred to LEAD (contract v2, comparison table).
+NOT_REFERRED_REASONS = ("not_eligible_shift", "outside_area", "declined", "other", "unknown")
 
 # HUD HMIS living situations (FY2024, elements 3.917/3.12/4.12): our name -> (HMIS codes, category).
 LIVING_SITUATIONS: dict[str, tuple[tuple[int, ...], str]] = {

@@ -14,19 +14,23 @@ st.caption(
     "them against. The templates are empty files with the header row in the right order."
 )
 access.audit("page_view", "contract", rows=0)
-columns = st.columns(len(MODELS))
-for column, table in zip(columns, MODELS, strict=True):
-    header = template(table)
-    with column:
-        access.download(
-            f"{table}.csv template",
-            data=lambda header=header: header.encode("utf-8"),
-            file_name=f"{table}.csv",
-            mime="text/csv",
-            page="contract",
-            rows=0,
-            key=f"template-{table}",
-            icon=":material/download:",
-        )
+# Four buttons to a row: seven tables side by side would squeeze each label.
+PER_ROW = 4
+tables = list(MODELS)
+for start in range(0, len(tables), PER_ROW):
+    row = tables[start : start + PER_ROW]
+    for column, table in zip(st.columns(PER_ROW), row, strict=False):
+        header = template(table)
+        with column:
+            access.download(
+                f"{table}.csv template",
+                data=lambda header=header: header.encode("utf-8"),
+                file_name=f"{table}.csv",
+                mime="text/csv",
+                page="contract",
+                rows=0,
+                key=f"template-{table}",
+                icon=":material/download:",
+            )
 # The dictionary is our own text, generated from the schemas: no data in it.
 st.markdown(data_dictionary())

@@ -15,7 +15,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from checks import MODELS, OPTIONAL_TABLES
+from checks import COMPARISON_TABLES, MODELS, OPTIONAL_TABLES
 from dashboard.queries.sql import load
 from pipelines.core import problems
 from pipelines.core.export import csv_bytes
@@ -132,7 +132,8 @@ def freshness(
     release's run refused; the export in force stays), optional, state: up to date; stale
     (accepted more than `stale_after_days` days before `today`); missing (never accepted);
     not sent (optional) for an optional table never sent; unreadable (the archived export in
-    force could not be read).
+    force could not be read). The comparison group's tables are listed only for the sites that
+    send one of them (or had one refused): most sites keep no such list, and nothing is missing.
     """
     accepted = con.sql(ACCEPTED_SQL, params=scope.site_params() | {"today": today}).pl()
     sites = accepted.select(pl.col("site_id").unique().sort())
@@ -148,6 +149,9 @@ def freshness(
             pl.col("table_name").is_in(list(OPTIONAL_TABLES)).alias("optional"),
         )
     )
+    comparison = pl.col("table_name").is_in(list(COMPARISON_TABLES))
+    sent = pl.col("accepted_on").is_not_null() | (pl.col("refused_files") > 0)
+    frame = frame.filter(~comparison | (comparison & sent).any().over("site_id"))
     state = (
         pl.when(pl.col("accepted_on").is_null() & pl.col("optional"))
         .then(pl.lit(NOT_SENT))

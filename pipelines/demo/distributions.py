@@ -19,7 +19,8 @@ import polars as pl
 
 from checks import MODELS, vocab
 
-TABLES = vocab.TABLES
+# The comparison group's tables are written by their own generator (issue 14), not yet here.
+TABLES = tuple(t for t in vocab.TABLES if not t.startswith("comparison"))
 EARLIEST_REFERRAL = date.fromisoformat(vocab.EARLIEST_REFERRAL)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from checks import MODELS, vocab
+from checks import MODELS, PEOPLE_TABLES, people_table, person_column, vocab
 from checks.base import PARTICIPANT_STATE, REFERRAL_DATE
 from pipelines.nightly.read import FIELDS, FILE, WIDTH, TextExport
 from pipelines.nightly.report import COUNTS, FileReport
@@ -57,26 +57,46 @@ def table_rows(
     return rows, {file_id: t.blank_rows for file_id, t in exports.items()}
 
 
-def participant_lookup(loaded: pl.DataFrame, quarantine: pl.DataFrame) -> pl.DataFrame:
-    """Each participant id a site has: loaded (with its referral date) or quarantined."""
+# A person table's date the outcome rules measure from (the referral, or the comparison group's
+# index date).
+INDEX_DATES = {"participants": "referral_date", "comparison": "index_date"}
+
+
+def person_lookup(table: str, loaded: pl.DataFrame, held: pl.DataFrame) -> pl.DataFrame:
+    """Each person id a site has in a person table: loaded (with its index date) or quarantined.
+
+    Columns: site_id, the table's person column, _participant, _referral_date.
+    """
+    person = person_column(table)
     ok = loaded.select(
         SITE,
-        "participant_id",
+        person,
         pl.lit("loaded").alias(PARTICIPANT_STATE),
-        pl.col("referral_date").alias(REFERRAL_DATE),
+        pl.col(INDEX_DATES[table]).alias(REFERRAL_DATE),
     )
-    held = (
-        quarantine.filter(pl.col("participant_id").is_not_null())
-        .select(
+    quarantined = (
+        held.select(
             SITE,
-            "participant_id",
+            person,
             pl.lit("quarantined").alias(PARTICIPANT_STATE),
             pl.lit(None, pl.Date).alias(REFERRAL_DATE),
         )
-        .join(ok, on=[SITE, "participant_id"], how="anti")
+        .join(ok, on=[SITE, person], how="anti")
         .unique()
     )
-    return pl.concat([ok, held]).unique([SITE, "participant_id"], keep="first", maintain_order=True)
+    return pl.concat([ok, quarantined]).unique([SITE, person], keep="first", maintain_order=True)
+
+
+def no_people(table: str) -> pl.DataFrame:
+    """The lookup of a person table no site has exported: nobody."""
+    return pl.DataFrame(
+        schema={
+            SITE: pl.String,
+            person_column(table): pl.String,
+            PARTICIPANT_STATE: pl.String,
+            REFERRAL_DATE: pl.Date,
+        }
+    )
 
 
 def caseloads(rows: pl.DataFrame) -> pl.DataFrame:
@@ -116,29 +136,22 @@ def validate_all(
     loaded: dict[str, pl.DataFrame] = {}
     quarantines = []
     counts: dict[int, dict[str, int]] = {}
-    lookup = None
+    lookups = {table: no_people(table) for table in PEOPLE_TABLES}
     case_managers = pl.DataFrame(
         schema={SITE: pl.String, "participant_id": pl.String, "case_manager_ids": pl.List(pl.String)}
     )
     for table in MODELS:
         tidied = table_rows(exports[table], sites)
         if tidied is None:
-            if table == "participants":
-                lookup = pl.DataFrame(
-                    schema={
-                        SITE: pl.String,
-                        "participant_id": pl.String,
-                        PARTICIPANT_STATE: pl.String,
-                        REFERRAL_DATE: pl.Date,
-                    }
-                )
             continue
         rows, blanks = tidied
         for file_id, count in blanks.items():
             counts.setdefault(file_id, {})["blank_rows"] = count
-        result = validate_table(table, rows, as_of, lookup if table != "participants" else None)
+        people = people_table(table)
+        result = validate_table(table, rows, as_of, lookups[people] if people else None)
+        if table in PEOPLE_TABLES:
+            lookups[table] = person_lookup(table, result.loaded, result.held)
         if table == "participants":
-            lookup = participant_lookup(result.loaded, result.quarantine)
             case_managers = caseloads(rows)
         for row in result.counts.iter_rows(named=True):
             counts.setdefault(row[FILE], {}).update({c: int(row[c]) for c in COUNTS})

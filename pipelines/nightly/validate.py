@@ -14,7 +14,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
-from checks import MODELS, schema, vocab
+from checks import MODELS, person_column, schema, vocab
 from checks.base import AS_OF, PARTICIPANT_STATE, REFERRAL_DATE
 from pipelines.nightly.read import FIELDS, FILE, ROW, UNDECODABLE, WIDTH
 from pipelines.nightly.textfile import REPLACEMENT
@@ -51,6 +51,7 @@ class TableResult:
     loaded: pl.DataFrame  # site_id + the contract's columns, typed
     quarantine: pl.DataFrame  # QUARANTINE_SCHEMA
     counts: pl.DataFrame  # _file, rows_read, rows_loaded, rows_quarantined, rows_duplicate
+    held: pl.DataFrame  # site_id, person: the person IDs (as written) of the rows quarantined
 
 
 def normalise_enum(value: pl.Expr) -> pl.Expr:
@@ -131,8 +132,8 @@ def message_for(rule: str, column: str, schema_column: pa.Column) -> str:
                 f"{column} is not a living situation: use one of {', '.join(allowed)}, or its HUD HMIS number"
             )
         return f"{column} is not one of {', '.join(allowed)}"
-    if rule == "format" and column == "participant_id":
-        return "participant_id may hold only letters, digits, _ and - (1 to 64 characters)"
+    if rule == "format" and column in ("participant_id", "comparison_id"):
+        return f"{column} may hold only letters, digits, _ and - (1 to 64 characters)"
     if rule == "range":
         low = next(
             c.statistics["min_value"] for c in schema_column.checks if c.name == "greater_than_or_equal_to"
@@ -191,7 +192,15 @@ def repeats(rows: pl.DataFrame, columns: list[str]) -> pl.Series:
     return shared(rows, columns).filter(~pl.struct(columns).is_first_distinct())[POS]
 
 
-def key_conflicts(canonical: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+def participant_of(person: str) -> pl.Expr:
+    """The participant_id a quarantine entry names: a participant's row's own, and none for a
+    comparison-group person (another namespace: never a participant, never a caseload's)."""
+    if person == "participant_id":
+        return pl.col("participant_id")
+    return pl.lit(None, pl.String).alias("participant_id")
+
+
+def key_conflicts(canonical: pl.DataFrame, key: list[str], participant: pl.Expr) -> pl.DataFrame:
     """Entries for rows that share a key with another row of the same file but differ from it."""
     keyed = shared(canonical.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in key])), [FILE, *key])
     groups = (
@@ -204,7 +213,7 @@ def key_conflicts(canonical: pl.DataFrame, key: list[str]) -> pl.DataFrame:
         FILE,
         SITE,
         ROW,
-        "participant_id",
+        participant,
         pl.lit(", ".join(key)).alias("column_name"),
         pl.lit("conflicting_duplicate").alias("rule"),
         key_text.alias("value"),
@@ -216,13 +225,13 @@ def key_conflicts(canonical: pl.DataFrame, key: list[str]) -> pl.DataFrame:
     )
 
 
-def ragged_entries(rows: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+def ragged_entries(rows: pl.DataFrame, names: list[str], participant: pl.Expr) -> pl.DataFrame:
     """An entry for each ragged row (_fields set): its values may sit under the wrong column."""
     return rows.filter(pl.col(FIELDS).is_not_null()).select(
         FILE,
         SITE,
         ROW,
-        "participant_id",
+        participant,
         pl.lit(None, pl.String).alias("column_name"),
         pl.lit("ragged_row").alias("rule"),
         pl.concat_str([pl.col(c).fill_null("") for c in names], separator=",").alias("value"),
@@ -240,12 +249,12 @@ def ragged_entries(rows: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     )
 
 
-def undecodable_entries(rows: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+def undecodable_entries(rows: pl.DataFrame, names: list[str], participant: pl.Expr) -> pl.DataFrame:
     """An entry for each value of an undecodable row that holds bytes that are not UTF-8 (in a
     file read as UTF-8: textfile.decode), shown as U+FFFD."""
     return (
         rows.filter(UNDECODABLE)
-        .select(FILE, SITE, ROW, pl.col("participant_id").alias("_participant"), *names)
+        .select(FILE, SITE, ROW, participant.alias("_participant"), *names)
         .unpivot(on=names, index=[FILE, SITE, ROW, "_participant"], variable_name="column_name")
         .filter(pl.col("value").str.contains(REPLACEMENT, literal=True))
         .select(
@@ -310,13 +319,14 @@ def rule_failures(
     as_of: dt.date,
     participants: pl.DataFrame | None,
     schema_columns: dict[str, pa.Column],
+    person: str = "participant_id",
 ) -> pl.DataFrame:
     """The contract's rules over typed rows, with the run's as-of date and the participant's
     referral beside each row: _pos, column_name, rule, message and the referral date. Each rule
     is about one row (and its participant), so a slice of rows gives its rows' failures."""
     checked = rows.select(POS, SITE, *schema_columns).with_columns(pl.lit(as_of).alias(AS_OF))
     if participants is not None:
-        checked = checked.join(participants, on=[SITE, "participant_id"], how="left", maintain_order="left")
+        checked = checked.join(participants, on=[SITE, person], how="left", maintain_order="left")
     else:
         checked = checked.with_columns(pl.lit(None, pl.Date).alias(REFERRAL_DATE))
     helpers = [c for c in (AS_OF, REFERRAL_DATE, PARTICIPANT_STATE) if c in checked.columns]
@@ -331,11 +341,16 @@ def validate_table(
     """Validate every site's rows of one table.
 
     rows: _file, _width, site_id, _row, _fields, _undecodable, then the contract's text columns.
-    participants: for outcome tables, site_id, participant_id, _participant, _referral_date.
+    participants: for outcome tables, site_id, the person column (participant_id, or
+    comparison_id for the comparison group's tables), _participant, _referral_date.
     Parsing and the model's rules run a slice of rows at a time; duplicates and conflicts are
-    looked for across all rows.
+    looked for across all rows. A quarantine entry names the participant_id of a participant's
+    row only: a comparison-group person is never a participant (their IDs are another namespace),
+    so their entries name none and no case manager's problem list shows them.
     """
     model = MODELS[table]
+    person = person_column(table)
+    participant = participant_of(person)
     schema_columns = dict(schema(table).columns)
     names = list(schema_columns)
     key = model.Config.metadata["key"]
@@ -345,7 +360,10 @@ def validate_table(
     rows = rows.with_row_index(POS)
     aside = pl.col(FIELDS).is_not_null() | pl.col(UNDECODABLE)
     set_aside = rows.filter(aside)
-    entries += [ragged_entries(set_aside, names), undecodable_entries(set_aside, names)]
+    entries += [
+        ragged_entries(set_aside, names, participant),
+        undecodable_entries(set_aside, names, participant),
+    ]
 
     # Parse text into contract types; a value that does not parse is an entry of its own, and
     # its text is kept so that two rows differing only there are not taken for duplicates.
@@ -376,16 +394,18 @@ def validate_table(
                 FILE,
                 SITE,
                 ROW,
-                "participant_id",
+                participant,
                 pl.lit(name).alias("column_name"),
                 pl.lit(rule).alias("rule"),
                 pl.col(raw).alias("value"),
                 message.alias("message"),
             )
         )
-    entries.append(key_conflicts(typed, key))
+    entries.append(key_conflicts(typed, key, participant))
 
-    failures = in_slices(typed, lambda part: rule_failures(model, part, as_of, participants, schema_columns))
+    failures = in_slices(
+        typed, lambda part: rule_failures(model, part, as_of, participants, schema_columns, person)
+    )
     failed_rows = typed.join(failures.select(POS).unique(), on=POS, how="semi")
     # A cell that did not parse was reported as such; its "missing" is no news.
     unparseable = (
@@ -409,7 +429,7 @@ def validate_table(
         .then(pl.col(REFERRAL_DATE).cast(pl.String))
     )
     entries.append(
-        failures.join(failed_rows.select(POS, FILE, SITE, ROW, "participant_id"), on=POS)
+        failures.join(failed_rows.select(POS, FILE, SITE, ROW, participant), on=POS)
         .join(unparseable, on=[POS, "column_name"], how="anti")
         .join(values, on=[POS, "column_name"], how="left")
         .with_columns(
@@ -430,4 +450,5 @@ def validate_table(
         .join(loaded.group_by(FILE).agg(pl.len().alias("rows_loaded")), on=FILE, how="left")
         .fill_null(0)
     )
-    return TableResult(loaded.drop(ROW), quarantine, counts)
+    held = rows.join(bad_rows, on=[FILE, ROW], how="semi").select(SITE, person).drop_nulls(person).unique()
+    return TableResult(loaded.drop(ROW), quarantine, counts, held)

@@ -161,13 +161,67 @@ def test_a_booking_still_in_custody_has_no_release_date(home):
     assert query(home, "select count(*), count(release_date) from justice") == [(3, 0)]
 
 
+# The comparison group's tables (contract v2): a good person C1 and rows that break one rule each.
+COMPARISON_HEADER = (
+    "comparison_id,index_date,index_offense,birth_year,gender,race_ethnicity,not_referred_reason"
+)
+COMPARISON_GOOD = "C1,2024-01-05,drug_possession,1985,woman,white,not_eligible_shift"
+COMPARISON_JUSTICE_HEADER = "comparison_id,event_date,event_type,level,release_date"
+COMPARISON_JUSTICE_GOOD = "C1,2024-02-01,arrest,misdemeanor,"
+COMPARISON_BROKEN = [
+    ("comparison", "comparison_id", "C 2,2024-01-05,,1985,woman,white,declined", "format"),
+    ("comparison", "comparison_id", ",2024-01-05,,1985,woman,white,declined", "required"),
+    ("comparison", "index_date", "C2,2010-12-31,,1985,woman,white,declined", "range"),
+    ("comparison", "index_date", "C2,2024-06-16,,1985,woman,white,declined", "after_as_of"),
+    ("comparison", "index_date", "C2,,,1985,woman,white,declined", "required"),
+    ("comparison", "index_offense", "C2,2024-01-05,theft,1985,woman,white,declined", "allowed_values"),
+    ("comparison", "birth_year", "C2,2024-01-05,,2010,woman,white,declined", "age_at_index"),
+    ("comparison", "birth_year", "C2,2024-01-05,,,woman,white,declined", "required"),
+    ("comparison", "gender", "C2,2024-01-05,,1985,female,white,declined", "allowed_values"),
+    ("comparison", "gender", "C2,2024-01-05,,1985,,white,declined", "required"),
+    ("comparison", "race_ethnicity", "C2,2024-01-05,,1985,woman,purple,declined", "allowed_values"),
+    ("comparison", "race_ethnicity", "C2,2024-01-05,,1985,woman,,declined", "required"),
+    ("comparison", "not_referred_reason", "C2,2024-01-05,,1985,woman,white,moved", "allowed_values"),
+    ("comparison", "not_referred_reason", "C2,2024-01-05,,1985,woman,white,", "required"),
+    ("comparison_justice", "comparison_id", ",2024-02-02,arrest,misdemeanor,", "required"),
+    ("comparison_justice", "comparison_id", "P1,2024-02-02,arrest,misdemeanor,", "unknown_comparison"),
+    ("comparison_justice", "event_date", "C1,2024-06-16,arrest,misdemeanor,", "after_as_of"),
+    ("comparison_justice", "event_date", "C1,,arrest,misdemeanor,", "required"),
+    ("comparison_justice", "event_type", "C1,2024-02-02,citation,misdemeanor,", "allowed_values"),
+    ("comparison_justice", "event_type", "C1,2024-02-02,,misdemeanor,", "required"),
+    ("comparison_justice", "level", "C1,2024-02-02,arrest,petty,", "allowed_values"),
+    ("comparison_justice", "level", "C1,2024-02-02,arrest,,", "required"),
+    ("comparison_justice", "release_date", "C1,2024-02-02,booking,felony,2024-02-01", "before_booking"),
+    ("comparison_justice", "release_date", "C1,2024-02-02,booking,felony,2024-06-16", "after_as_of"),
+    ("comparison_justice", "release_date", "C1,2024-02-02,arrest,felony,2024-02-03", "release_not_booking"),
+]
+
+
+@pytest.mark.parametrize("case", COMPARISON_BROKEN, ids=lambda c: "-".join((c[0], c[1], c[3])))
+def test_comparison_rule_fires_on_the_broken_row(home, case):
+    table, column, bad, rule = case
+    drop(home, "s", "participants", [GOOD["participants"]])
+    people = [COMPARISON_GOOD] + ([bad] if table == "comparison" else [])
+    drop(home, "s", "comparison", people, header=COMPARISON_HEADER)
+    if table == "comparison_justice":
+        drop(home, "s", table, [COMPARISON_JUSTICE_GOOD, bad], header=COMPARISON_JUSTICE_HEADER)
+    result = run(home, AS_OF)
+    assert result.published, result.error
+    entries = query(home, "select table_name, row_number, column_name, rule, participant_id from quarantine")
+    assert entries == [(table, 3, column, rule, None)]
+    [(loaded,)] = query(home, f"select count(*) from {table}")  # noqa: S608 - a fixed table name
+    assert loaded == 1
+
+
 def test_every_rule_of_every_model_is_exercised():
     """A rule added to a model without a row above that breaks it fails here."""
     covered = (
         {(t, c, r) for t, c, _, r, *_ in BROKEN}
         | {("justice", "release_date", r) for _, r in RELEASE_BROKEN}
+        | {(t, c, r) for t, c, _, r in COMPARISON_BROKEN}
         | {(t, "participant_id", "participant_quarantined") for t in MODELS if t != "participants"}
-    )  # participant_quarantined: test_validate.py
+        | {("comparison_justice", "comparison_id", "comparison_quarantined")}
+    )  # participant_quarantined: test_validate.py; comparison_quarantined: test_comparison_tables.py
     names = {"isin": "allowed_values", "str_matches": "format", "greater_than_or_equal_to": "range"}
     rules = {
         (table, name, names.get(check.name, check.name))
