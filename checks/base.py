@@ -14,6 +14,8 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
+from checks import vocab
+
 AS_OF = "_as_of"
 REFERRAL_DATE = "_referral_date"
 PARTICIPANT_STATE = "_participant"
@@ -38,6 +40,32 @@ def days_after_referral(data: PolarsData, days: int) -> pl.LazyFrame:
     return passes(data, (pl.col(data.key) >= limit) | pl.col(REFERRAL_DATE).is_null())
 
 
+def adult_at(data: PolarsData, date_column: str) -> pl.LazyFrame:
+    """A birth_year check: the age in `date_column`'s year is 18 to 100."""
+    age = pl.col(date_column).dt.year() - pl.col(data.key)
+    return passes(data, age.is_between(18, 100) | age.is_null())
+
+
+def races_valid(data: PolarsData) -> pl.LazyFrame:
+    """A race_ethnicity check: a ;-separated list of the contract's races."""
+    parts = pl.col(data.key).str.split(";")
+    return passes(data, parts.list.eval(pl.element().is_in(vocab.RACES)).list.all())
+
+
+RACES_ERROR = "is not a ;-separated list of: " + ", ".join(vocab.RACES)
+
+
+def person_known(data: PolarsData) -> pl.LazyFrame:
+    """An outcome row's person is in the site's person export (loaded or quarantined)."""
+    return passes(data, pl.col(PARTICIPANT_STATE).is_not_null())
+
+
+def person_loaded(data: PolarsData) -> pl.LazyFrame:
+    """An outcome row's person row was not quarantined (an unknown person is another rule's)."""
+    state = pl.col(PARTICIPANT_STATE)
+    return data.lazyframe.select(state.is_null() | (state == "loaded"))
+
+
 def participant_field() -> object:
     """The participant_id column of an outcome export."""
     return pa.Field(
@@ -50,7 +78,7 @@ class OutcomeModel(pa.DataFrameModel):
 
     @pa.check("participant_id", name="unknown_participant", error="is not in this site's participants export")
     def unknown_participant(cls, data: PolarsData) -> pl.LazyFrame:
-        return passes(data, pl.col(PARTICIPANT_STATE).is_not_null())
+        return person_known(data)
 
     @pa.check(
         "participant_id",
@@ -58,8 +86,7 @@ class OutcomeModel(pa.DataFrameModel):
         error="has its participants row quarantined; fix that row first",
     )
     def participant_quarantined(cls, data: PolarsData) -> pl.LazyFrame:
-        state = pl.col(PARTICIPANT_STATE)
-        return data.lazyframe.select(state.is_null() | (state == "loaded"))
+        return person_loaded(data)
 
     class Config:
         strict = False

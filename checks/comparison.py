@@ -17,7 +17,16 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from checks import vocab
-from checks.base import AS_OF, PARTICIPANT_STATE, kind, on_or_before_as_of, passes
+from checks.base import (
+    AS_OF,
+    RACES_ERROR,
+    adult_at,
+    kind,
+    on_or_before_as_of,
+    person_known,
+    person_loaded,
+    races_valid,
+)
 from checks.justice import event_date_field, event_type_field, justice_rules, level_field, release_date_field
 
 
@@ -73,17 +82,11 @@ class Comparison(pa.DataFrameModel):
 
     @pa.check("birth_year", name="age_at_index", error="gives an age at the index date outside 18 to 100")
     def adult_at_index(cls, data: PolarsData) -> pl.LazyFrame:
-        age = pl.col("index_date").dt.year() - pl.col(data.key)
-        return passes(data, age.is_between(18, 100) | age.is_null())
+        return adult_at(data, "index_date")
 
-    @pa.check(
-        "race_ethnicity",
-        name="allowed_values",
-        error="is not a ;-separated list of: " + ", ".join(vocab.RACES),
-    )
+    @pa.check("race_ethnicity", name="allowed_values", error=RACES_ERROR)
     def known_races(cls, data: PolarsData) -> pl.LazyFrame:
-        parts = pl.col(data.key).str.split(";")
-        return passes(data, parts.list.eval(pl.element().is_in(vocab.RACES)).list.all())
+        return races_valid(data)
 
     class Config:
         strict = False
@@ -98,7 +101,7 @@ class ComparisonOutcome(pa.DataFrameModel):
 
     @pa.check("comparison_id", name="unknown_comparison", error="is not in this site's comparison export")
     def unknown_comparison(cls, data: PolarsData) -> pl.LazyFrame:
-        return passes(data, pl.col(PARTICIPANT_STATE).is_not_null())
+        return person_known(data)
 
     @pa.check(
         "comparison_id",
@@ -106,8 +109,7 @@ class ComparisonOutcome(pa.DataFrameModel):
         error="has its comparison row quarantined; fix that row first",
     )
     def comparison_quarantined(cls, data: PolarsData) -> pl.LazyFrame:
-        state = pl.col(PARTICIPANT_STATE)
-        return data.lazyframe.select(state.is_null() | (state == "loaded"))
+        return person_loaded(data)
 
     class Config:
         strict = False

@@ -9,7 +9,7 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from checks import vocab
-from checks.base import AS_OF, kind, on_or_before_as_of, passes
+from checks.base import AS_OF, RACES_ERROR, adult_at, kind, on_or_before_as_of, passes, races_valid
 
 
 class Participants(pa.DataFrameModel):
@@ -81,17 +81,11 @@ class Participants(pa.DataFrameModel):
 
     @pa.check("birth_year", name="age_at_referral", error="gives an age at referral outside 18 to 100")
     def adult_at_referral(cls, data: PolarsData) -> pl.LazyFrame:
-        age = pl.col("referral_date").dt.year() - pl.col(data.key)
-        return passes(data, age.is_between(18, 100) | age.is_null())
+        return adult_at(data, "referral_date")
 
-    @pa.check(
-        "race_ethnicity",
-        name="allowed_values",
-        error="is not a ;-separated list of: " + ", ".join(vocab.RACES),
-    )
+    @pa.check("race_ethnicity", name="allowed_values", error=RACES_ERROR)
     def known_races(cls, data: PolarsData) -> pl.LazyFrame:
-        parts = pl.col(data.key).str.split(";")
-        return passes(data, parts.list.eval(pl.element().is_in(vocab.RACES)).list.all())
+        return races_valid(data)
 
     class Config:
         strict = False
