@@ -15,9 +15,10 @@ import polars as pl
 
 from checks import MODELS, PEOPLE_TABLES, people_table, person_column, vocab
 from checks.base import PARTICIPANT_STATE, REFERRAL_DATE
+from pipelines.nightly.parse import parse_date
 from pipelines.nightly.read import FIELDS, FILE, WIDTH, TextExport
 from pipelines.nightly.report import COUNTS, FileReport
-from pipelines.nightly.validate import QUARANTINE_SCHEMA, SITE, parse_date, validate_table
+from pipelines.nightly.validate import QUARANTINE_SCHEMA, SITE, validate_table
 
 log = logging.getLogger("outcomes.nightly")
 FLOOR = dt.date.fromisoformat(vocab.EARLIEST_REFERRAL)
