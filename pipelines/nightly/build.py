@@ -90,11 +90,6 @@ def empty_table(table: str) -> pl.DataFrame:
     return pl.DataFrame(schema={"site_id": pl.String, **{n: c.dtype.type for n, c in columns.items()}})
 
 
-def no_export_columns() -> pl.DataFrame:
-    """export_columns of a release built without them: no optional column reported."""
-    return pl.DataFrame(schema={"site_id": pl.String, "table_name": pl.String, "column_name": pl.String})
-
-
 def load(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
     """Create table `name` from a Polars frame."""
     con.register("_frame", frame)
@@ -115,7 +110,7 @@ def build_release(
     runs: pl.DataFrame,
     run_files: pl.DataFrame,
     problems: pl.DataFrame,
-    export_columns: pl.DataFrame | None = None,
+    export_columns: pl.DataFrame,
     on_step=lambda step: None,
 ) -> None:
     """Write every table and mart into a new database file, checkpointed, nothing beside it."""
@@ -135,7 +130,7 @@ def build_release(
         load(con, "runs", runs)
         load(con, "run_files", run_files)
         load(con, "problems", problems)
-        load(con, "export_columns", export_columns if export_columns is not None else no_export_columns())
+        load(con, "export_columns", export_columns)
         on_step("tables")
         for mart, kind in MARTS.items():
             create_mart(con, mart, kind)
