@@ -1,5 +1,6 @@
 """Equity: each race group's rate of a metric in a month, its rate ratio against a reference group
-with a 95% CI, and its share of referrals."""
+with a 95% CI, and its share of referrals; then who is diverted, against the eligible pool
+(dashboard/sections/diversion.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from dashboard.queries.equity import (
 )
 from dashboard.queries.release import Release
 from dashboard.scope import scope_of
+from dashboard.sections.diversion import Diversion, prepare_diversion, show_diversion
 from dashboard.small_numbers import SMALL_FLAG, SMALL_NOTE
 from dashboard.stats import LOG, SCORE, SCORE_BELOW
 from pipelines.core.metrics import METRICS, SMALL_COUNT
@@ -136,13 +138,23 @@ def controls(path: Path, scope: Scope, latest: date) -> tuple[str, date, str] | 
 
 
 def show_release(path: Path, release: Release) -> None:
-    """The equity view of one release file."""
+    """The equity view of one release file: outcome rate ratios by race, then who is diverted."""
     scope = scope_of(access.viewer())
+    pool = prepare_diversion(path, scope)  # its numbers, so that one audit entry covers both sections
+    if not show_outcome_ratios(path, release, scope, pool):
+        access.audit("page_view", "equity", filters=pool.filters, rows=pool.rows)
+    show_diversion(pool)
+
+
+def show_outcome_ratios(path: Path, release: Release, scope: Scope, pool: Diversion) -> bool:
+    """Each race group's rate of a metric in a month against a reference group's; whether it wrote
+    the page's audit entry (with the diversion section's filters and rows), as it does before
+    showing any rate."""
     latest = latest_complete_month(release.as_of)
     opening = st.container()  # what the page found, once the controls have said what to show
     chosen = controls(path, scope, latest)
     if chosen is None:
-        return
+        return False
     metric_name, month, reference = chosen
     metric = METRICS[metric_name]
     first = add_months(month, 1 - REFERRAL_WINDOW_MONTHS)
@@ -156,11 +168,11 @@ def show_release(path: Path, release: Release) -> None:
     with st.expander("How this is calculated"):
         st.markdown(METHOD)
     rates = cache.fetch(path, equity.race_rates, scope, metric_name, month)
-    filters = {"metric": metric_name, "month": month, "reference": reference}
-    access.audit("page_view", "equity", filters=filters, rows=rates.height)
+    filters = {"metric": metric_name, "month": month, "reference": reference, **pool.filters}
+    access.audit("page_view", "equity", filters=filters, rows=rates.height + pool.rows)
     if rates.is_empty():
         st.info(f"No race group has a denominator in {month_label(month)}.", icon=":material/info:")
-        return
+        return True
     referrals = cache.fetch(path, equity.referrals_by_race, scope, month)
     table = equity.equity_table(rates, referrals, reference)
     found = equity.finding(table, metric_name, month, reference)
@@ -193,6 +205,7 @@ def show_release(path: Path, release: Release) -> None:
         f"({reference_name(reference)}); below 1, lower. An interval that crosses 1 is consistent with "
         "no difference."
     )
+    return True
 
 
 release_page("Equity", show_release)

@@ -1,0 +1,275 @@
+"""Who is diverted: the mix of each group as stacked bars, and each race group's referral rate and
+rate ratio as a two-panel forest plot. Frames in (`queries.diversion`), Plotly figures out.
+
+A share or rate on fewer than SMALL_COUNT people is drawn hollow (a hatched bar, an open marker)
+and says so in its legend or label (dashboard/small_numbers.py); nothing is left out.
+"""
+
+from __future__ import annotations
+
+from math import log10
+
+import plotly.graph_objects as go
+import polars as pl
+from plotly.subplots import make_subplots
+
+from dashboard.charts.equity import ratio_ticks, tick_label
+from dashboard.queries.diversion import GROUP_LABELS, GROUPS, MIX_LABELS, category_label
+from dashboard.queries.equity import WHITE, race_label
+from dashboard.small_numbers import is_small
+from pipelines.core.metrics import SMALL_COUNT
+from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+
+UNKNOWN_COLOUR = "#BBBBBB"
+RATE_COLOUR, SMALL_COLOUR, REFERENCE_COLOUR = OKABE_ITO[0], OKABE_ITO[3], OKABE_ITO[6]
+SMALL_GROUP = f"(fewer than {SMALL_COUNT} people)"
+ESTIMATE_NAME = "Estimate (95% CI)"
+SMALL_NAME = f"Rests on fewer than {SMALL_COUNT} people (hollow)"
+
+
+def group_name(arm: str, total: int) -> str:
+    """A bar's label: the group, its number of people, and the flag when they are few."""
+    flag = f" {SMALL_GROUP}" if is_small(total) else ""
+    return f"{GROUP_LABELS[arm]}, {total:,}{flag}"
+
+
+def mix_chart(mix: pl.DataFrame, dimension: str) -> go.Figure:
+    """One 100% bar per group (LEAD participants, comparison group, eligible pool), split by the
+    categories of `dimension`; a group of fewer than SMALL_COUNT people is hatched and labelled.
+
+    `mix` is `queries.diversion.mix_table`'s frame.
+    """
+    totals = {arm: total for arm, total in mix.select("arm", "total").unique().iter_rows()}
+    arms = [arm for arm in GROUPS if arm in totals]
+    names = [group_name(arm, totals[arm]) for arm in arms]
+    figure = go.Figure()
+    categories = list(dict.fromkeys(mix["category"]))
+    colours = iter(OKABE_ITO)
+    for category in categories:
+        rows = {row["arm"]: row for row in mix.filter(pl.col("category") == category).iter_rows(named=True)}
+        colour = UNKNOWN_COLOUR if category == "unknown" else next(colours, UNKNOWN_COLOUR)
+        figure.add_trace(
+            go.Bar(
+                x=[(rows[arm]["share"] or 0) * 100 for arm in arms],
+                y=names,
+                orientation="h",
+                name=category_label(dimension, category),
+                marker={
+                    "color": colour,
+                    "line": {"color": colour, "width": 1},
+                    "pattern": {
+                        "shape": ["/" if is_small(totals[arm]) else "" for arm in arms],
+                        "fillmode": "replace",
+                    },
+                },
+                customdata=[(rows[arm]["people"], rows[arm]["total"]) for arm in arms],
+                hovertemplate=(
+                    "%{y}<br>%{fullData.name}: %{x:.1f}% (%{customdata[0]:,} of %{customdata[1]:,})"
+                    "<extra></extra>"
+                ),
+            )
+        )
+    figure.update_layout(
+        barmode="stack",
+        font={"family": FONT_FAMILY},
+        showlegend=True,  # one category still says which it is
+        legend={
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.0,
+            "xanchor": "left",
+            "x": 0,
+            "traceorder": "normal",
+            "title": {"text": MIX_LABELS[dimension]},
+        },
+        margin={"l": 10, "r": 10, "t": 80, "b": 10},
+        height=260 + 20 * ((len(categories) + 2) // 3),
+    )
+    figure.update_xaxes(
+        title_text="Share of the group's people",
+        range=[0, 101],
+        tickvals=[0, 20, 40, 60, 80, 100],
+        ticksuffix="%",
+        automargin=True,
+    )
+    figure.update_yaxes(
+        type="category", categoryorder="array", categoryarray=names, autorange="reversed", automargin=True
+    )
+    return figure
+
+
+def _marker(symbols: list[str], small: bool, colour: str) -> dict[str, object]:
+    shape = "-open" if small else ""
+    return {
+        "color": colour,
+        "size": 11,
+        "symbol": [symbol + shape for symbol in symbols],
+        "line": {"width": 2, "color": colour},
+    }
+
+
+def referral_chart(table: pl.DataFrame, reference: str) -> go.Figure:
+    """Left: each race group's referral rate (referred / eligible pool) with its 95% interval.
+    Right: its rate ratio against the reference on a log axis, with its 95% interval and a line
+    at 1. Hollow: a rate (left) or either rate behind a ratio (right) on fewer than SMALL_COUNT
+    people. A ratio of 0 is a triangle at the left edge; a group without a ratio keeps its row.
+
+    `table` is `queries.diversion.referral_table`'s frame.
+    """
+    reference_short = "White" if reference == WHITE else "all others"
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        horizontal_spacing=0.06,
+        subplot_titles=(
+            "Referred, % of the eligible pool (95% CI)",
+            f"Rate ratio vs. {reference_short} (95% CI, log scale)",
+        ),
+    )
+    groups = [race_label(race) for race in table["race"]]
+    small_rate = [is_small(n) for n in table["denominator"]]
+    for small in (False, True):
+        part = table.filter(pl.Series(small_rate) == small)
+        if part.is_empty():
+            continue
+        rates = [rate * 100 for rate in part["rate"]]
+        figure.add_trace(
+            go.Scatter(
+                x=rates,
+                y=[race_label(race) for race in part["race"]],
+                mode="markers",
+                name=SMALL_NAME if small else ESTIMATE_NAME,
+                legendgroup="small" if small else "estimate",
+                marker=_marker(["circle"] * part.height, small, SMALL_COLOUR if small else RATE_COLOUR),
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [high * 100 - at for high, at in zip(part["rate_high"], rates, strict=True)],
+                    "arrayminus": [at - low * 100 for low, at in zip(part["rate_low"], rates, strict=True)],
+                    "thickness": 2,
+                    "width": 6,
+                },
+                customdata=part.select("numerator", "denominator").rows(),
+                hovertemplate=(
+                    "%{y}: %{x:.1f}% referred (%{customdata[0]:,} of %{customdata[1]:,} eligible)"
+                    "<extra></extra>"
+                ),
+            ),
+            row=1,
+            col=1,
+        )
+    ticks = ratio_ticks(table)
+    edge = ticks[0]
+    estimable = table.filter(pl.col("ratio").is_not_null() & ~pl.col("is_reference"))
+    for small in (False, True):
+        part = estimable.filter(pl.col("small") == small)
+        if part.is_empty():
+            continue
+        ratios = part["ratio"].to_list()
+        x = [ratio if ratio > 0 else edge for ratio in ratios]
+        figure.add_trace(
+            go.Scatter(
+                x=x,
+                y=[race_label(race) for race in part["race"]],
+                mode="markers",
+                name=SMALL_NAME if small else ESTIMATE_NAME,
+                legendgroup="small" if small else "estimate",
+                # One legend entry for both panels: the rate's, unless the rates drew none of this kind.
+                showlegend=not any(
+                    trace.name == (SMALL_NAME if small else ESTIMATE_NAME) for trace in figure.data
+                ),
+                marker=_marker(
+                    ["triangle-left" if ratio == 0 else "circle" for ratio in ratios],
+                    small,
+                    SMALL_COLOUR if small else RATE_COLOUR,
+                ),
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [high - at for high, at in zip(part["high"], x, strict=True)],
+                    "arrayminus": [
+                        at - low if ratio > 0 else 0
+                        for at, low, ratio in zip(x, part["low"], ratios, strict=True)
+                    ],
+                    "thickness": 2,
+                    "width": 6,
+                },
+                customdata=part.select("low", "high", "method").rows(),
+                hovertemplate=(
+                    "%{y}: rate ratio %{x:.2f} (95% CI %{customdata[0]:.2f} to %{customdata[1]:.2f}, "
+                    "%{customdata[2]})<extra></extra>"
+                ),
+            ),
+            row=1,
+            col=2,
+        )
+    references = table.filter(pl.col("is_reference"))
+    if not references.is_empty():
+        figure.add_trace(
+            go.Scatter(
+                x=[1.0] * references.height,
+                y=[race_label(race) for race in references["race"]],
+                mode="markers",
+                name="Reference group",
+                marker={"color": REFERENCE_COLOUR, "size": 11, "symbol": "diamond"},
+                hovertemplate="%{y}: the reference group<extra></extra>",
+            ),
+            row=1,
+            col=2,
+        )
+    missing = table.filter(pl.col("ratio").is_null())
+    if not missing.is_empty():
+        figure.add_trace(
+            go.Scatter(
+                x=[edge] * missing.height,
+                y=[race_label(race) for race in missing["race"]],
+                mode="text",
+                text=["no ratio: see the table"] * missing.height,
+                textposition="middle right",
+                textfont={"color": "#555555"},
+                name="No ratio",
+                showlegend=False,
+                customdata=missing["note"].to_list(),
+                hovertemplate="%{y}: %{customdata}<extra></extra>",
+            ),
+            row=1,
+            col=2,
+        )
+    figure.add_shape(
+        type="line",
+        xref="x2",
+        yref="paper",
+        x0=1,
+        x1=1,
+        y0=0,
+        y1=1,
+        line={"color": "#555555", "width": 1, "dash": "dash"},
+    )
+    figure.update_layout(
+        font={"family": FONT_FAMILY},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.08, "xanchor": "left", "x": 0},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        height=260 + 40 * max(len(groups), 1),
+    )
+    # A little room either side, so a rate of 0% or 100% is not cut in half by the frame.
+    figure.update_xaxes(range=[-3, 103], tickvals=[0, 20, 40, 60, 80, 100], ticksuffix="%", row=1, col=1)
+    figure.update_xaxes(
+        type="log",
+        tickvals=ticks,
+        ticktext=[tick_label(tick) for tick in ticks],
+        tickangle=0,
+        range=[log10(ticks[0]) - 0.05, log10(ticks[-1]) + 0.05],
+        row=1,
+        col=2,
+    )
+    figure.update_yaxes(
+        type="category",
+        categoryorder="array",
+        categoryarray=groups,
+        autorange="reversed",
+        automargin=True,
+        row=1,
+        col=1,
+    )
+    return figure
