@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
-from dashboard.charts.equity import ratio_ticks, tick_label
+from dashboard.charts.equity import add_reference_and_gaps, ratio_ticks, tick_label
 from dashboard.queries.diversion import GROUP_LABELS, GROUPS, MIX_LABELS, category_label
 from dashboard.queries.equity import WHITE, race_label
 from dashboard.small_numbers import is_small
@@ -21,7 +21,7 @@ from pipelines.core.metrics import SMALL_COUNT
 from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
 
 UNKNOWN_COLOUR = "#BBBBBB"
-RATE_COLOUR, SMALL_COLOUR, REFERENCE_COLOUR = OKABE_ITO[0], OKABE_ITO[3], OKABE_ITO[6]
+RATE_COLOUR, SMALL_COLOUR = OKABE_ITO[0], OKABE_ITO[3]
 SMALL_GROUP = f"(fewer than {SMALL_COUNT} people)"
 ESTIMATE_NAME = "Estimate (95% CI)"
 SMALL_NAME = f"Rests on fewer than {SMALL_COUNT} people (hollow)"
@@ -204,48 +204,7 @@ def referral_chart(table: pl.DataFrame, reference: str) -> go.Figure:
             row=1,
             col=2,
         )
-    references = table.filter(pl.col("is_reference"))
-    if not references.is_empty():
-        figure.add_trace(
-            go.Scatter(
-                x=[1.0] * references.height,
-                y=[race_label(race) for race in references["race"]],
-                mode="markers",
-                name="Reference group",
-                marker={"color": REFERENCE_COLOUR, "size": 11, "symbol": "diamond"},
-                hovertemplate="%{y}: the reference group<extra></extra>",
-            ),
-            row=1,
-            col=2,
-        )
-    missing = table.filter(pl.col("ratio").is_null())
-    if not missing.is_empty():
-        figure.add_trace(
-            go.Scatter(
-                x=[edge] * missing.height,
-                y=[race_label(race) for race in missing["race"]],
-                mode="text",
-                text=["no ratio: see the table"] * missing.height,
-                textposition="middle right",
-                textfont={"color": "#555555"},
-                name="No ratio",
-                showlegend=False,
-                customdata=missing["note"].to_list(),
-                hovertemplate="%{y}: %{customdata}<extra></extra>",
-            ),
-            row=1,
-            col=2,
-        )
-    figure.add_shape(
-        type="line",
-        xref="x2",
-        yref="paper",
-        x0=1,
-        x1=1,
-        y0=0,
-        y1=1,
-        line={"color": "#555555", "width": 1, "dash": "dash"},
-    )
+    add_reference_and_gaps(figure, table, edge, row=1, col=2)
     figure.update_layout(
         font={"family": FONT_FAMILY},
         legend={"orientation": "h", "yanchor": "top", "y": -0.08, "xanchor": "left", "x": 0},

@@ -39,6 +39,47 @@ def tick_label(tick: float) -> str:
     return f"1/{round(1 / tick)}" if tick < 0.5 else f"{tick:g}"
 
 
+def add_reference_and_gaps(figure: go.Figure, table: pl.DataFrame, edge: float, **cell: int) -> None:
+    """The parts every ratio forest shares: the reference group's diamond at 1, the words "no
+    ratio" at the left edge for a group without one, and the dashed line of no difference.
+
+    `cell` (row=, col=) places them in one panel of a figure made with make_subplots.
+    """
+    references = table.filter(pl.col("is_reference"))
+    if not references.is_empty():
+        figure.add_trace(
+            go.Scatter(
+                x=[1.0] * references.height,
+                y=[race_label(race) for race in references["race"]],
+                mode="markers",
+                name="Reference group",
+                marker={"color": REFERENCE_COLOUR, "size": 11, "symbol": "diamond"},
+                hovertemplate="%{y}: the reference group<extra></extra>",
+            ),
+            **cell,
+        )
+    missing = table.filter(pl.col("ratio").is_null())
+    if not missing.is_empty():
+        figure.add_trace(
+            go.Scatter(
+                # At the left edge, reading rightwards: the row has no marker to overlap.
+                x=[edge] * missing.height,
+                y=[race_label(race) for race in missing["race"]],
+                mode="text",
+                text=["no ratio: see the table"] * missing.height,
+                textposition="middle right",
+                textfont={"color": "#555555"},
+                name="No ratio",
+                showlegend=False,
+                customdata=missing["note"].to_list(),
+                hovertemplate="%{y}: %{customdata}<extra></extra>",
+            ),
+            **cell,
+        )
+    # The line of no difference (Plotly 7 places shapes on a log axis by value, not log10).
+    figure.add_vline(x=1, line={"color": "#555555", "width": 1, "dash": "dash"}, **cell)
+
+
 def forest_chart(table: pl.DataFrame, metric: str, reference: str) -> go.Figure:
     """Rate ratios with their CIs on a log axis, a line at 1 (no difference), one row per group.
 
@@ -99,46 +140,7 @@ def forest_chart(table: pl.DataFrame, metric: str, reference: str) -> go.Figure:
                 ),
             )
         )
-    references = table.filter(pl.col("is_reference"))
-    if not references.is_empty():
-        figure.add_trace(
-            go.Scatter(
-                x=[1.0] * references.height,
-                y=[race_label(race) for race in references["race"]],
-                mode="markers",
-                name="Reference group",
-                marker={"color": REFERENCE_COLOUR, "size": 11, "symbol": "diamond"},
-                hovertemplate="%{y}: the reference group<extra></extra>",
-            )
-        )
-    missing = table.filter(pl.col("ratio").is_null())
-    if not missing.is_empty():
-        figure.add_trace(
-            go.Scatter(
-                # At the left edge, reading rightwards: the row has no marker to overlap.
-                x=[edge] * missing.height,
-                y=[race_label(race) for race in missing["race"]],
-                mode="text",
-                text=["no ratio: see the table"] * missing.height,
-                textposition="middle right",
-                textfont={"color": "#555555"},
-                name="No ratio",
-                showlegend=False,
-                customdata=missing["note"].to_list(),
-                hovertemplate="%{y}: %{customdata}<extra></extra>",
-            )
-        )
-    # The line of no difference (Plotly 7 places shapes on a log axis by value, not log10).
-    figure.add_shape(
-        type="line",
-        xref="x",
-        yref="paper",
-        x0=1,
-        x1=1,
-        y0=0,
-        y1=1,
-        line={"color": "#555555", "width": 1, "dash": "dash"},
-    )
+    add_reference_and_gaps(figure, table, edge)
     figure.update_layout(
         title={"text": None},
         font={"family": FONT_FAMILY},

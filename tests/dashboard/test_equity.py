@@ -409,7 +409,8 @@ def test_forest_chart(con: duckdb.DuckDBPyConnection) -> None:
     assert figure.layout.xaxis.title.text == "Rate ratio vs. White (log scale)"
     assert 1.0 in figure.layout.xaxis.tickvals
     (line,) = figure.layout.shapes
-    assert (line.x0, line.x1, line.yref) == (1, 1, "paper")  # the line of no difference
+    # The line of no difference, the plot's full height.
+    assert (line.x0, line.x1, line.yref, line.y0, line.y1) == (1, 1, "y domain", 0, 1)
     assert edge <= black_low and max(figure.layout.xaxis.tickvals) >= max(table["high"].drop_nulls())
 
 
