@@ -81,8 +81,9 @@ METHOD = {
     "first_arrest": SURVIVAL_METHOD,
     "costs": COST_METHOD,
     "subgroups": (
-        f"By referral type (a comparison person's from whether they were arrested on the index date) and "
-        f"by race, with the window's weights, where each group has at least {MIN_SUBGROUP} people."
+        "By referral type, arrest diversion or social contact (a comparison person's from whether they "
+        "were arrested on the index date; community referrals are in neither), and by race, with the "
+        f"window's weights, where each group has at least {MIN_SUBGROUP} people."
     ),
 }
 CAVEAT = (

@@ -73,7 +73,7 @@ class Propensity:
     def sentence(self) -> str:
         """The truncation in plain words."""
         return (
-            f"Propensity scores were truncated to {self.low:.3f}..{self.high:.3f} (the "
+            f"Propensity scores were truncated to between {self.low:.3f} and {self.high:.3f} (the "
             f"{PERCENTILES[0]:g}st and {PERCENTILES[1]:g}th percentiles of all scores): "
             f"{self.below:,} raised and {self.above:,} lowered. The weighted comparison group counts "
             f"as {self.effective_comparison:,.0f} people (effective sample size)."
