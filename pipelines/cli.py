@@ -97,7 +97,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("runs", help="run history")
 
     evaluate = sub.add_parser(
-        "evaluate", help="before-and-after estimates of arrests, bookings and jail days"
+        "evaluate",
+        help="before-and-after estimates of arrests, bookings and jail days, and the impact against a "
+        "comparison group",
     )
     evaluate.add_argument("--json", action="store_true", help="print the estimates as JSON on stdout")
 

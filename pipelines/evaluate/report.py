@@ -7,12 +7,16 @@ import math
 import sys
 from typing import Any
 
+import duckdb
 import polars as pl
 
-from pipelines.core.release import live_release, open_release
+from pipelines.core.release import live_release, open_release, table_names
 from pipelines.core.settings import Home
 from pipelines.evaluate import estimate
+from pipelines.evaluate.costs import CostsError, costs_file, read_costs
 from pipelines.evaluate.estimate import ALL, MEASURES, Evaluation
+from pipelines.evaluate.impact import IMPACT_TABLES, Impact, impact
+from pipelines.evaluate.impact_report import impact_json, impact_summary
 from pipelines.evaluate.windows import DAYS_PER_YEAR, missing_tables
 
 CAVEAT = (
@@ -42,8 +46,11 @@ def side(row: dict[str, Any], prefix: str, is_share: bool) -> dict[str, Any]:
     return {"count": int(numerator), "person_years": number(denominator), "rate": number(value)}
 
 
-def as_json(evaluation: Evaluation, run_id: str | None = None) -> dict[str, Any]:
-    """The evaluation as `outcomes evaluate --json` prints it (README: "What evaluate prints")."""
+def as_json(
+    evaluation: Evaluation, run_id: str | None = None, impact_result: Impact | None = None
+) -> dict[str, Any]:
+    """The evaluation as `outcomes evaluate --json` prints it (README: "What evaluate prints"),
+    with the impact evaluation under `impact` (null without a comparison group)."""
     sites = evaluation.sites
     comparisons = []
     for (months, referral_type), rows in evaluation.comparisons.group_by(
@@ -115,6 +122,7 @@ def as_json(evaluation: Evaluation, run_id: str | None = None) -> dict[str, Any]
         },
         "comparisons": comparisons,
         "baseline": baseline,
+        "impact": impact_json(impact_result),
     }
 
 
@@ -142,8 +150,9 @@ def window_name(start: int, end: int) -> str:
     return f"{start:+d}..{end:+d}".replace("+0..", "0..").replace("..+0", "..0")
 
 
-def summary(evaluation: Evaluation, run_id: str | None = None) -> str:
-    """A short readable summary: each window length, all referral types, and the longer baseline."""
+def summary(evaluation: Evaluation, run_id: str | None = None, impact_result: Impact | None = None) -> str:
+    """A short readable summary: each window length, all referral types, and the longer baseline;
+    then the impact against a comparison group, in plain words."""
     sites = evaluation.sites
     lines = [
         f"Before and after referral, as of {evaluation.as_of}" + (f" (release {run_id})" if run_id else "")
@@ -197,12 +206,19 @@ def summary(evaluation: Evaluation, run_id: str | None = None) -> str:
         lines.append(f"  share arrested (arrests per person-year at risk) by 6-month window: {steps}")
     lines.append(f"  {CAVEAT}")
     lines.append(f"  intervals: {estimate.SHARE_METHOD} {estimate.RATE_METHOD}")
+    lines += impact_summary(impact_result)
     return "\n".join(lines)
 
 
 def command(home: Home, json_output: bool) -> int:
     """`outcomes evaluate [--json]` on the live release: 0 with the estimates printed, 1 without a
-    release (or with one built before custody spells: the next nightly rebuilds it)."""
+    release (or with one built before custody spells: the next nightly rebuilds it), 2 when the
+    home's costs.toml cannot be used (the message names the file and the key)."""
+    try:
+        costs = read_costs(costs_file(home))
+    except CostsError as error:
+        print(f"outcomes evaluate: {error}", file=sys.stderr)
+        return 2
     release = live_release(home.current)
     if release is None:
         print("outcomes evaluate: no release yet: run `outcomes nightly` first", file=sys.stderr)
@@ -219,7 +235,25 @@ def command(home: Home, json_output: bool) -> int:
             return 1
         [(run_id, as_of)] = con.sql("select run_id, as_of from release").fetchall()
         result = estimate.evaluate(con, as_of)
+        if outdated_comparison(con):
+            print(
+                "outcomes evaluate: the live release was built before the comparison group's custody "
+                "spells: run `outcomes nightly` to see the impact estimates",
+                file=sys.stderr,
+            )
+        impact_result = impact(con, as_of, costs=costs)
     finally:
         con.close()
-    print(json.dumps(as_json(result, run_id), indent=2) if json_output else summary(result, run_id))
+    if json_output:
+        print(json.dumps(as_json(result, run_id, impact_result), indent=2))
+    else:
+        print(summary(result, run_id, impact_result))
     return 0
+
+
+def outdated_comparison(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the release holds comparison people but was built before their custody spells."""
+    tables = table_names(con)
+    if IMPACT_TABLES <= tables or "comparison" not in tables:
+        return False
+    return con.sql("select count(*) > 0 from comparison").fetchone()[0]

@@ -15,7 +15,9 @@ from pipelines.core.metrics import METRICS, METRICS_VERSION
 # Built in this order; a view is computed when read, a table once, here, and a macro is a query
 # kept in the release for its readers to run on their own relations (funder snapshots do).
 MARTS = {
+    "custody": "macro",
     "custody_spells": "table",
+    "comparison_custody_spells": "table",
     "participant_months": "table",
     "metric_flags": "view",
     "metric_cells": "macro",
@@ -23,7 +25,7 @@ MARTS = {
     "time_to_housing": "table",
 }
 # A table macro's parameters: the names of the relations it reads with query_table().
-MACRO_PARAMETERS = {"metric_cells": ("units",)}
+MACRO_PARAMETERS = {"metric_cells": ("units",), "custody": ("events", "export_table")}
 # DuckDB would take up to 80% of the machine's memory; past this it spills to `<release>.tmp`
 # beside the release, which it removes when the build ends (or publish.clear_unfinished does).
 # Less makes a national build spill and take a third longer; with it, a run on a 200 MB export

@@ -26,6 +26,15 @@ MONTHLY_UNITS = (
     "select month as period, * exclude (month, participant_id, months_since_referral) from metric_flags) "
     "select * from {macro}('monthly_units')"
 )
+# How each table macro's body is run: metric_cells over the participant-months, custody over the
+# participant's justice rows.
+MACRO_QUERIES = {
+    "metric_cells": MONTHLY_UNITS,
+    "custody": (
+        "with events as (select site_id, participant_id as person_id, event_date, event_type, "
+        "release_date from justice) select * from {macro}('events', 'justice')"
+    ),
+}
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +52,20 @@ def release(tmp_path_factory):
         "justice",
         ["P1,2024-02-01,arrest,misdemeanor,", "P1,2024-02-01,booking,misdemeanor,2024-02-03"],
         header="participant_id,event_date,event_type,level,release_date",
+    )
+    drop(
+        home,
+        "s",
+        "comparison",
+        ["C1,2024-01-05,drug_possession,1985,woman,white,not_eligible_shift"],
+        header="comparison_id,index_date,index_offense,birth_year,gender,race_ethnicity,not_referred_reason",
+    )
+    drop(
+        home,
+        "s",
+        "comparison_justice",
+        ["C1,2024-02-01,arrest,misdemeanor,", "C1,2024-02-01,booking,misdemeanor,2024-02-03"],
+        header="comparison_id,event_date,event_type,level,release_date",
     )
     assert run(home, "2024-06-15").published
     con = duckdb.connect(str(home.current), read_only=True)
@@ -113,7 +136,7 @@ def test_sql_file_runs(release, path):
         macro = f"{path.stem}_under_test"
         arguments = ", ".join(MACRO_PARAMETERS[path.stem])
         release.sql(f"create or replace temp macro {macro}({arguments}) as table {text}")
-        text = MONTHLY_UNITS.format(macro=macro)
+        text = MACRO_QUERIES[path.stem].format(macro=macro)
     if path.parent == EVALUATE:
         # The evaluation's SQL runs through its table macro; the macro's own file runs as the
         # participants' windows do.
