@@ -16,6 +16,7 @@ The package, one concern per module:
 - `faults`: the `--messy` faults real exports have (which file gets which, and row faults);
 - `files`: writing clean and messy CSV and XLSX files;
 - `marker`: the home's record of what the demo wrote, which demo mode needs (`outcomes serve --demo`).
+- `costs`: the illustrative unit costs `outcomes demo` writes into a home without a costs.toml.
 This module holds the entry point, `write_demo`, and `site_ids`.
 """
 

@@ -6,12 +6,14 @@ arrests after referral, so the same seed with effect 1.0 is their counterfactual
 from __future__ import annotations
 
 import math
+import tomllib
 from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from pipelines.cli import main
 from pipelines.core.settings import Home
 from pipelines.demo import write_demo
 from tests.conftest import query, run
@@ -195,3 +197,27 @@ def test_an_effect_outside_zero_to_one_is_refused(tmp_path: Path, effect: float)
     with pytest.raises(ValueError, match="effect must be more than 0 and at most 1"):
         write_demo(tmp_path, participants=20, sites=1, months=6, as_of=AS_OF, effect=effect)
     assert not tmp_path.exists() or not any(tmp_path.iterdir())
+
+
+def test_the_demo_writes_illustrative_costs_once_and_never_over_a_homes_own(tmp_path: Path) -> None:
+    def demo(root: Path) -> int:
+        args = ["--participants", "20", "--sites", "2", "--months", "6", "--as-of", "2025-06-30"]
+        return main(["--home", str(root), "demo", *args])
+
+    assert demo(tmp_path / "a") == 0
+    costs = tmp_path / "a" / "costs.toml"
+    text = costs.read_text(encoding="utf-8")
+    assert text.startswith("# Illustrative unit costs written by `outcomes demo`: NOT real costs.")
+    values = tomllib.loads(text)
+    assert values["illustrative"] is True and values["currency"] == "USD"
+    for key in ("per_booking", "per_jail_day", "per_felony_charge", "program_per_participant_month"):
+        assert isinstance(values[key], float) and values[key] > 0, key
+    costs.write_text("currency = 'EUR'\nper_booking = 1.0\n", encoding="utf-8")
+    assert demo(tmp_path / "a") == 0
+    assert costs.read_text(encoding="utf-8") == "currency = 'EUR'\nper_booking = 1.0\n"
+    # A home with its own costs before any demo keeps them too.
+    own = tmp_path / "b" / "costs.toml"
+    own.parent.mkdir()
+    own.write_text("per_jail_day = 99.0\n", encoding="utf-8")
+    assert demo(tmp_path / "b") == 0
+    assert own.read_text(encoding="utf-8") == "per_jail_day = 99.0\n"
