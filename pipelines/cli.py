@@ -67,6 +67,8 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--messy", action="store_true", help="add the faults real exports have")
     demo.add_argument("--as-of", type=parse_date, default=None, help="last day of the data (default: today)")
+    # The planted program effect (write_demo's `effect`), for testing estimators: not for users.
+    demo.add_argument("--effect", type=float, default=None, help=argparse.SUPPRESS)
 
     nightly = sub.add_parser("nightly", help="ingest, validate, rebuild and publish a release")
     nightly.add_argument(
@@ -393,8 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     home = resolve_home(args.home)
     if args.command == "demo":
         from pipelines.demo import write_demo
+        from pipelines.demo.costs import write_illustrative_costs
         from pipelines.demo.marker import marker_path
 
+        effect = {} if args.effect is None else {"effect": args.effect}
         written = write_demo(
             home.inbox,
             participants=args.participants,
@@ -404,8 +408,12 @@ def main(argv: list[str] | None = None) -> int:
             messy=args.messy,
             as_of=args.as_of,
             marker_file=marker_path(home),
+            **effect,
         )
         print(f"wrote demo exports to {home.inbox}: " + ", ".join(f"{n:,} {t}" for t, n in written.items()))
+        costs = write_illustrative_costs(home.root)
+        if costs is not None:
+            print(f"wrote illustrative unit costs (not real ones) to {costs}")
         # A nightly leaves files written in the last SETTLE_SECONDS for a later run: these are complete.
         print("take them now with `outcomes nightly --settle 0`")
         return 0

@@ -19,12 +19,13 @@ import polars as pl
 
 from checks import MODELS, vocab
 
-# The comparison group's tables are written by their own generator (issue 14), not yet here.
-TABLES = tuple(t for t in vocab.TABLES if not t.startswith("comparison"))
+# The participants' tables, and the comparison group's (written by comparison.py, for most sites).
+COMPARISON_TABLES = tuple(t for t in vocab.TABLES if t.startswith("comparison"))
+TABLES = tuple(t for t in vocab.TABLES if t not in COMPARISON_TABLES)
 EARLIEST_REFERRAL = date.fromisoformat(vocab.EARLIEST_REFERRAL)
 
 
-_SCHEMAS = {t: MODELS[t].to_schema() for t in TABLES}
+_SCHEMAS = {t: MODELS[t].to_schema() for t in vocab.TABLES}
 
 
 def _contract_columns(table: str) -> tuple[str, ...]:
@@ -33,7 +34,7 @@ def _contract_columns(table: str) -> tuple[str, ...]:
     return (*key, *(c for c in _SCHEMAS[table].columns if c not in key))
 
 
-COLUMNS: dict[str, tuple[str, ...]] = {t: _contract_columns(t) for t in TABLES}
+COLUMNS: dict[str, tuple[str, ...]] = {t: _contract_columns(t) for t in vocab.TABLES}
 OPTIONAL: dict[str, tuple[str, ...]] = {
     t: tuple(c for c, col in _SCHEMAS[t].columns.items() if col.nullable) for t in TABLES
 }
@@ -68,6 +69,7 @@ EMPLOYMENT_STATUSES = vocab.EMPLOYMENT_STATUSES
 INCOME = vocab.YES_NO_UNKNOWN
 EVENT_TYPES = vocab.EVENT_TYPES
 LEVELS = vocab.EVENT_LEVELS
+NOT_REFERRED_REASONS = vocab.NOT_REFERRED_REASONS
 LIVING_SITUATIONS = vocab.LIVING_SITUATIONS
 CATEGORIES = vocab.HOUSING_CATEGORIES
 
@@ -100,8 +102,12 @@ OFFENSE_BY_DOOR: dict[str, dict[str, float]] = {
         "none": 0.60,
     },
 }
-# Arrest propensity by door, relative to a social contact.
+# Arrest propensity by door, relative to a social contact (a comparison person's index type is
+# an arrest, as arrest_diversion, or a police contact, as social_contact).
 DOOR_ARREST_FACTOR = {"arrest_diversion": 1.2, "social_contact": 1.0, "community": 0.6}
+# An exit comes at least EXIT_AFTER_DAYS after referral, then after an exponential wait.
+EXIT_AFTER_DAYS = 45
+EXIT_MEAN_WAIT_DAYS = 1100
 EXIT_P = {
     "graduated": 0.30,
     "disengaged": 0.34,
@@ -249,8 +255,34 @@ JAIL_LEVEL_P = {"felony": 0.55, "misdemeanor": 0.15, "warrant": 0.25, "unknown":
 STAY_BANDS = ((0, 3), (4, 45), (46, 240))
 STAY_P = {"felony": (0.60, 0.28, 0.12), "other": (0.85, 0.12, 0.03)}
 EXIT_STAY_DAYS = (60, 540)
-# Arrests per month by period relative to referral (Santa Fe 2018, Collins 2017: fewer after).
-ARREST_RATES = ((-1095, -183, 0.10), (-182, -1, 0.20), (0, 182, 0.10), (183, 10**6, 0.07))
+# Arrests per month (times the person's propensity) by period in days relative to the index
+# date (referral for participants): people are referred after a run of arrests (Santa Fe 2018,
+# Collins 2017), so the 6 months before it are a spike in both groups; after it, the ordinary
+# baseline. The index date itself holds an arrest exactly when the index is one (justice.py).
+ARREST_RATES = ((-1095, -183, 0.10), (-182, -1, 0.20), (1, 10**6, 0.10))
+# The program's effect planted in the demo (write_demo's `effect`): each participant's arrest
+# after the referral date is kept with this chance (and the booking and charge it brought are
+# dropped with it), so the participants' arrest rate after referral is this share of what it
+# would have been without the program: an arrest rate ratio of 0.6, 40% fewer arrests. The
+# comparison group is never thinned; effect=1.0 gives the participants' untreated outcomes.
+DEMO_EFFECT = 0.6
+
+# The comparison group (people eligible but not referred), for all sites but the last. Per
+# site, COMPARISON_SIZE times the site's participants are sought (uniform in the range), from
+# COMPARISON_POOL times as many candidates drawn like the participants. A candidate is taken
+# with a chance proportional to exp(-COMPARISON_SELECTION * k), k their arrests in the 12 months
+# before the index date as exported: LEAD takes people with more prior arrests, and who is
+# compared depends only on what the exports show (no hidden selection).
+COMPARISON_SIZE = (1.0, 1.5)
+COMPARISON_POOL = 2.0
+COMPARISON_SELECTION = 0.18
+NOT_REFERRED_P = {
+    "not_eligible_shift": 0.70,
+    "outside_area": 0.12,
+    "declined": 0.08,
+    "other": 0.04,
+    "unknown": 0.06,
+}
 
 # How often each missing-value token stands for a missing cell in messy exports (sites write
 # them in upper case; the contract matches them in any case).
@@ -261,6 +293,10 @@ OFFENSE_PROBS = {d: ordered_probs(f"offense[{d}]", p, OFFENSES) for d, p in OFFE
 check_covers("OFFENSE_BY_DOOR", OFFENSE_BY_DOOR, REFERRAL_TYPES)
 DOOR_ARREST = ordered_probs("DOOR_ARREST_FACTOR", DOOR_ARREST_FACTOR, REFERRAL_TYPES)
 EXIT_PROBS = ordered_probs("EXIT_P", EXIT_P, EXIT_REASONS)
+# A comparison person's chance of a long custody after the index date: a participant's of an
+# exit to incarceration (they have no exit rows), at the same times (see comparison.py).
+LONG_CUSTODY_P = EXIT_P["incarcerated"] / sum(EXIT_P.values())
+NOT_REFERRED_PROBS = ordered_probs("NOT_REFERRED_P", NOT_REFERRED_P, NOT_REFERRED_REASONS)
 GENDER_PROBS = ordered_probs("GENDER_P", GENDER_P, GENDERS)
 GENDER_PROBS_SEX_WORK = ordered_probs("GENDER_P_SEX_WORK", GENDER_P_SEX_WORK, GENDERS)
 check_covers("RACE_P parts", {r for v in RACE_P for r in v.split(";")}, vocab.RACES)
@@ -299,7 +335,7 @@ def day_number(d: date) -> int:
 
 def labels(names: tuple[str, ...] | list[str], idx: np.ndarray) -> pl.Series:
     """Value names for positions into `names`."""
-    return pl.Series(np.asarray(names)[idx], dtype=pl.String)
+    return pl.Series(list(names), dtype=pl.String).gather(idx)
 
 
 def pick(rng: np.random.Generator, p: tuple[float, ...] | np.ndarray, size: int) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""The outcome records drawn for the demo's participants: housing and employment assessments,
-treatment episodes and justice events, each as a frame with a `site` column first.
+"""The outcome records drawn for the demo's participants: housing and employment assessments and
+treatment episodes, each as a frame with a `site` column first (justice events: justice.py).
 """
 
 from __future__ import annotations
@@ -8,32 +8,23 @@ import numpy as np
 import polars as pl
 
 from pipelines.demo.distributions import (
-    ARREST_LEVEL_PROBS,
-    ARREST_RATES,
     CATEGORIES,
     DAYS_PER_MONTH,
     DISCHARGE_PROBS,
     DISCHARGE_REASONS,
-    DOOR_ARREST,
     EMPLOYMENT_CADENCE,
     EMPLOYMENT_STATUSES,
-    EVENT_TYPES,
     EXIT_ASSESSED_PROBS,
     EXIT_REASONS,
-    EXIT_STAY_DAYS,
     HOMELESS_SPLIT,
     HOUSING_CADENCE,
     INCOME,
-    JAIL_LEVEL_PROBS,
-    LEVELS,
     LIVING_SITUATIONS,
     LIVING_WEIGHT,
     OUT_OF_CONTACT_PER_MONTH,
     SERVICE_LOG_DAYS,
     SERVICE_PROBS,
     SERVICE_TYPES,
-    STAY_BANDS,
-    STAY_P,
     WORK_P,
     WORK_PROBS_LATER,
     WORK_PROBS_START,
@@ -219,99 +210,3 @@ def treatment(rng: np.random.Generator, people: People, as_of: int) -> pl.DataFr
         end_date=pl.when(pl.Series(closed)).then(pl.col("end_date")),
         discharge_reason=pl.when(pl.Series(closed)).then(pl.col("discharge_reason")),
     )
-
-
-def justice(rng: np.random.Generator, people: People, as_of: int) -> pl.DataFrame:
-    """Arrests, bookings and charges from three years before referral: fewer after it."""
-    n = len(people.ref)
-    propensity = rng.gamma(1.5, 1 / 1.5, n) * DOOR_ARREST[people.door]
-    ps, days = [], []
-    for lo, hi, per_month in ARREST_RATES:
-        first = people.ref + lo
-        last = np.minimum(people.ref + hi, as_of)
-        length = np.maximum(last - first + 1, 0)
-        counts = rng.poisson(propensity * per_month * length / DAYS_PER_MONTH)
-        idx = np.repeat(np.arange(n), counts)
-        ps.append(idx)
-        days.append(first[idx] + np.floor(rng.random(len(idx)) * length[idx]).astype(np.int64))
-    p = np.concatenate(ps)
-    day = np.concatenate(days)
-    level = pick(rng, ARREST_LEVEL_PROBS, len(p))
-
-    booked = rng.random(len(p))
-    b = booked < 0.62
-    b_day = day[b] + (booked[b] >= 0.55)  # usually the same day, sometimes the next
-    charged = rng.random(len(p)) < 0.75
-    c_day = day[charged] + np.minimum(rng.geometric(0.3, int(charged.sum())) - 1, 30)
-    c_level = np.where(
-        rng.random(int(charged.sum())) < 0.8,
-        level[charged],
-        pick(rng, ARREST_LEVEL_PROBS, int(charged.sum())),
-    )
-
-    # Exits to incarceration come with a booking on the exit day.
-    jailed = np.flatnonzero(people.exit_reason == EXIT_REASONS.index("incarcerated"))
-    j_level = pick(rng, JAIL_LEVEL_PROBS, len(jailed))
-
-    all_p = np.concatenate([p, p[b], p[charged], jailed])
-    all_day = np.concatenate([day, b_day, c_day, people.end[jailed]])
-    arrest, booking, charge = positions(EVENT_TYPES, "arrest", "booking", "charge")
-    all_type = np.concatenate(
-        [
-            np.full(len(p), arrest),
-            np.full(len(b_day), booking),
-            np.full(len(c_day), charge),
-            np.full(len(jailed), booking),
-        ]
-    )
-    all_level = np.concatenate([level, level[b], c_level, j_level])
-    stay = _stays(rng, all_level, len(all_p) - len(jailed))
-    alive = (people.exit_reason[all_p] != EXIT_REASONS.index("deceased")) | (all_day <= people.end[all_p])
-    keep = (all_day <= as_of) & alive
-    all_p, all_day, all_type, all_level, stay = (a[keep] for a in (all_p, all_day, all_type, all_level, stay))
-    order = np.lexsort((all_level, all_type, all_day, all_p))
-    all_p, all_day, all_type, all_level, stay = (
-        a[order] for a in (all_p, all_day, all_type, all_level, stay)
-    )
-    # Two events of one type on one day are one record in police data: keep the first.
-    first = np.ones(len(all_p), dtype=bool)
-    first[1:] = (np.diff(all_p) != 0) | (np.diff(all_day) != 0) | (np.diff(all_type) != 0)
-    all_p, all_day, all_type, all_level, stay = (
-        a[first] for a in (all_p, all_day, all_type, all_level, stay)
-    )
-    # A booking's release: blank while the person is still in custody on the as-of date (or died
-    # there: a death ends the stay on the exit day).
-    released = all_day + stay
-    died = people.exit_reason[all_p] == EXIT_REASONS.index("deceased")
-    released = np.where(
-        died & (released > people.end[all_p]) & (all_day <= people.end[all_p]), people.end[all_p], released
-    )
-    known = (all_type == booking) & (released <= as_of)
-    return _outcome_frame(
-        people,
-        all_p,
-        {
-            "event_date": dates(all_day),
-            "event_type": labels(EVENT_TYPES, all_type),
-            "level": labels(LEVELS, all_level),
-            "release_date": dates(released).set(pl.Series(~known), None),
-        },
-    )
-
-
-def _stays(rng: np.random.Generator, level: np.ndarray, ordinary: int) -> np.ndarray:
-    """Days in custody after each event's day (used for bookings): the first `ordinary` events
-    by their level's stay bands, the rest (exits to incarceration) long stays.
-    """
-    felony = level[:ordinary] == LEVELS.index("felony")
-    band = np.where(
-        felony,
-        pick(rng, STAY_P["felony"], ordinary),
-        pick(rng, STAY_P["other"], ordinary),
-    )
-    lows = np.array([lo for lo, _ in STAY_BANDS])[band]
-    highs = np.array([hi for _, hi in STAY_BANDS])[band]
-    ordinary_stays = lows + np.floor(rng.random(ordinary) * (highs - lows + 1)).astype(np.int64)
-    lo, hi = EXIT_STAY_DAYS
-    long_stays = rng.integers(lo, hi + 1, len(level) - ordinary)
-    return np.concatenate([ordinary_stays, long_stays]).astype(np.int64)

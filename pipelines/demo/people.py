@@ -13,6 +13,8 @@ import polars as pl
 from pipelines.demo.distributions import (
     DAYS_PER_MONTH,
     EARLIEST_REFERRAL,
+    EXIT_AFTER_DAYS,
+    EXIT_MEAN_WAIT_DAYS,
     EXIT_PROBS,
     EXIT_REASONS,
     GENDER_PROBS,
@@ -29,6 +31,7 @@ from pipelines.demo.distributions import (
     positions,
 )
 
+OFFENSE_MISSING = 0.02  # share of referrals (and comparison indexes) with no offense recorded
 SITE_NAMES = ("seattle", "king-south", "santa-fe")
 SITE_PREFIXES = {"seattle": "SEA", "king-south": "KCS", "santa-fe": "SFE"}
 
@@ -118,26 +121,15 @@ def draw_participants(
         np.where(u < social[site] + community[site], community_door, arrest),
     )
 
-    offense = np.zeros(n, dtype=np.int64)
-    for d, p in OFFENSE_PROBS.items():
-        mask = door == REFERRAL_TYPES.index(d)
-        offense[mask] = pick(rng, p, int(mask.sum()))
-    offense_missing = rng.random(n) < 0.02
-
-    gender = np.where(
-        offense == OFFENSES.index("sex_work"),
-        pick(rng, GENDER_PROBS_SEX_WORK, n),
-        pick(rng, GENDER_PROBS, n),
-    )
-    race = pick(rng, np.array(list(RACE_P.values())), n)
-    age = np.clip(np.rint(rng.normal(40, 11.5, n)), 18, 75).astype(np.int64)
-    ref_year = ref.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
-    birth_year = ref_year - age
+    offense = draw_offenses(rng, door)
+    offense_missing = rng.random(n) < OFFENSE_MISSING
+    gender, race, age = draw_demographics(rng, offense)
+    birth_year = year_of(ref) - age
 
     intake = ref + np.minimum(rng.geometric(0.3, n) - 1, 30)
     has_intake = (rng.random(n) > 0.07) & (intake <= as_of)
     start = np.where(has_intake, intake, ref + rng.integers(0, 15, n))
-    exit_ = ref + 45 + np.floor(rng.exponential(1100, n)).astype(np.int64)
+    exit_ = ref + EXIT_AFTER_DAYS + np.floor(rng.exponential(EXIT_MEAN_WAIT_DAYS, n)).astype(np.int64)
     exited = exit_ <= as_of
     exit_reason = pick(rng, EXIT_PROBS, n)
     # Nobody graduates in their first year; early leavers mostly disengage.
@@ -191,6 +183,34 @@ def draw_participants(
     reason = np.where(exited, exit_reason, -1)
     people = People(site, ref, start, end, reason, door, age, pid, max_number)
     return df, people
+
+
+def draw_offenses(rng: np.random.Generator, door: np.ndarray) -> np.ndarray:
+    """The offense behind each referral (or comparison index), by door (index type)."""
+    offense = np.zeros(len(door), dtype=np.int64)
+    for d, p in OFFENSE_PROBS.items():
+        mask = door == REFERRAL_TYPES.index(d)
+        offense[mask] = pick(rng, p, int(mask.sum()))
+    return offense
+
+
+def draw_demographics(rng: np.random.Generator, offense: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Gender (by offense: sex work changes the mix), race (positions in RACE_P) and age at the
+    referral or index date, for the participants and the comparison group alike."""
+    n = len(offense)
+    gender = np.where(
+        offense == OFFENSES.index("sex_work"),
+        pick(rng, GENDER_PROBS_SEX_WORK, n),
+        pick(rng, GENDER_PROBS, n),
+    )
+    race = pick(rng, np.array(list(RACE_P.values())), n)
+    age = np.clip(np.rint(rng.normal(40, 11.5, n)), 18, 75).astype(np.int64)
+    return gender, race, age
+
+
+def year_of(days: np.ndarray) -> np.ndarray:
+    """The calendar year of each day number."""
+    return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
 
 
 def format_ids(numbers: np.ndarray, site: int, site_id: str) -> pl.Series:

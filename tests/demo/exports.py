@@ -39,7 +39,19 @@ CONTRACT = {
     ],
     "employment": ["participant_id", "assessed_on", "employment_status", "has_income"],
     "justice": ["participant_id", "event_date", "event_type", "level", "release_date"],
+    "comparison": [
+        "comparison_id",
+        "index_date",
+        "index_offense",
+        "birth_year",
+        "gender",
+        "race_ethnicity",
+        "not_referred_reason",
+    ],
+    "comparison_justice": ["comparison_id", "event_date", "event_type", "level", "release_date"],
 }
+# The comparison group's tables: sent by all demo sites but the last (by the one site if only one).
+COMPARISON_TABLES = ("comparison", "comparison_justice")
 PERMANENT = {
     "rental_no_subsidy",
     "owned_no_subsidy",
@@ -128,6 +140,19 @@ ENUMS = {
     ("justice", "event_type"): {"arrest", "booking", "charge"},
     ("justice", "level"): {"felony", "misdemeanor", "warrant", "unknown"},
 }
+ENUMS |= {
+    ("comparison", "index_offense"): ENUMS[("participants", "referral_offense")],
+    ("comparison", "gender"): ENUMS[("participants", "gender")],
+    ("comparison", "not_referred_reason"): {
+        "not_eligible_shift",
+        "outside_area",
+        "declined",
+        "other",
+        "unknown",
+    },
+    ("comparison_justice", "event_type"): ENUMS[("justice", "event_type")],
+    ("comparison_justice", "level"): ENUMS[("justice", "level")],
+}
 RACES = {
     "american_indian_alaska_native",
     "asian",
@@ -146,15 +171,18 @@ OPTIONAL = {
     "end_date",
     "discharge_reason",
     "release_date",
+    "index_offense",
 }
 DATES = {"referral_date", "intake_date", "exit_date", "assessed_on", "start_date", "end_date"}
-DATES |= {"event_date", "release_date"}
+DATES |= {"event_date", "release_date", "index_date"}
 KEYS = {
     "participants": ["participant_id"],
     "housing": ["participant_id", "assessed_on"],
     "treatment": ["episode_id"],
     "employment": ["participant_id", "assessed_on"],
     "justice": ["participant_id", "event_date", "event_type"],
+    "comparison": ["comparison_id"],
+    "comparison_justice": ["comparison_id", "event_date", "event_type"],
 }
 MISSING_TOKENS = {"", "na", "n/a", "null", "#n/a"}
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")

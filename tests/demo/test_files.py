@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.demo.exports import (
+    COMPARISON_TABLES,
     CONTRACT,
     SITE_ID,
     decode,
@@ -16,13 +17,21 @@ def test_clean_files_have_exactly_the_contract_columns(clean: tuple[Path, dict[s
     root, _ = clean
     sites = sorted(p.name for p in root.iterdir())
     assert len(sites) == 3
+    with_comparison = 0
     for site in sites:
         assert SITE_ID.match(site)
-        assert sorted(p.name for p in (root / site).iterdir()) == sorted(f"{t}.csv" for t in CONTRACT)
-        for table, columns in CONTRACT.items():
+        names = sorted(p.name for p in (root / site).iterdir())
+        tables = [t for t in CONTRACT if f"{t}.csv" in names]
+        assert names == sorted(f"{t}.csv" for t in tables)
+        # Every site sends the participants' five tables; a comparison group comes as both tables.
+        assert set(CONTRACT) - set(tables) in (set(), set(COMPARISON_TABLES)), site
+        with_comparison += set(COMPARISON_TABLES) <= set(tables)
+        for table in tables:
+            columns = CONTRACT[table]
             text = (root / site / f"{table}.csv").read_bytes().decode("utf-8")
             assert "\r" not in text and not text.startswith("\ufeff")
             assert text.split("\n", 1)[0] == ",".join(columns)
+    assert with_comparison == 2
 
 
 def test_messy_has_odd_encodings_and_an_xlsx(messy: Path) -> None:

@@ -197,7 +197,7 @@ def test_manifest_names_the_release_the_archive_and_the_csv(homes, snap):
         version,
     )
     files = manifest["archived_files"]
-    assert len(files) == 10  # 2 sites x 5 tables
+    assert len(files) == 12  # 2 sites x 5 tables, and the first site's comparison group (2 tables)
     for f in files:
         assert hashlib.sha256((home.root / f["path"]).read_bytes()).hexdigest() == f["sha256"]
     assert "1 to 10" in manifest["suppression_rule"]

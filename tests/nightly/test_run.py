@@ -77,7 +77,15 @@ def test_json_report_accounts_for_every_row(demo_inbox):
     # The release holds exactly what the report says was loaded and quarantined.
     loaded = sum(
         query(demo_inbox, f"select count(*) from {t}")[0][0]  # noqa: S608
-        for t in ("participants", "housing", "treatment", "employment", "justice")
+        for t in (
+            "participants",
+            "housing",
+            "treatment",
+            "employment",
+            "justice",
+            "comparison",
+            "comparison_justice",
+        )
     )
     assert loaded == report["totals"]["rows_loaded"]
     [(bad_rows,)] = query(
