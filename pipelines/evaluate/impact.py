@@ -82,8 +82,13 @@ METHOD = {
     "costs": COST_METHOD,
     "subgroups": (
         "By referral type, arrest diversion or social contact (a comparison person's from whether they "
-        "were arrested on the index date; community referrals are in neither), and by race, with the "
-        f"window's weights, where each group has at least {MIN_SUBGROUP} people."
+        "were arrested on the index date), and by race, with the window's weights, where each group "
+        f"has at least {MIN_SUBGROUP} people."
+    ),
+    "who": (
+        "Participants referred by arrest diversion or social contact at sites that send a comparison "
+        "group; community referrals are left out, since the comparison group came to the program's "
+        "notice through a police contact or arrest and holds no one like them."
     ),
 }
 CAVEAT = (

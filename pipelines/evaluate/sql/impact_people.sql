@@ -9,6 +9,8 @@
 -- followed for a first arrest: the as-of date, $months months after the index date, the day
 -- before a death, or the day of an exit to incarceration (participants), whichever comes first.
 -- first_arrest: the first arrest after the index date, through followed_to (else null).
+-- Community referrals are left out: the comparison group is people who came to the program's
+-- notice through a police contact or arrest, and a community referral has no counterpart there.
 with
 
 site_rows as (
@@ -30,6 +32,7 @@ participant_people as (
         case when exit_reason = 'incarcerated' then exit_date end as incarcerated_on,
     from participants
     where site_id in (select site_id from site_rows)
+      and referral_type <> 'community'
 ),
 
 comparison_people as (
