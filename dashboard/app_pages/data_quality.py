@@ -187,7 +187,7 @@ def show_refusals(path: Path, scope: Scope, tracked: bool) -> None:
     if latest.is_empty():
         st.info("The run that built this release refused no file.", icon=":material/info:")
     else:
-        show_table(latest, "dq-refused", config)
+        show_table(latest, "dq-refused", config, codes={"status": "file_status"})
     st.subheader("Across runs")
     if history is None:
         st.info(dq.NO_TRACKING, icon=":material/info:")
@@ -198,7 +198,7 @@ def show_refusals(path: Path, scope: Scope, tracked: bool) -> None:
             "Each refused file once per message, with the runs that refused it, latest first "
             f"(at most {REFUSALS_SHOWN})."
         )
-        show_table(history, "dq-refusals", config)
+        show_table(history, "dq-refusals", config, codes={"status": "file_status"})
 
 
 def show_quarantine(path: Path, scope: Scope, tracked: bool) -> None:
