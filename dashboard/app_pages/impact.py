@@ -74,7 +74,7 @@ COUNT = {"format": "localized"}
 
 def effects_config(months: int) -> dict[str, object]:
     return {
-        "measure": st.column_config.TextColumn("Measure", pinned=True, width="medium"),
+        "measure": st.column_config.TextColumn("Measure", width="large"),
         "ratio_kind": st.column_config.TextColumn("Ratio"),
         "ratio": st.column_config.TextColumn("Estimate (95% CI)"),
         "lead_text": st.column_config.TextColumn(
@@ -92,7 +92,7 @@ def effects_config(months: int) -> dict[str, object]:
 
 def design_config() -> dict[str, object]:
     return {
-        "measure": st.column_config.TextColumn("Measure", pinned=True, width="medium"),
+        "measure": st.column_config.TextColumn("Measure", width="large"),
         "design": st.column_config.TextColumn("Compared how"),
         "ratio": st.column_config.TextColumn("Ratio (95% CI)"),
         "lead": st.column_config.TextColumn("Participants, after", help="A share, or a rate per person-year"),
@@ -154,7 +154,7 @@ def subgroups_config() -> dict[str, object]:
 def costs_config(currency: str) -> dict[str, object]:
     money = {"format": "%,.0f"}
     return {
-        "what": st.column_config.TextColumn("Per person-year", pinned=True, width="medium"),
+        "what": st.column_config.TextColumn("Per person-year", width="large"),
         "amount": st.column_config.NumberColumn(currency, **money),
         "interval": st.column_config.TextColumn("95% CI", help="Of the difference"),
     }

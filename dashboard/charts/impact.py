@@ -287,7 +287,7 @@ def subgroup_chart(view: pl.DataFrame, measure: str) -> go.Figure:
     return figure
 
 
-COST_BARS = ("Participants'<br>justice costs", "Comparison group's<br>justice costs", "The program's<br>cost")
+COST_BARS = ("Justice costs:<br>participants", "Justice costs:<br>comparison", "Program<br>cost")
 
 
 def costs_chart(view: pl.DataFrame, currency: str, illustrative: bool) -> go.Figure:
@@ -312,6 +312,6 @@ def costs_chart(view: pl.DataFrame, currency: str, illustrative: bool) -> go.Fig
         title = f"{title}<br>(illustrative figures, not real costs)"
     top = max([v for v in amounts if v is not None] or [1.0])
     figure.update_yaxes(title_text=title, range=[0, top * 1.18])
-    figure.update_xaxes(type="category")
+    figure.update_xaxes(type="category", tickangle=0, tickfont={"size": 11})
     figure.update_layout(**LAYOUT, showlegend=False, margin={"l": 10, "r": 10, "t": 20, "b": 10}, height=340)
     return figure

@@ -22,7 +22,10 @@ def method_text(result: Impact, window: WindowImpact) -> str:
     truncation = (
         window.propensity.sentence()
         if window.propensity is not None
-        else "No propensity model could be fitted for this window, so nothing was weighted."
+        else (
+            f"They would be truncated at the {PERCENTILES[0]:g}st and {PERCENTILES[1]:g}th percentiles, but "
+            "for this window no propensity model could be fitted, so nothing was weighted."
+        )
     )
     pooled = " ".join(p.sentence() for p in window.pooled)
     return f"""
@@ -45,8 +48,7 @@ participant counts once; each comparison person counts by the odds of their scor
 so that comparison people who look like participants count more and those who do not count less.
 The weighted comparison group then stands for what would have happened to these participants
 without LEAD: the estimate is the average effect on the people LEAD took (ATT), not on everyone
-eligible. To keep a few people from counting too much, scores are truncated at the
-{PERCENTILES[0]:g}st and {PERCENTILES[1]:g}th percentiles. {truncation}
+eligible. So that a few people cannot count for too much, the scores are truncated. {truncation}
 
 **Balance.** For every covariate, the difference between the groups' means in standard deviations
 (the standardised mean difference), before and after weighting. After weighting every one should be
@@ -64,8 +66,8 @@ under {SMD_LIMIT} either way; the page warns about any that is not.
 - *Days in jail per person-year alive and felony charges per person-year at risk*: rate ratios
   from a weighted Poisson regression.
 - *Intervals*: robust (sandwich) standard errors; for the arrest rate ratio, clustered by person,
-  since each person has a before and an after. The weights are treated as known: the uncertainty
-  of the propensity model itself is not added, so the intervals are somewhat too narrow.
+  since each person has a before and an after. The weights are treated as known: the intervals
+  leave out the uncertainty of the propensity model itself.
 - *Time to a first arrest*: weighted Kaplan-Meier curves (lifelines), the comparison group weighted
   by a propensity model fitted on everyone followed at least a day; follow-up ends at the release's
   as-of date, after {max(result.windows)} months, at a death or at an exit to incarceration. The
