@@ -17,7 +17,7 @@ from pipelines.core.release import table_names
 from pipelines.core.scope import Scope
 from pipelines.evaluate import windows
 from pipelines.evaluate.costs import Costs
-from pipelines.evaluate.design import COMPARISON, TREATED
+from pipelines.evaluate.design import COMPARISON, DID_BEFORE, TREATED
 from pipelines.evaluate.effects import Estimate
 from pipelines.evaluate.first_arrest import COMPARISON_UNWEIGHTED, COMPARISON_WEIGHTED, FirstArrest
 from pipelines.evaluate.impact import IMPACT_TABLES, LENGTHS, Impact, WindowImpact, impact
@@ -37,7 +37,7 @@ NUMERATORS = {
         "People followed through the window",
     ),
     "arrests": (
-        "Arrests in the window, and in the 12 months before the index date",
+        f"Arrests in the window, and in the {DID_BEFORE} months before the index date",
         "Person-years at risk (out of jail) in each",
     ),
     "jail_days": ("Days in jail in the window", "Person-years alive in the window"),
