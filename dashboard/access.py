@@ -48,6 +48,7 @@ PAGES = {
     "trends": ("app_pages/trends.py", "Trends", ":material/show_chart:"),
     "cohorts": ("app_pages/cohorts.py", "Cohorts", ":material/groups:"),
     "before-after": ("app_pages/before_after.py", "Before and after", ":material/compare_arrows:"),
+    "impact": ("app_pages/impact.py", "Impact", ":material/query_stats:"),
     "equity": ("app_pages/equity.py", "Equity", ":material/balance:"),
     "caseload": ("app_pages/caseload.py", "Caseload", ":material/assignment_ind:"),
     "data-quality": ("app_pages/data_quality.py", "Data quality", ":material/fact_check:"),

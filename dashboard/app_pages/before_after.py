@@ -33,7 +33,7 @@ CAVEAT = (
     "People are often referred just after a run of arrests, and a drop after referral can simply be "
     "the return from that spike to their usual level (regression to the mean): compare the months "
     "after referral with the longer baseline below, not only with the months just before. A "
-    "comparison with similar people who were not referred (coming in a later version) is the answer."
+    "comparison with similar people who were not referred is the answer: see the Impact page."
 )
 ESTIMATING = "Counting arrests, bookings and days at risk…"
 
@@ -167,8 +167,8 @@ resample can hold no day at risk. {SMALL_NOTE}
 **Why a drop is not yet an effect.** People tend to be referred when their arrests are at a peak.
 Peaks do not last: the same people would, on average, have been arrested less afterwards even
 without the program. The longer baseline shows how high the months before referral were against the
-year before them. Only a comparison with similar people who were not referred can separate the
-program's part from this return to the usual level.
+year before them. Only a comparison with similar people who were not referred (the Impact page) can
+separate the program's part from this return to the usual level.
 """
 
 

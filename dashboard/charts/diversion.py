@@ -110,24 +110,27 @@ def _marker(symbols: list[str], small: bool, colour: str) -> dict[str, object]:
 
 
 def referral_chart(table: pl.DataFrame, reference: str) -> go.Figure:
-    """Left: each race group's referral rate (referred / eligible pool) with its 95% interval.
-    Right: its rate ratio against the reference on a log axis, with its 95% interval and a line
-    at 1. Hollow: a rate (left) or either rate behind a ratio (right) on fewer than SMALL_COUNT
+    """Top: each race group's referral rate (referred / eligible pool) with its 95% interval.
+    Below: its rate ratio against the reference on a log axis, with its 95% interval and a line
+    at 1 (stacked, not side by side: each panel keeps the page's width, on a phone too).
+    Hollow: a rate (top) or either rate behind a ratio (below) on fewer than SMALL_COUNT
     people. A ratio of 0 is a triangle at the left edge; a group without a ratio keeps its row.
 
     `table` is `queries.diversion.referral_table`'s frame.
     """
     reference_short = "White" if reference == WHITE else "all others"
     figure = make_subplots(
-        rows=1,
-        cols=2,
-        shared_yaxes=True,
-        horizontal_spacing=0.06,
+        rows=2,
+        cols=1,
+        vertical_spacing=0.12,
         subplot_titles=(
             "Referred, % of the eligible pool (95% CI)",
             f"Rate ratio vs. {reference_short} (95% CI, log scale)",
         ),
     )
+    # Titles end at the plot's right edge and reach left over the race labels: long labels narrow
+    # the plot, and a title centred over it would run off a phone's screen.
+    figure.update_annotations(x=1, xanchor="right", xref="paper")
     groups = [label("race", race) for race in table["race"]]
     small_rate = [is_small(n) for n in table["denominator"]]
     for small in (False, True):
@@ -202,15 +205,15 @@ def referral_chart(table: pl.DataFrame, reference: str) -> go.Figure:
                     "%{customdata[2]})<extra></extra>"
                 ),
             ),
-            row=1,
-            col=2,
+            row=2,
+            col=1,
         )
-    add_reference_and_gaps(figure, table, edge, row=1, col=2)
+    add_reference_and_gaps(figure, table, edge, row=2, col=1)
     figure.update_layout(
         font={"family": FONT_FAMILY},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.08, "xanchor": "left", "x": 0},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.06, "xanchor": "left", "x": 0},
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        height=260 + 40 * max(len(groups), 1),
+        height=300 + 2 * 34 * max(len(groups), 1),
     )
     # A little room either side, so a rate of 0% or 100% is not cut in half by the frame.
     figure.update_xaxes(range=[-3, 103], tickvals=[0, 20, 40, 60, 80, 100], ticksuffix="%", row=1, col=1)
@@ -220,8 +223,8 @@ def referral_chart(table: pl.DataFrame, reference: str) -> go.Figure:
         ticktext=[tick_label(tick) for tick in ticks],
         tickangle=0,
         range=[log10(ticks[0]) - 0.05, log10(ticks[-1]) + 0.05],
-        row=1,
-        col=2,
+        row=2,
+        col=1,
     )
     figure.update_yaxes(
         type="category",
@@ -229,7 +232,5 @@ def referral_chart(table: pl.DataFrame, reference: str) -> go.Figure:
         categoryarray=groups,
         autorange="reversed",
         automargin=True,
-        row=1,
-        col=1,
     )
     return figure

@@ -228,9 +228,9 @@ def show_diversion(pool: Diversion) -> None:
         f"{SMALL_COUNT} people is hatched and flagged."
     )
     st.markdown("**Referral rate by race**")
-    chart, numbers = st.columns([1, 1])
-    chart.plotly_chart(referral_chart(table, reference), width="stretch", key="diversion-rate-chart")
-    numbers.dataframe(
+    # Two panels side by side need the page's width: the table goes under the chart.
+    st.plotly_chart(referral_chart(table, reference), width="stretch", key="diversion-rate-chart")
+    st.dataframe(
         diversion.referral_view(table),
         width="stretch",
         hide_index=True,

@@ -25,6 +25,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "trends": frozenset({"leadership"}),
     "cohorts": frozenset({"leadership"}),
     "before-after": frozenset({"leadership"}),
+    "impact": frozenset({"leadership"}),
     "equity": frozenset({"leadership"}),
     "caseload": frozenset({"leadership", "case_manager"}),
     "data-quality": frozenset({"leadership", "case_manager"}),

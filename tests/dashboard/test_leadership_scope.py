@@ -10,7 +10,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from dashboard.queries import before_after, cohorts, equity, overview, trends
+from dashboard.queries import before_after, cohorts, equity, impact, overview, trends
 from pipelines.core.scope import Scope, ScopeError
 
 MAY = date(2024, 5, 1)
@@ -28,6 +28,8 @@ QUERIES: list[tuple[Callable, tuple]] = [
     (before_after.missing_tables, ()),
     (before_after.justice_sites, ()),
     (before_after.evaluation, (MAY, 6)),
+    (impact.missing_tables, ()),
+    (impact.impact_estimates, (MAY, None)),
     (equity.race_months, ("arrested", MAY)),
     (equity.race_rates, ("arrested", MAY)),
     (equity.referrals_by_race, (MAY,)),
