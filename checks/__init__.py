@@ -46,3 +46,11 @@ def people_table(table: str) -> str | None:
 def schema(table: str) -> pa.DataFrameSchema:
     """A table's schema (built once: the models do not change while a program runs)."""
     return MODELS[table].to_schema()
+
+
+# Every rule the models check has a plain name (checks/labels.py): a rule added without one fails
+# the first import, not a page in front of a data coordinator.
+from checks.rules import unlabelled_rules  # noqa: E402 - needs MODELS above
+
+if unlabelled_rules():  # pragma: no cover - a rule added without its label
+    raise ImportError(f"rules without a label in checks/labels.py: {unlabelled_rules()}")

@@ -15,6 +15,7 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from checks import vocab
+from checks.labels import with_code
 
 AS_OF = "_as_of"
 REFERRAL_DATE = "_referral_date"
@@ -52,7 +53,7 @@ def races_valid(data: PolarsData) -> pl.LazyFrame:
     return passes(data, parts.list.eval(pl.element().is_in(vocab.RACES)).list.all())
 
 
-RACES_ERROR = "is not a ;-separated list of: " + ", ".join(vocab.RACES)
+RACES_ERROR = "is not a ;-separated list of: " + ", ".join(with_code("race", race) for race in vocab.RACES)
 
 
 def person_known(data: PolarsData) -> pl.LazyFrame:

@@ -64,7 +64,7 @@ class Comparison(pa.DataFrameModel):
     )
     gender: str = pa.Field(isin=vocab.GENDERS, description="Gender as recorded.", metadata=kind("enum"))
     race_ethnicity: str = pa.Field(
-        description="Race and ethnicity, ;-separated when several: " + ", ".join(vocab.RACES) + ".",
+        description="Race and ethnicity, ;-separated when several.",
         metadata=kind("list", values=vocab.RACES),
     )
     not_referred_reason: str = pa.Field(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandera.polars as pa
 
 from checks import MODELS, OPTIONAL_TABLES, vocab
+from checks.labels import label, vocabulary_of, with_code
 
 TYPE_NAMES = {
     "text": "text",
@@ -20,9 +21,10 @@ TYPE_NAMES = {
 GENERAL_RULES = f"""\
 ## All exports
 
-- One file per table and site: `inbox/<site_id>/<table>.csv` (or `.xlsx`). Each file is a full
-  export: it replaces the site's previous one. Put the file itself there: a shortcut (symbolic
-  link), a folder named like a file, or a site folder whose name starts with a dot is refused.
+- One file per table and site: `inbox/<site>/<table>.csv` (or `.xlsx`), `<site>` being the
+  site's ID. Each file is a full export: it replaces the site's previous one. Put the file itself
+  there: a shortcut (symbolic link), a folder named like a file, or a site folder whose name starts
+  with a dot is refused.
 - In a workbook, the rows are read from the one visible sheet whose first row is the header (other
   sheets may hold notes). Hidden sheets are never read; two visible sheets with the header are
   refused.
@@ -43,12 +45,24 @@ GENERAL_RULES = f"""\
 """
 
 
+def allowed(codes: list[str] | tuple[str, ...], vocabulary: str | None = None) -> str:
+    """Allowed values as a data coordinator types them, each beside its label: `code` (Label). The
+    vocabulary is the one whose codes these are, unless given."""
+    vocabulary = vocabulary or vocabulary_of(codes)
+    if vocabulary is None:
+        return ", ".join(f"`{code}`" for code in codes)
+    named = [(code, with_code(vocabulary, code).removeprefix(code)) for code in codes]
+    return ", ".join(f"`{code}`{name}" for code, name in named)
+
+
 def column_rule(column: pa.Column) -> str:
     """A column's rules in words: allowed values, patterns, lower bounds, custom rules."""
     words = [column.description or ""]
+    if column.metadata.get("kind") == "list":
+        words.append(f"Allowed: {allowed(column.metadata['values'])}.")
     for check in column.checks:
         if check.name == "isin" and column.metadata.get("kind") != "living_situation":
-            words.append("Allowed: " + ", ".join(f"`{v}`" for v in check.statistics["allowed_values"]) + ".")
+            words.append(f"Allowed: {allowed(check.statistics['allowed_values'])}.")
         elif check.name == "str_matches":
             words.append(f"Pattern `{check.statistics['pattern']}`.")
     return " ".join(w for w in words if w)
@@ -59,7 +73,7 @@ def table_section(table: str, model: type[pa.DataFrameModel]) -> str:
     schema = model.to_schema()
     key = ", ".join(model.Config.metadata["key"])
     lines = [
-        f"## {table}" + (" (optional)" if table in OPTIONAL_TABLES else ""),
+        f"## {label('table', table)}: `{table}.csv`" + (" (optional)" if table in OPTIONAL_TABLES else ""),
         "",
         inspect.getdoc(model) or "",
         "",
@@ -82,11 +96,14 @@ def hmis_section() -> str:
         "",
         "`living_situation` takes our name or the HMIS number.",
         "",
-        "| name | HMIS number(s) | category |",
+        "| name (what it means) | HMIS number(s) | category |",
         "|---|---|---|",
     ]
     for name, (codes, category) in vocab.LIVING_SITUATIONS.items():
-        lines.append(f"| `{name}` | {', '.join(map(str, codes))} | {category} |")
+        numbers = ", ".join(map(str, codes))
+        lines.append(
+            f"| {allowed([name], 'living_situation')} | {numbers} | {label('housing_category', category)} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -7,7 +7,11 @@ itself. A missing value reads `NOT_RECORDED`. Analysts' downloads may keep the c
 its own beside the label.
 
 Every code of every vocabulary in `checks.vocab` has a label here (checked at import), so a code
-added to the contract without one fails the first import, not a page in front of a user.
+added to the contract without one fails the first import, not a page in front of a user; so does
+every rule the models check (`checks.rules`, checked when `checks` is imported). Beside the
+contract's codes it names what the release and the nightly derive from them: the rules a row can
+break, run and file statuses, breakdowns (dimensions), age bands and metrics (the last two from
+`pipelines.core.metrics`, where they are defined).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Iterable, Mapping
 import polars as pl
 
 from checks import vocab
+from pipelines.core.metrics import DIMENSION_LABELS, METRICS
 
 NOT_RECORDED = "Not recorded"
 
@@ -145,6 +150,60 @@ TABLE = {
     "comparison_justice": "Comparison group's justice records",
 }
 
+# The rules a row can break (quarantine's `rule`), as a data coordinator would name them: the
+# models' checks (`checks.rules.model_rules`) and the reader's own (`checks.rules.READER_RULES`).
+RULE = {
+    "ragged_row": "Too many or too few values in the row",
+    "encoding": "Characters saved in another encoding",
+    "date_format": "Not a date",
+    "whole_number": "Not a whole number",
+    "required": "Required value missing",
+    "allowed_values": "Not an allowed value",
+    "format": "ID in the wrong format",
+    "range": "Date before the program's data",
+    "after_as_of": "Date in the future",
+    "before_referral": "Date before the referral",
+    "before_referral_window": "Date long before the referral",
+    "before_start": "Ends before it starts",
+    "before_booking": "Release before the booking",
+    "release_not_booking": "Release date on a record that is not a booking",
+    "age_at_referral": "Age at referral not 18 to 100",
+    "age_at_index": "Age at the index date not 18 to 100",
+    "required_with_end_date": "Discharge reason missing on an ended episode",
+    "conflicting_duplicate": "Rows with the same key that differ",
+    "unknown_participant": "Participant not in the participants export",
+    "participant_quarantined": "Participant's own row quarantined",
+    "unknown_comparison": "Person not in the comparison export",
+    "comparison_quarantined": "Person's own comparison row quarantined",
+}
+# A nightly run's status (the run report's `status`), and each file's in it.
+RUN_STATUS = {
+    "running": "Running",
+    "published": "Published",
+    "failed": "Failed",
+    "held": "Held back: the release shrank by more than half",
+    "nothing_to_publish": "Nothing to publish",
+    "as_of_too_early": "As-of date before the first referral",
+}
+FILE_STATUS = {
+    "new": "New",
+    "unchanged": "Sent again, unchanged",
+    "in_force": "In force (accepted earlier)",
+    "refused": "Refused",
+    "waiting": "Waiting: still being written",
+    "held": "Held: fewer than half the rows in force",
+}
+# The release's age bands (participant_months.sql), and its breakdowns and metrics.
+AGE_BAND = {
+    "18-24": "18 to 24",
+    "25-34": "25 to 34",
+    "35-44": "35 to 44",
+    "45-54": "45 to 54",
+    "55+": "55 and older",
+}
+DIMENSION = {**DIMENSION_LABELS, "case_manager": "Case manager"}
+METRIC = {name: metric.label for name, metric in METRICS.items()}
+
 VOCABULARIES: dict[str, Mapping[str, str]] = {
     "referral_type": REFERRAL_TYPE,
     "referral_offense": REFERRAL_OFFENSE,
@@ -161,6 +220,12 @@ VOCABULARIES: dict[str, Mapping[str, str]] = {
     "living_situation": LIVING_SITUATION,
     "housing_category": HOUSING_CATEGORY,
     "table": TABLE,
+    "rule": RULE,
+    "run_status": RUN_STATUS,
+    "file_status": FILE_STATUS,
+    "age_band": AGE_BAND,
+    "dimension": DIMENSION,
+    "metric": METRIC,
 }
 # Each vocabulary's codes in the contract: every one must have a label.
 CONTRACT_CODES: dict[str, Iterable[str]] = {
@@ -207,6 +272,20 @@ def label(vocabulary: str, code: str | None) -> str:
     return names.get(code) or code.replace("_", " ").capitalize()  # as label_expr's fallback
 
 
+def with_code(vocabulary: str, code: str) -> str:
+    """A code a person must type, beside its label: `non_binary (Non-binary)`; the code alone when
+    it is a plain word its label only capitalises (`yes`). The data dictionary's and the quarantine
+    messages' way of naming a code."""
+    name = label(vocabulary, code)
+    return code if "_" not in code and name.lower() == code.lower() else f"{code} ({name})"
+
+
+def vocabulary_of(codes: Iterable[str]) -> str | None:
+    """The contract vocabulary whose codes are exactly `codes` (a column's allowed values)."""
+    wanted = set(codes)
+    return next((name for name, held in CONTRACT_CODES.items() if set(held) == wanted), None)
+
+
 def label_expr(column: str, vocabulary: str) -> pl.Expr:
     """`label` for a Polars column: the labelled values, under the column's own name."""
     names = VOCABULARIES[vocabulary]
@@ -218,4 +297,12 @@ def label_expr(column: str, vocabulary: str) -> pl.Expr:
         .then(pl.lit(NOT_RECORDED))
         .otherwise(codes.replace_strict(dict(names), default=fallback, return_dtype=pl.String))
         .alias(column)
+    )
+
+
+def labelled(frame: pl.DataFrame, columns: Mapping[str, str]) -> pl.DataFrame:
+    """`frame` with each column of `columns` (column -> vocabulary) read as its labels; columns the
+    frame lacks are left alone."""
+    return frame.with_columns(
+        label_expr(column, vocabulary) for column, vocabulary in columns.items() if column in frame.columns
     )

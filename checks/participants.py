@@ -63,7 +63,7 @@ class Participants(pa.DataFrameModel):
         isin=vocab.GENDERS, description="Gender as the participant gives it.", metadata=kind("enum")
     )
     race_ethnicity: str = pa.Field(
-        description="Race and ethnicity, ;-separated when several: " + ", ".join(vocab.RACES) + ".",
+        description="Race and ethnicity, ;-separated when several.",
         metadata=kind("list", values=vocab.RACES),
     )
 

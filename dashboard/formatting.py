@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import polars as pl
 import streamlit as st
 
+from checks.labels import labelled
 from pipelines.core.metrics import Kind, Metric
 
 MISSING = "—"
@@ -20,11 +22,6 @@ def month_label(month: date) -> str:
 def definition_line(metric: Metric) -> str:
     """The line under every chart of a metric that says what is counted."""
     return f"Numerator: {metric.numerator}; denominator: {metric.denominator}."
-
-
-def referral_label(referral_type: str) -> str:
-    """A referral door as staff say it: `arrest_diversion` is `Arrest diversion`."""
-    return referral_type.replace("_", " ").capitalize()
 
 
 def metric_kind(kind: Kind | bool) -> Kind:
@@ -90,7 +87,7 @@ def md_text(text: object) -> str:
 
 
 # How every table of open data problems is labelled (the columns of pipelines.core.problems):
-# on the Caseload page and on the Data quality page. The CSVs keep the column names.
+# on the Caseload page and on the Data quality page, and the headers of their CSVs.
 PROBLEMS_CONFIG = {
     "site_id": st.column_config.TextColumn("Site"),
     "participant_id": st.column_config.TextColumn("Participant"),
@@ -99,10 +96,24 @@ PROBLEMS_CONFIG = {
     "file": st.column_config.TextColumn("File", help="The archived copy of the export that shows it"),
     "row_number": st.column_config.NumberColumn("Row", help="Spreadsheet row; the header is row 1"),
     "column_name": st.column_config.TextColumn("Column", width="medium"),
-    "rule": st.column_config.TextColumn("Rule"),
+    "rule": st.column_config.TextColumn("Rule", width="medium"),
     "value": st.column_config.TextColumn("Value", width="medium"),
     "message": st.column_config.TextColumn("Problem", width="large"),
     "fix": st.column_config.TextColumn("How to fix it", width="large"),
     "first_seen": st.column_config.DateColumn("First seen", format="YYYY-MM-DD"),
     "age_days": st.column_config.NumberColumn("Age (days)", help="Days since a nightly run first saw it"),
 }
+# The columns of a problem that hold codes, and the vocabulary each is read in.
+PROBLEM_VOCABULARIES = {"table_name": "table", "rule": "rule"}
+
+
+def problems_view(problems: pl.DataFrame) -> pl.DataFrame:
+    """Data problems as people read them: each table's label and each rule's plain name."""
+    return labelled(problems, PROBLEM_VOCABULARIES)
+
+
+def problems_csv_frame(problems: pl.DataFrame) -> pl.DataFrame:
+    """Data problems as their CSV holds them for a data coordinator: labelled, under the headers
+    of the page's table (the column names stay in the `Column` cells: they are what to correct)."""
+    headers = {name: config["label"] for name, config in PROBLEMS_CONFIG.items() if name in problems.columns}
+    return problems_view(problems).rename(headers)

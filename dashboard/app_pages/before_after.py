@@ -269,6 +269,7 @@ def show_measure(comparison: pl.DataFrame, everything: pl.DataFrame, measure: Me
         width="stretch",
         hide_index=True,
         column_config=comparison_config(measure),
+        placeholder="",
         key="before-after-table",
     )
     small = f" {SMALL_NOTE}" if (comparison["flag"] != "").any() else ""
@@ -282,6 +283,7 @@ def show_measure(comparison: pl.DataFrame, everything: pl.DataFrame, measure: Me
         width="stretch",
         hide_index=True,
         column_config=measures_config(),
+        placeholder="",
         key="before-after-measures",
     )
     st.caption(
@@ -301,6 +303,7 @@ def show_baseline(baseline: pl.DataFrame, months: int) -> None:
         width="stretch",
         hide_index=True,
         column_config=baseline_config(),
+        placeholder="",
         key="before-after-baseline-table",
     )
     st.caption(

@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard import access, cache
 from dashboard.charts.caseload import caseload_chart, timeline_chart
-from dashboard.formatting import PROBLEMS_CONFIG, md_text
+from dashboard.formatting import PROBLEMS_CONFIG, md_text, problems_csv_frame, problems_view
 from dashboard.page import release_page
 from dashboard.queries.caseload import (
     FLAGS,
@@ -26,6 +26,7 @@ from dashboard.queries.caseload import (
     caseload,
     caseload_problems,
     caseload_sizes,
+    caseload_view,
     filter_caseload,
     flag_counts,
     problem_counts,
@@ -161,11 +162,12 @@ def participants_section(
         st.info(NO_MATCH, icon=":material/filter_alt_off:")
         return shown
     st.dataframe(
-        shown,
+        caseload_view(shown),
         width="stretch",
         height=min(38 + 35 * shown.height, 460),
         hide_index=True,
         column_config=caseload_config(),
+        placeholder="",
         key="caseload-table",
     )
     return shown
@@ -211,6 +213,7 @@ def timeline_section(path: Path, release: Release, scope: Scope, shown: pl.DataF
             "detail": st.column_config.TextColumn("Detail"),
             "note": st.column_config.TextColumn("Note"),
         },
+        placeholder="",
         key="caseload-timeline-table",
     )
 
@@ -253,6 +256,7 @@ def sizes_section(path: Path, release: Release, site: Scope, scope: Scope) -> No
                     "Against guidance", help=f"LEAD's guidance: {GUIDANCE_LOW} to {GUIDANCE_HIGH}"
                 ),
             },
+            placeholder="",
             key="caseload-sizes-table",
         )
 
@@ -260,16 +264,17 @@ def sizes_section(path: Path, release: Release, site: Scope, scope: Scope) -> No
 def problem_table(problems: pl.DataFrame, file_name: str, key: str, scope: Scope) -> None:
     """A table of open problems and its CSV download."""
     st.dataframe(
-        problems,
+        problems_view(problems),
         width="stretch",
         height=min(38 + 35 * problems.height, 400),
         hide_index=True,
         column_config=PROBLEMS_CONFIG,
+        placeholder="",
         key=key,
     )
     access.download(
         "Download CSV",
-        data=lambda: csv_bytes(problems),
+        data=lambda: csv_bytes(problems_csv_frame(problems)),
         file_name=file_name,
         mime="text/csv",
         page="caseload",
@@ -321,7 +326,7 @@ def problems_section(
     )
     unassigned = cache.fetch(path, unassigned_problems, site)
     if unassigned is None or unassigned.is_empty():
-        st.success(f"None at {scope.site_id}.", icon=":material/check_circle:")
+        st.success(f"No such problem at {scope.site_id}.", icon=":material/check_circle:")
         return
     st.markdown(f"**{unassigned.height} open problems** without a case manager.")
     problem_table(

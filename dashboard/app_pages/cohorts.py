@@ -7,9 +7,10 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from checks.labels import label
 from dashboard import access, cache, survival
 from dashboard.charts import cohorts as charts
-from dashboard.formatting import definition_line, month_label, referral_label
+from dashboard.formatting import definition_line, month_label
 from dashboard.page import release_page
 from dashboard.queries import cohorts
 from dashboard.queries.release import Release
@@ -68,7 +69,7 @@ def filters(path: Path, scope: Scope) -> tuple[tuple[str, ...], tuple[str, ...]]
         chosen_types = st.multiselect(
             "Referral type",
             types,
-            format_func=referral_label,
+            format_func=lambda code: label("referral_type", code),
             placeholder="All referral types",
             key="cohorts-referral-types",
         )
@@ -138,6 +139,7 @@ def cohort_section(curves: pl.DataFrame, name: str, release: Release) -> None:
         width="stretch",
         height=320,
         hide_index=True,
+        placeholder="",
         key="cohorts-table",
         column_config={
             "cohort": st.column_config.TextColumn("Cohort"),
@@ -182,6 +184,7 @@ def housing_section(fit: survival.HousingCurves) -> None:
         width="stretch",
         height="content",
         hide_index=True,
+        placeholder="",
         key="housing-summary",
         column_config={
             "referral_type": st.column_config.TextColumn("Referral type"),
@@ -205,6 +208,7 @@ def housing_section(fit: survival.HousingCurves) -> None:
         width="stretch",
         height="content",
         hide_index=True,
+        placeholder="",
         key="housing-milestones",
         column_config={
             "referral_type": st.column_config.TextColumn("Referral type"),

@@ -6,12 +6,14 @@ import streamlit as st
 
 from checks import MODELS
 from checks.dictionary import data_dictionary, template
+from checks.labels import label
 from dashboard import access
 
 st.title("Data contract")
 st.caption(
     "What each site's exports must hold, generated from the same schemas the nightly run checks "
-    "them against. The templates are empty files with the header row in the right order."
+    "them against. The templates are empty files with the header row in the right order, named as "
+    "the exports must be."
 )
 access.audit("page_view", "contract", rows=0)
 # Four buttons to a row: seven tables side by side would squeeze each label.
@@ -23,7 +25,7 @@ for start in range(0, len(tables), PER_ROW):
         header = template(table)
         with column:
             access.download(
-                f"{table}.csv template",
+                f"{label('table', table)} template",
                 data=lambda header=header: header.encode("utf-8"),
                 file_name=f"{table}.csv",
                 mime="text/csv",

@@ -15,9 +15,10 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from checks.labels import label, labelled
 from dashboard import access, cache
 from dashboard.charts.data_quality import problems_chart, quarantine_chart
-from dashboard.formatting import PROBLEMS_CONFIG, md_text
+from dashboard.formatting import PROBLEM_VOCABULARIES, PROBLEMS_CONFIG, md_text, problems_csv_frame
 from dashboard.page import release_page
 from dashboard.queries import data_quality as dq
 from dashboard.queries.caseload import caseload_problems
@@ -28,7 +29,6 @@ from pipelines.core.problems import NOT_TRACKED
 from pipelines.core.scope import Scope, ScopeError
 
 ALL_SITES = "All sites"
-TABLE_LABELS = {table: table.capitalize() for table in dq.TABLES}
 OPEN_ROWS_SHOWN = 5_000
 FIXED_ROWS_SHOWN = 500
 REFUSALS_SHOWN = 200
@@ -52,11 +52,14 @@ LABELS = {
 }
 
 
-def show_table(frame: pl.DataFrame, key: str, config: dict, height: int | None = None) -> None:
-    """A table of the page, as wide as the page, without the index."""
-    st.dataframe(
-        frame, width="stretch", hide_index=True, height=height or "auto", column_config=config, key=key
-    )
+def show_table(
+    frame: pl.DataFrame, key: str, config: dict, height: int | None = None, codes: dict | None = None
+) -> None:
+    """A table of the page, as wide as the page, without the index: tables and rules (and the
+    `codes` columns, column -> vocabulary) read as their labels, an empty cell as blank."""
+    shown = labelled(frame, PROBLEM_VOCABULARIES | (codes or {}))
+    options = {"width": "stretch", "hide_index": True, "placeholder": "", "key": key}
+    st.dataframe(shown, height=height or "auto", column_config=config, **options)
 
 
 def show_runs(path: Path, scope: Scope) -> None:
@@ -82,7 +85,7 @@ def show_runs(path: Path, scope: Scope) -> None:
         "files": count("Files"),
         "files_refused": count("Refused files"),
     }
-    show_table(shown, "dq-runs", config, height=min(38 + 35 * runs.height, 320))
+    show_table(shown, "dq-runs", config, min(38 + 35 * runs.height, 320), {"status": "run_status"})
     labels = dict(zip(runs["run_id"], runs["run_label"], strict=True))
     run_id = st.selectbox(
         "Files of the run",
@@ -111,7 +114,7 @@ def show_runs(path: Path, scope: Scope) -> None:
             "Adds up", help="Read = loaded + quarantined + duplicates"
         ),
     }
-    show_table(files, "dq-run-files", config)
+    show_table(files, "dq-run-files", config, codes={"status": "file_status"})
 
 
 def show_freshness(path: Path, scope: Scope, today: date) -> None:
@@ -130,7 +133,7 @@ def show_freshness(path: Path, scope: Scope, today: date) -> None:
         return
     counts = dq.freshness_counts(fresh)
     columns = st.columns(4)
-    for column, (label, number) in zip(
+    for column, (title, number) in zip(
         columns,
         (
             ("Up to date", counts[dq.UP_TO_DATE]),
@@ -140,7 +143,7 @@ def show_freshness(path: Path, scope: Scope, today: date) -> None:
         ),
         strict=True,
     ):
-        column.metric(label, f"{number:,}", border=True)
+        column.metric(title, f"{number:,}", border=True)
     show_table(
         fresh.drop("optional", "accepted_on"),
         "dq-freshness",
@@ -168,7 +171,8 @@ def show_refusals(path: Path, scope: Scope, tracked: bool) -> None:
         "complete one without a word."
     )
     for site_id, table_name, _, error in cache.fetch(path, dq.held_exports, scope).iter_rows():
-        st.warning(md_text(f"{site_id}/{table_name} is held: {error}"), icon=":material/pause_circle:")
+        held = f"{site_id}: {label('table', table_name)} is held: {error}"
+        st.warning(md_text(held), icon=":material/pause_circle:")
     latest = cache.fetch(path, dq.refused_files, scope)
     history = cache.fetch(path, dq.refusal_history, scope, REFUSALS_SHOWN) if tracked else None
     config = LABELS | {
@@ -183,7 +187,7 @@ def show_refusals(path: Path, scope: Scope, tracked: bool) -> None:
     if latest.is_empty():
         st.info("The run that built this release refused no file.", icon=":material/info:")
     else:
-        show_table(latest, "dq-refused", config)
+        show_table(latest, "dq-refused", config, codes={"status": "file_status"})
     st.subheader("Across runs")
     if history is None:
         st.info(dq.NO_TRACKING, icon=":material/info:")
@@ -194,7 +198,7 @@ def show_refusals(path: Path, scope: Scope, tracked: bool) -> None:
             "Each refused file once per message, with the runs that refused it, latest first "
             f"(at most {REFUSALS_SHOWN})."
         )
-        show_table(history, "dq-refusals", config)
+        show_table(history, "dq-refusals", config, codes={"status": "file_status"})
 
 
 def show_quarantine(path: Path, scope: Scope, tracked: bool) -> None:
@@ -237,7 +241,8 @@ def show_quarantine(path: Path, scope: Scope, tracked: bool) -> None:
             "status": st.column_config.TextColumn("Run status"),
         }
         shown = shown.select(columns if by_site else [c for c in columns if c != "site_id"])
-        show_table(shown, "dq-quarantine-table", config, height=min(38 + 35 * shown.height, 340))
+        height = min(38 + 35 * shown.height, 340)
+        show_table(shown, "dq-quarantine-table", config, height, {"status": "run_status"})
 
 
 def problem_filters(path: Path, scope: Scope) -> tuple[Scope, tuple[str, ...], str]:
@@ -249,7 +254,7 @@ def problem_filters(path: Path, scope: Scope) -> tuple[Scope, tuple[str, ...], s
     tables = table_column.multiselect(
         "Tables",
         list(dq.TABLES),
-        format_func=TABLE_LABELS.__getitem__,
+        format_func=lambda table: label("table", table),
         placeholder="All tables",
         key="dq-problem-tables",
     )
@@ -387,7 +392,7 @@ def show_own(path: Path, release: Release, scope: Scope) -> None:
     show_table(open_rows, "dq-own-problems", PROBLEMS_CONFIG)
     access.download(
         "Download your open problems (CSV)",
-        data=lambda: csv_bytes(open_rows),
+        data=lambda: csv_bytes(problems_csv_frame(open_rows)),
         file_name=f"open-problems-{site_id}-{case_manager_id}-{release.as_of:%Y-%m-%d}.csv",
         mime="text/csv",
         page="data-quality",

@@ -198,6 +198,7 @@ def show_outcome_ratios(path: Path, release: Release, scope: Scope, pool: Divers
             width="stretch",
             hide_index=True,
             column_config=table_config(month),
+            placeholder="",
             key="equity-table",
         )
     st.caption(

@@ -161,7 +161,9 @@ def costs_config(currency: str) -> dict[str, object]:
 
 
 def table(frame: pl.DataFrame, config: dict[str, object], key: str) -> None:
-    st.dataframe(frame.select(list(config)), width="stretch", hide_index=True, column_config=config, key=key)
+    """A table of the page: its configured columns, an empty cell blank (never "None")."""
+    shown = frame.select(list(config))
+    st.dataframe(shown, width="stretch", hide_index=True, column_config=config, placeholder="", key=key)
 
 
 def chart(figure: object, key: str) -> None:

@@ -169,6 +169,7 @@ def trend(name: str, series: pl.DataFrame) -> None:
             height=320,
             hide_index=True,
             column_config=metric_table_config(metric),
+            placeholder="",
             key=f"table-{name}",
         )
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from checks.labels import label
 from dashboard import access, cache
 from dashboard.charts import trends as charts
-from dashboard.formatting import definition_line, md_text, month_label, referral_label
+from dashboard.formatting import definition_line, md_text, month_label
 from dashboard.page import release_page
 from dashboard.queries import trends
 from dashboard.queries.release import Release
@@ -44,7 +45,7 @@ two shares) leaves out 0; otherwise the change is within the uncertainty. For a 
 lowest and highest group in the last month among groups with {SMALL_COUNT} or more people.
 """
 # The split choice that is no split at all.
-NO_SPLIT = "None (all participants)"
+NO_SPLIT = "No breakdown (all participants)"
 NO_DATA = "No participants match these filters in the chosen months. Clear a filter or widen the month range."
 
 
@@ -79,7 +80,7 @@ def choose(options: trends.TrendOptions, release: Release) -> Choice:
     referral_types = referrals_column.multiselect(
         "Referral types",
         options.referral_types,
-        format_func=referral_label,
+        format_func=lambda code: label("referral_type", code),
         placeholder="All referral types",
         key="trends-referral-types",
     )
@@ -108,7 +109,7 @@ def describe(choice: Choice, release: Release) -> str:
     parts = [f"{month_label(choice.start)} to {month_label(choice.end)}"]
     for name, picked in (
         ("sites", choice.sites),
-        ("referral types", tuple(referral_label(t) for t in choice.referral_types)),
+        ("referral types", tuple(label("referral_type", t) for t in choice.referral_types)),
         ("cohorts", choice.cohorts),
     ):
         parts.append(f"{name}: {', '.join(picked) if picked else 'all'}")
@@ -117,19 +118,16 @@ def describe(choice: Choice, release: Release) -> str:
 
 def table_config(kind: Kind) -> dict[str, object]:
     """Column labels and formats of the table; the numbers stay as the CSV has them."""
-    value = {
-        Kind.COUNT: st.column_config.NumberColumn("Participants", format="localized"),
-        Kind.SHARE: st.column_config.NumberColumn("Percent", format="%.1f%%"),
-        Kind.DAYS: st.column_config.NumberColumn("Days per participant", format="%.2f"),
-    }[kind]
+    formats = {Kind.COUNT: "localized", Kind.SHARE: "%.1f%%", Kind.DAYS: "%.2f"}
+    headers = trends.CSV_HEADERS  # the table's headers are the CSV's
     return {
-        "month": st.column_config.DateColumn("Month", format="MMM YYYY"),
-        "group": st.column_config.TextColumn("Group"),
-        "numerator": st.column_config.NumberColumn("Numerator", format="localized"),
-        "denominator": st.column_config.NumberColumn("Denominator", format="localized"),
-        "value": value,
+        "month": st.column_config.DateColumn(headers["month"], format="MMM YYYY"),
+        "group": st.column_config.TextColumn(headers["group"]),
+        "numerator": st.column_config.NumberColumn(headers["numerator"], format="localized"),
+        "denominator": st.column_config.NumberColumn(headers["denominator"], format="localized"),
+        "value": st.column_config.NumberColumn(trends.VALUE_HEADERS[kind], format=formats[kind]),
         "flag": st.column_config.TextColumn(
-            "Small numbers", help=f"{SMALL_FLAG}: fewer than {SMALL_COUNT} in the denominator"
+            headers["flag"], help=f"{SMALL_FLAG}: fewer than {SMALL_COUNT} in the denominator"
         ),
     }
 
@@ -187,12 +185,13 @@ def show(path: Path, release: Release, scope: Scope, options: trends.TrendOption
         height=360,
         hide_index=True,
         column_config=table_config(metric.kind),
+        placeholder="",
         key="trends-table",
     )
     access.download(
         "Download CSV",
         data=lambda: trends.table_csv(values, choice.metric, choice.split),
-        file_name=f"trends-{choice.metric}-{choice.split}-{choice.start:%Y-%m}-{choice.end:%Y-%m}.csv",
+        file_name=trends.csv_name(choice.metric, choice.split, choice.start, choice.end),
         mime="text/csv",
         page="trends",
         rows=values.height,

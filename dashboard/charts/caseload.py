@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import plotly.graph_objects as go
 import polars as pl
 
+from checks.labels import label
 from checks.vocab import EVENT_TYPES, HOUSING_CATEGORIES
 from dashboard.queries.caseload import GUIDANCE_HIGH, GUIDANCE_LOW
 from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
@@ -25,11 +26,6 @@ EMPLOYMENT_COLOUR = OKABE_ITO[3]  # vermillion
 JUSTICE_COLOUR = OKABE_ITO[6]  # black: a record, not an alarm
 JUSTICE_SYMBOLS = dict(zip(EVENT_TYPES, ("x", "triangle-up", "square-open"), strict=True))
 WITHIN_COLOUR, OVER_COLOUR = OKABE_ITO[0], OKABE_ITO[1]
-
-
-def label(text: str | None) -> str:
-    """A code as staff say it: `rental_with_subsidy` is `rental with subsidy`."""
-    return "" if text is None else text.replace("_", " ")
 
 
 def _vertical_line(figure: go.Figure, day: date, text: str, dash: str) -> None:
@@ -68,11 +64,13 @@ def timeline_chart(events: pl.DataFrame, as_of: date) -> go.Figure:
                 x=rows["date"].to_list(),
                 y=["Housing"] * rows.height,
                 mode="markers",
-                name=f"Housing: {category}",
+                name=f"Housing: {label('housing_category', category)}",
                 legendgroup="housing",
                 marker={"color": HOUSING_COLOURS[category], "size": 12, "symbol": "circle"},
-                customdata=[[label(v)] for v in rows["detail"].to_list()],
-                hovertemplate="%{x|%Y-%m-%d}<br>%{customdata[0]}<br>" + category + "<extra></extra>",
+                customdata=[[label("living_situation", v)] for v in rows["detail"].to_list()],
+                hovertemplate="%{x|%Y-%m-%d}<br>%{customdata[0]}<br>"
+                + label("housing_category", category)
+                + "<extra></extra>",
             )
         )
     treatment = events.filter(pl.col("event") == "treatment")
@@ -81,7 +79,7 @@ def timeline_chart(events: pl.DataFrame, as_of: date) -> go.Figure:
         ends = [end or as_of for end in treatment["end_date"].to_list()]
         # A bar on a date axis: base at the start, length in milliseconds (at least a day, to be seen).
         lengths = [max((end - start).days, 1) * 86_400_000 for start, end in zip(starts, ends, strict=True)]
-        lanes = [f"Treatment: {label(service)}" for service in treatment["detail"].to_list()]
+        lanes = [f"Treatment: {label('service_type', service)}" for service in treatment["detail"].to_list()]
         open_flags = ["open" if end is None else "ended" for end in treatment["end_date"].to_list()]
         figure.add_trace(
             go.Bar(
@@ -107,7 +105,7 @@ def timeline_chart(events: pl.DataFrame, as_of: date) -> go.Figure:
                 name="Employment assessment",
                 marker={"color": EMPLOYMENT_COLOUR, "size": 11, "symbol": "diamond"},
                 customdata=[
-                    [label(status), label(income)]
+                    [label("employment_status", status), label("yes_no_unknown", income)]
                     for status, income in employment.select("detail", "category").rows()
                 ],
                 hovertemplate="%{x|%Y-%m-%d}<br>%{customdata[0]}<br>income or benefits: %{customdata[1]}"
@@ -124,10 +122,12 @@ def timeline_chart(events: pl.DataFrame, as_of: date) -> go.Figure:
                 x=rows["date"].to_list(),
                 y=["Justice record"] * rows.height,
                 mode="markers",
-                name=f"Justice: {event_type}",
+                name=f"Justice: {label('event_type', event_type)}",
                 marker={"color": JUSTICE_COLOUR, "size": 11, "symbol": JUSTICE_SYMBOLS[event_type]},
-                customdata=[[label(level)] for level in rows["category"].to_list()],
-                hovertemplate="%{x|%Y-%m-%d}<br>" + event_type + " (%{customdata[0]})<extra></extra>",
+                customdata=[[label("level", level)] for level in rows["category"].to_list()],
+                hovertemplate="%{x|%Y-%m-%d}<br>"
+                + label("event_type", event_type)
+                + " (%{customdata[0]})<extra></extra>",
             )
         )
     for event, text, dash in (("referral", "Referral", "dash"), ("exit", "Exit", "dash")):
@@ -135,7 +135,7 @@ def timeline_chart(events: pl.DataFrame, as_of: date) -> go.Figure:
             _vertical_line(figure, day, text, dash)
     _vertical_line(figure, as_of, "As of", "dot")
     # A lane per service type, so that overlapping episodes do not hide each other.
-    services = sorted(set(f"Treatment: {label(s)}" for s in treatment["detail"].to_list()))
+    services = sorted(set(f"Treatment: {label('service_type', s)}" for s in treatment["detail"].to_list()))
     lanes = ["Housing", *(services or ["Treatment"])]
     lanes += ["Employment", "Justice record"]
     first = events["date"].min() if not events.is_empty() else as_of

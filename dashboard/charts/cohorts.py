@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import polars as pl
 
+from checks.labels import label as label_of
 from checks.vocab import REFERRAL_TYPES
-from dashboard.formatting import referral_label
 from dashboard.queries.cohorts import LAST_MONTH
 from dashboard.small_numbers import marker_symbols, too_few_at_risk
 from dashboard.survival import DAYS_PER_MONTH
@@ -127,7 +127,7 @@ def housing_chart(curve: pl.DataFrame, last_months: float = LAST_MONTH) -> go.Fi
         colour = REFERRAL_COLOURS.get(group) or next(others, OKABE_ITO[6])
         reliable, few = reliable_and_few(curve.filter(pl.col("referral_type") == group))
         rows = clipped_curve(reliable, last_months) if not reliable.is_empty() else reliable
-        label = referral_label(group)
+        label = label_of("referral_type", group)
         x = rows["months"].to_list()
         band = {
             "x": x,

@@ -13,9 +13,10 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from checks.labels import label
 from dashboard.charts.equity import add_reference_and_gaps, ratio_ticks, tick_label
 from dashboard.queries.diversion import GROUP_LABELS, GROUPS, MIX_LABELS, category_label
-from dashboard.queries.equity import WHITE, race_label
+from dashboard.queries.equity import WHITE
 from dashboard.small_numbers import is_small
 from pipelines.core.metrics import SMALL_COUNT
 from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
@@ -130,7 +131,7 @@ def referral_chart(table: pl.DataFrame, reference: str) -> go.Figure:
     # Titles end at the plot's right edge and reach left over the race labels: long labels narrow
     # the plot, and a title centred over it would run off a phone's screen.
     figure.update_annotations(x=1, xanchor="right", xref="paper")
-    groups = [race_label(race) for race in table["race"]]
+    groups = [label("race", race) for race in table["race"]]
     small_rate = [is_small(n) for n in table["denominator"]]
     for small in (False, True):
         part = table.filter(pl.Series(small_rate) == small)
@@ -140,7 +141,7 @@ def referral_chart(table: pl.DataFrame, reference: str) -> go.Figure:
         figure.add_trace(
             go.Scatter(
                 x=rates,
-                y=[race_label(race) for race in part["race"]],
+                y=[label("race", race) for race in part["race"]],
                 mode="markers",
                 name=SMALL_NAME if small else ESTIMATE_NAME,
                 legendgroup="small" if small else "estimate",
@@ -174,7 +175,7 @@ def referral_chart(table: pl.DataFrame, reference: str) -> go.Figure:
         figure.add_trace(
             go.Scatter(
                 x=x,
-                y=[race_label(race) for race in part["race"]],
+                y=[label("race", race) for race in part["race"]],
                 mode="markers",
                 name=SMALL_NAME if small else ESTIMATE_NAME,
                 legendgroup="small" if small else "estimate",

@@ -10,7 +10,8 @@ from math import ceil, floor, log2, log10
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.queries.equity import REFERENCE_SHORT, race_label
+from checks.labels import label
+from dashboard.queries.equity import REFERENCE_SHORT
 from pipelines.core.metrics import METRICS, SMALL_COUNT
 from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
 
@@ -50,7 +51,7 @@ def add_reference_and_gaps(figure: go.Figure, table: pl.DataFrame, edge: float, 
         figure.add_trace(
             go.Scatter(
                 x=[1.0] * references.height,
-                y=[race_label(race) for race in references["race"]],
+                y=[label("race", race) for race in references["race"]],
                 mode="markers",
                 name="Reference group",
                 marker={"color": REFERENCE_COLOUR, "size": 11, "symbol": "diamond"},
@@ -64,7 +65,7 @@ def add_reference_and_gaps(figure: go.Figure, table: pl.DataFrame, edge: float, 
             go.Scatter(
                 # At the left edge, reading rightwards: the row has no marker to overlap.
                 x=[edge] * missing.height,
-                y=[race_label(race) for race in missing["race"]],
+                y=[label("race", race) for race in missing["race"]],
                 mode="text",
                 text=["no ratio: see the table"] * missing.height,
                 textposition="middle right",
@@ -89,8 +90,8 @@ def forest_chart(table: pl.DataFrame, metric: str, reference: str) -> go.Figure:
     reaching right to its upper limit. A group without a ratio keeps its row, with the words "no
     ratio" where the marker would be.
     """
-    label = METRICS[metric].label
-    groups = [race_label(race) for race in table["race"]]
+    measure = METRICS[metric].label
+    groups = [label("race", race) for race in table["race"]]
     figure = go.Figure()
     ticks = ratio_ticks(table)
     edge = ticks[0]
@@ -109,7 +110,7 @@ def forest_chart(table: pl.DataFrame, metric: str, reference: str) -> go.Figure:
         figure.add_trace(
             go.Scatter(
                 x=x,
-                y=[race_label(race) for race in part["race"]],
+                y=[label("race", race) for race in part["race"]],
                 mode="markers",
                 name=name,
                 marker={
@@ -135,7 +136,7 @@ def forest_chart(table: pl.DataFrame, metric: str, reference: str) -> go.Figure:
                 hovertemplate=(
                     "%{y}<br>Rate ratio %{customdata[5]:.2f} (95% CI %{customdata[0]:.2f} to "
                     "%{customdata[1]:.2f}, %{customdata[6]})"
-                    f"<br>{label}: " + "%{customdata[2]:.1%} (%{customdata[3]:,} of %{customdata[4]:,})"
+                    f"<br>{measure}: " + "%{customdata[2]:.1%} (%{customdata[3]:,} of %{customdata[4]:,})"
                     "<extra></extra>"
                 ),
             )

@@ -11,8 +11,9 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from checks.labels import label
 from checks.vocab import REFERRAL_TYPES
-from dashboard.formatting import MISSING, referral_label
+from dashboard.formatting import MISSING
 from dashboard.small_numbers import small_flag
 from pipelines.core.scope import Scope
 from pipelines.evaluate import estimate, windows
@@ -20,7 +21,7 @@ from pipelines.evaluate.estimate import ALL, MEASURES, Evaluation, Measure
 from pipelines.evaluate.windows import Sites
 
 WINDOW_LENGTHS = estimate.WINDOW_LENGTHS
-REFERRAL_TYPE_LABELS = {ALL: "All referral types", **{t: referral_label(t) for t in REFERRAL_TYPES}}
+REFERRAL_TYPE_LABELS = {ALL: "All referral types", **{t: label("referral_type", t) for t in REFERRAL_TYPES}}
 SHARE = "arrested"
 MEASURES_COLUMNS = ("measure", "people", "before", "after", "difference", "interval")
 

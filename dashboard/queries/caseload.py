@@ -15,6 +15,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from checks.labels import NOT_RECORDED, label_expr, labelled
 from dashboard.queries.sql import load
 from pipelines.core import problems
 from pipelines.core.scope import Scope
@@ -51,6 +52,30 @@ CASELOAD_COLUMNS = [
     "exit_date",
 ]
 TIMELINE_COLUMNS = ["event", "date", "end_date", "detail", "category"]
+# The caseload's columns that hold codes, and the vocabulary each is read in.
+CASELOAD_VOCABULARIES = {
+    "referral_type": "referral_type",
+    "living_situation": "living_situation",
+    "housing_category": "housing_category",
+    "treatment_service": "service_type",
+    "employment_status": "employment_status",
+    "has_income": "yes_no_unknown",
+}
+# A timeline event's detail and category, and the vocabulary each is read in.
+DETAIL_VOCABULARIES = {
+    "referral": "referral_type",
+    "housing": "living_situation",
+    "treatment": "service_type",
+    "employment": "employment_status",
+    "justice": "event_type",
+    "exit": "exit_reason",
+}
+CATEGORY_VOCABULARIES = {
+    "housing": "housing_category",
+    "treatment": "discharge_reason",
+    "employment": "yes_no_unknown",
+    "justice": "level",
+}
 PROBLEM_COLUMNS = list(problems.CASELOAD_COLUMNS)
 
 SITES_SQL = load("caseload_sites")
@@ -168,6 +193,27 @@ def flag_counts(table: pl.DataFrame) -> dict[str, int]:
     return {flag: int(table[flag].sum()) for flag in FLAGS}
 
 
+def caseload_view(table: pl.DataFrame) -> pl.DataFrame:
+    """The caseload as the page's table shows it: every code read as its label (a status never
+    assessed reads "Not recorded"), the flags as they are."""
+    return labelled(table, CASELOAD_VOCABULARIES)
+
+
+def by_event(column: str, vocabularies: dict[str, str]) -> pl.Expr:
+    """`column` read in the vocabulary of each row's event (null for an event not listed)."""
+    expr = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
+    for event, vocabulary in vocabularies.items():
+        expr = expr.when(pl.col("event") == event).then(label_expr(column, vocabulary))
+    return expr.otherwise(pl.lit(None, pl.String)).alias(column)
+
+
+def timeline_view(events: pl.DataFrame) -> pl.DataFrame:
+    """The timeline's events with their detail and category read as labels (for the chart)."""
+    return events.with_columns(
+        by_event("detail", DETAIL_VOCABULARIES), by_event("category", CATEGORY_VOCABULARIES)
+    )
+
+
 def timeline_table(events: pl.DataFrame) -> pl.DataFrame:
     """The timeline's events as the table under the chart shows them, in words."""
     what = {
@@ -178,25 +224,22 @@ def timeline_table(events: pl.DataFrame) -> pl.DataFrame:
         "justice": "Justice record",
         "exit": "Exit",
     }
+    category = pl.col("category")
     note = (
         pl.when(pl.col("event") == "housing")
-        .then(pl.lit("category: ") + pl.col("category"))
+        .then(category)
         .when(pl.col("event") == "treatment")
-        .then(
-            pl.when(pl.col("end_date").is_null())
-            .then(pl.lit("open"))
-            .otherwise(pl.lit("discharge: ") + pl.col("category").fill_null("not given"))
-        )
+        .then(pl.when(pl.col("end_date").is_null()).then(pl.lit("Open")).otherwise("Discharge: " + category))
         .when(pl.col("event") == "employment")
-        .then(pl.lit("income or benefits: ") + pl.col("category").fill_null("not given"))
+        .then("Income or benefits: " + category)
         .when(pl.col("event") == "justice")
-        .then(pl.lit("level: ") + pl.col("category").fill_null("not given"))
+        .then("Level: " + category)
         .otherwise(pl.lit(""))
     )
-    return events.select(
+    return timeline_view(events).select(
         "date",
         "end_date",
         pl.col("event").replace_strict(what, default=pl.col("event")).alias("record"),
-        pl.col("detail").str.replace_all("_", " ").fill_null(""),
-        note.str.replace_all("_", " ").alias("note"),
+        pl.col("detail").fill_null(NOT_RECORDED),
+        note.alias("note"),
     )

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
+from checks.labels import label
 from checks.vocab import REFERRAL_TYPES
-from dashboard.formatting import MISSING, referral_label
+from dashboard.formatting import MISSING
 from dashboard.queries.release import release_info
 from dashboard.queries.sql import load
 from dashboard.small_numbers import TOO_FEW_AT_RISK, small_flag, too_few_at_risk
@@ -195,7 +196,7 @@ def housing_summary_table(summary: pl.DataFrame) -> pl.DataFrame:
     rows = list(summary.iter_rows(named=True))
     return pl.DataFrame(
         {
-            "referral_type": [referral_label(r["referral_type"]) for r in rows],
+            "referral_type": [label("referral_type", r["referral_type"]) for r in rows],
             "housed_at_referral": [r["housed_at_referral"] for r in rows],
             "participants": [r["participants"] for r in rows],
             "events": [r["events"] for r in rows],
@@ -243,7 +244,7 @@ def milestone_table(milestones: pl.DataFrame) -> pl.DataFrame:
     rows = list(milestones.iter_rows(named=True))
     return pl.DataFrame(
         {
-            "referral_type": [referral_label(r["referral_type"]) for r in rows],
+            "referral_type": [label("referral_type", r["referral_type"]) for r in rows],
             "months": [r["months"] for r in rows],
             "share_housed": [share_text(r["share_housed"], r["at_risk"]) for r in rows],
             "interval": [band_text(r["lower"], r["upper"], r["at_risk"]) for r in rows],

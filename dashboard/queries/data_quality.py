@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from checks import COMPARISON_TABLES, MODELS, OPTIONAL_TABLES
+from dashboard.formatting import problems_csv_frame
 from dashboard.queries.sql import load
 from pipelines.core import problems
 from pipelines.core.export import csv_bytes
@@ -297,4 +298,4 @@ def problem_summary(con: duckdb.DuckDBPyConnection, scope: Scope, tables: Sequen
 
 def open_problems_csv(rows: pl.DataFrame) -> bytes:
     """Open problems as a CSV a site's data coordinator opens in a spreadsheet (formula-safe)."""
-    return csv_bytes(rows.select(PROBLEM_COLUMNS))
+    return csv_bytes(problems_csv_frame(rows.select(PROBLEM_COLUMNS)))

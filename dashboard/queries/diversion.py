@@ -17,18 +17,11 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from checks.labels import AGE_BAND, label, label_expr
 from checks.vocab import GENDERS
 from dashboard import stats
-from dashboard.queries.equity import (
-    ALL_OTHERS,
-    WHITE,
-    race_label,
-    race_order,
-    reference_counts,
-    size_flag,
-)
+from dashboard.queries.equity import ALL_OTHERS, WHITE, race_order, reference_counts, size_flag
 from dashboard.queries.sql import load
-from dashboard.queries.trends import GENDER_LABELS
 from dashboard.small_numbers import SMALL_FLAG, is_small
 from pipelines.core.metrics import SMALL_COUNT
 from pipelines.core.release import table_names
@@ -39,7 +32,7 @@ GROUPS = (LEAD, COMPARISON, POOL)
 GROUP_LABELS = {LEAD: "LEAD participants", COMPARISON: "Comparison group", POOL: "Eligible pool"}
 MIX_DIMENSIONS = ("race", "gender", "age_band")
 MIX_LABELS = {"race": "Race", "gender": "Gender", "age_band": "Age at index"}
-AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55+")
+AGE_BANDS = tuple(AGE_BAND)
 COUNT_SCHEMA = {
     "site_id": pl.String,
     "index_year": pl.Int64,
@@ -105,11 +98,7 @@ def category_order(dimension: str, category: str) -> tuple[int, str]:
 
 def category_label(dimension: str, category: str) -> str:
     """A race, gender or age band as the page names it: a label, never a code."""
-    if dimension == "race":
-        return race_label(category)
-    if dimension == "gender":
-        return GENDER_LABELS.get(category, category)
-    return category
+    return label(dimension, category)
 
 
 def mix_table(people: pl.DataFrame, dimension: str) -> pl.DataFrame:
@@ -261,7 +250,7 @@ def people_of(race: str) -> str:
         return "people of unknown race"
     if race == "multiracial":
         return "multiracial people"
-    return f"{race_label(race)} people"
+    return f"{label('race', race)} people"
 
 
 def reference_people(reference: str) -> str:
@@ -331,7 +320,7 @@ def mix_view(mix: pl.DataFrame, dimension: str) -> pl.DataFrame:
 def referral_view(table: pl.DataFrame) -> pl.DataFrame:
     """The referral rates and ratios as the page's table shows them: labels, rates in percent."""
     return table.select(
-        pl.col("race").map_elements(race_label, return_dtype=pl.String),
+        label_expr("race", "race"),
         "numerator",
         "denominator",
         pl.col("rate") * 100,

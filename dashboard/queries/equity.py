@@ -14,6 +14,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from checks.labels import label, label_expr
 from checks.vocab import RACES
 from dashboard import stats
 from dashboard.formatting import month_label
@@ -34,17 +35,6 @@ REFERRAL_WINDOW_MONTHS = 12
 REFERENCE_SMALL_FLAG = f"Reference: fewer than {SMALL_COUNT} people"
 # The groups participant_months gives (DESIGN s.5), in the contract's order.
 RACE_GROUPS = (*(race for race in RACES if race != "unknown"), "multiracial", "unknown")
-RACE_LABELS = {
-    "american_indian_alaska_native": "American Indian or Alaska Native",
-    "asian": "Asian",
-    "black": "Black",
-    "hispanic_latino": "Hispanic or Latino",
-    "middle_eastern_north_african": "Middle Eastern or North African",
-    "native_hawaiian_pacific_islander": "Native Hawaiian or Pacific Islander",
-    "white": "White",
-    "multiracial": "Multiracial",
-    "unknown": "Unknown",
-}
 
 MONTHS_SQL = load("equity_months")
 
@@ -57,11 +47,6 @@ def rate_metrics() -> list[str]:
     """The metrics a rate ratio makes sense for: shares of people, not the count of active
     participants, nor days per participant (jail_days), whose ratio needs another interval."""
     return [name for name, metric in METRICS.items() if metric.kind is Kind.SHARE]
-
-
-def race_label(race: str) -> str:
-    """A race group as the page names it."""
-    return RACE_LABELS.get(race, race)
 
 
 def race_order(race: str) -> int:
@@ -251,7 +236,7 @@ def ratio_text(row: dict) -> str:
 def table_view(table: pl.DataFrame) -> pl.DataFrame:
     """The chart's numbers as the table shows them: rates and shares in percent."""
     return table.select(
-        pl.col("race").map_elements(race_label, return_dtype=pl.String),
+        label_expr("race", "race"),
         pl.struct("ratio", "low", "high", "is_reference")
         .map_elements(ratio_text, return_dtype=pl.String)
         .alias("ratio"),
@@ -275,16 +260,16 @@ def finding(table: pl.DataFrame, metric: str, month: date, reference: str) -> st
     ratios = table.filter(pl.col("ratio").is_not_null() & ~pl.col("is_reference"))
     if ratios.is_empty():
         return None
-    label = f"{METRICS[metric].label}, {month_label(month)}"
+    heading = f"{METRICS[metric].label}, {month_label(month)}"
     clear = ratios.filter((pl.col("low") > 1) | (pl.col("high") < 1)).sort("ratio", descending=True)
     if clear.is_empty():
         return (
-            f"{label}: no group's rate differs clearly from that of {reference_name(reference)} "
+            f"{heading}: no group's rate differs clearly from that of {reference_name(reference)} "
             "(every 95% interval includes 1)."
         )
     parts = [
-        f"{'higher' if row['ratio'] > 1 else 'lower'} for the {race_label(row['race'])} group "
+        f"{'higher' if row['ratio'] > 1 else 'lower'} for the {label('race', row['race'])} group "
         f"({row['ratio']:.2f} times, 95% CI {row['low']:.2f} to {row['high']:.2f})"
         for row in clear.iter_rows(named=True)
     ]
-    return f"{label}: compared with {reference_name(reference)}, the rate is clearly {'; '.join(parts)}."
+    return f"{heading}: compared with {reference_name(reference)}, the rate is clearly {'; '.join(parts)}."

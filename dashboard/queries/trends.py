@@ -15,9 +15,9 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from checks.labels import label
 from dashboard.findings import share_change
-from dashboard.formatting import month_label, referral_label
-from dashboard.queries.equity import race_label
+from dashboard.formatting import month_label
 from dashboard.queries.sql import load
 from dashboard.small_numbers import is_small, small_flag
 from pipelines.core.export import csv_bytes
@@ -29,15 +29,25 @@ from pipelines.core.scope import Scope
 # names (DIMENSION_LABELS leaves out case managers). 'all' is no split.
 SPLITS = tuple(name for name in DIMENSIONS if name in DIMENSION_LABELS)
 DEFAULT_MONTHS = 24
-GENDER_LABELS = {
-    "woman": "Woman",
-    "man": "Man",
-    "transgender": "Transgender",
-    "non_binary": "Non-binary",
-    "other": "Another gender",
-    "unknown": "Unknown",
-}
 TABLE_COLUMNS = ["month", "group", "numerator", "denominator", "value", "flag"]
+# The splits whose groups are codes of a vocabulary of the label registry (the others, sites and
+# cohorts, are named as the release holds them: a site's ID, a quarter like 2024-Q1).
+SPLIT_VOCABULARIES = {
+    "referral_type": "referral_type",
+    "race": "race",
+    "gender": "gender",
+    "age_band": "age_band",
+}
+# The CSV's headers: the table's, as people read them, with each group's code beside its label.
+CSV_HEADERS = {
+    "month": "Month",
+    "group": "Group",
+    "group_code": "Group code",
+    "numerator": "Numerator",
+    "denominator": "Denominator",
+    "flag": "Small numbers",
+}
+VALUE_HEADERS = {Kind.COUNT: "Participants", Kind.SHARE: "Percent", Kind.DAYS: "Days per participant"}
 
 # Everything the user picks is bound: the split's column and the metric's flags by name (from
 # DIMENSIONS and METRICS only), the filters as lists (an empty list means every value).
@@ -89,13 +99,9 @@ def default_range(months: Sequence[date], latest_complete: date) -> tuple[date, 
 def group_label(split: str, group: str) -> str:
     """A group as the page names it: a label, never a code (`arrest_diversion` is `Arrest diversion`)."""
     if split == "all":
-        return DIMENSION_LABELS["all"]
-    if split == "referral_type":
-        return referral_label(group)
-    if split == "race":
-        return race_label(group)
-    if split == "gender":
-        return GENDER_LABELS.get(group, group)
+        return label("dimension", "all")
+    if split in SPLIT_VOCABULARIES:
+        return label(SPLIT_VOCABULARIES[split], group)
     return group
 
 
@@ -159,8 +165,19 @@ def trend_table(values: pl.DataFrame, metric: str, split: str = "all") -> pl.Dat
 
 
 def table_csv(values: pl.DataFrame, metric: str, split: str = "all") -> bytes:
-    """The page's table as a CSV download, safe to open in a spreadsheet."""
-    return csv_bytes(trend_table(values, metric, split))
+    """The page's table as a CSV download, safe to open in a spreadsheet: the table's columns under
+    the headers people read, and beside each group's label its code, for analysts to join on."""
+    codes = values.sort(["month", "group"], descending=[True, False]).select(
+        pl.col("group").alias("group_code")
+    )
+    table = trend_table(values, metric, split).insert_column(2, codes["group_code"])
+    headers = CSV_HEADERS | {"value": VALUE_HEADERS[METRICS[metric].kind]}
+    return csv_bytes(table.rename(headers))
+
+
+def csv_name(metric: str, split: str, start: date, end: date) -> str:
+    """The CSV's file name: what it holds, in words a file name can carry."""
+    return f"trends-{metric}-{split}-{start:%Y-%m}-{end:%Y-%m}.csv".replace("_", "-")
 
 
 def _amount(metric: str, numerator: int, denominator: int) -> str:

@@ -219,6 +219,7 @@ def show_diversion(pool: Diversion) -> None:
         width="stretch",
         hide_index=True,
         column_config=mix_config(dimension),
+        placeholder="",
         key="diversion-mix-table",
     )
     st.caption(
@@ -234,6 +235,7 @@ def show_diversion(pool: Diversion) -> None:
         width="stretch",
         hide_index=True,
         column_config=referral_config(),
+        placeholder="",
         key="diversion-rate-table",
     )
     against = "White people"

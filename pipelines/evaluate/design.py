@@ -39,6 +39,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from checks.labels import NOT_RECORDED, label
 from checks.vocab import GENDERS, RACES, REFERRAL_OFFENSES
 from pipelines.evaluate.estimate import key
 from pipelines.evaluate.windows import DAYS, EVENTS, create_macro, sql
@@ -51,29 +52,13 @@ PRIOR_MONTHS = (12, 24)
 # The before window the rate ratio's difference-in-differences compares each group against.
 DID_BEFORE = 12
 
-GENDER_LABELS = {g: g.replace("_", "-").capitalize() for g in GENDERS}
-RACE_LABELS = {
-    "american_indian_alaska_native": "American Indian or Alaska Native",
-    "asian": "Asian",
-    "black": "Black",
-    "hispanic_latino": "Hispanic or Latino",
-    "middle_eastern_north_african": "Middle Eastern or North African",
-    "native_hawaiian_pacific_islander": "Native Hawaiian or Pacific Islander",
-    "white": "White",
-    "more_than_one": "More than one race",
-    "unknown": "Unknown",
-}
+# Each covariate's levels as people read them, from the label registry (checks/labels.py).
+GENDER_LABELS = {g: label("gender", g) for g in GENDERS}
 RACE_ORDER = (*(r for r in RACES if r != "unknown"), "more_than_one", "unknown")
-OFFENSE_LABELS = {
-    "drug_possession": "Drug possession",
-    "drug_sales": "Drug sales",
-    "sex_work": "Sex work",
-    "other": "Another offense",
-    "none": "No offense",
-    "not_recorded": "Not recorded",
-}
-assert set(OFFENSE_LABELS) == {*REFERRAL_OFFENSES, "not_recorded"}
-DOOR_LABELS = {"arrest_diversion": "Arrest diversion", "social_contact": "Social contact"}
+RACE_LABELS = {r: label("race", r) for r in RACE_ORDER}
+# impact_people.sql's level for an offense left blank.
+OFFENSE_LABELS = {o: label("referral_offense", o) for o in REFERRAL_OFFENSES} | {"not_recorded": NOT_RECORDED}
+DOOR_LABELS = {t: label("referral_type", t) for t in ("arrest_diversion", "social_contact")}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from pandera.errors import SchemaErrors
 
 from checks import MODELS, person_column, schema
 from checks.base import AS_OF, PARTICIPANT_STATE, REFERRAL_DATE
+from checks.labels import vocabulary_of, with_code
+from checks.rules import BUILTIN_RULES
 from pipelines.nightly.parse import (
     TWO_DIGIT_YEAR,
     TWO_DIGIT_YEAR_PHRASE,
@@ -40,13 +42,8 @@ QUARANTINE_SCHEMA = {
     "value": pl.String,
     "message": pl.String,
 }
-# Pandera's own check names, as a data coordinator would say them.
-RULE_NAMES = {
-    "not_nullable": "required",
-    "isin": "allowed_values",
-    "str_matches": "format",
-    "greater_than_or_equal_to": "range",
-}
+# Pandera's own check names, as a data coordinator would say them (checks/rules.py).
+RULE_NAMES = BUILTIN_RULES
 
 
 @dataclass
@@ -66,10 +63,14 @@ def message_for(rule: str, column: str, schema_column: pa.Column) -> str:
     if rule == "allowed_values":
         allowed = next(c.statistics["allowed_values"] for c in schema_column.checks if c.name == "isin")
         if schema_column.metadata.get("kind") == "living_situation":
+            # 25 names with their labels would fill the row: the data dictionary lists them.
             return (
-                f"{column} is not a living situation: use one of {', '.join(allowed)}, or its HUD HMIS number"
+                f"{column} is not one of the data dictionary's living situations (`outcomes contract`): "
+                "use its name or HUD HMIS number"
             )
-        return f"{column} is not one of {', '.join(allowed)}"
+        vocabulary = vocabulary_of(allowed)
+        shown = [with_code(vocabulary, code) if vocabulary else code for code in allowed]
+        return f"{column} is not one of {', '.join(shown)}"
     if rule == "format" and column in ("participant_id", "comparison_id"):
         return f"{column} may hold only letters, digits, _ and - (1 to 64 characters)"
     if rule == "range":

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from checks import MODELS, vocab
+from checks.labels import label
 from pipelines.cli import parser
 
 ROOT = Path(__file__).parents[2]
@@ -35,7 +36,7 @@ def test_contract_writes_dictionary_and_templates(tmp_path):
     for table, model in MODELS.items():
         header = next(csv.reader((tmp_path / "c" / "templates" / f"{table}.csv").open()))
         assert header == list(model.to_schema().columns)
-        assert f"## {table}" in dictionary
+        assert f"## {label('table', table)}: `{table}.csv`" in dictionary
         for column in header:
             assert f"| `{column}` |" in dictionary
     for values in (
@@ -47,7 +48,9 @@ def test_contract_writes_dictionary_and_templates(tmp_path):
         for value in values:
             assert f"`{value}`" in dictionary
     for name, (codes, category) in vocab.LIVING_SITUATIONS.items():
-        assert f"| `{name}` | {', '.join(map(str, codes))} | {category} |" in dictionary
+        numbers = ", ".join(map(str, codes))
+        named = f"`{name}` ({label('living_situation', name)})"
+        assert f"| {named} | {numbers} | {label('housing_category', category)} |" in dictionary
 
 
 def test_every_command_is_documented_in_the_readme():

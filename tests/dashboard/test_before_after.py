@@ -53,7 +53,7 @@ EXPECTED = {
     "All referral types": (6, 3, 3, (2, 1, 1, 2)),
     "Arrest diversion": (2, 2, 1, (1, 1, 0, 0)),
     "Social contact": (3, 1, 1, (1, 0, 0, 2)),
-    "Community": (1, 0, 1, (0, 0, 1, 0)),
+    "Community referral": (1, 0, 1, (0, 0, 1, 0)),
 }
 
 

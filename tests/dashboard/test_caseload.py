@@ -41,6 +41,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from checks.labels import NOT_RECORDED, label
 from dashboard.charts.caseload import (
     HOUSING_COLOURS,
     JUSTICE_SYMBOLS,
@@ -52,6 +53,7 @@ from dashboard.charts.caseload import (
 )
 from dashboard.queries.caseload import (
     CASELOAD_COLUMNS,
+    CASELOAD_VOCABULARIES,
     FLAGS,
     PROBLEM_COLUMNS,
     TIMELINE_COLUMNS,
@@ -205,6 +207,21 @@ def open_page() -> AppTest:
 
 def problem_rows(frame: pl.DataFrame) -> list[tuple]:
     return frame.select("participant_id", "table_name", "column_name", "value", "age_days").rows()
+
+
+def as_shown(rows: list[tuple]) -> list[tuple]:
+    """Expected problem rows as the page shows them: each table by its label."""
+    return [(p, label("table", table), *rest) for p, table, *rest in rows]
+
+
+def caseload_shown(row: tuple) -> tuple:
+    """An EXPECTED_CM1 row as the page's table shows it: codes as labels, a status never assessed
+    "Not recorded"."""
+    columns = CASELOAD_COLUMNS[1:]
+    vocabularies = CASELOAD_VOCABULARIES
+    return tuple(
+        label(vocabularies[c], v) if c in vocabularies else v for c, v in zip(columns, row, strict=True)
+    )
 
 
 # A table's proto carries no key: each of the page's tables is known by a column of its own.
@@ -441,33 +458,34 @@ def test_timeline_table_in_words(con: duckdb.DuckDBPyConnection) -> None:
         D("2024-02-01"),
         D("2024-03-01"),
         "Treatment episode",
-        "outpatient",
-        "discharge: completed",
+        "Outpatient",
+        "Discharge: Completed",
     )
-    assert table.row(4)[2:] == ("Treatment episode", "moud", "open")
-    assert table.row(6)[2:] == ("Justice record", "arrest", "level: misdemeanor")
+    assert table.row(4)[2:] == ("Treatment episode", "Medication for opioid use disorder", "Open")
+    assert table.row(6)[2:] == ("Justice record", "Arrest", "Level: Misdemeanor")
 
 
 def test_timeline_chart(con: duckdb.DuckDBPyConnection) -> None:
     figure = timeline_chart(timeline(con, Scope("a", "CM1"), "P1"), TODAY)
     traces = {trace.name: trace for trace in figure.data if trace.name}
-    assert traces["Housing: homeless"].marker.color == HOUSING_COLOURS["homeless"]
-    assert [str(x) for x in traces["Housing: homeless"].x] == ["2024-02-01", "2024-05-01"]
+    assert traces["Housing: Homeless"].marker.color == HOUSING_COLOURS["homeless"]
+    assert [str(x) for x in traces["Housing: Homeless"].x] == ["2024-02-01", "2024-05-01"]
     bars = traces["Treatment episode"]
     assert bars.marker.color == TREATMENT_COLOUR
     assert [str(b) for b in bars.base] == ["2024-02-01", "2024-04-01"]
     # The open episode runs to the as-of date: 75 days from 2024-04-01.
     assert list(bars.x) == [29 * 86_400_000, 75 * 86_400_000]
-    assert list(bars.y) == ["Treatment: outpatient", "Treatment: moud"]
-    assert traces["Justice: arrest"].marker.symbol == JUSTICE_SYMBOLS["arrest"]
+    moud = f"Treatment: {label('service_type', 'moud')}"
+    assert list(bars.y) == ["Treatment: Outpatient", moud]
+    assert traces["Justice: Arrest"].marker.symbol == JUSTICE_SYMBOLS["arrest"]
     assert "Employment assessment" in traces
     lines = [shape.x0 for shape in figure.layout.shapes]
     assert [str(x) for x in lines] == ["2024-01-10", AS_OF]
     assert figure.layout.xaxis.title.text and figure.layout.yaxis.title.text
     assert list(figure.layout.yaxis.categoryarray)[::-1] == [
         "Housing",
-        "Treatment: moud",
-        "Treatment: outpatient",
+        moud,
+        "Treatment: Outpatient",
         "Employment",
         "Justice record",
     ]
@@ -512,7 +530,7 @@ def test_page_defaults_by_hand(page_home: Home, downloads: Downloads) -> None:
     (table,) = found["caseload"]
     assert table.columns == [*CASELOAD_COLUMNS, "open_problems"]
     assert {row[0]: row[1:-1] for row in table.rows()} == {
-        p: EXPECTED_CM1[p] for p in ("P1", "P2", "P3", "P4")
+        p: caseload_shown(EXPECTED_CM1[p]) for p in ("P1", "P2", "P3", "P4")
     }
     assert dict(zip(table["participant_id"], table["open_problems"], strict=True)) == {
         "P1": 1,
@@ -533,14 +551,15 @@ def test_page_defaults_by_hand(page_home: Home, downloads: Downloads) -> None:
     ]
     assert spec_of(at, "caseload-sizes-chart")["data"]
     caseload_table, site_table = found["problems"]
-    assert problem_rows(caseload_table) == EXPECTED_PROBLEMS[("a", "CM1")]
-    assert sorted(problem_rows(site_table)) == EXPECTED_UNASSIGNED_A
+    assert problem_rows(caseload_table) == as_shown(EXPECTED_PROBLEMS[("a", "CM1")])
+    assert sorted(problem_rows(site_table)) == as_shown(EXPECTED_UNASSIGNED_A)
     buttons = {button.proto.label: button for button in at.download_button}
     assert len(at.download_button) == 2 and set(buttons) == {"Download CSV"}
     data, name = downloads.fetch(at.download_button[0])
     assert name == f"problems-a-CM1-{AS_OF}.csv"
-    csv = pl.read_csv(data, infer_schema=False)
-    assert csv["participant_id"].to_list() == ["P1"] and csv["value"].to_list() == ["nowhere"]
+    csv = pl.read_csv(data, infer_schema=False)  # headers and tables as the page shows them
+    assert csv["Participant"].to_list() == ["P1"] and csv["Value"].to_list() == ["nowhere"]
+    assert csv["Export"].to_list() == ["Housing"]
     assert not at.error
 
 
@@ -574,14 +593,14 @@ def test_page_of_another_case_manager_shows_only_theirs(page_home: Home) -> None
     theirs = {"Q1", "Q2", "P6"}
     caseload_table, _ = found["problems"]
     assert set(caseload_table["participant_id"]) <= theirs
-    assert sorted(problem_rows(caseload_table)) == sorted(EXPECTED_PROBLEMS[("a", "CM2")])
+    assert sorted(problem_rows(caseload_table)) == sorted(as_shown(EXPECTED_PROBLEMS[("a", "CM2")]))
     for participant_id in at.selectbox(key="caseload-participant").options:
         assert participant_id in theirs
     (events,) = found["timeline"]
     assert events.select("date", "record", "detail").rows() == [
-        (D("2024-02-01"), "Referral", "social contact"),
-        (D("2024-06-10"), "Housing assessment", "unsheltered"),
-        (D("2024-06-14"), "Justice record", "arrest"),
+        (D("2024-02-01"), "Referral", "Social contact"),
+        (D("2024-06-10"), "Housing assessment", label("living_situation", "unsheltered")),
+        (D("2024-06-14"), "Justice record", "Arrest"),
     ]
     assert not at.exception
 
@@ -593,14 +612,14 @@ def test_page_other_site(page_home: Home) -> None:
     found = tables(at)
     (table,) = found["caseload"]
     assert table.select("participant_id", "living_situation", "housing_assessed_on").rows() == [
-        ("P1", "unsheltered", D("2024-06-01")),
-        ("R1", None, None),
+        ("P1", label("living_situation", "unsheltered"), D("2024-06-01")),
+        ("R1", NOT_RECORDED, None),
     ]
     (sizes,) = found["sizes"]
     assert sizes["guidance"].to_list() == ["fewer than 12", "12 to 25", "12 to 25"]
     (caseload_table,) = found["problems"]
-    assert problem_rows(caseload_table) == EXPECTED_PROBLEMS[("b", "CM1")]
-    assert any("None at b" in message.value for message in at.success)
+    assert problem_rows(caseload_table) == as_shown(EXPECTED_PROBLEMS[("b", "CM1")])
+    assert any("No such problem at b" in message.value for message in at.success)
     assert not at.exception
 
 
@@ -681,7 +700,7 @@ def test_a_case_managers_page_shows_their_own_caseload_size_only(
     assert sizes_chart_managers(at) == [case_manager_id]
     # Their own problems only; the site's problems without a case manager are not theirs.
     (problems,) = found["problems"]
-    assert problem_rows(problems) == EXPECTED_PROBLEMS[(site_id, case_manager_id)]
+    assert problem_rows(problems) == as_shown(EXPECTED_PROBLEMS[(site_id, case_manager_id)])
     assert all(path.startswith(f"archive/{site_id}/") for path in problems["file"])
 
 
@@ -695,7 +714,7 @@ def test_a_case_managers_page_shows_only_their_participants(page_home: Home) -> 
     (events,) = found["timeline"]
     assert events["record"].to_list() == ["Referral", "Housing assessment", "Justice record"]
     (problems,) = found["problems"]
-    assert sorted(problem_rows(problems)) == sorted(EXPECTED_PROBLEMS[("a", "CM2")])
+    assert sorted(problem_rows(problems)) == sorted(as_shown(EXPECTED_PROBLEMS[("a", "CM2")]))
 
 
 def test_a_conflict_between_two_case_managers_is_on_both_their_pages(
@@ -723,5 +742,5 @@ def test_a_conflict_between_two_case_managers_is_on_both_their_pages(
         assert not at.exception
         found = tables(at).get("problems", [])
         shown = [frame.select("participant_id", "table_name", "value").rows() for frame in found]
-        expected = [] if case_manager == "CM3" else [[("P1", "participants", "participant_id=P1")]]
+        expected = [] if case_manager == "CM3" else [[("P1", "Participants", "participant_id=P1")]]
         assert shown == expected, case_manager

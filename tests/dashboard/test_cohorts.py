@@ -72,7 +72,7 @@ ACTIVE = [
 SUMMARY = [
     ("Arrest diversion", 0, 2, 1, 1, "too few at risk"),
     ("Social contact", 1, 1, 0, 1, "not reached"),
-    ("Community", 1, 0, 0, 0, "—"),
+    ("Community referral", 1, 0, 0, 0, "—"),
 ]
 SUMMARY_COLUMNS = ("referral_type", "housed_at_referral", "participants", "events", "censored", "median")
 
@@ -234,7 +234,7 @@ def test_filters_narrow_both_sections(page_home: Home) -> None:
     assert not at.exception
     assert at.multiselect(key="cohorts-cohorts").value == ["2024-Q2"]
     assert table(at, "cohorts-table")["cohort"].unique().to_list() == ["2024-Q2"]
-    assert table(at, "housing-summary")["referral_type"].to_list() == ["Community"]
+    assert table(at, "housing-summary")["referral_type"].to_list() == ["Community referral"]
     assert table(at, "housing-milestones").is_empty()  # C1 was housed at referral: no curve
     assert at.markdown[0].value.startswith("Every participant here was already in permanent housing")
 

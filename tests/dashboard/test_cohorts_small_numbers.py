@@ -70,14 +70,17 @@ def test_housing_chart_is_dashed_where_too_few_are_at_risk() -> None:
     # Community stays solid, with its band, to 24 months; it has no dashed part.
     community = figure.data[4:]
     assert [t.name for t in community] == [
-        "Community upper 95% limit",
-        "Community lower 95% limit",
-        "Community",
+        "Community referral upper 95% limit",
+        "Community referral lower 95% limit",
+        "Community referral",
     ]
     assert list(community[2].x) == pytest.approx([0, 60 / month, 24])
     assert list(community[2].y) == pytest.approx([0, 0.25, 0.25])
     assert community[2].line.color == charts.REFERRAL_COLOURS["community"]
-    assert [t.name for t in figure.data if t.showlegend is not False] == ["Arrest diversion", "Community"]
+    assert [t.name for t in figure.data if t.showlegend is not False] == [
+        "Arrest diversion",
+        "Community referral",
+    ]
     assert figure.layout.yaxis.title.text == "Share permanently housed"
     assert figure.layout.xaxis.title.text == "Months since referral"
     assert tuple(figure.layout.yaxis.range) == (0, 1)

@@ -32,7 +32,9 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from checks.labels import label
 from dashboard.charts import data_quality as charts
+from dashboard.formatting import PROBLEMS_CONFIG
 from dashboard.queries import data_quality as dq
 from dashboard.queries.release import release_info
 from pipelines.core.export import FORMULA_STARTS
@@ -110,6 +112,17 @@ def table(at: AppTest, first_column: str, *more: str) -> pl.DataFrame:
     return found[0]
 
 
+def as_shown(rows: list[tuple], columns: list[str], status: str = "file_status") -> list[tuple]:
+    """Expected rows (of codes) as the page shows them: tables, statuses and rules by their labels."""
+    vocabularies = {"table_name": "table", "status": status, "rule": "rule"}
+    return [
+        tuple(
+            label(vocabularies[c], v) if c in vocabularies else v for c, v in zip(columns, row, strict=True)
+        )
+        for row in rows
+    ]
+
+
 def day(value: object) -> date | None:
     """A date cell as AppTest hands it back (a datetime, a date, or null)."""
     return value.date() if isinstance(value, datetime) else value
@@ -170,15 +183,15 @@ def test_run_history_newest_first_with_totals(page_home: Home) -> None:
         "files",
         "files_refused",
     ).rows() == [
-        ("published", True, 9, 6, 2, 1, 5, 1),
-        ("published", False, 7, 4, 3, 0, 3, 0),
+        ("Published", True, 9, 6, 2, 1, 5, 1),
+        ("Published", False, 7, 4, 3, 0, 3, 0),
     ]
 
 
 def test_files_of_the_chosen_run_add_up(page_home: Home) -> None:
     at = open_page()
     files = table(at, "site_id", "table_name", "status", "rows_read")
-    assert files.select(ACCOUNTING).rows() == RUN2_FILES
+    assert files.select(ACCOUNTING).rows() == as_shown(RUN2_FILES, ACCOUNTING)
     assert files["adds_up"].all()
     assert (
         files["rows_read"] == files["rows_loaded"] + files["rows_quarantined"] + files["rows_duplicate"]
@@ -188,7 +201,7 @@ def test_files_of_the_chosen_run_add_up(page_home: Home) -> None:
     at.selectbox(key="dq-run").set_value(runs["run_id"][1]).run()
     assert not at.exception
     files = table(at, "site_id", "table_name", "status", "rows_read")
-    assert files.select(ACCOUNTING).rows() == RUN1_FILES
+    assert files.select(ACCOUNTING).rows() == as_shown(RUN1_FILES, ACCOUNTING)
     assert all(path.startswith("archive/") for path in files["path"])
 
 
@@ -209,9 +222,10 @@ def test_open_problems_show_their_age_and_how_to_fix_them(page_home: Home) -> No
     assert sorted(
         open_rows.select("site_id", "table_name", "participant_id", "column_name", "value", "age_days").rows()
     ) == [
-        ("north", "housing", "P2", "living_situation", "tent", 5),
-        ("south", "participants", "S2", "referral_type", "walk_in", 5),
+        ("north", "Housing", "P2", "living_situation", "tent", 5),
+        ("south", "Participants", "S2", "referral_type", "walk_in", 5),
     ]
+    assert set(open_rows["rule"]) == {label("rule", "allowed_values")}
     assert {day(d) for d in open_rows["first_seen"]} == {date(2024, 6, 15)}
     assert all(open_rows["fix"]) and all(open_rows["message"])
     # The row is the spreadsheet row of the latest file: P2's tent is on row 3 (header = 1).
@@ -248,11 +262,11 @@ def test_refused_file_is_shown_with_its_message(page_home: Home) -> None:
     at = open_page()
     refused = table(at, "site_id", "table_name", "path", "status", "error")
     assert refused.select("site_id", "table_name", "path", "status").rows() == [
-        ("south", "housing", "inbox/south/housing.csv", "refused")
+        ("south", "Housing", "inbox/south/housing.csv", "Refused")
     ]
     assert "direct identifiers" in refused["error"][0] and "first_name" in refused["error"][0]
     history = table(at, "site_id", "table_name", "path", "error", "first_refused")
-    assert history.select("site_id", "table_name", "runs").rows() == [("south", "housing", 1)]
+    assert history.select("site_id", "table_name", "runs").rows() == [("south", "Housing", 1)]
     assert day(history["last_refused"][0]) == date(2024, 6, 20)
 
 
@@ -266,7 +280,7 @@ def test_a_held_export_says_how_to_accept_it(tmp_path: Path, monkeypatch: pytest
     apptest.serve(monkeypatch, home.root)
     at = open_page()
     [held] = [w.value.replace("\\", "") for w in at.warning]
-    assert held.startswith("north/participants is held: 2 rows where the export in force has 5")
+    assert held.startswith("north: Participants is held: 2 rows where the export in force has 5")
     assert "accept it with `outcomes nightly --accept north/participants`" in held
     with apptest.release_connection(home) as connection:
         assert dq.held_exports(connection, PROGRAM).select("site_id", "table_name", "path").rows() == [
@@ -303,10 +317,11 @@ def test_freshness_against_today(page_home: Home) -> None:
     shown = {
         (site, name): (state, days) for site, name, state, days in fresh.select(fresh.columns[:4]).rows()
     }
-    assert set(shown) == set(FRESHNESS_JUNE_21)
-    for key, (state, _) in FRESHNESS_JUNE_21.items():
+    assert set(shown) == {(site, label("table", table)) for site, table in FRESHNESS_JUNE_21}
+    for (site, table_name), (state, _) in FRESHNESS_JUNE_21.items():
         accepted = {("north", "housing"), ("north", "employment")}
-        days = (today - date(2024, 6, 20 if key in accepted else 15)).days
+        days = (today - date(2024, 6, 20 if (site, table_name) in accepted else 15)).days
+        key = (site, label("table", table_name))
         if state in ("missing", "not sent (optional)"):
             assert shown[key][1] is None or shown[key][1] != shown[key][1], key  # null (NaN in pandas)
             assert shown[key][0] == state, key
@@ -326,8 +341,8 @@ def test_quarantine_over_runs_chart_and_table(page_home: Home) -> None:
     assert [chart.key for chart in at.get("plotly_chart")] == ["dq-quarantine-chart", "dq-problems-chart"]
     numbers = table(at, "run_label", "rows_quarantined")
     assert numbers.select("run_label", "rows_quarantined", "rows_read", "status").rows() == [
-        (RUN2, 2, 9, "published"),
-        (RUN1, 3, 7, "published"),
+        (RUN2, 2, 9, "Published"),
+        (RUN1, 3, 7, "Published"),
     ]
     assert numbers["share"].to_list() == pytest.approx([100 * 2 / 9, 100 * 3 / 7])
     at.toggle(key="dq-by-site").set_value(True).run()
@@ -369,7 +384,7 @@ def test_a_release_from_before_problem_tracking_still_shows(
     at = open_page()
     assert dq.NO_TRACKING in [info.value for info in at.info]
     files = table(at, "site_id", "table_name", "status", "rows_read")
-    assert files.select(ACCOUNTING).rows() == [("north", "participants", "new", 2, 2, 0, 0)]
+    assert files.select(ACCOUNTING).rows() == [("north", "Participants", "New", 2, 2, 0, 0)]
     assert at.toggle(key="dq-by-site").disabled
 
 
@@ -560,11 +575,15 @@ def test_open_problems_csv_opens_as_data_in_a_spreadsheet(tmp_path: Path) -> Non
         rows = dq.open_problems(connection, Scope("s"))
     parsed = list(csv.reader(io.StringIO(dq.open_problems_csv(rows).decode("utf-8"))))
     header, body = parsed[0], parsed[1:]
-    assert header == list(dq.PROBLEM_COLUMNS)
+    # The page's headers, a data coordinator's words: the table's label and the rule's plain name.
+    assert header == [PROBLEMS_CONFIG[column]["label"] for column in dq.PROBLEM_COLUMNS]
     assert len(body) == 3
     assert all(not cell.startswith(FORMULA_STARTS) for row in parsed for cell in row)
-    assert {row[header.index("value")] for row in body} == {"'=cmd|' /C calc'!A0", "'+couch", "'@sofa"}
-    assert {row[header.index("age_days")] for row in body} == {"0"}
+    assert {row[header.index("Value")] for row in body} == {"'=cmd|' /C calc'!A0", "'+couch", "'@sofa"}
+    assert {row[header.index("Age (days)")] for row in body} == {"0"}
+    assert {(row[header.index("Export")], row[header.index("Rule")]) for row in body} == {
+        ("Housing", label("rule", "allowed_values"))
+    }
 
 
 def test_has_tracking(con: duckdb.DuckDBPyConnection) -> None:
@@ -670,7 +689,10 @@ def test_a_case_managers_page_shows_their_sites_freshness_and_their_problems(
     fresh = table(at, "site_id", "table_name", "state", "days_since")
     assert sites_of(fresh) == {"north"}
     # The comparison group's tables are listed only where a site sends them (none here).
-    assert set(fresh["table_name"]) == set(dq.TABLES) - {"comparison", "comparison_justice"}
+    assert set(fresh["table_name"]) == {label("table", t) for t in dq.TABLES} - {
+        label("table", "comparison"),
+        label("table", "comparison_justice"),
+    }
     tiles = {tile.label: tile.value for tile in at.metric}
     assert tiles == {
         "Up to date": "0",
@@ -683,7 +705,7 @@ def test_a_case_managers_page_shows_their_sites_freshness_and_their_problems(
     (button,) = at.download_button
     data, _ = downloads.fetch(button)
     body = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
-    assert [(row["participant_id"], row["value"]) for row in body] == [("P2", "tent")]
+    assert [(row["Participant"], row["Value"]) for row in body] == [("P2", "tent")]
     # No run history, files or problems of the program on a case manager's page.
     assert [header.value for header in at.header] == [
         "Freshness",

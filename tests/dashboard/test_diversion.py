@@ -278,13 +278,13 @@ def test_referral_chart_draws_the_table(con: duckdb.DuckDBPyConnection) -> None:
         (100 * (25 / 45 - low), 100 * (high - 25 / 45))
     )
     hollow = rates["Rests on fewer than 11 people (hollow)"]
-    assert list(hollow.y) == ["Asian", "Multiracial", "Unknown"]
+    assert list(hollow.y) == ["Asian", "More than one race", "Unknown"]
     assert all(symbol.endswith("-open") for symbol in hollow.marker.symbol)
     ratio = ratios["Estimate (95% CI)"]
     assert list(ratio.y) == ["Black"] and ratio.x[0] == pytest.approx(katz(25, 45, 12, 50)[0])
     assert not ratio.showlegend  # one legend entry for both panels
     small = ratios["Rests on fewer than 11 people (hollow)"]
-    assert list(small.y) == ["Asian", "Multiracial", "Unknown"]
+    assert list(small.y) == ["Asian", "More than one race", "Unknown"]
     assert list(small.marker.symbol) == ["circle-open", "circle-open", "triangle-left-open"]  # 0: the edge
     assert list(ratios["Reference group"].y) == ["White"]
     assert figure.layout.xaxis2.type == "log"

@@ -66,7 +66,7 @@ def test_page_shows_the_section_for_leadership(page_home: Home) -> None:
     assert "How the eligible pool is compared" in [e.label for e in at.expander]
     mix, rates = (frame.value for frame in at.dataframe[-2:])
     assert list(mix["people"][mix["arm"] == "Eligible pool"]) == [3, 45, 50, 2, 1]
-    assert list(rates["race"]) == ["Asian", "Black", "White", "Multiracial", "Unknown"]
+    assert list(rates["race"]) == ["Asian", "Black", "White", "More than one race", "Unknown"]
     assert list(rates["numerator"]) == [RATES[r][0] for r in ORDER]
     assert list(rates["denominator"]) == [RATES[r][1] for r in ORDER]
     assert not SNAKE.search(text), SNAKE.findall(text)

@@ -493,16 +493,31 @@ def test_many_groups_stay_apart() -> None:
 
 
 def test_table_csv_is_the_table(con: duckdb.DuckDBPyConnection) -> None:
-    values = trends.trend_values(con, PROGRAM, "permanent_housing", "site")
-    parsed = list(csv.reader(io.StringIO(trends.table_csv(values, "permanent_housing").decode("utf-8"))))
-    table = trends.trend_table(values, "permanent_housing")
-    assert parsed[0] == trends.TABLE_COLUMNS
+    """The table under the headers people read, each group's code beside its label for analysts."""
+    values = trends.trend_values(con, PROGRAM, "permanent_housing", "referral_type")
+    parsed = list(
+        csv.reader(
+            io.StringIO(trends.table_csv(values, "permanent_housing", "referral_type").decode("utf-8"))
+        )
+    )
+    table = trends.trend_table(values, "permanent_housing", "referral_type")
+    assert parsed[0] == [
+        "Month",
+        "Group",
+        "Group code",
+        "Numerator",
+        "Denominator",
+        "Percent",
+        "Small numbers",
+    ]
     assert len(parsed) == table.height + 1
     for line, row in zip(parsed[1:], table.iter_rows(), strict=True):
         month, group, numerator, denominator, value, flag = row
-        assert line[:4] == [month.isoformat(), group, str(numerator), str(denominator)]
-        assert float(line[4]) == pytest.approx(value)
-        assert line[5] == flag
+        assert line[:2] == [month.isoformat(), group]
+        assert trends.group_label("referral_type", line[2]) == group  # the code of that label
+        assert line[3:5] == [str(numerator), str(denominator)]
+        assert float(line[5]) == pytest.approx(value)
+        assert line[6] == flag
 
 
 # --- csv_bytes ------------------------------------------------------------------------------
@@ -641,10 +656,10 @@ def test_page_defaults_by_hand(page_home: Home, downloads: Downloads) -> None:
     assert len(at.get("plotly_chart")) == 1
     (button,) = at.download_button
     data, filename = downloads.fetch(button)
-    assert filename == "trends-active_participants-all-2023-11-2024-05.csv"
+    assert filename == "trends-active-participants-all-2023-11-2024-05.csv"
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8"))))
-    assert parsed[0] == trends.TABLE_COLUMNS
-    assert [(line[1], line[0][:7], int(line[2]), int(line[3])) for line in parsed[1:]] == [
+    assert parsed[0][:2] == ["Month", "Group"] and parsed[0][5] == "Participants"
+    assert [(line[1], line[0][:7], int(line[3]), int(line[4])) for line in parsed[1:]] == [
         ("All participants", month, n, n) for month, n in sorted(expected.items(), reverse=True)
     ]
     # It opens with what the chart shows, worked out from the numbers above.
@@ -681,7 +696,7 @@ def test_page_metric_split_filter_and_range(page_home: Home, downloads: Download
     )
     (button,) = at.download_button
     data, filename = downloads.fetch(button)
-    assert filename == "trends-permanent_housing-all-2024-02-2024-04.csv"
+    assert filename == "trends-permanent-housing-all-2024-02-2024-04.csv"
     with open_release(live_release(page_home.current)) as con:
         values = trends.trend_values(
             con,
