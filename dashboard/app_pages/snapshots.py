@@ -80,7 +80,7 @@ def create(home: Home, who: Viewer) -> None:
         "A snapshot freezes a complete quarter of the live release, suppressed for funders. It is "
         "never changed afterwards: a correction is a new snapshot."
     )
-    period = st.selectbox("Quarter", choices, key="snap-create-period")
+    period = st.selectbox("Quarter", choices, format_func=names.period_label, key="snap-create-period")
     if not st.button("Create snapshot", key="snap-create", type="primary"):
         return
     try:

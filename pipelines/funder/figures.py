@@ -112,14 +112,12 @@ def summary_figure(found: Sequence[Headline]) -> go.Figure | None:
             showlegend=True,
             hoverinfo="skip",
         )
-    _layout(
-        figure, 60 + ROW_HEIGHT * 2 * len(shares), top=10, left=16 + 7 * max(len(h.label) for h in shares)
-    )
+    _layout(figure, 70 + 30 * len(shares), top=10, left=20 + 8 * max(len(h.label) for h in shares))
     figure.update_layout(
         showlegend=True, legend={"orientation": "h", "y": -0.12, "x": 0, "traceorder": "reversed"}
     )
-    figure.update_yaxes(type="category", categoryarray=labels, autorange="reversed", automargin=True)
-    figure.update_xaxes(range=[0, 1], tickformat=".0%", gridcolor=GRID, zeroline=False, automargin=True)
+    figure.update_yaxes(type="category", categoryarray=labels, autorange="reversed", automargin=False)
+    figure.update_xaxes(range=[0, 1], tickformat=".0%", gridcolor=GRID, zeroline=False)
     return figure
 
 
@@ -130,6 +128,7 @@ def months_figure(
     months: Sequence[str],
     quarters: Sequence[str],
     columns: int = 3,
+    row_height: int = 205,
 ) -> go.Figure:
     """All participants: one panel per measure, its months as bars and each whole quarter as a
     diamond past a dotted divider (a quarter counts people over three months: it is no fourth month)."""
@@ -138,14 +137,17 @@ def months_figure(
     figure = make_subplots(
         rows=panel_rows,
         cols=columns,
-        subplot_titles=[_e(labels[m]) for m in metrics],
+        subplot_titles=[_wrap(_e(labels[m])) if columns > 3 else _e(labels[m]) for m in metrics],
         horizontal_spacing=0.09,
         vertical_spacing=0.5 / panel_rows,
     )
     ticks = [*range(len(months)), *(len(months) + 0.6 + i for i in range(len(quarters)))]
-    tick_text = [_e(names.period_label(m)).replace(" ", "<br>") for m in months] + [
-        f"Whole<br>{_e(names.period_label(q))}" for q in quarters
-    ]
+    if len({m[:4] for m in months}) <= 1 and len(quarters) == 1:  # one quarter: 'Jul', 'Quarter'
+        tick_text = [_e(names.period_label(m).split()[0]) for m in months] + ["Quarter"]
+    else:
+        tick_text = [_e(names.period_label(m)).replace(" ", "<br>") for m in months] + [
+            f"Whole<br>{_e(names.period_label(q))}" for q in quarters
+        ]
     for i, metric in enumerate(metrics):
         row, col = i // columns + 1, i % columns + 1
         count = is_count(metric)
@@ -198,9 +200,19 @@ def months_figure(
             col=col,
         )
         figure.update_xaxes(
-            tickvals=ticks, ticktext=tick_text, range=[-0.6, ticks[-1] + 0.6], row=row, col=col
+            tickvals=ticks, ticktext=tick_text, tickangle=0, range=[-0.6, ticks[-1] + 0.6], row=row, col=col
         )
-    return _layout(figure, 250 * panel_rows)
+    figure.update_xaxes(tickfont={"size": 11})
+    return _layout(figure, row_height * panel_rows + 30)
+
+
+def _wrap(title: str, width: int = 18) -> str:
+    """A panel title on two lines when it is long: narrow panels side by side would overlap."""
+    if len(title) <= width or " " not in title:
+        return title
+    cut = title.rfind(" ", 0, width + 1)
+    cut = cut if cut > 0 else title.find(" ")
+    return f"{title[:cut]}<br>{title[cut + 1 :]}"
 
 
 def _is_shown(cell: dict | None) -> bool:
@@ -293,7 +305,7 @@ def groups_figure(
         categoryorder="array",
         categoryarray=labels,
         range=[len(labels) - 0.5, -0.5],
-        automargin=True,
+        automargin=False,
     )
-    left = min(240, 16 + 7 * max((len(names.group_label(dimension, g)) for g in groups), default=4))
+    left = min(280, 20 + 8 * max((len(names.group_label(dimension, g)) for g in groups), default=4))
     return _layout(figure, panel_rows * (ROW_HEIGHT * len(groups) + 80) + 20, left=left)

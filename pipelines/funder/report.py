@@ -50,8 +50,12 @@ ul.headlines { padding-left: 1.2rem; } ul.headlines li { margin: 0.25rem 0; }
 table { border-collapse: collapse; margin: 0.4rem 0 1rem; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-weight: 600; padding: 0.3rem 0; }
 th, td { border: 1px solid #bbb; padding: 0.15rem 0.45rem; text-align: left; vertical-align: top; }
-thead th { background: #f2f6fa; } td.num { text-align: right; white-space: nowrap; }
-td.hidden { color: #595959; font-style: italic; text-align: right; white-space: nowrap; font-size: 0.9em; }
+thead th { background: #f2f6fa; } td.num { text-align: right; }
+td.hidden { color: #595959; font-style: italic; text-align: right; font-size: 0.9em; }
+table.wide { width: 100%; table-layout: fixed; } table.wide th, table.wide td { overflow-wrap: break-word; }
+table.wide thead th:first-child { width: 13%; }
+table.wide thead th { font-size: 0.82em; overflow-wrap: normal; }
+table.wide th, table.wide td { padding: 0.1rem 0.25rem; }
 .nd { display: block; color: #595959; font-size: 0.8em; }
 th.quarter, td.quarter { border-left: 3px solid #1a1a1a; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.15rem 1rem; }
@@ -60,7 +64,8 @@ dt { font-weight: 600; } dd { margin: 0; overflow-wrap: anywhere; }
 .plot { width: 100%; }
 @page { size: A4; margin: 12mm; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 9.5pt; } table { font-size: 8pt; }
+  body { max-width: none; padding: 0 1.5rem; font-size: 9pt; line-height: 1.35; } table { font-size: 7.5pt; }
+  ul.headlines li { margin: 0.15rem 0; } h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; }
   h2 { margin-top: 0.6rem; } .modebar-container { display: none; }
   #summary { break-after: page; } .part { break-before: page; }
   .plot, tr, .keep { break-inside: avoid; } h2, h3 { break-after: avoid; }
@@ -70,7 +75,7 @@ LOADER = """
 document.querySelectorAll('script.figure').forEach(function (node) {
   var figure = JSON.parse(node.textContent);
   Plotly.newPlot(node.dataset.target, figure.data, figure.layout,
-                 {displaylogo: false, responsive: true, staticPlot: false});
+                 {displaylogo: false, responsive: true});
 });
 """
 
@@ -221,7 +226,7 @@ def _months(
     """All participants: each month and the whole quarter, chart and table."""
     months = [m.strftime("%Y-%m") for m in parse_quarter(quarter).months]
     rows = cells.filter(pl.col("dimension") == "all")
-    figure = months_figure(rows, metrics, labels, months, [quarter])
+    figure = months_figure(rows, metrics, labels, months, [quarter], row_height=170)
     index = {(r["metric"], r["period"]): r for r in rows.iter_rows(named=True)}
     head = "".join(f'<th scope="col">{_e(names.period_label(m))}</th>' for m in months)
     body = []
@@ -242,7 +247,8 @@ def _months(
         "and the last column) counts each participant once over its three months, so it is not a "
         "fourth month, and its percentage can be higher than any month's.</p>"
         f"{charts.place(figure, 'months', alt)}"
-        f'<table data-table="months"><caption>All participants: each month and the whole quarter</caption>'
+        '<table class="wide" data-table="months">'
+        "<caption>All participants: each month and the whole quarter</caption>"
         f'<thead><tr><th scope="col">Measure</th>{head}<th scope="col" class="quarter">Whole quarter '
         f"({_e(names.period_label(quarter))})</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
         "</section>"
@@ -282,7 +288,8 @@ def _breakdown(
         f"<p>Each group over the whole of {_e(names.period_label(quarter))}. Each month's numbers by "
         f"group are in metrics.xlsx and metrics.csv. {_e(names.HIDDEN_NOTE)}</p>"
         f"{charts.place(figure, f'by-{dimension}', alt)}"
-        f'<table data-table="by-{_e(dimension)}"><caption>{_e(name)}: {_e(names.period_label(quarter))}'
+        f'<table class="wide" data-table="by-{_e(dimension)}">'
+        f"<caption>{_e(name)}: {_e(names.period_label(quarter))}"
         f'</caption><thead><tr><th scope="col">{_e(name)}</th>{head}</tr></thead><tbody>{body}</tbody>'
         "</table></section>"
     )
