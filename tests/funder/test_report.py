@@ -3,36 +3,39 @@ codes, the same numbers as metrics.csv, a hidden group kept in its place, offlin
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import html
-import io
 import json
-import os
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import polars as pl
 import pytest
-from playwright.sync_api import Browser, Route
 from plotly.offline import get_plotlyjs
 
 from pipelines.core import settings
 from pipelines.core.metrics import METRICS, SMALL_COUNT
 from pipelines.core.settings import Home
-from pipelines.funder import names, pdf
+from pipelines.funder import names
 from pipelines.funder.report import report_html
 from pipelines.funder.snapshot import metrics_csv, take_snapshot
 from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, snapshot_demo
+from tests.funder.report_page import (
+    MARK,
+    NONE,
+    SNAKE,
+    Page,
+    bars,
+    csv_rows,
+    figure_strings,
+    hidden_marks,
+    read,
+)
 
 AS_OF = SNAPSHOT_AS_OF
 PERIOD = SNAPSHOT_PERIOD  # 2024-Q1: the quarter before is 2023-Q4, a year earlier 2023-Q1
 BEFORE, YEAR_AGO = "2023-Q4", "2023-Q1"
 MISSING_CHROMIUM = "/nonexistent/chromium"
-MARK = f"fewer than {SMALL_COUNT}"
-SNAKE = re.compile(r"\b[A-Za-z0-9]+_[A-Za-z0-9_]+\b")
-NONE = re.compile(r"\bNone\b")
 
 
 @pytest.fixture(scope="module")
@@ -47,97 +50,6 @@ def snap(home: Home) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(settings.CHROMIUM_ENV, MISSING_CHROMIUM)
         return take_snapshot(home, PERIOD)
-
-
-def csv_rows(data: bytes) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
-
-
-class Page(HTMLParser):
-    """The report's tables, figures (JSON), headline items, every tag and the visible text."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.tables: list[tuple[dict, list[list[str]]]] = []
-        self.figures: dict[str, dict] = {}
-        self.tags: list[tuple[str, dict]] = []
-        self.headlines: dict[str, str] = {}
-        self.sections: list[str] = []
-        self.visible: list[str] = []
-        self._cell: list[str] | None = None
-        self._figure: dict | None = None
-        self._item: tuple[str, list[str]] | None = None
-        self._text: list[str] = []
-        self._hidden = 0
-        self.feed(text)
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        attrs = dict(attrs)
-        self.tags.append((tag, attrs))
-        if tag in ("script", "style", "title"):
-            self._hidden += 1
-        if tag == "section":
-            self.sections.append(attrs.get("id", ""))
-        if tag == "table":
-            self.tables.append((attrs, []))
-        elif tag == "tr" and self.tables:
-            self.tables[-1][1].append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-        elif tag == "li" and "data-metric" in attrs:
-            self._item = (attrs["data-metric"], [])
-        elif tag == "script" and attrs.get("type") == "application/json":
-            self._figure, self._text = attrs, []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "title"):
-            self._hidden -= 1
-        if tag in ("td", "th") and self._cell is not None:
-            self.tables[-1][1][-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "li" and self._item is not None:
-            self.headlines[self._item[0]] = "".join(self._item[1])
-            self._item = None
-        elif tag == "script" and self._figure is not None:
-            self.figures[self._figure["data-figure"]] = json.loads("".join(self._text))
-            self._figure = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(" " + data)
-        if self._item is not None:
-            self._item[1].append(data)
-        if self._figure is not None:
-            self._text.append(data)
-        if not self._hidden:
-            self.visible.append(data)
-
-    def table(self, name: str) -> list[list[str]]:
-        [rows] = [r for a, r in self.tables if a.get("data-table") == name]
-        return rows
-
-
-def read(snap: Path) -> tuple[list[dict[str, str]], Page, dict]:
-    rows = csv_rows((snap / "metrics.csv").read_bytes())
-    page = Page((snap / "report.html").read_text(encoding="utf-8"))
-    return rows, page, json.loads((snap / "manifest.json").read_text())
-
-
-def figure_strings(figure: dict) -> list[str]:
-    """Every text a figure draws: titles, tick labels, categories, trace names and texts, notes."""
-    out: list[str] = []
-    layout = figure["layout"]
-    for key, axis in layout.items():
-        if key.startswith(("xaxis", "yaxis")):
-            out += [str(t) for t in axis.get("ticktext", []) + axis.get("categoryarray", [])]
-            out.append(str((axis.get("title") or {}).get("text", "")))
-    out += [str(a.get("text", "")) for a in layout.get("annotations", [])]
-    for trace in figure["data"]:
-        out.append(str(trace.get("name", "")))
-        out += [str(t) for t in trace.get("text") or []]
-        if trace.get("orientation") == "h" or trace.get("type") == "scatter":
-            out += [str(y) for y in trace.get("y") or [] if isinstance(y, str)]
-    return out
 
 
 # --- page 1 ---------------------------------------------------------------------------------------
@@ -342,16 +254,6 @@ def test_every_table_has_the_numbers_of_metrics_csv(snap):
             ], (dimension, group)
 
 
-def bars(figure: dict) -> set[tuple]:
-    """(metric, group label, value, (numerator, denominator)) of every bar of a breakdown figure."""
-    return {
-        (t["meta"]["metric"], y, x, tuple(c))
-        for t in figure["data"]
-        if t["type"] == "bar"
-        for x, y, c in zip(t["x"], t["y"], t["customdata"], strict=True)
-    }
-
-
 def test_charts_hold_only_the_shown_values(snap):
     rows, page, _ = read(snap)
     for dimension in ("referral_type", "cohort", "site", "race", "gender", "age_band"):
@@ -428,20 +330,6 @@ def crafted_cells() -> pl.DataFrame:
     )
 
 
-def hidden_marks(figure: dict) -> set[tuple[str, str]]:
-    """(metric, group label) of every mark of a hidden cell, by the panel its axes belong to."""
-    panels = {
-        (t.get("xaxis", "x"), t.get("yaxis", "y")): t["meta"]["metric"]
-        for t in figure["data"]
-        if "metric" in (t.get("meta") or {})
-    }
-    return {
-        (panels[(a["xref"].removesuffix(" domain"), a["yref"])], a["y"])
-        for a in figure["layout"].get("annotations", [])
-        if a.get("text") == html.escape(names.HIDDEN) and (a.get("xref"), a.get("yref")) != (None, None)
-    }
-
-
 def test_a_hidden_group_keeps_its_place_with_the_mark(snap):
     manifest = json.loads((snap / "manifest.json").read_text())
     data = metrics_csv(crafted_cells())
@@ -498,84 +386,3 @@ def test_a_suppressed_cell_is_nowhere_in_the_report_and_labels_are_escaped(snap)
         html.escape(names.group_label("gender", g)) for g in ("<b>woman</b>", '"><script>alert(1)</script>')
     ]
     assert {y for _, y, _, _ in bars(page.figures["by-gender"])} == set(labels)
-
-
-# --- in a browser ---------------------------------------------------------------------------------
-
-
-def test_offline_in_chromium_the_page_draws_every_chart(snap, browser: Browser):
-    _, page_of, _ = read(snap)
-    bars_drawn = sum(len(t["x"]) for f in page_of.figures.values() for t in f["data"] if t["type"] == "bar")
-    url = (snap / "report.html").as_uri()
-    blocked: list[str] = []
-
-    def file_only(route: Route) -> None:
-        if route.request.url == url:
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
-    context.route("**/*", file_only)
-    requests: list[str] = []
-    problems: list[str] = []
-    try:
-        page = context.new_page()
-        page.on("request", lambda r: requests.append(r.url))
-        page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.goto(url, wait_until="load")
-        page.wait_for_function(
-            "Array.from(document.querySelectorAll('.plot')).every(p => p.querySelector('.main-svg'))",
-            timeout=30_000,
-        )
-        drawn = page.evaluate(
-            """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-                   .filter(p => p.querySelector('.main-svg')).map(p => p.dataset.figure)"""
-        )
-        assert sorted(drawn) == sorted(page_of.figures)
-        assert page.locator(".js-plotly-plot .trace.bars .point").count() == bars_drawn
-        # Each hidden group's mark is drawn where its bar would be.
-        assert page.get_by_text(f"{MARK}*").count() > 0
-    finally:
-        context.close()
-    assert problems == [] and blocked == []
-    assert set(requests) == {url}
-
-
-def fake_chromium(tmp_path: Path, body: str) -> Path:
-    script = tmp_path / "chromium"
-    script.write_text(f"#!/bin/sh\n{body}\n")
-    script.chmod(0o755)
-    return script
-
-
-def test_a_failing_chromium_costs_only_the_pdf(home, tmp_path, monkeypatch):
-    # It writes half a file and fails, as a crash would.
-    chromium = fake_chromium(
-        tmp_path, 'for a in "$@"; do case $a in --print-to-pdf=*) echo junk > "${a#*=}";; esac; done; exit 3'
-    )
-    monkeypatch.setenv(settings.CHROMIUM_ENV, str(chromium))
-    folder = take_snapshot(home, PERIOD)
-    manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["report_pdf"] is False and "code 3" in manifest["report_pdf_reason"]
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "manifest.json",
-        "metrics.csv",
-        "metrics.xlsx",
-        "report.html",
-    ]
-
-
-def test_a_hung_chromium_is_killed_and_leaves_no_pdf(tmp_path, monkeypatch):
-    pid_file = tmp_path / "pid"
-    chromium = fake_chromium(tmp_path, f'echo $$ > "{pid_file}"\nexec sleep 60')
-    monkeypatch.setenv(settings.CHROMIUM_ENV, str(chromium))
-    page = tmp_path / "report.html"
-    page.write_text("<!doctype html><title>x</title>")
-    reason = pdf.print_pdf(page, tmp_path / "report.pdf", timeout_s=1)
-    assert reason is not None and "within 1 s" in reason
-    assert not (tmp_path / "report.pdf").exists()
-    with pytest.raises(ProcessLookupError):
-        os.kill(int(pid_file.read_text()), 0)

@@ -37,8 +37,7 @@ from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, drop, run, snapshot_
 AS_OF = SNAPSHOT_AS_OF  # 2024-Q1 is complete, 2024-Q2 is not
 PERIOD = SNAPSHOT_PERIOD
 MONTHS = {"2024-01", "2024-02", "2024-03"}
-# What the summary compares 2024-Q1 with: the quarter before and the same quarter a year earlier,
-# program-wide, each month and the quarter.
+# What the summary compares 2024-Q1 with, program-wide: the quarter before, a year earlier.
 COMPARED = {"2023-10", "2023-11", "2023-12", "2023-Q4", "2023-01", "2023-02", "2023-03", "2023-Q1"}
 
 
@@ -91,8 +90,7 @@ def test_same_archive_and_as_of_give_a_byte_identical_metrics_csv_and_xlsx(homes
     folder = Path(other.stdout.strip())
     assert folder.parent == homes[1].snapshots and folder.name.startswith(f"{PERIOD}-")
     assert (folder / "metrics.csv").read_bytes() == (snap / "metrics.csv").read_bytes()
-    # Taken at another time, into another home: the workbook carries no time of its own.
-    assert folder.name != snap.name
+    assert folder.name != snap.name  # taken at another time: the workbook carries no time of its own
     assert (folder / "metrics.xlsx").read_bytes() == (snap / "metrics.xlsx").read_bytes()
     # The two releases differ (run ids, build times): only the figures are reproducible.
     a, b = (json.loads((f / "manifest.json").read_text()) for f in (snap, folder))
@@ -145,9 +143,8 @@ def test_months_are_the_releases_monthly_metrics(homes, snap):
         for m, month, d, g, n, den in release_rows(
             homes[0],
             "select metric, strftime(month, '%Y-%m'), dimension, grp, numerator, denominator "
-            "from metric_values where (month between '2024-01-01' and '2024-03-31' "
-            "or (dimension = 'all' and (month between '2023-10-01' and '2023-12-31' "
-            "or month between '2023-01-01' and '2023-03-31'))) "
+            "from metric_values where (month between '2024-01-01' and '2024-03-31' or (dimension = 'all' "
+            "and month between '2023-01-01' and '2023-12-31' and month(month) in (1, 2, 3, 10, 11, 12))) "
             "and dimension <> 'case_manager' and list_contains(?, metric)",
             [list(SNAPSHOT_METRICS)],
         )
@@ -374,7 +371,6 @@ def test_verify_passes_every_snapshot_as_taken_and_one_by_id(homes, snap):
     [
         ("edit metrics.csv", "metrics.csv was changed after the snapshot was taken"),
         ("edit metrics.xlsx", "metrics.xlsx was changed after the snapshot was taken"),
-        ("delete metrics.xlsx", "metrics.xlsx is missing"),
         (
             "edit metrics.csv and its hash in the manifest",
             "manifest.json is not the one the audit log recorded",
@@ -399,8 +395,6 @@ def test_verify_names_what_was_changed_and_exits_1(copied, snap, capsys, tamper,
         # A well-formed workbook with one number hidden that the snapshot showed.
         edited = metrics.read_bytes().replace(b",false\n", b",true\n", 1)
         writable(folder / "metrics.xlsx").write_bytes(metrics_xlsx(edited, PERIOD, AS_OF.isoformat()))
-    if tamper == "delete metrics.xlsx":
-        (folder / "metrics.xlsx").unlink()
     if tamper == "delete report.html":
         (folder / "report.html").unlink()
     if tamper == "add a file":
