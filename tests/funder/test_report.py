@@ -17,6 +17,7 @@ from pipelines.core import settings
 from pipelines.core.metrics import METRICS, SMALL_COUNT
 from pipelines.core.settings import Home
 from pipelines.funder import names
+from pipelines.funder.figures import MEASURE_COLOURS
 from pipelines.funder.report import report_html
 from pipelines.funder.snapshot import metrics_csv, take_snapshot
 from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, snapshot_demo
@@ -386,3 +387,21 @@ def test_a_suppressed_cell_is_nowhere_in_the_report_and_labels_are_escaped(snap)
         html.escape(names.group_label("gender", g)) for g in ("<b>woman</b>", '"><script>alert(1)</script>')
     ]
     assert {y for _, y, _, _ in bars(page.figures["by-gender"])} == set(labels)
+
+
+def test_every_measure_colour_is_at_least_three_to_one_against_white():
+    """WCAG 2.1 contrast for graphics (1.4.11), from the relative luminance of each colour."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    assert set(MEASURE_COLOURS) >= set(METRICS) - {
+        "jail_days",
+        "booked",
+        "felony_charged",
+        "new_offense_arrest",
+    }
+    for metric, colour in MEASURE_COLOURS.items():
+        assert 1.05 / (luminance(colour) + 0.05) >= 3, metric
