@@ -21,8 +21,9 @@ from dashboard.charts.snapshots import snapshot_chart
 from dashboard.formatting import md_text
 from dashboard.queries import snapshots
 from pipelines.core.audit import AuditUnavailable
-from pipelines.core.metrics import DIMENSION_LABELS, SMALL_COUNT
+from pipelines.core.metrics import SMALL_COUNT
 from pipelines.core.settings import Home, resolve_home
+from pipelines.funder import names
 from pipelines.funder.catalog import DOWNLOADS, Entry, catalog, load_metrics
 from pipelines.funder.integrity import Checked, check_snapshots
 from pipelines.funder.restate import InvalidSnapshot
@@ -45,13 +46,17 @@ NO_RELEASE_TO_COMPARE = (
 METHOD = f"""
 **What a snapshot is.** A complete quarter frozen from the release it was taken from: each month
 and the quarter as a whole, for all participants and by cohort, referral type, site, race, gender
-and age band. It is never changed afterwards; a correction is a new snapshot.
+and age band, with all participants' numbers of the quarter before and of the same quarter a year
+earlier. It is never changed afterwards; a correction is a new snapshot.
+
+**The quarter is not a fourth month.** It counts each participant once over its three months, so
+it is drawn apart from the months, and its percentage can be higher than any month's.
 
 **Suppression.** A snapshot is made to be shared outside the program, so it never shows a count
 from 1 to {SMALL_COUNT - 1}, nor a rate on fewer than {SMALL_COUNT} people, nor a number that could be
-worked out from the others and the totals. Such a cell reads “suppressed” in the table and is not
-drawn. The other pages draw a rate on fewer than {SMALL_COUNT} people as a hollow point instead;
-here it is never drawn at all.
+worked out from the others and the totals. Such a cell reads “{names.HIDDEN}” in the table, and in
+the chart its group keeps its place with that mark and no bar. The other pages draw a rate on fewer
+than {SMALL_COUNT} people as a hollow point instead; here it is never drawn at all.
 """
 
 
@@ -75,7 +80,7 @@ def create(home: Home, who: Viewer) -> None:
         "A snapshot freezes a complete quarter of the live release, suppressed for funders. It is "
         "never changed afterwards: a correction is a new snapshot."
     )
-    period = st.selectbox("Quarter", choices, key="snap-create-period")
+    period = st.selectbox("Quarter", choices, format_func=names.period_label, key="snap-create-period")
     if not st.button("Create snapshot", key="snap-create", type="primary"):
         return
     try:
@@ -102,7 +107,7 @@ def show_metric(entry: Entry, table: pl.DataFrame) -> None:
     dimension = right.selectbox(
         "Broken down by",
         snapshots.dimensions_in(table, metric),
-        format_func=lambda d: DIMENSION_LABELS.get(d, d),
+        format_func=names.dimension_label,
         key="snap-dimension",
     )
     rows = snapshots.metric_rows(table, metric, dimension)
@@ -118,11 +123,11 @@ def show_metric(entry: Entry, table: pl.DataFrame) -> None:
     numerator, denominator = snapshots.metric_definition(entry, metric)
     st.subheader(md_text(label))
     st.caption(f"Numerator: {md_text(numerator)}; denominator: {md_text(denominator)}.")
-    hidden = shown.filter(pl.col("value") == snapshots.SUPPRESSED).height
+    hidden = shown.filter(pl.col("reads_as") == snapshots.SUPPRESSED).height
     if hidden:
         st.caption(
-            f"{hidden:,} of {shown.height:,} cells are suppressed: they are not drawn and show no "
-            f"numerator or value (a denominator of {SMALL_COUNT} or more stays)."
+            f"{hidden:,} of {shown.height:,} numbers read “{names.HIDDEN}”: they are not drawn and show no "
+            f"numerator or value (a denominator of {SMALL_COUNT} or more stays). {names.HIDDEN_NOTE}"
         )
     st.plotly_chart(
         snapshot_chart(rows, metric, label, dimension),
@@ -206,7 +211,7 @@ def show_restatement(home: Home, entry: Entry) -> None:
     if not result.numbers.is_empty():
         st.markdown("**Numbers that changed**")
         st.dataframe(
-            result.numbers,
+            snapshots.restated_numbers(result.numbers),
             width="stretch",
             hide_index=True,
             key="snap-restated-numbers",
@@ -218,7 +223,7 @@ def show_restatement(home: Home, entry: Entry) -> None:
     if not result.files.is_empty():
         st.markdown("**Files that changed**")
         st.dataframe(
-            result.files,
+            snapshots.restated_files(result.files),
             width="stretch",
             hide_index=True,
             key="snap-restated-files",

@@ -1,63 +1,34 @@
-"""Snapshots: a published metric by period, one colour per group, suppressed cells not drawn."""
+"""Snapshots: a published measure for one breakdown, its months and its quarter drawn apart.
+
+The figures are the funder report's own (pipelines/funder/figures.py): one colour for the measure,
+the months as bars and each whole quarter apart (a diamond past a divider program-wide, a panel of
+its own by group), and a group whose number is hidden keeps its place on the axis with the mark
+"fewer than 11*". No rate on fewer than SMALL_COUNT people is ever drawn: a snapshot suppresses it
+(pipelines/funder/suppression.py), which is stricter than the hollow point of the other pages' charts.
+"""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard.queries.trends import group_label
-from pipelines.core.metrics import DIMENSION_LABELS, is_count
-from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.funder import names
 from pipelines.funder.catalog import period_key
-
-# Colours for groups: Okabe-Ito without yellow, which is hard to see on white.
-GROUP_COLOURS = OKABE_ITO[:7]
+from pipelines.funder.figures import groups_figure, months_figure
 
 
 def snapshot_chart(rows: pl.DataFrame, metric: str, label: str, dimension: str) -> go.Figure:
-    """Bars of the metric's value by period, one colour per group; suppressed cells are not drawn.
-
-    `rows` is what `dashboard.queries.snapshots.metric_rows` returns (text, as published). The
-    period axis is a category: months and the quarter are labels, never dates. No rate on fewer
-    than SMALL_COUNT people is ever drawn: a snapshot suppresses it (pipelines/funder/suppression.py),
-    which is stricter than the hollow point of the other pages' charts.
-    """
-    count = is_count(metric)
+    """The measure's rows of one breakdown (`dashboard.queries.snapshots.metric_rows`: text, as
+    published) as a figure: program-wide, every month then every quarter apart; by group, a panel
+    per month and one for the whole quarter, each group in its place on a shared axis."""
     periods = sorted(rows["period"].unique().to_list(), key=period_key)
-    shown = rows.filter(pl.col("suppressed") == "false")
-    figure = go.Figure()
-    for index, group in enumerate(sorted(rows["group"].unique().to_list())):
-        cells = shown.filter(pl.col("group") == group)
-        figure.add_trace(
-            go.Bar(
-                x=cells["period"].to_list(),
-                y=[float(v) for v in cells["value"]],
-                customdata=[
-                    (int(n), int(d)) for n, d in cells.select("numerator", "denominator").iter_rows()
-                ],
-                name=label if dimension == "all" else group_label(dimension, str(group)),
-                marker={"color": GROUP_COLOURS[index % len(GROUP_COLOURS)]},
-                hovertemplate=(
-                    "%{x}<br>%{y:,.0f} participants<extra>%{fullData.name}</extra>"
-                    if count
-                    else "%{x}<br>%{y:.1%} (%{customdata[0]:,} of %{customdata[1]:,})"
-                    "<extra>%{fullData.name}</extra>"
-                ),
-            )
-        )
-    figure.update_layout(
-        barmode="group",
-        colorway=list(GROUP_COLOURS),
-        font={"family": FONT_FAMILY},
-        showlegend=dimension != "all",
-        legend={"title": {"text": DIMENSION_LABELS.get(dimension, dimension)}},
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        height=380,
-    )
-    figure.update_xaxes(title_text="Period", type="category", categoryorder="array", categoryarray=periods)
-    figure.update_yaxes(
-        title_text="Participants" if count else "Percent of denominator",
-        tickformat=",d" if count else ".0%",
-        rangemode="tozero",
-    )
-    return figure
+    months = [p for p in periods if not names.is_quarter(p)]
+    quarters = [p for p in periods if names.is_quarter(p)]
+    if dimension == "all":
+        figure = months_figure(rows, [metric], {metric: label}, months, quarters, columns=1)
+        return figure.update_layout(height=340)
+    groups = names.group_order(dimension, rows["group"].to_list())
+    panels = [(names.period_label(m), metric, m) for m in months] + [
+        (f"Whole quarter ({names.period_label(q)})", metric, q) for q in quarters
+    ]
+    return groups_figure(rows, dimension, groups, panels, columns=2)

@@ -11,14 +11,14 @@ import duckdb
 import polars as pl
 
 from dashboard.formatting import md_text
-from dashboard.queries.trends import group_label
 from pipelines.core.metrics import METRICS, is_count
-from pipelines.funder import catalog
+from pipelines.funder import catalog, names
 from pipelines.funder.catalog import Entry, period_key
 from pipelines.funder.integrity import Checked
 from pipelines.funder.snapshot import SNAPSHOT_DIMENSIONS
+from pipelines.funder.summary import headlines
 
-SUPPRESSED = "suppressed"
+SUPPRESSED = names.HIDDEN
 AS_PUBLISHED = "as published"
 CHANGED = "changed since published: not shown"
 TABLE_COLUMNS = ["period", "group", "numerator", "denominator", "value", "reads_as"]
@@ -39,7 +39,7 @@ def catalog_table(entries: list[Entry], checks: dict[str, Checked]) -> pl.DataFr
         rows.append(
             (
                 e.snapshot_id,
-                e.period if intact else "",
+                names.period_label(e.period) if intact else "",
                 str(m.get("created_at", "")),
                 str(m.get("as_of", "")),
                 str(m.get("run_id", "")),
@@ -65,8 +65,12 @@ def manifest_summary(entry: Entry, rows: int) -> pl.DataFrame:
     m = entry.manifest
     fields = [
         ("snapshot", entry.snapshot_id),
-        ("period", entry.period),
-        ("periods", ", ".join(str(p) for p in m.get("periods", []))),
+        ("quarter", names.period_label(entry.period)),
+        ("periods", ", ".join(names.period_label(str(p)) for p in m.get("periods", []))),
+        (
+            "compared with",
+            ", ".join(names.period_label(str(p)) for p in m.get("comparison_periods") or []) or "none",
+        ),
         ("created at (UTC)", m.get("created_at")),
         ("data as of", m.get("as_of")),
         ("nightly run", m.get("run_id")),
@@ -76,6 +80,7 @@ def manifest_summary(entry: Entry, rows: int) -> pl.DataFrame:
         ("export contract", m.get("contract_version")),
         ("rows in metrics.csv", rows),
         ("metrics.csv SHA-256", m.get("metrics_csv_sha256")),
+        ("metrics.xlsx SHA-256", m.get("metrics_xlsx_sha256") or "none (taken before spreadsheets)"),
     ]
     return pl.DataFrame(
         [(k, "" if v is None else str(v)) for k, v in fields],
@@ -85,9 +90,8 @@ def manifest_summary(entry: Entry, rows: int) -> pl.DataFrame:
 
 
 def metric_label(entry: Entry, metric: str) -> str:
-    """The metric's label as the snapshot recorded it (else today's, else its name)."""
-    recorded = entry.manifest.get("metrics", {}).get(metric, {})
-    return str(recorded.get("label") or (METRICS[metric].label if metric in METRICS else metric))
+    """The metric's label as the snapshot recorded it (else today's, else its name in words)."""
+    return names.measure_label(metric, entry.manifest.get("metrics") or {})
 
 
 def metric_definition(entry: Entry, metric: str) -> tuple[str, str]:
@@ -124,7 +128,7 @@ def metric_rows(table: pl.DataFrame, metric: str, dimension: str) -> pl.DataFram
 
 
 def reads_as(value: str, suppressed: bool, count: bool) -> str:
-    """How a value reads: 'suppressed', a count, or a percentage with one decimal."""
+    """How a value reads: the hidden mark, a count, or a percentage with one decimal."""
     if suppressed:
         return SUPPRESSED
     if value == "":
@@ -134,20 +138,20 @@ def reads_as(value: str, suppressed: bool, count: bool) -> str:
 
 
 def display_table(rows: pl.DataFrame, metric: str, dimension: str = "all") -> pl.DataFrame:
-    """The table under the chart: the same numbers as text, each group by its label; a suppressed
-    row shows no numerator or value, and its denominator only when metrics.csv does (a denominator
-    that is no small count)."""
+    """The table under the chart: the same numbers as text, each period and group by its label; a
+    suppressed row shows no numerator or value (it reads as the hidden mark), and its denominator
+    only when metrics.csv does (a denominator that is no small count)."""
     count = is_count(metric)
     out = []
     for r in rows.iter_rows(named=True):
         hidden = r["suppressed"] == "true"
         out.append(
             (
-                r["period"],
-                group_label(dimension, r["group"]),
+                names.period_label(r["period"]),
+                names.group_label(dimension, r["group"]),
                 "" if hidden else r["numerator"],
                 r["denominator"],  # empty when it is hidden too
-                SUPPRESSED if hidden else r["value"],
+                "" if hidden else r["value"],
                 reads_as(r["value"], hidden, count),
             )
         )
@@ -155,23 +159,37 @@ def display_table(rows: pl.DataFrame, metric: str, dimension: str = "all") -> pl
 
 
 def finding(entry: Entry, table: pl.DataFrame) -> str | None:
-    """What the snapshot found, in a sentence: the quarter's active participants and share in
-    permanent housing for all participants, as published (a suppressed number is not said)."""
-    quarter = table.filter(
-        (pl.col("period") == entry.period)
-        & (pl.col("dimension") == "all")
-        & (pl.col("suppressed") == "false")
-    )
-    cells = {row["metric"]: row for row in quarter.iter_rows(named=True)}
-    parts = []
-    if "active_participants" in cells:
-        parts.append(f"{int(cells['active_participants']['numerator']):,} participants were active")
-    if "permanent_housing" in cells:
-        housed = cells["permanent_housing"]
-        parts.append(
-            f"{float(housed['value']):.1%} of those with a known housing status were in permanent "
-            f"housing ({int(housed['numerator']):,} of {int(housed['denominator']):,})"
-        )
-    if not parts:
+    """What the snapshot found, in a sentence or two: its first headlines (active participants,
+    permanent housing) as the report's summary says them, from the published numbers only."""
+    said = [h.sentence() for h in headlines(table, entry.period, entry.manifest.get("metrics") or {})[:2]]
+    sentences = [s for s in said if s]
+    if not sentences:
         return None
-    return f"In {entry.period}, {' and '.join(parts)}, as published in snapshot {entry.snapshot_id}."
+    return f"{' '.join(sentences)} (Snapshot {entry.snapshot_id}, as published.)"
+
+
+def restated_numbers(numbers: pl.DataFrame) -> pl.DataFrame:
+    """The restatement's changed numbers as people read them: measures, periods, breakdowns and
+    groups by their labels, hidden or not as Yes or No (restate.NUMBER_COLUMNS, the same names)."""
+
+    def labelled(r: dict) -> dict:
+        out = dict(r)
+        out["metric"] = names.measure_label(r["metric"])
+        out["period"] = names.period_label(r["period"])
+        out["dimension"] = names.dimension_label(r["dimension"])
+        out["group"] = names.group_label(r["dimension"], r["group"])
+        for side in ("then", "now"):
+            flag = r[f"{side}_suppressed"]
+            out[f"{side}_suppressed"] = {"true": "Yes", "false": "No"}.get(flag, flag)
+        return out
+
+    rows = [labelled(r) for r in numbers.iter_rows(named=True)]
+    return pl.DataFrame(rows, schema=numbers.schema, orient="row") if rows else numbers
+
+
+def restated_files(files: pl.DataFrame) -> pl.DataFrame:
+    """The restatement's changed files with their sites and tables by label."""
+    return files.with_columns(
+        pl.col("site_id").map_elements(names.site_label, return_dtype=pl.String),
+        pl.col("table").map_elements(names.table_label, return_dtype=pl.String),
+    )

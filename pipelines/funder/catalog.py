@@ -23,6 +23,7 @@ from pipelines.funder.snapshot import COLUMNS, SnapshotRefused, parse_period
 # The files a snapshot may hold, in the order they are offered: (name, mime type, label).
 DOWNLOADS = (
     ("report.html", "text/html", "Report (HTML)"),
+    ("metrics.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Metrics (Excel)"),
     ("metrics.csv", "text/csv", "Metrics (CSV)"),
     ("report.pdf", "application/pdf", "Report (PDF)"),
     ("manifest.json", "application/json", "Manifest (JSON)"),

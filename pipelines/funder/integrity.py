@@ -56,6 +56,10 @@ def published_hashes(manifest: object) -> dict[str, str] | None:
     if not isinstance(manifest, dict) or not isinstance(manifest.get("metrics_csv_sha256"), str):
         return None
     hashes = {"metrics.csv": manifest["metrics_csv_sha256"]}
+    if "metrics_xlsx_sha256" in manifest:  # snapshots since issue 15; older ones have none
+        if not isinstance(manifest["metrics_xlsx_sha256"], str):
+            return None
+        hashes["metrics.xlsx"] = manifest["metrics_xlsx_sha256"]
     for report in manifest.get("reports") or []:
         name = report.get("name") if isinstance(report, dict) else None
         if not isinstance(name, str) or "/" in name or name.startswith(".") or name == MANIFEST:

@@ -109,7 +109,9 @@ def restate(home: Home, snapshot_dir: Path) -> Restatement:
         [(run_id, as_of, metrics_version)] = con.sql(
             "select run_id, as_of, metrics_version from release"
         ).fetchall()
-        now_rows = parse_csv(quarter_csv(con, quarter))
+        # The quarters the snapshot compared with, as it recorded them (none before issue 15).
+        compared = [parse_period(p) for p in manifest.get("comparison_periods") or []]
+        now_rows = parse_csv(quarter_csv(con, quarter, compared))
         now_files = files_in_force(con)
     finally:
         con.close()
@@ -142,6 +144,8 @@ def read_snapshot(folder: Path) -> tuple[dict, dict[tuple[str, ...], tuple[str, 
         raise InvalidSnapshot(f"{folder.name}: metrics.csv is not the file its manifest was published with")
     try:
         parse_period(manifest["period"])
+        for period in manifest.get("comparison_periods") or []:
+            parse_period(period)
         rows = parse_csv(data)
     except (SnapshotRefused, ValueError) as error:
         raise InvalidSnapshot(f"{folder.name}: {error}") from None

@@ -2,16 +2,19 @@
 
 `take_snapshot(home, "2024-Q1")` reads the live release (read-only) and writes
 `snapshots/<snapshot_id>/` with `metrics.csv` (metric, period, dimension, group, numerator,
-denominator, value, suppressed) and `manifest.json` (where the figures come from and how they
-were made). The figures are each month of the quarter ('YYYY-MM') and the quarter itself
-('YYYY-Qn'), for every metric that counts people (SNAPSHOT_METRICS: not jail_days, a sum of
-days; not yet the other justice measures of v2) and every dimension but case_manager, counted by
+denominator, value, suppressed), the same rows for people in `metrics.xlsx` (workbook.py), the
+report (report.html, report.pdf) and `manifest.json` (where the figures come from and how they
+were made, every file's SHA-256). The figures are each month of the quarter ('YYYY-MM') and the
+quarter itself ('YYYY-Qn'), with the program-wide figures of the quarter before and the same
+quarter a year earlier (each suppressed as a table of its own) for the summary, for every metric
+that counts people (SNAPSHOT_METRICS: not jail_days, a sum of days; not yet the other justice
+measures of v2) and every dimension but case_manager, counted by
 pipelines/funder/sql/quarter_cells.sql with the release's own metric definitions (the macro
 metric_cells that metric_values is built with); suppression is pipelines/funder/suppression.py's.
-metrics.csv holds no timestamp and its rows and numbers are written in a fixed order and format,
-so the same archive and as-of give the same bytes; a snapshot is written into a hidden folder,
-made read-only and renamed into place, and is never overwritten: a correction is a new
-snapshot, with a new id. Its creation is written to the audit log, with the manifest's SHA-256,
+metrics.csv and metrics.xlsx hold no timestamp and their rows and numbers are written in a fixed
+order and format, so the same archive and as-of give the same bytes; a snapshot is written into a
+hidden folder, made read-only and renamed into place, and is never overwritten: a correction is a
+new snapshot, with a new id. Its creation is written to the audit log, with the manifest's SHA-256,
 before it is renamed into place: the record every later check of the snapshot starts from
 (pipelines/funder/integrity.py).
 """
@@ -35,12 +38,13 @@ from pipelines.core import audit
 from pipelines.core.durable import fsync
 from pipelines.core.export import csv_bytes
 from pipelines.core.metrics import DIMENSIONS, METRICS, METRICS_VERSION
-from pipelines.core.periods import Quarter, parse_quarter
+from pipelines.core.periods import Quarter, add_months, parse_quarter, quarter_label
 from pipelines.core.release import live_release, open_release
 from pipelines.core.settings import Home
 from pipelines.funder import suppression
 from pipelines.funder.pdf import print_pdf
 from pipelines.funder.report import report_html
+from pipelines.funder.workbook import metrics_xlsx
 from pipelines.nightly.archive import sha256_of
 
 COLUMNS = ["metric", "period", "dimension", "group", "numerator", "denominator", "value", "suppressed"]
@@ -53,14 +57,17 @@ SNAPSHOT_DIMENSIONS = {d: c for d, c in DIMENSIONS.items() if d != "case_manager
 # The other justice measures of v2 wait for issue 16 (Metric.in_snapshots says why).
 SNAPSHOT_METRICS = {name: m for name, m in METRICS.items() if m.counts_people and m.in_snapshots}
 QUARTER_DEFINITION = (
-    "Months (period YYYY-MM) are as in the dashboard: participants counted in the month. "
-    "The quarter (period YYYY-Qn) counts distinct participants (site_id, participant_id) over the "
-    "quarter's three months, never a sum of months: a participant is in a metric's denominator if "
-    "its denominator condition holds in at least one month of the quarter, and in its numerator if "
-    "its numerator condition holds in at least one month of the quarter (e.g. permanent_housing: "
-    "participants in permanent housing at some month end of the quarter, over participants with a "
-    "known housing status at some month end of the quarter). The quarter's value is numerator / "
-    "denominator (for active_participants, the count of participants active in the quarter)."
+    "Each month counts the participants active that month, as the dashboard does. The quarter counts "
+    "distinct participants over its three months, each once, never a sum of months: a participant is "
+    "in a measure's denominator if its condition holds in at least one month of the quarter, and in "
+    "its numerator if the numerator's condition holds in at least one month of the quarter (for "
+    "example, in permanent housing at some month's end in the quarter, out of the participants with a "
+    "known housing status at some month's end in the quarter). So a quarter's percentage can be higher "
+    "than any of its months'. Active participants in the quarter: everyone active in at least one of "
+    "its months. The summary reads a status (housing, work, income) at the end of the quarter, in its "
+    "last month, and the rest (active, engaged in treatment, arrested) over the whole quarter; it "
+    "compares them with the quarter before and with the same quarter a year earlier, counted the same "
+    "way from the same release."
 )
 SUPPRESSION_RULE = (
     f"No count from 1 to {suppression.THRESHOLD} is shown and no rate over a denominator from 1 to "
@@ -146,6 +153,31 @@ def cells(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> pl.DataFrame:
     ).pl()
 
 
+def comparison_quarters(quarter: Quarter) -> list[Quarter]:
+    """The quarters a snapshot's summary compares its quarter with: the one before, a year earlier."""
+    return [parse_quarter(quarter_label(add_months(quarter.start, -months))) for months in (3, 12)]
+
+
+def comparison_cells(con: duckdb.DuckDBPyConnection, quarters: list[Quarter]) -> pl.DataFrame:
+    """Each of `quarters`' months and the quarter itself, program-wide only (dimension 'all'),
+    counted as a snapshot counts its own quarter (unsuppressed): what the summary compares with."""
+    require_metric_cells(con)
+    frames = [
+        con.sql(
+            quarter_cells_sql(),
+            params={
+                "start": q.start,
+                "end": q.end,
+                "label": q.label,
+                "dimensions": ["all"],
+                "metrics": list(SNAPSHOT_METRICS),
+            },
+        ).pl()
+        for q in quarters
+    ]
+    return pl.concat(frames) if frames else pl.DataFrame()
+
+
 # metrics.csv of the last few cell tables suppressed in this process, by the cells' hash: it is a
 # function of the cells alone, and suppressing a small program's quarter takes seconds. A
 # restatement of a snapshot just taken, or one a page shows again, asks for the same cells.
@@ -154,14 +186,23 @@ _MADE_MAX = 8
 _MADE_LOCK = threading.Lock()
 
 
-def metrics_csv(table: pl.DataFrame) -> bytes:
-    """Suppressed cells as CSV bytes: fixed row order, fixed number format, nothing time-dependent."""
-    key = hashlib.sha256(table.sort(suppression.KEY).write_csv().encode()).hexdigest()
+def metrics_csv(table: pl.DataFrame, comparisons: pl.DataFrame | None = None) -> bytes:
+    """Suppressed cells as CSV bytes: fixed row order, fixed number format, nothing time-dependent.
+
+    `comparisons` (comparison_cells) are the program-wide cells of the quarters the summary compares
+    with; each of their quarters is suppressed as a table of its own (no rule links two quarters),
+    so the quarter's own cells are suppressed exactly as without them.
+    """
+    comparisons = comparisons if comparisons is not None and comparisons.height else None
+    parts = [table] if comparisons is None else [table, comparisons]
+    key = hashlib.sha256(
+        "\n--\n".join(t.sort(suppression.KEY).write_csv() for t in parts).encode()
+    ).hexdigest()
     with _MADE_LOCK:  # the dashboard's sessions are threads of one process
         if key in _MADE:
             _MADE.move_to_end(key)
             return _MADE[key]
-    data = _metrics_csv(table)
+    data = _metrics_csv(table, comparisons)
     with _MADE_LOCK:
         _MADE[key] = data
         while len(_MADE) > _MADE_MAX:
@@ -169,8 +210,21 @@ def metrics_csv(table: pl.DataFrame) -> bytes:
     return data
 
 
-def _metrics_csv(table: pl.DataFrame) -> bytes:
+def _quarter_of(period: str) -> str:
+    """The quarter a period 'YYYY-MM' or 'YYYY-Qn' belongs to."""
+    if "Q" in period:
+        return period
+    year, month = period.split("-")
+    return f"{year}-Q{(int(month) - 1) // 3 + 1}"
+
+
+def _metrics_csv(table: pl.DataFrame, comparisons: pl.DataFrame | None) -> bytes:
     shown = suppression.suppress(table)
+    if comparisons is not None:
+        quarters = comparisons["period"].map_elements(_quarter_of, return_dtype=pl.String)
+        for quarter in sorted(set(quarters)):
+            part = suppression.suppress(comparisons.filter(quarters == quarter)).select(shown.columns)
+            shown = pl.concat([shown, part], how="vertical_relaxed")
     metric_rank = {name: i for i, name in enumerate(SNAPSHOT_METRICS)}
     dimension_rank = {name: i for i, name in enumerate(SNAPSHOT_DIMENSIONS)}
     shown = shown.with_columns(
@@ -196,13 +250,18 @@ FILES_IN_FORCE = (
 )
 
 
-def quarter_csv(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> bytes:
-    """The quarter's metrics.csv from an open release: what a snapshot taken from it now would hold.
+def quarter_csv(
+    con: duckdb.DuckDBPyConnection, quarter: Quarter, comparisons: list[Quarter] | None = None
+) -> bytes:
+    """The quarter's metrics.csv from an open release: what a snapshot taken from it now would hold,
+    with the program-wide cells of `comparisons` (by default comparison_quarters(quarter)).
 
     One function for snapshots and restatements (pipelines/funder/restate.py), so both compute and
     suppress the quarter the same way and compare byte for byte.
     """
-    return metrics_csv(cells(con, quarter))
+    if comparisons is None:
+        comparisons = comparison_quarters(quarter)
+    return metrics_csv(cells(con, quarter), comparison_cells(con, comparisons))
 
 
 def files_in_force(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
@@ -280,18 +339,21 @@ def take_snapshot(
         ).fetchall()
         if rows == 0:
             raise SnapshotRefused(f"{quarter.label} has no data in the live release (as of {as_of})")
-        table = cells(con, quarter)
+        compared = comparison_quarters(quarter)
+        data = quarter_csv(con, quarter, compared)
         files = con.sql(FILES_IN_FORCE).fetchall()
     finally:
         con.close()
 
-    data = metrics_csv(table)
     now = now or dt.datetime.now(dt.UTC)
     snapshot_id = f"{quarter.label}-{now.strftime('%Y%m%dT%H%M%S.%fZ')}"
     manifest = {
         "snapshot_id": snapshot_id,
         "period": quarter.label,
         "periods": [m.strftime("%Y-%m") for m in quarter.months] + [quarter.label],
+        # Program-wide rows of these quarters (their months and themselves) are in metrics.csv too:
+        # what the summary compares the quarter with.
+        "comparison_periods": [q.label for q in compared],
         "created_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "run_id": run_id,
         "as_of": as_of.isoformat(),
@@ -311,6 +373,9 @@ def take_snapshot(
         "columns": COLUMNS,
         "metrics_csv_sha256": hashlib.sha256(data).hexdigest(),
     }
+    # metrics.csv for people: labels, dates, formats; the same bytes for the same archive and as-of.
+    workbook = metrics_xlsx(data, quarter.label, as_of.isoformat(), manifest["metrics"])
+    manifest["metrics_xlsx_sha256"] = hashlib.sha256(workbook).hexdigest()
 
     # Built from metrics.csv and the manifest only: the report cannot show what metrics.csv hides.
     page = report_html(data, manifest)
@@ -323,6 +388,7 @@ def take_snapshot(
     building = home.snapshots / f".{snapshot_id}.building"
     building.mkdir()
     _write_read_only(building / "metrics.csv", data)
+    _write_read_only(building / "metrics.xlsx", workbook)
     manifest |= _write_reports(building, page)
     manifest_bytes = (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
     _write_read_only(building / "manifest.json", manifest_bytes)

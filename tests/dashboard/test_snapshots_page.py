@@ -16,15 +16,13 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from checks.labels import label
-from checks.vocab import REFERRAL_TYPES
 from dashboard.charts.snapshots import snapshot_chart
-from dashboard.formatting import md_text
 from dashboard.queries import snapshots as snapshot_queries
 from dashboard.queries.snapshots import TABLE_COLUMNS
 from pipelines.core.metrics import SMALL_COUNT, is_count
 from pipelines.core.settings import Home
 from pipelines.funder import catalog as snapshot_catalog
+from pipelines.funder import names
 from pipelines.funder.restate import FILE_COLUMNS, NUMBER_COLUMNS
 from pipelines.funder.snapshot import take_snapshot
 from tests import apptest
@@ -34,6 +32,8 @@ PAGE = "app_pages/snapshots.py"
 CATALOG_COLUMNS = ("snapshot_id", "period", "created_at", "as_of", "run_id", "files", "status")
 AS_OF = SNAPSHOT_AS_OF.isoformat()
 PERIOD = SNAPSHOT_PERIOD
+MARK = f"fewer than {SMALL_COUNT}*"
+SNAKE = re.compile(r"\b[A-Za-z0-9]+_[A-Za-z0-9_]+\b")
 
 
 @pytest.fixture(scope="module")
@@ -115,23 +115,37 @@ def test_funder_sees_the_catalog_the_snapshot_and_its_downloads_only(home: Home,
     catalog = table(at, *CATALOG_COLUMNS)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert catalog.select("snapshot_id", "period", "as_of", "run_id", "status").rows() == [
-        (folder.name, PERIOD, manifest["as_of"], manifest["run_id"], "as published")
+        (folder.name, "Q1 2024", manifest["as_of"], manifest["run_id"], "as published")
     ]
     assert at.selectbox(key="snap-id").value == folder.name
     shown = table(at, *TABLE_COLUMNS)
-    # The default view: the first metric program-wide, months then the quarter.
-    expected = [
-        r for r in published_rows(folder) if (r["metric"], r["dimension"]) == ("active_participants", "all")
-    ]
-    assert shown["period"].to_list() == ["2024-01", "2024-02", "2024-03", PERIOD]
-    # A suppressed row reads 'suppressed' where its value would be, and shows what metrics.csv shows.
-    assert shown.select("numerator", "denominator", "value").rows() == [
-        (r["numerator"], r["denominator"], "suppressed" if r["suppressed"] == "true" else r["value"])
-        for r in sorted(expected, key=lambda r: (len(r["period"]), r["period"]))
+    # The default view: the first metric program-wide, every month then every quarter (the quarter
+    # and the two it is compared with), by their labels.
+    expected = sorted(
+        (
+            r
+            for r in published_rows(folder)
+            if (r["metric"], r["dimension"]) == ("active_participants", "all")
+        ),
+        key=lambda r: ("Q" in r["period"], r["period"]),
+    )
+    assert shown["period"].to_list() == [
+        "Jan 2023", "Feb 2023", "Mar 2023", "Oct 2023", "Nov 2023", "Dec 2023",
+        "Jan 2024", "Feb 2024", "Mar 2024", "Q1 2023", "Q4 2023", "Q1 2024",
+    ]  # fmt: skip
+    # A suppressed row shows what metrics.csv shows (nothing) and reads as the mark.
+    assert shown.select("numerator", "denominator", "value", "reads_as").rows() == [
+        (
+            r["numerator"],
+            r["denominator"],
+            r["value"],
+            MARK if r["suppressed"] == "true" else f"{int(r['numerator']):,}",
+        )
+        for r in expected
     ]
     assert "Numerator:" in texts(at) and "denominator:" in texts(at)
     labels = [b.label for b in at.get("download_button")]
-    assert "Metrics (CSV)" in labels and "Manifest (JSON)" in labels
+    assert {"Metrics (Excel)", "Metrics (CSV)", "Manifest (JSON)"} <= set(labels)
     # No leadership control, no today's data.
     assert not [s for s in at.selectbox if s.key == "snap-create-period"]
     assert not [b for b in at.button if b.key == "snap-create"]
@@ -158,6 +172,8 @@ def test_funder_sees_the_catalog_the_snapshot_and_its_downloads_only(home: Home,
         name,
     )
     assert export["rows"] == len(published_rows(folder))
+    make, mime = deferred[f"snapshot-{folder.name}-metrics.xlsx"]
+    assert mime.endswith("spreadsheetml.sheet") and make() == (folder / "metrics.xlsx").read_bytes()
 
 
 def test_a_suppressed_cell_never_shows_a_number(home: Home) -> None:
@@ -171,50 +187,79 @@ def test_a_suppressed_cell_never_shows_a_number(home: Home) -> None:
     at.selectbox(key="snap-dimension").set_value(dimension).run()
     assert not at.exception
     shown = table(at, *TABLE_COLUMNS)
-    expected = {
-        (r["period"], r["group"]): r for r in rows if (r["metric"], r["dimension"]) == (metric, dimension)
+    label = {
+        (names.period_label(r["period"]), names.group_label(dimension, r["group"])): r
+        for r in rows
+        if (r["metric"], r["dimension"]) == (metric, dimension)
     }
-    assert len(shown) == len(expected)
+    assert len(shown) == len(label)
     suppressed = 0
     for r in shown.iter_rows(named=True):
-        published = expected[(r["period"], r["group"])]
+        published = label[(r["period"], r["group"])]
         if published["suppressed"] == "true":
             suppressed += 1
-            assert (r["numerator"], r["denominator"], r["value"], r["reads_as"]) == (
-                "",
-                "",
-                "suppressed",
-                "suppressed",
-            )
+            assert (r["numerator"], r["denominator"], r["value"], r["reads_as"]) == ("", "", "", MARK)
         else:
             assert (r["numerator"], r["denominator"], r["value"]) == (
                 published["numerator"],
                 published["denominator"],
                 published["value"],
             )
-    assert suppressed == sum(r["suppressed"] == "true" for r in expected.values())
-    # Nor is it drawn: the chart's bars are the shown cells only.
+    assert suppressed == sum(r["suppressed"] == "true" for r in label.values())
+    # Nor is it drawn: the chart's bars are the shown cells only; each hidden group keeps its place
+    # on the axis, in the panel of its month or of the whole quarter, with the mark.
     [chart] = at.get("plotly_chart")
     figure = json.loads(chart.proto.spec)
-    drawn = {(x, trace["name"]) for trace in figure["data"] for x in trace["x"]}
-    assert drawn == {k for k, r in expected.items() if r["suppressed"] == "false"}
-    assert figure["layout"]["xaxis"]["type"] == "category"
+    drawn = {(t["meta"]["period"], y) for t in figure["data"] if t["type"] == "bar" for y in t["y"]}
+    by_code = {(r["period"], names.group_label(dimension, r["group"])): r for r in label.values()}
+    assert drawn == {k for k, r in by_code.items() if r["suppressed"] == "false"}
+    panels = {
+        (t.get("xaxis", "x"), t.get("yaxis", "y")): t["meta"]["period"]
+        for t in figure["data"]
+        if "period" in (t.get("meta") or {})
+    }
+    marked = {
+        (panels[(a["xref"], a["yref"])], a["y"])
+        for a in figure["layout"]["annotations"]
+        if a.get("text") == MARK
+    }
+    assert marked == {k for k, r in by_code.items() if r["suppressed"] == "true"}
+    groups = {names.group_label(dimension, r["group"]) for r in label.values()}
+    for key, axis in figure["layout"].items():
+        if key.startswith("yaxis"):
+            assert set(axis["categoryarray"]) == groups
+    # Months and the quarter in panels of their own; one colour for the measure.
+    titles = {a["text"] for a in figure["layout"]["annotations"] if a.get("yref") == "paper"}
+    assert {"Jan 2024", "Feb 2024", "Mar 2024", "Whole quarter (Q1 2024)"} <= titles
+    assert len({t["marker"]["color"] for t in figure["data"] if t["type"] == "bar"}) == 1
 
 
 def test_the_page_opens_with_what_the_snapshot_found(home: Home) -> None:
     folder = only(home)
-    quarter = {
-        r["metric"]: r for r in published_rows(folder) if (r["dimension"], r["period"]) == ("all", PERIOD)
-    }
-    active, housed = quarter["active_participants"], quarter["permanent_housing"]
-    assert active["suppressed"] == housed["suppressed"] == "false"
+    rows = published_rows(folder)
+    [active] = [
+        r
+        for r in rows
+        if (r["metric"], r["period"], r["dimension"]) == ("active_participants", PERIOD, "all")
+    ]
+    # Permanent housing is a status: read at the end of the quarter, its last month.
+    [housed] = [
+        r
+        for r in rows
+        if (r["metric"], r["period"], r["dimension"]) == ("permanent_housing", "2024-03", "all")
+    ]
     at = open_as(apptest.FUNDER)
-    share = int(housed["numerator"]) / int(housed["denominator"])
-    assert at.markdown[0].value == md_text(
-        f"In {PERIOD}, {int(active['numerator']):,} participants were active and {share:.1%} of those "
-        f"with a known housing status were in permanent housing ({int(housed['numerator']):,} of "
-        f"{int(housed['denominator']):,}), as published in snapshot {folder.name}."
-    )
+    opening = unescape(at.markdown[0].value)
+    assert opening.startswith(f"{int(active['numerator']):,} participants were active in Q1 2024")
+    if housed["suppressed"] == "false":
+        n, d = int(housed["numerator"]), int(housed["denominator"])
+        assert (
+            f"{n / d:.0%} of participants with a known housing status" in opening
+            and f"({n:,} of {d:,})" in opening
+        )
+    else:  # a small program: hidden, and never said
+        assert f"In permanent housing at the end of March 2024: not shown ({MARK})." in opening
+    assert opening.endswith(f"(Snapshot {folder.name}, as published.)")
     (expander,) = at.expander
     assert expander.label == "How this is calculated"
     assert "never drawn at all" in " ".join(m.value for m in expander.markdown)
@@ -235,21 +280,50 @@ def test_no_chart_draws_a_rate_on_fewer_than_eleven(home: Home) -> None:
         for dimension in snapshot_queries.dimensions_in(table, metric):
             rows = snapshot_queries.metric_rows(table, metric, dimension)
             figure = snapshot_chart(rows, metric, metric, dimension)
-            drawn += [denominator for trace in figure.data for _, denominator in trace.customdata]
+            drawn += [d for trace in figure.data if trace.customdata is not None for _, d in trace.customdata]
     assert drawn and min(drawn) >= SMALL_COUNT
 
 
 def test_groups_are_named_by_label(home: Home) -> None:
     at = open_as(apptest.FUNDER)
-    at.selectbox(key="snap-metric").set_value("arrested").run()
+    at.selectbox(key="snap-metric").set_value("active_participants").run()
     at.selectbox(key="snap-dimension").set_value("referral_type").run()
     assert not at.exception
     shown = table(at, *TABLE_COLUMNS)
-    types = {label("referral_type", t) for t in REFERRAL_TYPES}
-    assert set(shown["group"]) <= types
+    expected = {"Arrest diversion", "Social contact", "Community referral"}
+    assert set(shown["group"]) <= expected and set(shown["period"]) <= {
+        "Jan 2024",
+        "Feb 2024",
+        "Mar 2024",
+        "Q1 2024",
+    }
     [chart] = at.get("plotly_chart")
-    names = {trace["name"] for trace in json.loads(chart.proto.spec)["data"]}
-    assert names and names <= types
+    figure = json.loads(chart.proto.spec)
+    assert set(figure["layout"]["yaxis"]["categoryarray"]) == set(shown["group"])
+    drawn = {y for trace in figure["data"] if trace["type"] == "bar" for y in trace["y"]}
+    marked = {a["y"] for a in figure["layout"]["annotations"] if a.get("text") == MARK}
+    # This small program hides some or all of them: each is drawn or marked, by its label.
+    assert drawn | marked == set(shown["group"]) and drawn <= expected
+
+
+def test_no_code_reaches_the_page(home: Home) -> None:
+    """Every breakdown of every measure: titles, captions, tables and chart labels read as labels."""
+    at = open_as(apptest.FUNDER)
+    for metric in ("permanent_housing", "arrested"):
+        at.selectbox(key="snap-metric").set_value(metric).run()
+        for dimension in ("all", "referral_type", "race", "gender", "site", "cohort", "age_band"):
+            at.selectbox(key="snap-dimension").set_value(dimension).run()
+            assert not at.exception
+            seen = [texts(at)]
+            for frame in at.dataframe:
+                seen += [str(v) for v in frame.value.to_numpy().ravel()]
+            [chart] = at.get("plotly_chart")
+            figure = json.loads(chart.proto.spec)
+            seen += [str(a.get("text")) for a in figure["layout"].get("annotations", [])]
+            seen += [str(y) for t in figure["data"] for y in (t.get("y") or []) if isinstance(y, str)]
+            found = {w for text in seen for w in SNAKE.findall(text)}
+            assert not found, (metric, dimension, found)
+            assert not [v for v in seen if v == "None"]
 
 
 def test_leadership_creates_a_snapshot_and_it_joins_the_catalog(home: Home) -> None:
@@ -257,11 +331,9 @@ def test_leadership_creates_a_snapshot_and_it_joins_the_catalog(home: Home) -> N
     at = open_as(apptest.LEADERSHIP)
     assert "Restatement" in texts(at) and "Nothing changed" in texts(at)
     period = at.selectbox(key="snap-create-period")
-    assert (
-        period.options
-        == [PERIOD, "2023-Q4", "2023-Q3", "2023-Q2", "2023-Q1", "2022-Q4", "2022-Q3"][: len(period.options)]
-    )
-    assert "2024-Q2" not in period.options  # not complete as of 2024-06-15
+    by_label = ["Q1 2024", "Q4 2023", "Q3 2023", "Q2 2023", "Q1 2023", "Q4 2022", "Q3 2022"]
+    assert period.options == by_label[: len(period.options)]
+    assert "Q2 2024" not in period.options  # not complete as of 2024-06-15
     period.set_value(PERIOD)
     at.button(key="snap-create").click().run()
     assert not at.exception
@@ -320,9 +392,18 @@ def test_leadership_sees_what_today_would_restate(home: Home) -> None:
     shown = texts(at)
     assert f"1 file changed: {site}/housing replaced" in shown
     numbers = table(at, *NUMBER_COLUMNS)
-    assert numbers.height > 0 and set(numbers["period"]) <= {"2024-01", "2024-02", "2024-03", PERIOD}
+    periods = {"Jan 2024", "Feb 2024", "Mar 2024", "Q1 2024", "Oct 2023", "Nov 2023", "Dec 2023", "Q4 2023"}
+    assert numbers.height > 0 and set(numbers["period"]) <= periods | {
+        "Jan 2023",
+        "Feb 2023",
+        "Mar 2023",
+        "Q1 2023",
+    }
+    assert "Housing" in " ".join(numbers["metric"]) or set(numbers["metric"]) & {"Sheltered", "Unsheltered"}
     files = table(at, *FILE_COLUMNS)
-    assert files.select("site_id", "table", "change").rows() == [(site, "housing", "replaced")]
+    assert files.select("site_id", "table", "change").rows() == [
+        (names.site_label(site), "Housing", "replaced")
+    ]
     [view] = [
         e
         for e in audit_entries(home)

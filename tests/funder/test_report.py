@@ -1,32 +1,41 @@
-"""A snapshot's report.html and report.pdf: the same numbers as metrics.csv, offline, nothing hidden shown."""
+"""A snapshot's report.html: results first (page 1's sentences are metrics.csv's numbers), labels not
+codes, the same numbers as metrics.csv, a hidden group kept in its place, offline, nothing hidden shown."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import html
-import io
 import json
-import os
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import polars as pl
 import pytest
-from playwright.sync_api import Browser, Route
 from plotly.offline import get_plotlyjs
 
 from pipelines.core import settings
-from pipelines.core.metrics import SMALL_COUNT
+from pipelines.core.metrics import METRICS, SMALL_COUNT
 from pipelines.core.settings import Home
-from pipelines.funder import pdf
+from pipelines.funder import names
+from pipelines.funder.figures import MEASURE_COLOURS
 from pipelines.funder.report import report_html
 from pipelines.funder.snapshot import metrics_csv, take_snapshot
 from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, snapshot_demo
+from tests.funder.report_page import (
+    MARK,
+    NONE,
+    SNAKE,
+    Page,
+    bars,
+    csv_rows,
+    figure_strings,
+    hidden_marks,
+    read,
+)
 
 AS_OF = SNAPSHOT_AS_OF
-PERIOD = SNAPSHOT_PERIOD
+PERIOD = SNAPSHOT_PERIOD  # 2024-Q1: the quarter before is 2023-Q4, a year earlier 2023-Q1
+BEFORE, YEAR_AGO = "2023-Q4", "2023-Q1"
 MISSING_CHROMIUM = "/nonexistent/chromium"
 
 
@@ -44,98 +53,153 @@ def snap(home: Home) -> Path:
         return take_snapshot(home, PERIOD)
 
 
-def csv_rows(data: bytes) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+# --- page 1 ---------------------------------------------------------------------------------------
 
 
-class Page(HTMLParser):
-    """The report's tables (attributes and cell texts), figures (JSON), and every tag's attributes."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.tables: list[tuple[dict, list[list[str]]]] = []
-        self.figures: list[tuple[dict, dict]] = []
-        self.tags: list[tuple[str, dict]] = []
-        self._cell: list[str] | None = None
-        self._figure: dict | None = None
-        self._text: list[str] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        attrs = dict(attrs)
-        self.tags.append((tag, attrs))
-        if tag == "table":
-            self.tables.append((attrs, []))
-        elif tag == "tr" and self.tables:
-            self.tables[-1][1].append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-        elif tag == "script" and attrs.get("type") == "application/json":
-            self._figure, self._text = attrs, []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None:
-            self.tables[-1][1][-1].append("".join(self._cell).strip())
-            self._cell = None
-        elif tag == "script" and self._figure is not None:
-            self.figures.append((self._figure, json.loads("".join(self._text))))
-            self._figure = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-        if self._figure is not None:
-            self._text.append(data)
+def last_month(quarter: str) -> str:
+    year, q = quarter.split("-Q")
+    return f"{year}-{3 * int(q):02d}"
 
 
-def table_of(page: Page, metric: str, dimension: str) -> list[list[str]]:
-    wanted = (metric, dimension)
-    [rows] = [r for a, r in page.tables if (a.get("data-metric"), a.get("data-dimension")) == wanted]
-    return rows[1:]  # the header row
+def expected_cell(rows: list[dict[str, str]], metric: str, quarter: str) -> dict[str, str]:
+    """The published row a headline reads, worked out here: a status at the end of the quarter (its
+    last month), the rest over the whole quarter."""
+    status = metric in {"permanent_housing", "unsheltered", "employed", "income_or_benefits"}
+    period = last_month(quarter) if status else quarter
+    [row] = [r for r in rows if (r["metric"], r["period"], r["dimension"]) == (metric, period, "all")]
+    return row
 
 
-def figure_points(page: Page, metric: str, dimension: str) -> list[tuple]:
-    """(x, trace name, y, customdata) of every bar of the chart of (metric, dimension)."""
-    points = []
-    for attrs, figure in page.figures:
-        if (attrs["data-metric"], attrs["data-dimension"]) == (metric, dimension):
-            for trace in figure["data"]:
-                for x, y, c in zip(trace["x"], trace["y"], trace["customdata"], strict=True):
-                    points.append((x, trace.get("name"), y, tuple(c)))
-    return points
+def test_page_one_says_the_headlines_with_the_numbers_of_metrics_csv(snap):
+    rows, page, _ = read(snap)
+    assert page.sections[0] == "summary"
+    assert set(page.headlines) == {
+        "active_participants",
+        "permanent_housing",
+        "unsheltered",
+        "treatment_engaged",
+        "employed",
+        "income_or_benefits",
+        "arrested",
+    }
+    compared = 0
+    for metric, sentence in page.headlines.items():
+        now, before, year = (expected_cell(rows, metric, q) for q in (PERIOD, BEFORE, YEAR_AGO))
+        at_end = metric in {"permanent_housing", "unsheltered", "employed", "income_or_benefits"}
+        if now["suppressed"] == "true":  # a small program: hidden even program-wide, and never said
+            assert f"{MARK}*" in sentence and not re.search(r"\d+%|\d+ of \d+", sentence), sentence
+            continue
+        before_when = "at the end of December 2023" if at_end else "the quarter before"
+        if metric == "active_participants":
+            n = int(now["numerator"])
+            assert sentence.startswith(f"{n:,} participants were active in Q1 2024")
+            if before["suppressed"] == "false":
+                b = int(before["numerator"])
+                change = "up from" if n > b else "down from" if n < b else None
+                assert (
+                    f"{change} {b:,} the quarter before" if change else "the same as the quarter before"
+                ) in sentence
+            if year["suppressed"] == "false":
+                assert sentence.endswith(f"a year earlier, {int(year['numerator']):,} were.")
+            continue
+        n, d = int(now["numerator"]), int(now["denominator"])
+        share = int(now["numerator"]) / int(now["denominator"])
+        assert sentence.startswith(f"{share:.0%} of "), sentence
+        assert f"({n:,} of {d:,})" in sentence
+        assert ("at the end of March 2024" if at_end else "in the quarter") in sentence
+        if before["suppressed"] == "false":
+            then = int(before["numerator"]) / int(before["denominator"])
+            if round(share * 100) != round(then * 100):
+                direction = "up" if round(share * 100) > round(then * 100) else "down"
+                assert f"{direction} from {then:.0%} {before_when}" in sentence, sentence
+            else:
+                assert f"the same as {before_when}" in sentence
+            compared += 1
+        else:  # a hidden number is never said
+            assert before_when not in sentence
+        if year["suppressed"] == "false":
+            then = int(year["numerator"]) / int(year["denominator"])
+            assert sentence.endswith(f"), {then:.0%}."), sentence
+            assert ("(at the end of March 2023)" if at_end else "(Q1 2023)") in sentence
+            compared += 1
+        else:
+            assert "a year earlier" not in sentence
+    assert compared >= 4  # comparisons are shown, so the checks above could fail
+    # The chart of page 1 draws those shares, this quarter, the quarter before and a year earlier.
+    drawn = {
+        (t["meta"]["period"], y, x)
+        for t in page.figures["summary"]["data"]
+        if "period" in (t.get("meta") or {})
+        for y, x in zip(t["y"], t["x"], strict=True)
+    }
+    for metric in set(page.headlines) - {"active_participants"}:
+        for key, quarter in (("now", PERIOD), ("before", BEFORE), ("year_ago", YEAR_AGO)):
+            r = expected_cell(rows, metric, quarter)
+            if r["suppressed"] == "false":
+                assert (key, METRICS[metric].label, int(r["numerator"]) / int(r["denominator"])) in drawn
+            else:
+                assert not [k for k in drawn if k[:2] == (key, METRICS[metric].label)]
 
 
-def expected_cells(row: dict[str, str], is_count: bool) -> list[str]:
-    """A metrics.csv row as the report's table should show it, worked out from the counts alone."""
-    if row["suppressed"] == "true":
-        # The numerator and value go; the denominator stays unless it is hidden too.
-        shown = f"{int(row['denominator']):,}" if row["denominator"] else "suppressed"
-        return ["suppressed", shown, "suppressed"]
-    n, d = int(row["numerator"]), int(row["denominator"])
-    return [f"{n:,}", f"{d:,}", f"{n:,}" if is_count else f"{n / d:.1%}"]
-
-
-def test_the_report_states_definitions_rules_and_provenance(snap):
-    page = (snap / "report.html").read_text(encoding="utf-8")
-    manifest = json.loads((snap / "manifest.json").read_text())
-    assert '<html lang="en">' in page
+def test_the_report_leads_with_results_and_keeps_methods_for_the_appendix(snap):
+    rows, page, manifest = read(snap)
+    assert page.sections == [
+        "summary",
+        "months",
+        "by-referral_type",
+        "by-cohort",
+        "by-site",
+        "by-race",
+        "by-gender",
+        "by-age_band",
+        "methods",
+        "provenance",
+    ]
+    text = (snap / "report.html").read_text(encoding="utf-8")
+    summary = text[: text.index('id="months"')]
+    # Page 1 holds no hash, no counting rule, no suppression rule in full.
+    assert "SHA-256" not in summary and manifest["release_sha256"] not in summary
+    assert html.escape(manifest["suppression_rule"]) not in summary
+    assert text.index('id="by-cohort"') < text.index('id="appendix"') < text.index('id="by-race"')
+    appendix = text[text.index('id="appendix"') :]
     for m in manifest["metrics"].values():
-        for text in (m["label"], m["numerator"], m["denominator"]):
-            assert html.escape(text) in page
+        for part in (m["label"], m["numerator"], m["denominator"]):
+            assert html.escape(part) in appendix
     for key in ("quarter_definition", "suppression_rule"):
-        assert html.escape(manifest[key]) in page
-    for key in ("snapshot_id", "created_at", "run_id", "as_of", "release_sha256", "metrics_csv_sha256"):
-        assert manifest[key] in page, key
-    for f in manifest["archived_files"]:
-        assert f"<td>{f['site_id']}</td><td>{f['table']}</td><td><code>{f['sha256'][:12]}</code>" in page
-    assert f"{len(manifest['archived_files'])} (listed at the end)" in page
-    # The manifest lists the report it was written with, and says why there is no PDF.
+        assert html.escape(manifest[key]) in appendix
+    for key in (
+        "snapshot_id",
+        "created_at",
+        "run_id",
+        "release_sha256",
+        "metrics_csv_sha256",
+        "metrics_xlsx_sha256",
+    ):
+        assert manifest[key] in appendix, key
+    files = page.table("archived-files")[1:]
+    assert files == [
+        [names.site_label(f["site_id"]), names.table_label(f["table"]), f["sha256"][:12]]
+        for f in manifest["archived_files"]
+    ]
     assert manifest["reports"] == [
         {"name": "report.html", "sha256": hashlib.sha256((snap / "report.html").read_bytes()).hexdigest()}
     ]
     assert manifest["report_pdf"] is False and MISSING_CHROMIUM in manifest["report_pdf_reason"]
     assert not (snap / "report.pdf").exists()
     assert (snap / "report.html").stat().st_mode & 0o777 == 0o444
+
+
+def test_no_code_rule_id_or_none_is_visible(snap):
+    rows, page, _ = read(snap)
+    visible = " ".join(page.visible)
+    for figure in page.figures.values():
+        visible += " " + " ".join(figure_strings(figure))
+    assert not SNAKE.findall(visible), sorted(set(SNAKE.findall(visible)))[:20]
+    assert not NONE.search(visible)
+    # The codes are in metrics.csv, so the check above could have failed.
+    codes = {r["group"] for r in rows} | {r["metric"] for r in rows}
+    assert {"arrest_diversion", "permanent_housing"} <= codes
+    assert "Arrest diversion" in visible and "In permanent housing" in visible
 
 
 def test_the_report_loads_nothing_from_anywhere(snap):
@@ -153,82 +217,111 @@ def test_the_report_loads_nothing_from_anywhere(snap):
     assert "default-src 'none'" in csp
 
 
+# --- the numbers ----------------------------------------------------------------------------------
+
+
+def expected_text(row: dict[str, str] | None, count: bool) -> str:
+    """A metrics.csv row as a table cell reads, worked out from the counts alone."""
+    if row is None:
+        return names.NO_ROW
+    if row["suppressed"] == "true":
+        return f"{MARK}*" + (f" of {int(row['denominator']):,}" if row["denominator"] else "")
+    n, d = int(row["numerator"]), int(row["denominator"])
+    return f"{n:,}" if count else f"{n / d:.1%} {n:,} of {d:,}"
+
+
 def test_every_table_has_the_numbers_of_metrics_csv(snap):
-    rows = csv_rows((snap / "metrics.csv").read_bytes())
-    page = Page((snap / "report.html").read_text(encoding="utf-8"))
-    keys = {(r["metric"], r["dimension"]) for r in rows}
-    assert len(page.tables) == len(keys) + 1  # and the archived files
-    for metric, dimension in keys:
-        table = table_of(page, metric, dimension)
-        mine = [r for r in rows if (r["metric"], r["dimension"]) == (metric, dimension)]
-        expected = {
-            (r["group"], r["period"]): expected_cells(r, metric == "active_participants") for r in mine
-        }
-        if dimension == "all":
-            shown = {("all", cells[0]): cells[1:] for cells in table}
-        else:
-            shown = {(cells[0], cells[1]): cells[2:] for cells in table}
-        assert shown == expected and len(table) == len(mine)
+    rows, page, manifest = read(snap)
+    metrics = list(manifest["metrics"])
+    index = {(r["metric"], r["period"], r["dimension"], r["group"]): r for r in rows}
+    months = page.table("months")
+    assert months[0][1:] == ["Jan 2024", "Feb 2024", "Mar 2024", "Whole quarter (Q1 2024)"]
+    for line, metric in zip(months[1:], metrics, strict=True):
+        periods = ["2024-01", "2024-02", "2024-03", PERIOD]
+        count = metric == "active_participants"
+        assert line == [METRICS[metric].label] + [
+            expected_text(index.get((metric, p, "all", "all")), count) for p in periods
+        ]
+    for dimension in ("referral_type", "cohort", "site", "race", "gender", "age_band"):
+        table = page.table(f"by-{dimension}")
+        groups = {r["group"] for r in rows if r["dimension"] == dimension}
+        assert len(table) == len(groups) + 1  # every group, shown or hidden, and the header
+        by_label = {names.group_label(dimension, g): g for g in groups}
+        for line in table[1:]:
+            group = by_label[line[0]]
+            assert line[1:] == [
+                expected_text(index.get((m, PERIOD, dimension, group)), m == "active_participants")
+                for m in metrics
+            ], (dimension, group)
 
 
 def test_charts_hold_only_the_shown_values(snap):
-    rows = csv_rows((snap / "metrics.csv").read_bytes())
-    page = Page((snap / "report.html").read_text(encoding="utf-8"))
-    for metric, dimension in {(r["metric"], r["dimension"]) for r in rows}:
-        shown = [
-            r
-            for r in rows
-            if (r["metric"], r["dimension"]) == (metric, dimension) and r["suppressed"] == "false"
-        ]
-        expected = sorted(
+    rows, page, _ = read(snap)
+    for dimension in ("referral_type", "cohort", "site", "race", "gender", "age_band"):
+        shown = {
             (
-                r["period"] if dimension == "all" else r["group"],
-                None if dimension == "all" else r["period"],
+                r["metric"],
+                names.group_label(dimension, r["group"]),
                 float(r["value"]),
                 (int(r["numerator"]), int(r["denominator"])),
             )
-            for r in shown
+            for r in rows
+            if (r["period"], r["dimension"], r["suppressed"]) == (PERIOD, dimension, "false")
+        }
+        assert bars(page.figures[f"by-{dimension}"]) == shown, dimension
+    # Program-wide: the months as bars, the quarter as a marker apart, one colour per measure.
+    months = page.figures["months"]["data"]
+    for metric in {r["metric"] for r in rows}:
+        traces = [t for t in months if (t.get("meta") or {}).get("metric") == metric]
+        assert {t["meta"]["periods"]: t["type"] for t in traces} == {"months": "bar", "quarters": "scatter"}
+        assert len({t["marker"]["color"] for t in traces}) == 1
+        [quarter] = [t for t in traces if t["type"] == "scatter"]
+        assert quarter["marker"]["symbol"] == "diamond" and min(quarter["x"]) > max(
+            x for t in traces if t["type"] == "bar" for x in t["x"]
         )
-        points = sorted(figure_points(page, metric, dimension))
-        assert points == expected, (metric, dimension)
-    for _, figure in page.figures:
-        # Periods like '2024-01' would be dates to Plotly 7 on a date axis.
-        assert figure["layout"]["xaxis"]["type"] == "category"
+    colours: dict[str, set[str]] = {}
+    for f in page.figures.values():
+        for t in f["data"]:
+            if "metric" in (t.get("meta") or {}):
+                colours.setdefault(t["meta"]["metric"], set()).add(t["marker"]["color"])
+    # One colour per measure, the same in every chart, and no two measures alike.
+    assert all(len(c) == 1 for c in colours.values()) and len(set.union(*colours.values())) == len(colours)
 
 
 def test_no_chart_draws_a_rate_on_fewer_than_eleven(snap):
-    """The one small-numbers rule (a rate on fewer than SMALL_COUNT people): the other pages draw
-    it hollow; a snapshot suppresses it, so the report never draws it at all."""
-    rows = csv_rows((snap / "metrics.csv").read_bytes())
-    # No shown denominator is under 11; rows whose denominator was small hide it, and their rate.
+    """The one small-numbers rule: the other pages draw a rate on fewer than 11 hollow; a snapshot
+    suppresses it, so the report never draws it at all."""
+    rows, page, _ = read(snap)
     assert all(int(r["denominator"]) >= SMALL_COUNT for r in rows if r["denominator"])
-    hidden = [r for r in rows if not r["denominator"]]
-    assert hidden and {r["suppressed"] for r in hidden} == {"true"}
-    page = Page((snap / "report.html").read_text(encoding="utf-8"))
     drawn = [
-        denominator
-        for attrs, figure in page.figures
-        if attrs["data-metric"] != "active_participants"
-        for trace in figure["data"]
-        for _, denominator in trace["customdata"]
+        c[1]
+        for f in page.figures.values()
+        for t in f["data"]
+        if (t.get("meta") or {}).get("metric") not in (None, "active_participants")
+        for c in t["customdata"]
     ]
     assert drawn and min(drawn) >= SMALL_COUNT
 
 
 def crafted_cells() -> pl.DataFrame:
-    """A month where site 'b' has 7 of 20 in permanent housing, and a group label that is HTML."""
+    """A quarter where site 'b' has 7 of 20 in permanent housing, site 'c' only 5 people, and group
+    labels that are HTML."""
     cells = [
-        ("permanent_housing", "all", "all", 40, 100),
+        ("permanent_housing", "all", "all", 40, 105),
         ("permanent_housing", "site", "a", 33, 80),
         ("permanent_housing", "site", "b", 7, 20),
+        ("permanent_housing", "site", "c", 0, 5),
         ("permanent_housing", "gender", "<b>woman</b>", 25, 50),
-        ("permanent_housing", "gender", '"><script>alert(1)</script>', 15, 50),
-        ("active_participants", "all", "all", 120, 120),
+        ("permanent_housing", "gender", '"><script>alert(1)</script>', 15, 55),
+        ("active_participants", "all", "all", 125, 125),
         ("active_participants", "site", "a", 90, 90),
         ("active_participants", "site", "b", 30, 30),
+        ("active_participants", "site", "c", 5, 5),
     ]
+    # The quarter and its three months alike (a quarter counts at least each month, at most their sum).
+    periods = ["2024-01", "2024-02", "2024-03", PERIOD]
     return pl.DataFrame(
-        [(m, "2024-01", d, g, n, den) for m, d, g, n, den in cells],
+        [(m, p, d, g, n, den) for m, d, g, n, den in cells for p in periods],
         schema=["metric", "period", "dimension", "group", "numerator", "denominator"],
         orient="row",
     ).with_columns(
@@ -238,128 +331,77 @@ def crafted_cells() -> pl.DataFrame:
     )
 
 
-def test_a_suppressed_cell_is_nowhere_in_the_report_and_labels_are_escaped(snap):
+def test_a_hidden_group_keeps_its_place_with_the_mark(snap):
     manifest = json.loads((snap / "manifest.json").read_text())
     data = metrics_csv(crafted_cells())
     rows = csv_rows(data)
-    hidden = {(r["metric"], r["dimension"], r["group"]) for r in rows if r["suppressed"] == "true"}
-    # 7 is a small count, and 'a' goes with it, or it would be 40 - 33.
-    assert {("permanent_housing", "site", "b"), ("permanent_housing", "site", "a")} <= hidden
+    hidden = {
+        (r["metric"], r["group"]) for r in rows if r["dimension"] == "site" and r["suppressed"] == "true"
+    }
+    # Site 'c' is hidden whole (5 people), and 'b' (7 of 20) in permanent housing.
+    assert {("active_participants", "c"), ("permanent_housing", "c"), ("permanent_housing", "b")} <= hidden
+    page = Page(report_html(data, manifest))
+    figure = page.figures["by-site"]
+    for key, axis in figure["layout"].items():
+        if key.startswith("yaxis"):
+            assert axis["categoryarray"] == ["A", "B", "C"]  # every site in its place, drawn or not
+    assert hidden_marks(figure) == {(m, g.upper()) for m, g in hidden}
+    shown = {(r["metric"], r["group"].upper()) for r in rows if r["dimension"] == "site"} - {
+        (m, g.upper()) for m, g in hidden
+    }
+    assert {(m, y) for m, y, _, _ in bars(figure)} == shown and shown
+    index = {(r["metric"], r["group"]): r for r in rows if r["dimension"] == "site" and r["period"] == PERIOD}
+    crafted_metrics = [m for m in manifest["metrics"] if m in {r["metric"] for r in rows}]
+    assert page.table("by-site")[1:] == [
+        [g.upper()] + [expected_text(index.get((m, g)), m == "active_participants") for m in crafted_metrics]
+        for g in "abc"
+    ]
+    assert page.table("by-site")[3][1] == f"{MARK}*"
+    # In the demo's own snapshot too: each hidden cell of the quarter is marked in its panel.
+    rows, page, _ = read(snap)
+    for dimension in ("referral_type", "cohort", "race"):
+        expected = {
+            (r["metric"], html.escape(names.group_label(dimension, r["group"])))
+            for r in rows
+            if (r["period"], r["dimension"], r["suppressed"]) == (PERIOD, dimension, "true")
+        }
+        assert expected and hidden_marks(page.figures[f"by-{dimension}"]) == expected, dimension
+
+
+def test_a_suppressed_cell_is_nowhere_in_the_report_and_labels_are_escaped(snap):
+    manifest = json.loads((snap / "manifest.json").read_text())
+    data = metrics_csv(crafted_cells())
     text = report_html(data, manifest)
     page = Page(text)
-
-    table = table_of(page, "permanent_housing", "site")
-    # The denominators (80 and 20 with a known housing status) are no small count: they stay.
-    assert table == [
-        ["a", "2024-01", "suppressed", "80", "suppressed"],
-        ["b", "2024-01", "suppressed", "20", "suppressed"],
-    ]
-    assert figure_points(page, "permanent_housing", "site") == []
-    secrets = {(33, 80), (7, 20)}
-    for _, figure in page.figures:
+    secrets = {(33, 80), (7, 20), (0, 5)}
+    for figure in page.figures.values():
         for trace in figure["data"]:
-            assert not secrets & {tuple(c) for c in trace["customdata"]}
-            assert not {33 / 80, 7 / 20} & set(trace["y"])
+            assert not secrets & {tuple(c) for c in trace.get("customdata") or []}
+            assert not {33 / 80, 7 / 20} & set(trace.get("x") or [])
     everything = " ".join(c for _, t in page.tables for row in t for c in row)
     assert not re.search(r"\b(7|33|41\.[23]%|35\.0%)\b", everything)
-    # The shown counts are there, so the check above could have failed.
-    assert ["a", "2024-01", "90", "90", "90"] in table_of(page, "active_participants", "site")
-
+    assert "90" in page.table("by-site")[1]  # the shown counts are there
     for label in ("<b>woman</b>", '"><script>alert(1)</script>'):
-        assert label not in text
-        assert html.escape(label) in text
-        assert any(html.escape(label) == x for x, *_ in figure_points(page, "permanent_housing", "gender"))
-    assert [c[0] for c in table_of(page, "permanent_housing", "gender")] == sorted(
-        ["<b>woman</b>", '"><script>alert(1)</script>']
-    )
+        assert label not in text and label[:1].upper() + label[1:] not in text
+    labels = [
+        html.escape(names.group_label("gender", g)) for g in ("<b>woman</b>", '"><script>alert(1)</script>')
+    ]
+    assert {y for _, y, _, _ in bars(page.figures["by-gender"])} == set(labels)
 
 
-def test_offline_in_chromium_the_page_draws_every_chart(snap, browser: Browser):
-    rows = csv_rows((snap / "metrics.csv").read_bytes())
-    charts = {(r["metric"], r["dimension"]) for r in rows if r["suppressed"] == "false"}
-    bars = sum(r["suppressed"] == "false" for r in rows)
-    url = (snap / "report.html").as_uri()
-    blocked: list[str] = []
+def test_every_measure_colour_is_at_least_three_to_one_against_white():
+    """WCAG 2.1 contrast for graphics (1.4.11), from the relative luminance of each colour."""
 
-    def file_only(route: Route) -> None:
-        if route.request.url == url:
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
-    context = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
-    context.route("**/*", file_only)
-    requests: list[str] = []
-    problems: list[str] = []
-    try:
-        page = context.new_page()
-        page.on("request", lambda r: requests.append(r.url))
-        page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.goto(url, wait_until="load")
-        page.wait_for_function(
-            "Array.from(document.querySelectorAll('.plot')).every(p => p.querySelector('.main-svg'))",
-            timeout=30_000,
-        )
-        drawn = page.evaluate(
-            """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-                   .filter(p => p.querySelector('.main-svg'))
-                   .map(p => [p.dataset.metric, p.dataset.dimension])"""
-        )
-        assert page.locator(".js-plotly-plot .main-svg").count() > 0
-        assert len(drawn) == len(charts) and {tuple(d) for d in drawn} == charts
-        assert page.locator(".js-plotly-plot .trace.bars .point").count() == bars
-    finally:
-        context.close()
-    assert problems == [] and blocked == []
-    assert set(requests) == {url}
-
-
-def test_report_pdf_is_printed_where_chromium_is(home, chromium, monkeypatch):
-    monkeypatch.setenv(settings.CHROMIUM_ENV, str(chromium))
-    folder = take_snapshot(home, PERIOD)
-    report = folder / "report.pdf"
-    data = report.read_bytes()
-    assert data.startswith(b"%PDF-") and len(data) > 100_000
-    # One page at least per metric: each starts a page.
-    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", data))
-    manifest = json.loads((folder / "manifest.json").read_text())
-    assert pages > len(manifest["metrics"])
-    assert manifest["report_pdf"] is True and manifest["report_pdf_reason"] is None
-    assert [r["name"] for r in manifest["reports"]] == ["report.html", "report.pdf"]
-    assert manifest["reports"][1]["sha256"] == hashlib.sha256(data).hexdigest()
-    assert report.stat().st_mode & 0o777 == 0o444
-    assert not [p for p in home.snapshots.iterdir() if p.name.startswith(".")]
-
-
-def fake_chromium(tmp_path: Path, body: str) -> Path:
-    script = tmp_path / "chromium"
-    script.write_text(f"#!/bin/sh\n{body}\n")
-    script.chmod(0o755)
-    return script
-
-
-def test_a_failing_chromium_costs_only_the_pdf(home, tmp_path, monkeypatch):
-    # It writes half a file and fails, as a crash would.
-    chromium = fake_chromium(
-        tmp_path, 'for a in "$@"; do case $a in --print-to-pdf=*) echo junk > "${a#*=}";; esac; done; exit 3'
-    )
-    monkeypatch.setenv(settings.CHROMIUM_ENV, str(chromium))
-    folder = take_snapshot(home, PERIOD)
-    manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["report_pdf"] is False and "code 3" in manifest["report_pdf_reason"]
-    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "metrics.csv", "report.html"]
-
-
-def test_a_hung_chromium_is_killed_and_leaves_no_pdf(tmp_path, monkeypatch):
-    pid_file = tmp_path / "pid"
-    chromium = fake_chromium(tmp_path, f'echo $$ > "{pid_file}"\nexec sleep 60')
-    monkeypatch.setenv(settings.CHROMIUM_ENV, str(chromium))
-    page = tmp_path / "report.html"
-    page.write_text("<!doctype html><title>x</title>")
-    reason = pdf.print_pdf(page, tmp_path / "report.pdf", timeout_s=1)
-    assert reason is not None and "within 1 s" in reason
-    assert not (tmp_path / "report.pdf").exists()
-    with pytest.raises(ProcessLookupError):
-        os.kill(int(pid_file.read_text()), 0)
+    assert set(MEASURE_COLOURS) >= set(METRICS) - {
+        "jail_days",
+        "booked",
+        "felony_charged",
+        "new_offense_arrest",
+    }
+    for metric, colour in MEASURE_COLOURS.items():
+        assert 1.05 / (luminance(colour) + 0.05) >= 3, metric

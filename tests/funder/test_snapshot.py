@@ -31,11 +31,14 @@ from pipelines.funder.snapshot import (
     files_in_force,
     take_snapshot,
 )
+from pipelines.funder.workbook import metrics_xlsx
 from tests.conftest import SNAPSHOT_AS_OF, SNAPSHOT_PERIOD, drop, run, snapshot_demo
 
 AS_OF = SNAPSHOT_AS_OF  # 2024-Q1 is complete, 2024-Q2 is not
 PERIOD = SNAPSHOT_PERIOD
 MONTHS = {"2024-01", "2024-02", "2024-03"}
+# What the summary compares 2024-Q1 with, program-wide: the quarter before, a year earlier.
+COMPARED = {"2023-10", "2023-11", "2023-12", "2023-Q4", "2023-01", "2023-02", "2023-03", "2023-Q1"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -81,22 +84,30 @@ def release_rows(home: Home, sql: str, params: list | None = None) -> list[tuple
         con.close()
 
 
-def test_same_archive_and_as_of_give_a_byte_identical_metrics_csv(homes, snap):
+def test_same_archive_and_as_of_give_a_byte_identical_metrics_csv_and_xlsx(homes, snap):
     other = outcomes(homes[1], "snapshot", "--period", PERIOD)
     assert other.returncode == 0, other.stderr
     folder = Path(other.stdout.strip())
     assert folder.parent == homes[1].snapshots and folder.name.startswith(f"{PERIOD}-")
     assert (folder / "metrics.csv").read_bytes() == (snap / "metrics.csv").read_bytes()
+    assert folder.name != snap.name  # taken at another time: the workbook carries no time of its own
+    assert (folder / "metrics.xlsx").read_bytes() == (snap / "metrics.xlsx").read_bytes()
     # The two releases differ (run ids, build times): only the figures are reproducible.
     a, b = (json.loads((f / "manifest.json").read_text()) for f in (snap, folder))
     assert a["metrics_csv_sha256"] == b["metrics_csv_sha256"] and a["run_id"] != b["run_id"]
+    assert a["metrics_xlsx_sha256"] == b["metrics_xlsx_sha256"]
 
 
 def test_metrics_csv_is_de_identified_and_covers_the_months_and_the_quarter(snap):
     header = (snap / "metrics.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header.split(",") == COLUMNS  # no participant_id, no reason, no timestamp
     table = rows(snap)
-    assert {r["period"] for r in table} == MONTHS | {PERIOD}
+    assert {r["period"] for r in table} == MONTHS | {PERIOD} | COMPARED
+    # The quarters compared with are program-wide only, and hold every metric the quarter does.
+    assert {r["dimension"] for r in table if r["period"] in COMPARED} == {"all"}
+    quarter_metrics = {r["metric"] for r in table if r["period"] == PERIOD}
+    for period in COMPARED:
+        assert {r["metric"] for r in table if r["period"] == period} == quarter_metrics, period
     assert "case_manager" not in {r["dimension"] for r in table}
     assert {r["dimension"] for r in table} == {
         "all",
@@ -132,12 +143,13 @@ def test_months_are_the_releases_monthly_metrics(homes, snap):
         for m, month, d, g, n, den in release_rows(
             homes[0],
             "select metric, strftime(month, '%Y-%m'), dimension, grp, numerator, denominator "
-            "from metric_values where month between '2024-01-01' and '2024-03-31' "
+            "from metric_values where (month between '2024-01-01' and '2024-03-31' or (dimension = 'all' "
+            "and month between '2023-01-01' and '2023-12-31' and month(month) in (1, 2, 3, 10, 11, 12))) "
             "and dimension <> 'case_manager' and list_contains(?, metric)",
             [list(SNAPSHOT_METRICS)],
         )
     }
-    table = [r for r in rows(snap) if r["period"] in MONTHS]
+    table = [r for r in rows(snap) if r["period"] in MONTHS | (COMPARED - {"2023-Q4", "2023-Q1"})]
     assert {(r["metric"], r["period"], r["dimension"], r["group"]) for r in table} == set(live)
     for r in table:
         if r["suppressed"] == "false":
@@ -188,6 +200,8 @@ def test_manifest_names_the_release_the_archive_and_the_csv(homes, snap):
     manifest = json.loads((snap / "manifest.json").read_text())
     assert manifest["snapshot_id"] == snap.name and manifest["period"] == PERIOD
     assert manifest["metrics_csv_sha256"] == hashlib.sha256((snap / "metrics.csv").read_bytes()).hexdigest()
+    assert manifest["metrics_xlsx_sha256"] == hashlib.sha256((snap / "metrics.xlsx").read_bytes()).hexdigest()
+    assert manifest["comparison_periods"] == ["2023-Q4", "2023-Q1"]
     release = live_release(home.current)
     assert manifest["release_sha256"] == hashlib.sha256(release.read_bytes()).hexdigest()
     [(run_id, as_of, version)] = release_rows(home, "select run_id, as_of, metrics_version from release")
@@ -206,7 +220,7 @@ def test_manifest_names_the_release_the_archive_and_the_csv(homes, snap):
 
 
 def test_a_snapshot_is_read_only_and_a_second_one_is_a_new_folder(homes, snap):
-    before = {name: (snap / name).read_bytes() for name in ("metrics.csv", "manifest.json")}
+    before = {name: (snap / name).read_bytes() for name in ("metrics.csv", "metrics.xlsx", "manifest.json")}
     second = take_snapshot(homes[0], PERIOD)
     assert second != snap and second.parent == snap.parent
     assert {name: (snap / name).read_bytes() for name in before} == before
@@ -347,7 +361,8 @@ def test_verify_passes_every_snapshot_as_taken_and_one_by_id(homes, snap):
     assert all(": intact (" in line for line in done.stdout.splitlines())
     done = outcomes(homes[0], "snapshot", "verify", snap.name)
     assert done.returncode == 0 and done.stdout.splitlines() == [
-        f"{snap.name}: intact (3 files as published and recorded)"  # no PDF here: manifest, CSV, HTML
+        # No PDF here: the manifest, metrics.csv, metrics.xlsx and report.html.
+        f"{snap.name}: intact (4 files as published and recorded)"
     ]
 
 
@@ -355,6 +370,7 @@ def test_verify_passes_every_snapshot_as_taken_and_one_by_id(homes, snap):
     ("tamper", "problem"),
     [
         ("edit metrics.csv", "metrics.csv was changed after the snapshot was taken"),
+        ("edit metrics.xlsx", "metrics.xlsx was changed after the snapshot was taken"),
         (
             "edit metrics.csv and its hash in the manifest",
             "manifest.json is not the one the audit log recorded",
@@ -375,6 +391,10 @@ def test_verify_names_what_was_changed_and_exits_1(copied, snap, capsys, tamper,
             "metrics_csv_sha256": hashlib.sha256(metrics.read_bytes()).hexdigest()
         }
         writable(manifest).write_text(json.dumps(fields))
+    if tamper == "edit metrics.xlsx":
+        # A well-formed workbook with one number hidden that the snapshot showed.
+        edited = metrics.read_bytes().replace(b",false\n", b",true\n", 1)
+        writable(folder / "metrics.xlsx").write_bytes(metrics_xlsx(edited, PERIOD, AS_OF.isoformat()))
     if tamper == "delete report.html":
         (folder / "report.html").unlink()
     if tamper == "add a file":
