@@ -6,7 +6,7 @@
   group's) with Koopman's score interval when either numerator is under SCORE_BELOW, else the log
   (Katz) interval; both from statsmodels.
 - `proportion_difference`: the difference of two independent proportions with Newcombe's hybrid
-  score interval (statsmodels' "newcomb").
+  score interval (statsmodels' "newcomb"), from pipelines/core/stats.py (funder reports share it).
 """
 
 from __future__ import annotations
@@ -18,7 +18,14 @@ from typing import NamedTuple
 from scipy import optimize
 from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
-from pipelines.core.stats import Z95, newcombe_paired_difference, paired_phi, wilson_interval, z_value
+from pipelines.core.stats import (
+    Z95,
+    newcombe_paired_difference,
+    paired_phi,
+    proportion_difference,
+    wilson_interval,
+    z_value,
+)
 
 __all__ = [
     "LOG",
@@ -150,20 +157,3 @@ def rate_ratio(a: int, n1: int, c: int, n2: int, confidence: float = 0.95) -> Ra
         result, method = katz_ratio(a, n1, c, n2, confidence), LOG
     assert result is not None  # every zero count was answered above
     return RateRatio(*result, method)
-
-
-def proportion_difference(
-    x1: int, n1: int, x0: int, n0: int, confidence: float = 0.95
-) -> tuple[float, float, float]:
-    """x1 / n1 minus x0 / n0 with Newcombe's hybrid score interval: (difference, low, high).
-
-    statsmodels' `confint_proportions_2indep(compare="diff", method="newcomb")`, Newcombe (1998)
-    method 10 for independent samples: Wilson intervals of each share, combined.
-    """
-    if n1 <= 0 or n0 <= 0 or not (0 <= x1 <= n1 and 0 <= x0 <= n0):
-        raise ValueError(f"need 0 <= x <= n and n > 0, not {x1}/{n1}, {x0}/{n0}")
-    low, high = confint_proportions_2indep(
-        x1, n1, x0, n0, compare="diff", method="newcomb", alpha=1 - confidence
-    )
-    # A share of 100% against one of 0% can give 1 + 1e-16: a difference of shares stays in [-1, 1].
-    return x1 / n1 - x0 / n0, max(-1.0, float(low)), min(1.0, float(high))

@@ -6,6 +6,10 @@
   "Improved confidence intervals for the difference between binomial proportions based on
   paired data", Statistics in Medicine 17:2635-50.
 
+- `proportion_difference`: the difference of two independent proportions with Newcombe's hybrid
+  score interval (statsmodels' "newcomb"); `is_clear_change`: whether such a difference's
+  interval leaves out 0, the one rule for saying a share rose or fell (pages and funder reports).
+
 No library we use provides Newcombe's paired interval (statsmodels has the independent one);
 the dashboard's pages and `outcomes evaluate` (pipelines/evaluate) share this one.
 """
@@ -14,6 +18,8 @@ from __future__ import annotations
 
 from math import sqrt
 from statistics import NormalDist
+
+from statsmodels.stats.proportion import confint_proportions_2indep
 
 
 def z_value(confidence: float = 0.95) -> float:
@@ -87,3 +93,27 @@ def newcombe_paired_difference(
     low = max(-1.0, difference - sqrt(max(below, 0.0)))
     high = min(1.0, difference + sqrt(max(above, 0.0)))
     return difference, low, high
+
+
+def proportion_difference(
+    x1: int, n1: int, x0: int, n0: int, confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """x1 / n1 minus x0 / n0 with Newcombe's hybrid score interval: (difference, low, high).
+
+    statsmodels' `confint_proportions_2indep(compare="diff", method="newcomb")`, Newcombe (1998)
+    method 10 for independent samples: Wilson intervals of each share, combined.
+    """
+    if n1 <= 0 or n0 <= 0 or not (0 <= x1 <= n1 and 0 <= x0 <= n0):
+        raise ValueError(f"need 0 <= x <= n and n > 0, not {x1}/{n1}, {x0}/{n0}")
+    low, high = confint_proportions_2indep(
+        x1, n1, x0, n0, compare="diff", method="newcomb", alpha=1 - confidence
+    )
+    # A share of 100% against one of 0% can give 1 + 1e-16: a difference of shares stays in [-1, 1].
+    return x1 / n1 - x0 / n0, max(-1.0, float(low)), min(1.0, float(high))
+
+
+def is_clear_change(x1: int, n1: int, x0: int, n0: int) -> bool:
+    """Whether x1 / n1 differs from x0 / n0 beyond the uncertainty: the 95% interval of the
+    difference leaves out 0. Only then is a share said to have risen or fallen."""
+    _, low, high = proportion_difference(x1, n1, x0, n0)
+    return low > 0 or high < 0

@@ -18,6 +18,7 @@ import polars as pl
 
 from pipelines.core.metrics import METRICS
 from pipelines.core.periods import add_months, parse_quarter, quarter_label
+from pipelines.core.stats import is_clear_change
 from pipelines.funder import names
 
 # The headline measures, in the order the summary gives them.
@@ -194,7 +195,11 @@ def _share_sentence(h: Headline) -> str:
     before, year = h.before, h.year_ago
     if before is not None and before.share is not None:
         before_when = when(before, True) if at_end else "the quarter before"
-        text += ", " + _change(rounded, round(before.share * 100), before.percent(), before_when)
+        assert now.numerator is not None and now.denominator and before.numerator is not None
+        if is_clear_change(now.numerator, now.denominator, before.numerator, before.denominator or 0):
+            text += ", " + _change(rounded, round(before.share * 100), before.percent(), before_when)
+        else:  # the one rule for rises and falls (pipelines/core/stats.py), as the pages say it
+            text += f", against {before.percent()} {before_when} (a change within the uncertainty)"
     if year is not None and year.share is not None:
         text += f"; a year earlier ({when(year, at_end).removeprefix('in ')}), {year.percent()}"
     return text[0].upper() + text[1:] + "."

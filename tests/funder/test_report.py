@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from plotly.offline import get_plotlyjs
+from statsmodels.stats.proportion import confint_proportions_2indep
 
 from pipelines.core import settings
 from pipelines.core.metrics import METRICS, SMALL_COUNT
@@ -108,8 +109,13 @@ def test_page_one_says_the_headlines_with_the_numbers_of_metrics_csv(snap):
         assert f"({n:,} of {d:,})" in sentence
         assert ("at the end of March 2024" if at_end else "in the quarter") in sentence
         if before["suppressed"] == "false":
-            then = int(before["numerator"]) / int(before["denominator"])
-            if round(share * 100) != round(then * 100):
+            bn, bd = int(before["numerator"]), int(before["denominator"])
+            then = bn / bd
+            # Said to rise or fall only when the 95% interval of the difference leaves out 0.
+            low, high = confint_proportions_2indep(n, d, bn, bd, compare="diff", method="newcomb")
+            if not (low > 0 or high < 0):
+                assert f"against {then:.0%} {before_when} (a change within the uncertainty)" in sentence
+            elif round(share * 100) != round(then * 100):
                 direction = "up" if round(share * 100) > round(then * 100) else "down"
                 assert f"{direction} from {then:.0%} {before_when}" in sentence, sentence
             else:
