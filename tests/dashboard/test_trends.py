@@ -427,19 +427,21 @@ def test_finding_for_one_line_and_for_a_split() -> None:
     assert trends.finding(level, "permanent_housing").endswith(
         "it went from 20% to 22%, a change within the uncertainty."
     )
-    # A split: lowest and highest in the last month, leaving out a rate on fewer than 11 people.
+    # A split: the two largest groups' change from the first month to the last, leaving out a rate
+    # on fewer than 11 people; 20 of 100 to 40 of 100 is beyond the uncertainty, 20 to 21 is not.
     split = pl.DataFrame(
         {
-            "month": [m("2024-03")] * 3,
-            "group": ["black", "white", "asian"],
-            "numerator": [30, 20, 9],
-            "denominator": [100, 100, 10],
-            "value": [0.3, 0.2, 0.9],
+            "month": [m("2024-01")] * 3 + [m("2024-03")] * 3,
+            "group": ["black", "white", "asian"] * 2,
+            "numerator": [20, 20, 9, 40, 21, 9],
+            "denominator": [100, 100, 10, 100, 120, 10],
+            "value": [0.2, 0.2, 0.9, 0.4, 0.175, 0.9],
         }
     )
     assert trends.finding(split, "permanent_housing", "race") == (
-        "In permanent housing in Mar 2024, by race: from 20% (20 of 100) (White) to 30% (30 of 100) "
-        "(Black). 1 group on fewer than 11 people left out."
+        "In permanent housing by race, from Jan 2024 to Mar 2024, in the 2 largest groups: White went "
+        "from 20% to 18%, a change within the uncertainty; Black rose from 20% to 40%. 1 group on "
+        "fewer than 11 people left out."
     )
 
 
