@@ -50,31 +50,33 @@ PRESET_LABELS = {
 }
 
 
-def preset_range(preset: str, months: Sequence[date], latest: date) -> tuple[date, date] | None:
-    """The first and last month of `months` (sorted month starts) that a preset covers, counting
-    back from `latest`, the latest complete month; None when none of them falls in it (or for
-    CUSTOM, which the page's slider decides)."""
-    complete = [month for month in months if month <= latest]
-    if not complete:
-        return None
-    end = complete[-1]
+def preset_bounds(preset: str, latest: date) -> tuple[date | None, date] | None:
+    """The first and last month a preset covers, counting back from `latest`, the latest complete
+    month: the first is None for ALL_MONTHS (no bound); None for CUSTOM (the page's slider)."""
     if preset == LAST_12:
-        start = add_months(end, -11)
-    elif preset == LAST_24:
-        start = add_months(end, -23)
-    elif preset == YEAR_TO_DATE:
-        start = date(end.year, 1, 1)
-    elif preset == FISCAL_YEAR:
+        return add_months(latest, -11), latest
+    if preset == LAST_24:
+        return add_months(latest, -23), latest
+    if preset == YEAR_TO_DATE:
+        return date(latest.year, 1, 1), latest
+    if preset == FISCAL_YEAR:
         # The most recent fiscal year whose last month is complete.
         last_month = (FISCAL_YEAR_START_MONTH + 10) % 12 + 1
-        year = end.year if end.month >= last_month else end.year - 1
-        end = date(year, last_month, 1)
-        start = add_months(end, -11)
-    elif preset == ALL_MONTHS:
-        start = complete[0]
-    else:
+        end = date(latest.year if latest.month >= last_month else latest.year - 1, last_month, 1)
+        return add_months(end, -11), end
+    if preset == ALL_MONTHS:
+        return None, latest
+    return None
+
+
+def preset_range(preset: str, months: Sequence[date], latest: date) -> tuple[date, date] | None:
+    """The first and last of `months` (sorted month starts) that a preset covers, counting back
+    from `latest`, the latest complete month; None when none of them falls in it (or for CUSTOM)."""
+    bounds = preset_bounds(preset, latest)
+    if bounds is None:
         return None
-    inside = [month for month in complete if start <= month <= end]
+    start, end = bounds
+    inside = [month for month in months if (start is None or start <= month) and month <= end]
     return (inside[0], inside[-1]) if inside else None
 
 
