@@ -47,9 +47,9 @@ METHOD = f"""
 **Change from {KPI_LOOKBACK_MONTHS} months earlier.** Each tile compares the latest complete month with
 the month {KPI_LOOKBACK_MONTHS} months before it. For a share (a percentage), the change is in
 percentage points (pp), with a 95% confidence interval: the range of changes the two months' numbers
-are consistent with, given how many people each share rests on. The change is coloured, green for better and red for worse, only when
-that range leaves out 0; otherwise it is grey and says it is {WITHIN}: the numbers cannot tell it
-from no change at all.
+are consistent with, given how many people each share rests on. The change is coloured, green for
+better and red for worse, only when that range leaves out 0; otherwise it is grey and says it is
+{WITHIN}: the numbers cannot tell it from no change at all.
 
 The two months count largely the same people, and the interval treats them as two separate
 groups. That makes it wider than it needs to be (cautious): a change it calls clear is clear, and a

@@ -172,10 +172,10 @@ def test_caption_defines_the_metric(page_home: Home) -> None:
 
 def test_page_opens_with_what_it_found(page_home: Home) -> None:
     at = cohorts_page()
-    # A1, A2 and B2 were not housed at referral; nobody was followed 12 months (B2's 116 days
+    # A1, A2 and B2 were not housed at referral; nobody was followed 6 months (B2's 116 days
     # are the longest); B1 and C1 were housed at referral.
     assert at.markdown[0].value == (
-        "Of the 3 participants not in permanent housing at referral, too few have been followed 12 "
+        "Of the 3 participants not in permanent housing at referral, too few have been followed 6 "
         "months to say what share moved into permanent housing by then (too few at risk). Already in "
         "permanent housing at referral: 2 (counted apart, not in the curve)."
     )
