@@ -10,7 +10,8 @@ import streamlit as st
 from checks.labels import label
 from dashboard import access, cache, choices, survival
 from dashboard.charts import cohorts as charts
-from dashboard.formatting import definition_line, month_label
+from dashboard.findings import plain_definition
+from dashboard.formatting import month_label
 from dashboard.page import release_page
 from dashboard.queries import cohorts
 from dashboard.queries.release import Release
@@ -108,7 +109,7 @@ def cohort_section(curves: pl.DataFrame, name: str, release: Release) -> None:
     """A metric by months since referral, one line per chosen cohort, and the table under it."""
     metric = METRICS[name]
     st.caption(
-        f"{metric.label}: {definition_line(metric)} Cohorts are the quarter of referral; month 0 is "
+        f"{metric.label}: {plain_definition(metric)} Cohorts are the quarter of referral; month 0 is "
         f"the referral month. Drawn through {month_label(latest_complete_month(release.as_of))}, the "
         "last complete month."
     )

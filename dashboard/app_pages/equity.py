@@ -11,7 +11,8 @@ import streamlit as st
 
 from dashboard import access, cache, choices
 from dashboard.charts.equity import forest_chart
-from dashboard.formatting import definition_line, md_text, month_label
+from dashboard.findings import plain_definition
+from dashboard.formatting import md_text, month_label
 from dashboard.page import release_page
 from dashboard.queries import equity
 from dashboard.queries.equity import (
@@ -170,7 +171,7 @@ def show_outcome_ratios(path: Path, release: Release, scope: Scope, pool: Divers
     metric = METRICS[metric_name]
     first = add_months(month, 1 - REFERRAL_WINDOW_MONTHS)
     st.subheader(f"{metric.label} by race, {month_label(month)}")
-    st.caption(definition_line(metric))
+    st.caption(plain_definition(metric))
     st.caption(
         f"Share of referrals: each group's share of the participants referred from {month_label(first)} "
         f"to {month_label(month)}. Nothing is hidden: a rate on fewer than {SMALL_COUNT} people is "

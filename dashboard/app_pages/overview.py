@@ -9,8 +9,8 @@ import streamlit as st
 
 from dashboard import access, cache, choices
 from dashboard.charts import overview as charts
+from dashboard.findings import plain_definition
 from dashboard.formatting import (
-    definition_line,
     format_change,
     format_value,
     is_zero_change,
@@ -118,7 +118,7 @@ def tile_help(row: dict, metric: Metric) -> str:
                 f"{month_label(row['prior_month'])}"
             )
         counts += ". "
-    return counts + definition_line(metric)
+    return counts + plain_definition(metric)
 
 
 def kpi_tiles(table: pl.DataFrame) -> None:
@@ -160,7 +160,7 @@ def trend(name: str, series: pl.DataFrame, period: str) -> None:
     """A metric's trend line, its definition, and the same numbers as a table beside it."""
     metric = METRICS[name]
     st.subheader(metric.label)
-    st.caption(definition_line(metric))
+    st.caption(plain_definition(metric))
     if series.is_empty():
         st.info(
             f"This release has no monthly values for {metric.label.lower()} in the period chosen "

@@ -13,7 +13,8 @@ import streamlit as st
 from checks.labels import label
 from dashboard import access, cache, choices
 from dashboard.charts import trends as charts
-from dashboard.formatting import definition_line, md_text, month_label
+from dashboard.findings import plain_definition
+from dashboard.formatting import md_text, month_label
 from dashboard.page import release_page
 from dashboard.queries import trends
 from dashboard.queries.release import Release
@@ -218,7 +219,7 @@ def show(path: Path, release: Release, scope: Scope, options: trends.TrendOption
     found = trends.finding(values, choice.metric, choice.split)
     if found:
         opening.markdown(md_text(found))
-    st.caption(definition_line(metric))
+    st.caption(plain_definition(metric))
     st.caption(describe(choice, release))
     with st.expander("How this is calculated"):
         st.markdown(METHOD)

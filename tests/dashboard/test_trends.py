@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.charts import trends as charts
+from dashboard.findings import plain_definition
 from dashboard.formatting import md_text
 from dashboard.queries import trends
 from dashboard.small_numbers import SMALL_FLAG
@@ -639,7 +640,7 @@ def test_page_defaults_by_hand(page_home: Home, downloads: Downloads) -> None:
     assert at.selectbox(key="trends-split").value == "all"
     assert at.select_slider(key="trends-months").value == DEFAULT_RANGE
     metric = METRICS["active_participants"]
-    assert f"Numerator: {metric.numerator}; denominator: {metric.denominator}." in at.caption.values
+    assert plain_definition(metric) in at.caption.values
     # Active participants program-wide, November 2023 to May 2024 (June is not complete).
     expected = {
         "2023-11": 1,
@@ -675,7 +676,7 @@ def test_page_metric_split_filter_and_range(page_home: Home, downloads: Download
     assert not at.exception
     assert table_rows(at) == labelled(within(by_group({"all": PERMANENT_ALL}), "2023-11", "2024-05"))
     metric = METRICS["permanent_housing"]
-    assert f"Numerator: {metric.numerator}; denominator: {metric.denominator}." in at.caption.values
+    assert plain_definition(metric) in at.caption.values
     values = at.dataframe[0].value
     assert list(values["value"]) == pytest.approx(
         [100 * n / d for n, d in (PERMANENT_ALL[k] for k in sorted(PERMANENT_ALL)[:-1][::-1])]
@@ -717,7 +718,7 @@ def test_page_offers_days_in_jail(page_home: Home) -> None:
     assert not at.exception
     assert METRICS["jail_days"].label in at.selectbox(key="trends-metric").options
     metric = METRICS["jail_days"]
-    assert f"Numerator: {metric.numerator}; denominator: {metric.denominator}." in at.caption.values
+    assert plain_definition(metric) in at.caption.values
     frame = at.dataframe[0].value
     assert (frame["value"] == frame["numerator"] / frame["denominator"]).all()
 
