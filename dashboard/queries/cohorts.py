@@ -309,25 +309,27 @@ def housing_finding(overall: HousingCurves, months: Sequence[int] = FINDING_MILE
     )
 
 
-def fastest_finding(fit: HousingCurves) -> str | None:
-    """Which referral type was housed fastest, by its median time to permanent housing, against
-    the slowest; said to differ only when their 95% intervals do not overlap. None when fewer than
-    two referral types have a median read where enough are still followed."""
-    rows = [
-        r
-        for r in fit.summary.iter_rows(named=True)
-        if r["participants"] and r["median_days"] is not None and not too_few_at_risk(r["median_at_risk"])
-    ]
-    if len(rows) < 2:
+def fastest_finding(fit: HousingCurves, months: Sequence[int] = FINDING_MILESTONES[::-1]) -> str | None:
+    """Which referral type was housed fastest: the highest share housed within the first of
+    `months` (12, else 6) at which two or more referral types have enough people still followed,
+    against the lowest; said to differ only when their 95% intervals do not overlap. None when
+    fewer than two referral types can be read at any of them."""
+    for m in months:
+        rows = [
+            r
+            for r in fit.milestones.filter(pl.col("months") == m).iter_rows(named=True)
+            if r["share_housed"] is not None and not too_few_at_risk(r["at_risk"])
+        ]
+        if len(rows) >= 2:
+            break
+    else:
         return None
-    rows.sort(key=lambda r: r["median_days"])
+    rows.sort(key=lambda r: (-r["share_housed"], r["referral_type"]))
     fast, slow = rows[0], rows[-1]
-    clear = fast["median_upper"] is not None and slow["median_lower"] is not None
-    clear = clear and fast["median_upper"] < slow["median_lower"]
+    clear = fast["lower"] is not None and slow["upper"] is not None and fast["lower"] > slow["upper"]
     text = (
-        f"{label('referral_type', fast['referral_type'])} referrals were housed fastest: half within "
-        f"{fast['median_days'] / DAYS_PER_MONTH:.1f} months, against "
-        f"{slow['median_days'] / DAYS_PER_MONTH:.1f} months for "
+        f"{label('referral_type', fast['referral_type'])} referrals were housed fastest: "
+        f"{fast['share_housed']:.0%} within {m} months, against {slow['share_housed']:.0%} of "
         f"{label('referral_type', slow['referral_type']).lower()} referrals"
     )
     return text + ("." if clear else ", a difference within the uncertainty.")
