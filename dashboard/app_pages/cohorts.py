@@ -61,7 +61,8 @@ HOUSING_METHOD = (
     f"{MIN_AT_RISK} people are still followed and not yet housed; otherwise the tables say "
     f'"{TOO_FEW_AT_RISK}", and the curve is dashed, without its band, from that point on. The '
     "sentence at the top says one referral type was housed faster than another only when their "
-    "shares' ranges do not overlap (the share housed within 12 months, or 6 when too few have been followed 12).\n\n"
+    "shares' ranges do not overlap (the share housed within 12 months, or 6 when too few have been "
+    "followed 12).\n\n"
     "For analysts: the curve is a Kaplan-Meier (product-limit) estimate of 1 - S(t) computed with "
     "lifelines, people not yet housed right-censored at exit or the as-of date; the band is the "
     "exponential Greenwood (log-log) interval; the median's interval is where the band crosses 0.5. "
