@@ -7,7 +7,11 @@ Overview's tiles do.
 
 from __future__ import annotations
 
+import re
+
 from dashboard import stats
+from dashboard.formatting import definition_line
+from pipelines.core.metrics import Metric
 
 
 def is_clear(low: float | None, high: float | None) -> bool:
@@ -24,3 +28,13 @@ def share_change(subject: str, now: tuple[int, int], then: tuple[int, int]) -> s
     if is_clear(low, high):
         return f"{subject} {'rose' if after > before else 'fell'} from {shares}"
     return f"{subject} went from {shares}, a change within the uncertainty"
+
+
+# A metric's definition names the HMIS codes it reads; a page says the words, and its expander the
+# codes ("HMIS 4xx" is for analysts).
+_CODES = re.compile(r" \(HMIS [^)]*\)")
+
+
+def plain_definition(metric: Metric) -> str:
+    """A metric's definition line as a page shows it outside its method notes: no HMIS codes."""
+    return _CODES.sub("", definition_line(metric))

@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard import access, cache
+from dashboard import access, cache, choices
 from dashboard.charts.before_after import baseline_chart, comparison_chart
 from dashboard.formatting import md_text
 from dashboard.page import release_page
@@ -24,7 +24,7 @@ from dashboard.queries.release import Release
 from dashboard.scope import scope_of
 from dashboard.small_numbers import SMALL_NOTE
 from pipelines.evaluate import estimate
-from pipelines.evaluate.estimate import MEASURES, Evaluation, Measure
+from pipelines.evaluate.estimate import ALL, MEASURES, Evaluation, Measure
 from pipelines.evaluate.windows import Sites
 
 PAGE = "before-after"
@@ -160,15 +160,20 @@ arrests, but neither as new-offense nor as warrant arrests.
 |---|---|---|
 {rows}
 
-**Intervals (95%).** Share arrested: {estimate.SHARE_METHOD} Rates: {estimate.RATE_METHOD} The same
-release always gives the same intervals. A rate's interval is left out for a group so small that a
-resample can hold no day at risk. {SMALL_NOTE}
+**Intervals (95%).** Each difference comes with the range of differences the numbers are
+consistent with. Because the same people are counted before and after, the range takes into
+account that a person arrested before is more likely to be arrested after. For a rate, the range
+comes from recounting many random redraws of the same people. The same release always gives the
+same ranges. A rate's range is left out for a group so small that a redraw can hold no day at risk.
+{SMALL_NOTE}
 
 **Why a drop is not yet an effect.** People tend to be referred when their arrests are at a peak.
 Peaks do not last: the same people would, on average, have been arrested less afterwards even
 without the program. The longer baseline shows how high the months before referral were against the
 year before them. Only a comparison with similar people who were not referred (the Impact page) can
 separate the program's part from this return to the usual level.
+
+For analysts: share arrested: {estimate.SHARE_METHOD} Rates: {estimate.RATE_METHOD}
 """
 
 
@@ -228,12 +233,7 @@ def show_comparison(result: Evaluation, months: int, sites: Sites, found: DeltaG
     )
     numbers = st.container()
     st.subheader("The longer baseline")
-    group = st.selectbox(
-        "Referral type",
-        before_after.referral_types(result),
-        format_func=REFERRAL_TYPE_LABELS.__getitem__,
-        key="before-after-baseline-type",
-    )
+    group = baseline_type(before_after.referral_types(result))
     longer = st.container()
     measure = MEASURES[name]
     comparison = before_after.comparison_view(result, name)
@@ -253,6 +253,25 @@ def show_comparison(result: Evaluation, months: int, sites: Sites, found: DeltaG
     st.caption(sites_caption(sites))
     with st.expander("How this is calculated"):
         st.markdown(methods(result, months))
+
+
+def baseline_type(groups: list[str]) -> str:
+    """The longer baseline's referral type: the one chosen on another leadership page when exactly
+    one was (dashboard/choices.py), else all referral types; a choice here is kept for the others."""
+    key = "before-after-baseline-type"
+    shared = st.session_state.get(choices.REFERRAL_TYPES)
+    if isinstance(shared, list) and len(shared) == 1 and shared[0] in groups:
+        st.session_state[key] = shared[0]
+    elif key not in st.session_state or st.session_state[key] not in groups:
+        st.session_state[key] = groups[0]
+
+    def keep() -> None:
+        chosen = st.session_state[key]
+        st.session_state[choices.REFERRAL_TYPES] = [] if chosen == ALL else [chosen]
+
+    return st.selectbox(
+        "Referral type", groups, format_func=REFERRAL_TYPE_LABELS.__getitem__, key=key, on_change=keep
+    )
 
 
 def show_measure(comparison: pl.DataFrame, everything: pl.DataFrame, measure: Measure, months: int) -> None:

@@ -8,9 +8,10 @@ import polars as pl
 import streamlit as st
 
 from checks.labels import label
-from dashboard import access, cache, survival
+from dashboard import access, cache, choices, survival
 from dashboard.charts import cohorts as charts
-from dashboard.formatting import definition_line, month_label
+from dashboard.findings import plain_definition
+from dashboard.formatting import month_label
 from dashboard.page import release_page
 from dashboard.queries import cohorts
 from dashboard.queries.release import Release
@@ -45,33 +46,44 @@ HOUSING_METHOD = (
     "already in permanent housing at referral are counted apart (a column of the median table), "
     "not in the curve: they had nothing to move into.\n\n"
     "**Moving into permanent housing.** The first housing assessment dated after the referral date "
-    "that records a permanent living situation (HUD HMIS codes 4xx: renting, owning, or living "
-    "permanently with family or friends).\n\n"
-    "**People not yet housed** are followed until they exit the program or until the release's "
-    "as-of date, whichever comes first, and then set aside (censored): they count among those "
-    "still waiting while they are followed, not after. A move first recorded after exit is not counted.\n\n"
-    "**The estimate.** The share housed by each month since referral is a Kaplan-Meier "
-    "(product-limit) estimate, computed with lifelines: the share one would expect to have moved "
-    "in had everyone been followed that long. Its 95% band uses the exponential Greenwood "
-    "(log-log) formula. The median is the time by which half have moved in; its 95% interval is "
-    "where the band crosses one half. A month is 365.25 / 12 days.\n\n"
+    "that records a permanent living situation: renting, owning, or living permanently with family "
+    "or friends.\n\n"
+    "**People not yet housed** are counted while they are followed, until they exit the program or "
+    "until the release's as-of date, whichever comes first, and then set aside: they count among "
+    "those still waiting while they are followed, not after. A move first recorded after exit is "
+    "not counted.\n\n"
+    "**The share housed** by each month since referral is the share one would expect to have moved "
+    "in had everyone been followed that long: each month's moves are counted against the people "
+    "still followed and not yet housed then. The shaded band is its 95% range: the shares the "
+    "numbers are consistent with. The median is the time by which half have moved in, with the "
+    "range where the band crosses one half. A month is 365.25 / 12 days.\n\n"
     f"**Too few at risk.** A median or a share at a given month is shown only where at least "
     f"{MIN_AT_RISK} people are still followed and not yet housed; otherwise the tables say "
-    f'"{TOO_FEW_AT_RISK}", and the curve is dashed, without its band, from that point on.'
+    f'"{TOO_FEW_AT_RISK}", and the curve is dashed, without its band, from that point on. The '
+    "sentence at the top says one referral type was housed faster than another only when their "
+    "shares' ranges do not overlap (the share housed within 12 months, or 6 when too few have been "
+    "followed 12).\n\n"
+    "For analysts: the curve is a Kaplan-Meier (product-limit) estimate of 1 - S(t) computed with "
+    "lifelines, people not yet housed right-censored at exit or the as-of date; the band is the "
+    "exponential Greenwood (log-log) interval; the median's interval is where the band crosses 0.5. "
+    "Permanent destinations are the HUD HMIS living situations numbered 4xx."
 )
 
 
 def filters(path: Path, scope: Scope) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The referral types and sites chosen; empty means all."""
+    """The referral types and sites chosen; empty means all. The referral types stay chosen on
+    the other leadership pages (dashboard/choices.py)."""
     types, sites = cache.fetch(path, cohorts.filter_options, scope)
     left, right = st.columns(2)
     with left:
+        choices.seed("cohorts-referral-types", choices.REFERRAL_TYPES, [], choices.some_of(types))
         chosen_types = st.multiselect(
             "Referral type",
             types,
             format_func=lambda code: label("referral_type", code),
             placeholder="All referral types",
             key="cohorts-referral-types",
+            on_change=choices.remember("cohorts-referral-types", choices.REFERRAL_TYPES),
         )
     with right:
         chosen_sites = st.multiselect("Site", sites, placeholder="All sites", key="cohorts-sites")
@@ -84,12 +96,13 @@ def metric_choice() -> str:
     st.header("By months since referral")
     # Counts and shares of people: the chart draws no days per participant (jail_days) yet.
     names = [n for n, m in METRICS.items() if m.counts_people]
+    choices.seed("cohorts-metric", choices.METRIC, DEFAULT_METRIC, choices.one_of(names))
     return st.selectbox(
         "Metric",
         names,
         format_func=lambda n: METRICS[n].label,
-        index=names.index(DEFAULT_METRIC),
         key="cohorts-metric",
+        on_change=choices.remember("cohorts-metric", choices.METRIC),
     )
 
 
@@ -97,7 +110,7 @@ def cohort_section(curves: pl.DataFrame, name: str, release: Release) -> None:
     """A metric by months since referral, one line per chosen cohort, and the table under it."""
     metric = METRICS[name]
     st.caption(
-        f"{metric.label}: {definition_line(metric)} Cohorts are the quarter of referral; month 0 is "
+        f"{metric.label}: {plain_definition(metric)} Cohorts are the quarter of referral; month 0 is "
         f"the referral month. Drawn through {month_label(latest_complete_month(release.as_of))}, the "
         "last complete month."
     )
@@ -197,7 +210,7 @@ def housing_section(fit: survival.HousingCurves) -> None:
                 "Not housed at referral (in the curve)", format="localized"
             ),
             "events": st.column_config.NumberColumn("Moved into permanent housing", format="localized"),
-            "censored": st.column_config.NumberColumn("Censored (not yet housed)", format="localized"),
+            "censored": st.column_config.NumberColumn("Not yet housed (followed so far)", format="localized"),
             "median": st.column_config.TextColumn("Median time to permanent housing"),
             "median_interval": st.column_config.TextColumn("95% CI of the median"),
         },
@@ -228,11 +241,11 @@ def housing_section(fit: survival.HousingCurves) -> None:
 
 def show_release(path: Path, release: Release) -> None:
     """What the page found, then the cohort curves and the time to housing of one release file."""
+    finding = st.container()  # filled once the data is in hand and the audit entry written
     st.caption(
         f"All participants referred up to the release's as-of date, {release.as_of:%Y-%m-%d}, grouped by "
         "the quarter of their referral (cohort) and followed month by month from referral."
     )
-    finding = st.container()  # filled once the data is in hand and the audit entry written
     scope = scope_of(access.viewer())
     referral_types, sites = filters(path, scope)
     with st.spinner(ESTIMATING):
@@ -248,8 +261,11 @@ def show_release(path: Path, release: Release) -> None:
         rows=curves.height + fit.summary.height + fit.milestones.height,
     )
     text = cohorts.housing_finding(overall)
-    if text is not None:
-        finding.markdown(text)
+    if text is None:
+        finding.info(NO_PARTICIPANTS, icon=":material/info:")
+    else:
+        fastest = cohorts.fastest_finding(fit)
+        finding.markdown(text if fastest is None else f"{text} {fastest}")
     cohort_section(curves, name, release)
     housing_section(fit)
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import access, cache
+from dashboard import access, cache, choices
 from dashboard.charts.equity import forest_chart
-from dashboard.formatting import definition_line, md_text, month_label
+from dashboard.findings import plain_definition
+from dashboard.formatting import md_text, month_label
 from dashboard.page import release_page
 from dashboard.queries import equity
 from dashboard.queries.equity import (
@@ -32,24 +33,27 @@ from pipelines.core.periods import add_months, latest_complete_month
 from pipelines.core.scope import Scope
 
 REFERENCE_LABELS = {WHITE: "White participants", ALL_OTHERS: "All other groups"}
+STANDARD, SMALL_COUNTS = equity.INTERVAL_NAMES[LOG], equity.INTERVAL_NAMES[SCORE]
 METHOD = f"""
 **Rate ratio.** A group's rate divided by the reference group's rate: 1 means the same rate, 2 twice
 the reference's, 0.5 half. Against all other groups, the reference pools every other group's
-numerator and denominator (multiracial and unknown included).
+participants (multiracial and unknown included).
 
 **The 95% confidence interval** is the range of ratios the month's numbers are consistent with.
-When it includes 1, the numbers cannot tell the group's rate from the reference's. Two methods
-give it, and the table's Interval column says which each row uses:
+When it includes 1, the numbers cannot tell the group's rate from the reference's: the gap is
+within the uncertainty. The table's Interval column says which of two ways worked it out:
 
-- **{LOG}** (Katz): the usual interval, worked on the logarithm of the ratio. It needs enough
-  people counted on both sides: with few, it is too narrow, and with none it cannot be computed.
-- **{SCORE}** (Koopman): used whenever fewer than {SCORE_BELOW} people are counted in the
-  numerator of either group. It asks which ratios the counts could plausibly come from, so it stays
-  honest with small counts, and it still gives an interval when no one in the group is counted (a
+- **{STANDARD}**: the usual way, when enough people are counted on both sides.
+- **{SMALL_COUNTS}**: whenever fewer than {SCORE_BELOW} people are counted in either group. It
+  stays honest with few people, and still gives an interval when no one in the group is counted (a
   ratio of 0, drawn as a triangle at the left edge).
 
 With no one counted in the reference group there is no ratio (it would mean dividing by 0): the
 table's note says so.
+
+**The sentence at the top** names the group whose rate is furthest from the reference's (groups of
+fewer than {SMALL_COUNT} people are passed over when another has a ratio), and says whether the gap
+is beyond the uncertainty.
 
 **Small numbers.** {SMALL_NOTE} Here a ratio is hollow when the group's rate or the reference's
 rests on fewer than {SMALL_COUNT} people; its interval shows how wide the uncertainty is.
@@ -57,6 +61,11 @@ rests on fewer than {SMALL_COUNT} people; its interval shows how wide the uncert
 **Share of referrals.** Each group's share of the participants referred in the
 {REFERRAL_WINDOW_MONTHS} months up to the chosen month. Race as the metrics count it: the single
 race given, multiracial for several, unknown when none is known.
+
+For analysts: the standard interval is Katz's log interval for a ratio of two independent
+proportions; the small-count one is Koopman's score interval (statsmodels'
+confint_proportions_2indep, method "score", no correction), used when either numerator is under
+{SCORE_BELOW}.
 """
 
 
@@ -74,7 +83,7 @@ def table_config(month: date) -> dict[str, object]:
         ),
         "method": st.column_config.TextColumn(
             "Interval",
-            help=f"{SCORE}: a numerator under {SCORE_BELOW} on either side; {LOG} otherwise",
+            help=f"{SMALL_COUNTS}: fewer than {SCORE_BELOW} counted on either side; {STANDARD} otherwise",
         ),
         "reference_rate": st.column_config.NumberColumn(
             "Ref. rate", help="The reference's rate", format="%.1f%%"
@@ -104,11 +113,14 @@ def controls(path: Path, scope: Scope, latest: date) -> tuple[str, date, str] | 
     """The metric, month and reference group the user picks; None when there is nothing to pick."""
     metric_column, month_column, reference_column = st.columns([2, 1, 2])
     with metric_column:
+        names = list(rate_metrics())
+        choices.seed("equity-metric", choices.METRIC, names[0], choices.one_of(names))
         metric = st.selectbox(
             "Metric",
-            rate_metrics(),
+            names,
             format_func=lambda name: METRICS[name].label,
             key="equity-metric",
+            on_change=choices.remember("equity-metric", choices.METRIC),
         )
     months = cache.fetch(path, equity.race_months, scope, metric, latest)
     if not months:
@@ -159,7 +171,7 @@ def show_outcome_ratios(path: Path, release: Release, scope: Scope, pool: Divers
     metric = METRICS[metric_name]
     first = add_months(month, 1 - REFERRAL_WINDOW_MONTHS)
     st.subheader(f"{metric.label} by race, {month_label(month)}")
-    st.caption(definition_line(metric))
+    st.caption(plain_definition(metric))
     st.caption(
         f"Share of referrals: each group's share of the participants referred from {month_label(first)} "
         f"to {month_label(month)}. Nothing is hidden: a rate on fewer than {SMALL_COUNT} people is "

@@ -7,10 +7,10 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import access, cache
+from dashboard import access, cache, choices
 from dashboard.charts import overview as charts
+from dashboard.findings import plain_definition
 from dashboard.formatting import (
-    definition_line,
     format_change,
     format_value,
     is_zero_change,
@@ -36,6 +36,9 @@ OVERVIEW_METRICS = (
     "income_or_benefits",
     "arrested",
 )
+# The periods the trends can cover; by default every month, as the page showed before presets.
+PERIODS = (choices.LAST_12, choices.LAST_24, choices.YEAR_TO_DATE, choices.FISCAL_YEAR, choices.ALL_MONTHS)
+DEFAULT_PERIOD = choices.ALL_MONTHS
 KPI_COLUMNS = 3
 # A fall is the program's aim for these; the size of the caseload is neither good nor bad.
 DELTA_COLOURS = {"active_participants": "off", "unsheltered": "inverse", "arrested": "inverse"}
@@ -44,10 +47,9 @@ METHOD = f"""
 **Change from {KPI_LOOKBACK_MONTHS} months earlier.** Each tile compares the latest complete month with
 the month {KPI_LOOKBACK_MONTHS} months before it. For a share (a percentage), the change is in
 percentage points (pp), with a 95% confidence interval: the range of changes the two months' numbers
-are consistent with, given how many people each share rests on (Newcombe's method for the
-difference of two shares). The change is coloured, green for better and red for worse, only when
-that range leaves out 0; otherwise it is grey and says it is {WITHIN}: the numbers cannot tell it
-from no change at all.
+are consistent with, given how many people each share rests on. The change is coloured, green for
+better and red for worse, only when that range leaves out 0; otherwise it is grey and says it is
+{WITHIN}: the numbers cannot tell it from no change at all.
 
 The two months count largely the same people, and the interval treats them as two separate
 groups. That makes it wider than it needs to be (cautious): a change it calls clear is clear, and a
@@ -61,6 +63,14 @@ points swing widely.
 
 **Complete months.** Tiles and trends stop at the latest complete month: a month counts once the
 release's as-of date reaches its last day.
+
+**Period.** The period picker chooses the months the trends and the sentence at the top cover,
+counting back from the latest complete month (the fiscal year starts in {choices.FISCAL_YEAR_START});
+the tiles always compare the latest complete month with {KPI_LOOKBACK_MONTHS} months before it. With
+every month shown, the sentence covers the last 12.
+
+For analysts: the interval of a change is Newcombe's hybrid score interval for the difference of
+two independent proportions; the sentence at the top uses the same interval.
 """
 
 
@@ -108,7 +118,7 @@ def tile_help(row: dict, metric: Metric) -> str:
                 f"{month_label(row['prior_month'])}"
             )
         counts += ". "
-    return counts + definition_line(metric)
+    return counts + plain_definition(metric)
 
 
 def kpi_tiles(table: pl.DataFrame) -> None:
@@ -146,13 +156,17 @@ def metric_table_config(metric: Metric) -> dict[str, object]:
     }
 
 
-def trend(name: str, series: pl.DataFrame) -> None:
+def trend(name: str, series: pl.DataFrame, period: str) -> None:
     """A metric's trend line, its definition, and the same numbers as a table beside it."""
     metric = METRICS[name]
     st.subheader(metric.label)
-    st.caption(definition_line(metric))
+    st.caption(plain_definition(metric))
     if series.is_empty():
-        st.info(f"This release has no monthly values for {metric.label.lower()}.")
+        st.info(
+            f"This release has no monthly values for {metric.label.lower()} in the period chosen "
+            f"({choices.PRESET_LABELS[period].lower()}). Choose another period above.",
+            icon=":material/info:",
+        )
         return
     chart, table = st.columns([3, 2])
     with chart:
@@ -176,18 +190,35 @@ def trend(name: str, series: pl.DataFrame) -> None:
 
 def show_release(path: Path, release: Release) -> None:
     """The KPIs and trends of one release file."""
-    month = latest_complete_month(release.as_of)
+    latest = latest_complete_month(release.as_of)
     scope = scope_of(access.viewer())
+    opening = st.container()  # what the page found, once the period is chosen
+    period = choices.period_choice("overview-period", DEFAULT_PERIOD, PERIODS)
+    bounds = choices.preset_bounds(period, latest)
+    assert bounds is not None  # every period offered here is a preset
+    since, month = bounds
     tiles = cache.fetch(path, overview.kpis, scope, OVERVIEW_METRICS, release.as_of)
     series = {
-        name: cache.fetch(path, overview.metric_series, scope, name, month) for name in OVERVIEW_METRICS
+        name: cache.fetch(path, overview.metric_series, scope, name, month, since)
+        for name in OVERVIEW_METRICS
     }
-    access.audit("page_view", "overview", rows=tiles.height + sum(s.height for s in series.values()))
-    found = overview.headline(series, month)
+    access.audit(
+        "page_view",
+        "overview",
+        filters={"period": period},
+        rows=tiles.height + sum(s.height for s in series.values()),
+    )
+    found = overview.headline(series, month, since)
     if found:
-        st.markdown(found)
+        opening.markdown(found)
+    else:
+        opening.info(
+            f"This release has no monthly values in the period chosen "
+            f"({choices.PRESET_LABELS[period].lower()}). Choose another period.",
+            icon=":material/info:",
+        )
     st.caption(
-        f"All sites, latest complete month: {month_label(month)} (release as of "
+        f"All sites, latest complete month: {month_label(latest)} (release as of "
         f"{release.as_of:%Y-%m-%d}). Changes are against {KPI_LOOKBACK_MONTHS} months earlier; "
         f"rates change in percentage points (pp), coloured only when the change is beyond its "
         "95% interval."
@@ -196,9 +227,10 @@ def show_release(path: Path, release: Release) -> None:
     with st.expander("How this is calculated"):
         st.markdown(METHOD)
     st.header("Trends")
-    st.caption(f"Complete months through {month_label(month)}. {SMALL_NOTE}")
+    shown = "every complete month" if since is None else f"{month_label(since)} to {month_label(month)}"
+    st.caption(f"{choices.PRESET_LABELS[period]}: {shown}. {SMALL_NOTE}")
     for name in OVERVIEW_METRICS:
-        trend(name, series[name])
+        trend(name, series[name], period)
 
 
 release_page("Overview", show_release)

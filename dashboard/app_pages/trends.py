@@ -11,9 +11,10 @@ import polars as pl
 import streamlit as st
 
 from checks.labels import label
-from dashboard import access, cache
+from dashboard import access, cache, choices
 from dashboard.charts import trends as charts
-from dashboard.formatting import definition_line, md_text, month_label
+from dashboard.findings import plain_definition
+from dashboard.formatting import md_text, month_label
 from dashboard.page import release_page
 from dashboard.queries import trends
 from dashboard.queries.release import Release
@@ -29,20 +30,27 @@ NO_COMPLETE_MONTH = (
     "a month is shown once the release's as-of date reaches its last day."
 )
 METHOD = f"""
-**Each point** is one month: the numerator over the denominator named above the chart, counted
-among the participants who match the filters (every site, referral type and cohort when a filter
-is empty). Split by a breakdown, each group gets its own line.
+**Each point** is one month: the number of participants counted for the measure out of the
+participants it applies to (both named above the chart), among those who match the filters (every
+site, referral type and cohort when a filter is empty). Split by a breakdown, each group gets its
+own line.
 
 **Small numbers.** {SMALL_NOTE} A count of active participants is exact, not an estimate, and is
 never flagged.
 
 **Complete months only.** The months stop at the latest complete month: a month counts once the
-release's as-of date reaches its last day, so a month still under way never looks like a drop.
+release's as-of date reaches its last day, so a month still under way never looks like a drop. The
+period picker counts back from that month; the fiscal year starts in
+{choices.FISCAL_YEAR_START}.
 
-**The sentence above the chart** compares the last month shown with the first. A rate is said to
-have risen or fallen only when the 95% confidence interval of the change (Newcombe's method for
-two shares) leaves out 0; otherwise the change is within the uncertainty. For a split, it gives the
-lowest and highest group in the last month among groups with {SMALL_COUNT} or more people.
+**The sentence at the top** compares the last month shown with the first: for a split, in the
+largest groups (those with the most people in the last month, leaving out groups of fewer than
+{SMALL_COUNT}). A share is said to have risen or fallen only when the change is larger than chance
+alone could make it, given how many people each month rests on; otherwise the sentence says the
+change is within the uncertainty.
+
+For analysts: a change is called a rise or fall when its 95% confidence interval (Newcombe's
+hybrid score method for the difference of two independent proportions) leaves out 0.
 """
 # The split choice that is no split at all.
 NO_SPLIT = "No breakdown (all participants)"
@@ -67,40 +75,84 @@ def split_label(split: str) -> str:
     return NO_SPLIT if split == "all" else DIMENSION_LABELS[split]
 
 
-def choose(options: trends.TrendOptions, release: Release) -> Choice:
-    """The page's controls: metric and split, the three filters, and the month range."""
+PERIODS = (
+    choices.LAST_12,
+    choices.LAST_24,
+    choices.YEAR_TO_DATE,
+    choices.FISCAL_YEAR,
+    choices.ALL_MONTHS,
+    choices.CUSTOM,
+)
+DEFAULT_PERIOD = choices.LAST_24  # trends.DEFAULT_MONTHS: what the page showed before presets
+NO_MONTHS_IN_PERIOD = (
+    "This release has no complete month in the period chosen ({period}). Choose another period."
+)
+
+
+def to_custom() -> None:
+    """The month slider moved: the period is the months chosen, no longer a preset."""
+    st.session_state["trends-period"] = choices.CUSTOM
+    choices.remember("trends-period", choices.PERIOD)()
+
+
+def choose_months(options: trends.TrendOptions, release: Release) -> tuple[date, date] | None:
+    """The period preset and the month slider it sets; None when the preset covers no month."""
+    latest = latest_complete_month(release.as_of)
+    months = trends.complete_months(options.months, latest)
+    period = choices.period_choice("trends-period", DEFAULT_PERIOD, PERIODS)
+    if period != choices.CUSTOM:
+        chosen = choices.preset_range(period, months, latest)
+        if chosen is None:
+            return None
+        st.session_state["trends-months"] = chosen  # the slider shows the preset's months
+    else:
+        chosen = st.session_state.get("trends-months") or trends.default_range(months, latest)
+    if len(months) < 2:
+        return chosen
+    # `value` makes it a range slider; the state set above (or the user's move) is what it shows.
+    start, end = st.select_slider(
+        "Months",
+        options=months,
+        value=chosen,
+        format_func=month_label,
+        key="trends-months",
+        on_change=to_custom,
+    )
+    return start, end
+
+
+def choose(options: trends.TrendOptions, release: Release) -> Choice | None:
+    """The page's controls: metric and split, the three filters, and the months (None when the
+    period chosen holds no month)."""
     metric_column, split_column = st.columns(2)
     names = list(METRICS)
+    choices.seed("trends-metric", choices.METRIC, names[0], choices.one_of(names))
     metric = metric_column.selectbox(
-        "Metric", names, format_func=lambda name: METRICS[name].label, key="trends-metric"
+        "Metric",
+        names,
+        format_func=lambda name: METRICS[name].label,
+        key="trends-metric",
+        on_change=choices.remember("trends-metric", choices.METRIC),
     )
     split = split_column.selectbox("Split by", trends.SPLITS, format_func=split_label, key="trends-split")
     sites_column, referrals_column, cohorts_column = st.columns(3)
     sites = sites_column.multiselect("Sites", options.sites, placeholder="All sites", key="trends-sites")
+    choices.seed("trends-referral-types", choices.REFERRAL_TYPES, [], choices.some_of(options.referral_types))
     referral_types = referrals_column.multiselect(
         "Referral types",
         options.referral_types,
         format_func=lambda code: label("referral_type", code),
         placeholder="All referral types",
         key="trends-referral-types",
+        on_change=choices.remember("trends-referral-types", choices.REFERRAL_TYPES),
     )
     cohorts = cohorts_column.multiselect(
         "Cohorts (referral quarter)", options.cohorts, placeholder="All cohorts", key="trends-cohorts"
     )
-    latest = latest_complete_month(release.as_of)
-    months = trends.complete_months(options.months, latest)
-    default = trends.default_range(options.months, latest)
-    assert default is not None  # the page checks for a complete month first
-    if len(months) > 1:
-        start, end = st.select_slider(
-            "Months",
-            options=months,
-            value=default,
-            format_func=month_label,
-            key="trends-months",
-        )
-    else:
-        start, end = default
+    months = choose_months(options, release)
+    if months is None:
+        return None
+    start, end = months
     return Choice(metric, split, tuple(sites), tuple(referral_types), tuple(cohorts), start, end)
 
 
@@ -136,6 +188,11 @@ def show(path: Path, release: Release, scope: Scope, options: trends.TrendOption
     """What the chart shows in a sentence, the controls, then the chart, its table and its CSV."""
     opening = st.container()  # filled once the controls have said what to show
     choice = choose(options, release)
+    if choice is None:
+        period = choices.PRESET_LABELS[st.session_state["trends-period"]].lower()
+        opening.info(NO_MONTHS_IN_PERIOD.format(period=period), icon=":material/event_busy:")
+        access.audit("page_view", "trends", rows=0)
+        return
     metric = METRICS[choice.metric]
     values = cache.fetch(
         path,
@@ -156,16 +213,16 @@ def show(path: Path, release: Release, scope: Scope, options: trends.TrendOption
         if choice.split == "all"
         else f"{metric.label} by {DIMENSION_LABELS[choice.split].lower()}"
     )
+    if values.is_empty():
+        opening.info(NO_DATA, icon=":material/filter_alt_off:")
+        return
     found = trends.finding(values, choice.metric, choice.split)
     if found:
         opening.markdown(md_text(found))
-    st.caption(definition_line(metric))
+    st.caption(plain_definition(metric))
     st.caption(describe(choice, release))
     with st.expander("How this is calculated"):
         st.markdown(METHOD)
-    if values.is_empty():
-        st.info(NO_DATA, icon=":material/filter_alt_off:")
-        return
     st.plotly_chart(
         charts.trend_chart(values, choice.metric, choice.split),
         width="stretch",

@@ -29,6 +29,7 @@ DEFAULT_COHORTS = 8
 # The group of housing_overall's fit, and the milestone the page's opening sentence reads.
 EVERYONE = "everyone"
 FINDING_MONTHS = 12
+FINDING_MILESTONES = (6, FINDING_MONTHS)
 CURVES_SCHEMA = {
     "cohort": pl.String,
     "months_since_referral": pl.Int64,
@@ -260,9 +261,18 @@ def milestone_table(milestones: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def housing_finding(overall: HousingCurves, months: int = FINDING_MONTHS) -> str | None:
-    """The page's opening sentences, from the fit of everyone: the share housed within `months` of
-    referral among those not housed at referral, and how many were housed already; None if nobody."""
+def _housed_by(overall: HousingCurves, months: int) -> dict | None:
+    """The overall curve at `months` since referral, or None when too few are followed that long."""
+    at = overall.milestones.filter(pl.col("months") == months)
+    if at.is_empty() or too_few_at_risk(at["at_risk"][0]) or at["share_housed"][0] is None:
+        return None
+    return at.row(0, named=True)
+
+
+def housing_finding(overall: HousingCurves, months: Sequence[int] = FINDING_MILESTONES) -> str | None:
+    """The page's opening sentences, from the fit of everyone: the share housed within each of
+    `months` of referral among those not housed at referral (where enough are still followed), and
+    how many were housed already; None if nobody."""
     if overall.summary.is_empty():
         return None
     summary = overall.summary.row(0, named=True)
@@ -270,21 +280,56 @@ def housing_finding(overall: HousingCurves, months: int = FINDING_MONTHS) -> str
     apart = f"Already in permanent housing at referral: {already:,} (counted apart, not in the curve)."
     if not followed:
         return f"Every participant here was already in permanent housing at referral. {apart}"
-    at = overall.milestones.filter(pl.col("months") == months)
-    if at.is_empty() or too_few_at_risk(at["at_risk"][0]):
+    read = [(m, row) for m in months if (row := _housed_by(overall, m)) is not None]
+    if not read:
         return (
             f"Of the {followed:,} participants not in permanent housing at referral, too few have been "
-            f"followed {months} months to say what share moved into permanent housing by then "
+            f"followed {months[0]} months to say what share moved into permanent housing by then "
             f"({TOO_FEW_AT_RISK}). {apart}"
         )
-    milestone = at.row(0, named=True)
-    interval = (
-        f" (95% CI {milestone['lower']:.0%} to {milestone['upper']:.0%})"
-        if milestone["lower"] is not None and milestone["upper"] is not None
-        else ""
-    )
+    parts = []
+    for index, (m, row) in enumerate(read):
+        interval = (
+            f" (95% CI {row['lower']:.0%} to {row['upper']:.0%})"
+            if row["lower"] is not None and row["upper"] is not None
+            else ""
+        )
+        if index == 0:
+            parts.append(
+                f"{row['share_housed']:.0%} had moved into permanent housing within {m} months of "
+                f"referral{interval}"
+            )
+        else:
+            parts.append(f"{row['share_housed']:.0%} within {m} months{interval}")
+    unread = [m for m in months if m not in dict(read)]
+    later = f" Too few have been followed {unread[0]} months to say more." if unread else ""
     return (
         f"Of the {followed:,} participants not in permanent housing at referral, an estimated "
-        f"{milestone['share_housed']:.0%}{interval} had moved into permanent housing within {months} "
-        f"months of referral. {apart}"
+        f"{', and '.join(parts)}.{later} {apart}"
     )
+
+
+def fastest_finding(fit: HousingCurves, months: Sequence[int] = FINDING_MILESTONES[::-1]) -> str | None:
+    """Which referral type was housed fastest: the highest share housed within the first of
+    `months` (12, else 6) at which two or more referral types have enough people still followed,
+    against the lowest; said to differ only when their 95% intervals do not overlap. None when
+    fewer than two referral types can be read at any of them."""
+    for m in months:
+        rows = [
+            r
+            for r in fit.milestones.filter(pl.col("months") == m).iter_rows(named=True)
+            if r["share_housed"] is not None and not too_few_at_risk(r["at_risk"])
+        ]
+        if len(rows) >= 2:
+            break
+    else:
+        return None
+    rows.sort(key=lambda r: (-r["share_housed"], r["referral_type"]))
+    fast, slow = rows[0], rows[-1]
+    clear = fast["lower"] is not None and slow["upper"] is not None and fast["lower"] > slow["upper"]
+    text = (
+        f"{label('referral_type', fast['referral_type'])} referrals were housed fastest: "
+        f"{fast['share_housed']:.0%} within {m} months, against {slow['share_housed']:.0%} of "
+        f"{label('referral_type', slow['referral_type']).lower()} referrals"
+    )
+    return text + ("." if clear else ", a difference within the uncertainty.")

@@ -9,6 +9,7 @@ says in a sentence which groups differ clearly from the reference.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import duckdb
@@ -24,6 +25,8 @@ from pipelines.core.metrics import METRICS, SMALL_COUNT, Kind
 from pipelines.core.periods import add_months
 from pipelines.core.scope import Scope
 
+# The table's names for the two intervals (stats.LOG and stats.SCORE), in a director's words.
+INTERVAL_NAMES = {stats.LOG: "Standard", stats.SCORE: "For small counts"}
 WHITE = "white"
 ALL_OTHERS = "all others"
 REFERENCES = (WHITE, ALL_OTHERS)
@@ -240,7 +243,7 @@ def table_view(table: pl.DataFrame) -> pl.DataFrame:
         pl.struct("ratio", "low", "high", "is_reference")
         .map_elements(ratio_text, return_dtype=pl.String)
         .alias("ratio"),
-        "method",
+        pl.col("method").replace_strict(INTERVAL_NAMES, default=None),
         pl.col("rate") * 100,
         "numerator",
         "denominator",
@@ -254,22 +257,39 @@ def table_view(table: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _gap(ratio: float) -> float:
+    """How far a ratio is from 1, either way (a ratio of 0 is the largest gap of all)."""
+    return math.inf if ratio <= 0 else abs(math.log(ratio))
+
+
 def finding(table: pl.DataFrame, metric: str, month: date, reference: str) -> str | None:
-    """Which groups' rates differ clearly from the reference's (the ratio's 95% interval leaves
-    out 1), in a sentence; None when no group has a ratio."""
+    """The largest gap against the reference group, in a sentence: the group's rate against the
+    reference's, the ratio and whether it is beyond the uncertainty (its 95% interval leaves out 1),
+    then how many other groups differ clearly. Groups on fewer than SMALL_COUNT people are passed
+    over when another has a ratio. None when no group has a ratio."""
     ratios = table.filter(pl.col("ratio").is_not_null() & ~pl.col("is_reference"))
     if ratios.is_empty():
         return None
-    heading = f"{METRICS[metric].label}, {month_label(month)}"
-    clear = ratios.filter((pl.col("low") > 1) | (pl.col("high") < 1)).sort("ratio", descending=True)
-    if clear.is_empty():
-        return (
-            f"{heading}: no group's rate differs clearly from that of {reference_name(reference)} "
-            "(every 95% interval includes 1)."
-        )
-    parts = [
-        f"{'higher' if row['ratio'] > 1 else 'lower'} for the {label('race', row['race'])} group "
-        f"({row['ratio']:.2f} times, 95% CI {row['low']:.2f} to {row['high']:.2f})"
-        for row in clear.iter_rows(named=True)
-    ]
-    return f"{heading}: compared with {reference_name(reference)}, the rate is clearly {'; '.join(parts)}."
+    readable = ratios.filter(pl.col("denominator") >= SMALL_COUNT)
+    pool = ratios if readable.is_empty() else readable
+    top = max(pool.iter_rows(named=True), key=lambda row: (_gap(row["ratio"]), row["race"]))
+    clear = ratios.filter((pl.col("low") > 1) | (pl.col("high") < 1))
+    beyond = (top["low"] is not None and top["low"] > 1) or (top["high"] is not None and top["high"] < 1)
+    interval = (
+        f", 95% CI {top['low']:.2f} to {top['high']:.2f}"
+        if top["low"] is not None and top["high"] is not None
+        else ""
+    )
+    small = f" (on fewer than {SMALL_COUNT} people)" if top["denominator"] < SMALL_COUNT else ""
+    text = (
+        f"{METRICS[metric].label}, {month_label(month)}: the largest gap against "
+        f"{reference_name(reference)} is for the {label('race', top['race'])} group{small}, "
+        f"{top['rate']:.0%} against {top['reference_rate']:.0%} ({top['ratio']:.2f} times their "
+        f"rate{interval}), "
+        + ("beyond the uncertainty." if beyond else "within the uncertainty (the interval includes 1).")
+    )
+    others = clear.height - (1 if beyond else 0)
+    if others:
+        groups, verb = ("groups", "differ") if others > 1 else ("group", "differs")
+        text += f" {others} other {groups} also {verb} clearly."
+    return text

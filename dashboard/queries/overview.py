@@ -36,11 +36,16 @@ KPIS_SQL = load("kpis")
 
 
 def metric_series(
-    con: duckdb.DuckDBPyConnection, scope: Scope, metric: str, through: date | None = None
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    metric: str,
+    through: date | None = None,
+    since: date | None = None,
 ) -> pl.DataFrame:
-    """One metric's monthly values program-wide: month, numerator, denominator, value."""
+    """One metric's monthly values program-wide, from `since` to `through` (both included, None:
+    no bound): month, numerator, denominator, value."""
     scope.require_program()
-    return con.sql(SERIES_SQL, params={"metric": metric, "through": through}).pl()
+    return con.sql(SERIES_SQL, params={"metric": metric, "through": through, "since": since}).pl()
 
 
 def trend_table(series: pl.DataFrame, metric: str) -> pl.DataFrame:
@@ -117,10 +122,11 @@ def _at(series: pl.DataFrame, month: date) -> tuple[int, int] | None:
     return None if row.is_empty() else (int(row["numerator"][0]), int(row["denominator"][0]))
 
 
-def headline(series: Mapping[str, pl.DataFrame], month: date) -> str | None:
-    """One or two sentences of what the Overview found: active participants in the latest complete
-    month, and how the HEADLINE shares changed over the last 12 months (or since the first month
-    the release has, if later). None when the release has nothing for that month."""
+def headline(series: Mapping[str, pl.DataFrame], month: date, since: date | None = None) -> str | None:
+    """One or two sentences of what the Overview found: active participants in `month` (the latest
+    complete month, or the end of the period chosen), and how the HEADLINE shares changed from
+    `since` (by default 12 months earlier; or from the first month the series has, if later). None
+    when the release has nothing for that month."""
     sentences = []
     active = series.get("active_participants")
     count = None if active is None else _at(active, month)
@@ -132,7 +138,7 @@ def headline(series: Mapping[str, pl.DataFrame], month: date) -> str | None:
         now = None if values is None else _at(values, month)
         if values is None or now is None:
             continue
-        start = add_months(month, -HEADLINE_MONTHS)
+        start = add_months(month, -HEADLINE_MONTHS) if since is None else since
         earlier = values.filter((pl.col("month") >= start) & (pl.col("month") < month))
         if earlier.is_empty():
             continue
@@ -141,14 +147,14 @@ def headline(series: Mapping[str, pl.DataFrame], month: date) -> str | None:
         assert then is not None
         changes.append((first, share_change(HEADLINE[name], now, then)))
     if changes:
-        since = min(first for first, _ in changes)
+        earliest = min(first for first, _ in changes)
         span = (
             f"Over the {HEADLINE_MONTHS} months to {month_label(month)}"
-            if since == add_months(month, -HEADLINE_MONTHS)
-            else f"From {month_label(since)} to {month_label(month)}"
+            if earliest == add_months(month, -HEADLINE_MONTHS)
+            else f"From {month_label(earliest)} to {month_label(month)}"
         )
         text = "; ".join(
-            words if first == since else f"{words} (from {month_label(first)})" for first, words in changes
+            words if first == earliest else f"{words} (from {month_label(first)})" for first, words in changes
         )
         sentences.append(f"{span}, {text}.")
     return " ".join(sentences) or None

@@ -218,6 +218,27 @@ def finding(values: pl.DataFrame, metric: str, split: str = "all") -> str | None
             (then["numerator"], then["denominator"]),
         )
         return f"{text}. {change}."
+    return _split_finding(values, metric, split)
+
+
+def _group_change(metric: str, now: dict, then: dict, subject: str) -> str:
+    """One group's change from its first month to its last, in words."""
+    definition = METRICS[metric]
+    if definition.kind is Kind.SHARE and not definition.is_count:
+        return share_change(
+            subject, (now["numerator"], now["denominator"]), (then["numerator"], then["denominator"])
+        )
+    return (
+        f"{subject} went from {_amount(metric, then['numerator'], then['denominator'])} to "
+        f"{_amount(metric, now['numerator'], now['denominator'])}"
+    )
+
+
+def _split_finding(values: pl.DataFrame, metric: str, split: str, largest: int = 2) -> str:
+    """For a split: the change from the first month to the last in the `largest` groups (most
+    people in the last month), leaving out groups on fewer than SMALL_COUNT people then."""
+    definition = METRICS[metric]
+    first, last = values["month"].min(), values["month"].max()
     latest = values.filter(pl.col("month") == last)
     readable = latest.filter(
         ~pl.col("denominator").map_elements(
@@ -230,17 +251,20 @@ def finding(values: pl.DataFrame, metric: str, split: str = "all") -> str | None
         if left_out
         else ""
     )
-    if readable.height < 2:
-        return (
-            f"In {month_label(last)}, fewer than two groups have {SMALL_COUNT} or more people to compare."
-            f"{note}"
-        )
-    ranked = readable.sort("value")
-    low, high = ranked.row(0, named=True), ranked.row(-1, named=True)
+    if readable.is_empty():
+        return f"In {month_label(last)}, no group has {SMALL_COUNT} or more people to read.{note}"
     dimension = DIMENSION_LABELS[split].lower()
-    return (
-        f"{definition.label} in {month_label(last)}, by {dimension}: from "
-        f"{_amount(metric, low['numerator'], low['denominator'])} ({group_label(split, low['group'])}) to "
-        f"{_amount(metric, high['numerator'], high['denominator'])} ({group_label(split, high['group'])})."
-        f"{note}"
-    )
+    biggest = readable.sort(["denominator", "group"], descending=[True, False]).head(largest)
+    parts = []
+    for now in biggest.iter_rows(named=True):
+        name = group_label(split, now["group"])
+        start = values.filter((pl.col("group") == now["group"]) & (pl.col("month") < last))
+        if first == last or start.is_empty():
+            parts.append(f"{name}: {_amount(metric, now['numerator'], now['denominator'])}")
+            continue
+        then = start.sort("month").row(0, named=True)
+        since = "" if then["month"] == first else f" (from {month_label(then['month'])})"
+        parts.append(_group_change(metric, now, then, name) + since)
+    span = f"in {month_label(last)}" if first == last else f"from {month_label(first)} to {month_label(last)}"
+    which = "the largest group" if len(parts) == 1 else f"the {len(parts)} largest groups"
+    return f"{definition.label} by {dimension}, {span}, in {which}: {'; '.join(parts)}.{note}"

@@ -94,7 +94,9 @@ def referral_config() -> dict[str, object]:
             "Eligible pool", help="Denominator: LEAD participants plus comparison group", **count
         ),
         "rate": st.column_config.NumberColumn("Referral rate", format="%.1f%%"),
-        "rate_interval": st.column_config.TextColumn("Rate 95% CI", help="Wilson's score interval"),
+        "rate_interval": st.column_config.TextColumn(
+            "Rate 95% CI", help="The range of rates the numbers are consistent with"
+        ),
         "ratio": st.column_config.TextColumn(
             "Rate ratio (95% CI)", help="The group's referral rate divided by the reference's"
         ),

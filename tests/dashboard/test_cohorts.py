@@ -28,7 +28,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import survival
 from dashboard.charts import cohorts as charts
-from dashboard.formatting import definition_line
+from dashboard.findings import plain_definition
 from dashboard.queries import cohorts
 from dashboard.small_numbers import SMALL_FLAG
 from pipelines.core.metrics import METRICS
@@ -159,7 +159,7 @@ def test_cohort_table_holds_the_hand_counts(page_home: Home) -> None:
 def test_caption_defines_the_metric(page_home: Home) -> None:
     at = cohorts_page()
     captions = " ".join(c.value for c in at.caption)
-    assert definition_line(METRICS["permanent_housing"]) in captions
+    assert plain_definition(METRICS["permanent_housing"]) in captions
     assert "Drawn through May 2024, the last complete month" in captions
     # Methods in words, out of the way: one expander under each section.
     assert [e.label for e in at.expander] == ["How this is calculated"] * 2
@@ -172,10 +172,10 @@ def test_caption_defines_the_metric(page_home: Home) -> None:
 
 def test_page_opens_with_what_it_found(page_home: Home) -> None:
     at = cohorts_page()
-    # A1, A2 and B2 were not housed at referral; nobody was followed 12 months (B2's 116 days
+    # A1, A2 and B2 were not housed at referral; nobody was followed 6 months (B2's 116 days
     # are the longest); B1 and C1 were housed at referral.
     assert at.markdown[0].value == (
-        "Of the 3 participants not in permanent housing at referral, too few have been followed 12 "
+        "Of the 3 participants not in permanent housing at referral, too few have been followed 6 "
         "months to say what share moved into permanent housing by then (too few at risk). Already in "
         "permanent housing at referral: 2 (counted apart, not in the curve)."
     )
@@ -188,7 +188,7 @@ def test_changing_metric_and_cohorts(page_home: Home) -> None:
     shown = table(at, "cohorts-table")
     assert shown.columns == ["cohort", "months_since_referral", "value"]
     assert [(c, m, int(v)) for c, m, v in shown.rows()] == ACTIVE
-    assert definition_line(METRICS["active_participants"]) in " ".join(c.value for c in at.caption)
+    assert plain_definition(METRICS["active_participants"]) in " ".join(c.value for c in at.caption)
     at.multiselect(key="cohorts-cohorts").set_value(["2024-Q1"]).run()
     assert not at.exception
     shown = table(at, "cohorts-table")

@@ -157,11 +157,13 @@ def test_the_finding_reads_the_share_housed_within_a_year() -> None:
         ]
     ).with_columns(referral_type=pl.lit(cohorts.EVERYONE))
     text = cohorts.housing_finding(survival.kaplan_meier(everyone))
-    # 20% (the band above: 8.9% to 41.5%, rounded to whole percents).
+    # 20% (the band above: 8.9% to 41.5%, rounded to whole percents), by 6 months (the five moves
+    # are at 100 days) and still by 12.
     assert text == (
-        "Of the 25 participants not in permanent housing at referral, an estimated 20% (95% CI 9% to "
-        "42%) had moved into permanent housing within 12 months of referral. Already in permanent "
-        "housing at referral: 7 (counted apart, not in the curve)."
+        "Of the 25 participants not in permanent housing at referral, an estimated 20% had moved into "
+        "permanent housing within 6 months of referral (95% CI 9% to 42%), and 20% within 12 months "
+        "(95% CI 9% to 42%). Already in permanent housing at referral: 7 (counted apart, not in the "
+        "curve)."
     )
     assert cohorts.housing_finding(survival.kaplan_meier(everyone.head(0))) is None
 

@@ -257,8 +257,8 @@ def test_small_cells_take_the_score_interval_large_ones_keep_katz() -> None:
     # The page's table says which, row by row (the reference row has no interval).
     view = equity.table_view(equity_table(rates, referrals_frame({}), WHITE))
     assert dict(zip(view["race"], view["method"], strict=True)) == {
-        "Asian": LOG,
-        "Black": SCORE,
+        "Asian": equity.INTERVAL_NAMES[LOG],
+        "Black": equity.INTERVAL_NAMES[SCORE],
         "White": None,
     }
 
@@ -487,11 +487,9 @@ def test_page_shows_the_latest_complete_month_against_white(page_home: Home) -> 
     assert expander.label == "How this is calculated"
     method = " ".join(m.value for m in expander.markdown)
     assert "Katz" in method and "Koopman" in method and "fewer than 10 people" in method
-    # The page opens with what it found: no group differs clearly from White participants here.
-    assert at.markdown[0].value == md_text(
-        "Arrested, May 2024: no group's rate differs clearly from that of White participants "
-        "(every 95% interval includes 1)."
-    )
+    # The page opens with what it found: the largest gap, within the uncertainty here.
+    assert at.markdown[0].value.startswith(md_text("Arrested, May 2024: the largest gap against White"))
+    assert at.markdown[0].value.endswith(md_text("within the uncertainty (the interval includes 1)."))
     (table,) = at.dataframe
     frame = table.value
     assert list(frame["race"]) == LABELS
@@ -506,7 +504,10 @@ def test_page_shows_the_latest_complete_month_against_white(page_home: Home) -> 
         f"2.00 ({multiracial[1]:.2f} to {multiracial[2]:.2f})",
         f"0.00 (0.00 to {zero[2]:.2f})",
     ]
-    assert list(frame["method"]) == [SCORE, SCORE, None, SCORE, SCORE]
+    assert (
+        list(frame["method"])
+        == [equity.INTERVAL_NAMES[SCORE]] * 2 + [None] + [equity.INTERVAL_NAMES[SCORE]] * 2
+    )
     assert list(frame["referral_share"]) == pytest.approx([12.5, 50.0, 12.5, 12.5, 12.5])
     assert list(frame["referred"]) == [1, 4, 1, 1, 1]
     assert all(flag.startswith(SMALL_FLAG) for flag in frame["flag"])
@@ -566,16 +567,27 @@ def test_finding_names_the_groups_that_differ_clearly() -> None:
     rates = rates_frame({"white": (100, 1000), "black": (300, 1000), "asian": (11, 100), "unknown": (2, 40)})
     table = equity_table(rates, referrals_frame({}), WHITE)
     ratio, low, high = katz(300, 1000, 100, 1000)
-    # Asian 11% against 10% (interval spans 1) and unknown 5% on 2 people (score interval spans 1) are
-    # not named; Black, three times White's rate, is.
+    # Black, three times White's rate, is the largest gap and beyond the uncertainty; Asian 11%
+    # against 10% (interval spans 1) is not; unknown, 5% on 40 people (score interval spans 1), is
+    # a gap of 0.5 times, smaller than 3 times.
     assert low > 1
     assert equity.finding(table, "arrested", MAY, WHITE) == (
-        "Arrested, May 2024: compared with White participants, the rate is clearly higher for the "
-        f"Black group ({ratio:.2f} times, 95% CI {low:.2f} to {high:.2f})."
+        "Arrested, May 2024: the largest gap against White participants is for the Black group, 30% "
+        f"against 10% ({ratio:.2f} times their rate, 95% CI {low:.2f} to {high:.2f}), beyond the "
+        "uncertainty."
     )
     lower = equity_table(
-        rates_frame({"white": (300, 1000), "black": (100, 1000)}), referrals_frame({}), WHITE
+        rates_frame({"white": (300, 1000), "black": (100, 1000), "asian": (50, 100)}),
+        referrals_frame({}),
+        WHITE,
     )
-    assert "clearly lower for the Black group (0.33 times" in equity.finding(lower, "arrested", MAY, WHITE)
+    said = equity.finding(lower, "arrested", MAY, WHITE)
+    assert "is for the Black group, 10% against 30% (0.33 times their rate" in said
+    assert said.endswith("beyond the uncertainty. 1 other group also differs clearly.")  # Asian, 50%
+    # A gap inside its interval is said to be so.
+    level = equity_table(rates_frame({"white": (10, 100), "black": (13, 100)}), referrals_frame({}), WHITE)
+    assert equity.finding(level, "arrested", MAY, WHITE).endswith(
+        "within the uncertainty (the interval includes 1)."
+    )
     nothing = equity_table(rates_frame({"white": (0, 10), "black": (1, 10)}), referrals_frame({}), WHITE)
     assert equity.finding(nothing, "arrested", MAY, WHITE) is None  # no ratio at all: nothing to say

@@ -14,6 +14,7 @@ from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from dashboard.charts import overview as charts
+from dashboard.findings import plain_definition
 from dashboard.formatting import format_change, format_value
 from dashboard.queries import overview
 from dashboard.queries.release import Release, release_info
@@ -323,7 +324,7 @@ def test_overview_defines_every_metric(page_home: Path) -> None:
     at = run_app()
     captions = [caption.value for caption in at.caption]
     for metric in (METRICS[name] for name in NUMBERS):  # the headline measures it shows
-        line = f"Numerator: {metric.numerator}; denominator: {metric.denominator}."
+        line = plain_definition(metric)
         assert line in captions, metric.name
     assert [header.value for header in at.subheader] == [METRICS[n].label for n in NUMBERS]
 

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.charts import trends as charts
+from dashboard.findings import plain_definition
 from dashboard.formatting import md_text
 from dashboard.queries import trends
 from dashboard.small_numbers import SMALL_FLAG
@@ -427,19 +428,21 @@ def test_finding_for_one_line_and_for_a_split() -> None:
     assert trends.finding(level, "permanent_housing").endswith(
         "it went from 20% to 22%, a change within the uncertainty."
     )
-    # A split: lowest and highest in the last month, leaving out a rate on fewer than 11 people.
+    # A split: the two largest groups' change from the first month to the last, leaving out a rate
+    # on fewer than 11 people; 20 of 100 to 40 of 100 is beyond the uncertainty, 20 to 21 is not.
     split = pl.DataFrame(
         {
-            "month": [m("2024-03")] * 3,
-            "group": ["black", "white", "asian"],
-            "numerator": [30, 20, 9],
-            "denominator": [100, 100, 10],
-            "value": [0.3, 0.2, 0.9],
+            "month": [m("2024-01")] * 3 + [m("2024-03")] * 3,
+            "group": ["black", "white", "asian"] * 2,
+            "numerator": [20, 20, 9, 40, 21, 9],
+            "denominator": [100, 100, 10, 100, 120, 10],
+            "value": [0.2, 0.2, 0.9, 0.4, 0.175, 0.9],
         }
     )
     assert trends.finding(split, "permanent_housing", "race") == (
-        "In permanent housing in Mar 2024, by race: from 20% (20 of 100) (White) to 30% (30 of 100) "
-        "(Black). 1 group on fewer than 11 people left out."
+        "In permanent housing by race, from Jan 2024 to Mar 2024, in the 2 largest groups: White went "
+        "from 20% to 18%, a change within the uncertainty; Black rose from 20% to 40%. 1 group on "
+        "fewer than 11 people left out."
     )
 
 
@@ -637,7 +640,7 @@ def test_page_defaults_by_hand(page_home: Home, downloads: Downloads) -> None:
     assert at.selectbox(key="trends-split").value == "all"
     assert at.select_slider(key="trends-months").value == DEFAULT_RANGE
     metric = METRICS["active_participants"]
-    assert f"Numerator: {metric.numerator}; denominator: {metric.denominator}." in at.caption.values
+    assert plain_definition(metric) in at.caption.values
     # Active participants program-wide, November 2023 to May 2024 (June is not complete).
     expected = {
         "2023-11": 1,
@@ -673,7 +676,7 @@ def test_page_metric_split_filter_and_range(page_home: Home, downloads: Download
     assert not at.exception
     assert table_rows(at) == labelled(within(by_group({"all": PERMANENT_ALL}), "2023-11", "2024-05"))
     metric = METRICS["permanent_housing"]
-    assert f"Numerator: {metric.numerator}; denominator: {metric.denominator}." in at.caption.values
+    assert plain_definition(metric) in at.caption.values
     values = at.dataframe[0].value
     assert list(values["value"]) == pytest.approx(
         [100 * n / d for n, d in (PERMANENT_ALL[k] for k in sorted(PERMANENT_ALL)[:-1][::-1])]
@@ -715,7 +718,7 @@ def test_page_offers_days_in_jail(page_home: Home) -> None:
     assert not at.exception
     assert METRICS["jail_days"].label in at.selectbox(key="trends-metric").options
     metric = METRICS["jail_days"]
-    assert f"Numerator: {metric.numerator}; denominator: {metric.denominator}." in at.caption.values
+    assert plain_definition(metric) in at.caption.values
     frame = at.dataframe[0].value
     assert (frame["value"] == frame["numerator"] / frame["denominator"]).all()
 

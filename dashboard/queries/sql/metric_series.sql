@@ -11,6 +11,7 @@ final as (
       and dimension = 'all'
       and grp = 'all'
       and ($through is null or month <= $through)
+      and ($since is null or month >= $since)
 )
 
 select * from final
