@@ -24,7 +24,6 @@ from dashboard.queries import data_quality as dq
 from dashboard.queries.caseload import caseload_problems
 from dashboard.queries.release import Release
 from dashboard.scope import scope_of
-from pipelines.core.export import csv_bytes
 from pipelines.core.problems import NOT_TRACKED
 from pipelines.core.scope import Scope, ScopeError
 
@@ -335,11 +334,11 @@ def show_problems(path: Path, release: Release, scope: Scope) -> None:
             )
         )
         show_table(open_rows.head(OPEN_ROWS_SHOWN), "dq-open-problems", PROBLEMS_CONFIG)
-        access.download(
-            f"Download open problems ({'all sites' if not sites else sites[0]}, CSV)",
-            data=lambda: dq.open_problems_csv(open_rows),
+        access.downloads(
+            f"Download open problems, {'all sites' if not sites else sites[0]}",
+            data=lambda: dq.open_problems_frame(open_rows),
             file_name=f"open-problems-{name}-{release.as_of:%Y-%m-%d}.csv",
-            mime="text/csv",
+            sheet="Open problems",
             page="data-quality",
             rows=open_rows.height,
             filters={"sites": sites, "tables": tables},
@@ -390,11 +389,11 @@ def show_own(path: Path, release: Release, scope: Scope) -> None:
         "next nightly run no longer sees it."
     )
     show_table(open_rows, "dq-own-problems", PROBLEMS_CONFIG)
-    access.download(
-        "Download your open problems (CSV)",
-        data=lambda: csv_bytes(problems_csv_frame(open_rows)),
+    access.downloads(
+        "Download your open problems",
+        data=lambda: problems_csv_frame(open_rows),
         file_name=f"open-problems-{site_id}-{case_manager_id}-{release.as_of:%Y-%m-%d}.csv",
-        mime="text/csv",
+        sheet="Open problems",
         page="data-quality",
         rows=open_rows.height,
         filters={"site_id": site_id, "case_manager_id": case_manager_id},
