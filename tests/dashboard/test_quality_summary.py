@@ -4,20 +4,24 @@ inside the "Technical detail" expander; clean data says so in sentences, with no
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.queries.quality_summary import overall_sentence, site_quality
+from pipelines.core import audit as audit_log
 from pipelines.core.scope import PROGRAM, Scope
 from pipelines.core.settings import Home
 from pipelines.nightly import report
 from tests import apptest
-from tests.conftest import drop, run
+from tests.conftest import Downloads, drop, run
 from tests.dashboard.test_data_quality import P1, P2, two_runs
+from tests.download_files import read_download
 
 PAGE = "app_pages/data_quality.py"
 JUNE_21 = date(2024, 6, 21)
@@ -111,3 +115,24 @@ def test_clean_data_says_so_in_sentences_and_draws_no_chart(clean_home: Home) ->
     assert "no open data problems" in shown
     assert "No row has been quarantined at any run" in shown
     assert "There are no data problems for these filters" in shown
+
+
+def test_open_problems_download_as_csv_and_excel_each_audited(page_home: Home, downloads: Downloads) -> None:
+    at = page()
+    buttons = {b.label: b for b in at.download_button}
+    csv_button = buttons["Download open problems, all sites (CSV)"]
+    excel_button = buttons["Download open problems, all sites (Excel)"]
+    log = audit_log.log_path(page_home)
+    before = len(log.read_text(encoding="utf-8").splitlines())
+    csv_data, csv_name = downloads.fetch(csv_button)
+    book, excel_name = downloads.fetch(excel_button)
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()[before:]]
+    assert [(e["event"], e["page"], e["filters"]["file"]) for e in entries] == [
+        ("export", "data-quality", csv_name),
+        ("export", "data-quality", excel_name),
+    ]
+    assert excel_name == csv_name.removesuffix(".csv") + ".xlsx"
+    csv, excel = read_download(csv_data, csv_name), read_download(book, excel_name)
+    assert excel.columns == csv.columns and "Participant" in excel.columns
+    assert sorted(excel["Participant"].to_list()) == sorted(csv["Participant"].to_list()) == ["P2", "S2"]
+    assert excel["First seen"].dtype == pl.Date  # a date, not text
