@@ -74,7 +74,7 @@ class SiteQuality:
                 f"{plural(self.fixed, 'problem')} fixed so far, in a median of "
                 f"{days(self.median_days_to_fix)} from first seen to fixed."
             )
-        return "None fixed yet." if self.open_problems else ""
+        return "No problem fixed yet." if self.open_problems else ""
 
 
 def plural(n: int, noun: str) -> str:

@@ -46,7 +46,7 @@ def test_each_site_in_sentences(con) -> None:  # noqa: ANN001 - the conftest's c
     assert south.sentence() == (
         "**south** is stale: Participants last accepted 6 days ago, Housing never accepted, Treatment "
         "never accepted and Employment never accepted. 1 open data problem (1 in Participants), the "
-        "oldest open for 5 days. None fixed yet."
+        "oldest open for 5 days. No problem fixed yet."
     )
     assert overall_sentence([north, south]) == "2 of 2 sites are stale; 2 data problems are open at 2 sites."
 
@@ -73,7 +73,7 @@ def test_the_page_opens_with_the_summary_and_keeps_engineering_detail_in_an_expa
     assert [h.value for h in at.header][0] == "Summary by site"
     shown = "\n".join(texts(at))
     assert "2 of 2 sites are stale; 2 data problems are open at 2 sites." in shown
-    assert "1 open data problem (1 in Housing)" in shown and "None fixed yet." in shown
+    assert "1 open data problem (1 in Housing)" in shown and "No problem fixed yet." in shown
     (detail,) = [e for e in at.expander if e.label == "Technical detail"]
     inside = "\n".join(texts(detail))
     with apptest.release_connection(page_home) as connection:
