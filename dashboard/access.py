@@ -31,13 +31,17 @@ from a widget; the pages pass its scope into their queries.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Sequence
+from pathlib import PurePath
 from typing import Any
 
+import polars as pl
 import streamlit as st
 
 from pipelines.core import audit as audit_log
 from pipelines.core.access_file import Viewer
+from pipelines.core.export import XLSX_MIME, csv_bytes, xlsx_bytes
 from pipelines.core.settings import Home, resolve_home
 
 SESSION_KEY = "_outcomes_viewer"
@@ -149,3 +153,46 @@ def download(
     st.download_button(
         label, data=audited, file_name=file_name, mime=mime, key=key, on_click="ignore", **kwargs
     )
+
+
+def downloads(
+    label: str,
+    data: Callable[[], pl.DataFrame | bytes],
+    *,
+    file_name: str,
+    page: str,
+    rows: int,
+    filters: dict | None = None,
+    key: str,
+    sheet: str | None = None,
+    percent: Sequence[str] = (),
+    per_hundred: Sequence[str] = (),
+    mime: str = "text/csv",
+    **kwargs: Any,
+) -> None:
+    """The table's two downloads side by side, "{label} (CSV)" and "{label} (Excel)", each made
+    only on click after its own export entry (naming its file) is written, as `download` does.
+
+    `data` gives the table under the headers people read, or its CSV bytes (read back for the
+    workbook, dates as dates). `file_name` is the CSV's; the workbook's ends in .xlsx. `percent`
+    columns hold shares (0.25), `per_hundred` columns percents (25.0): Excel shows both as 25.0%.
+    """
+    stem = PurePath(file_name).stem
+    sheet_title = sheet or "Data"
+
+    def as_csv() -> bytes:
+        made = data()
+        return made if isinstance(made, bytes) else csv_bytes(made)
+
+    def as_xlsx() -> bytes:
+        made = data()
+        if isinstance(made, bytes):
+            made = pl.read_csv(io.BytesIO(made), try_parse_dates=True, infer_schema_length=None)
+        return xlsx_bytes(made, sheet=sheet_title, percent=percent, per_hundred=per_hundred)
+
+    with st.container(horizontal=True, gap="small"):
+        common = {"page": page, "rows": rows, "filters": filters, **kwargs}
+        download(f"{label} (CSV)", as_csv, file_name=file_name, mime=mime, key=key, **common)
+        download(
+            f"{label} (Excel)", as_xlsx, file_name=f"{stem}.xlsx", mime=XLSX_MIME, key=f"{key}-xlsx", **common
+        )

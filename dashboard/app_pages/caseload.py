@@ -37,7 +37,6 @@ from dashboard.queries.caseload import (
 )
 from dashboard.queries.release import Release
 from dashboard.scope import scope_of
-from pipelines.core.export import csv_bytes
 from pipelines.core.problems import NOT_TRACKED
 from pipelines.core.scope import Scope, ScopeError
 
@@ -64,12 +63,13 @@ def caseload_config() -> dict[str, object]:
     """Column labels and formats of the caseload table."""
     return {
         "participant_id": st.column_config.TextColumn("Participant", pinned=True),
-        "housing_check_due": st.column_config.CheckboxColumn(
+        # Prompts read "Yes" or blank (caseload_view): a checkbox would look clickable.
+        "housing_check_due": st.column_config.TextColumn(
             "Housing check due", help=FLAGS["housing_check_due"]
         ),
-        "unsheltered": st.column_config.CheckboxColumn("Unsheltered", help=FLAGS["unsheltered"]),
-        "recent_arrest": st.column_config.CheckboxColumn("Arrest record", help=FLAGS["recent_arrest"]),
-        "exited": st.column_config.CheckboxColumn("Exited", help=FLAGS["exited"]),
+        "unsheltered": st.column_config.TextColumn("Unsheltered", help=FLAGS["unsheltered"]),
+        "recent_arrest": st.column_config.TextColumn("Arrest record", help=FLAGS["recent_arrest"]),
+        "exited": st.column_config.TextColumn("Exited", help=FLAGS["exited"]),
         "open_problems": st.column_config.NumberColumn(
             "Data problems", help="Open data problems in this participant's records (listed below)"
         ),
@@ -262,7 +262,7 @@ def sizes_section(path: Path, release: Release, site: Scope, scope: Scope) -> No
 
 
 def problem_table(problems: pl.DataFrame, file_name: str, key: str, scope: Scope) -> None:
-    """A table of open problems and its CSV download."""
+    """A table of open problems and its downloads (CSV and Excel)."""
     st.dataframe(
         problems_view(problems),
         width="stretch",
@@ -272,11 +272,11 @@ def problem_table(problems: pl.DataFrame, file_name: str, key: str, scope: Scope
         placeholder="",
         key=key,
     )
-    access.download(
-        "Download CSV",
-        data=lambda: csv_bytes(problems_csv_frame(problems)),
+    access.downloads(
+        "Download",
+        data=lambda: problems_csv_frame(problems),
         file_name=file_name,
-        mime="text/csv",
+        sheet="Open problems",
         page="caseload",
         rows=problems.height,
         filters={"site_id": scope.site_id, "case_manager_id": scope.case_manager_id, "table": key},

@@ -13,7 +13,8 @@ st.title("Data contract")
 st.caption(
     "What each site's exports must hold, generated from the same schemas the nightly run checks "
     "them against. The templates are empty files with the header row in the right order, named as "
-    "the exports must be."
+    "the exports must be. They stay CSV, to fill in and send as they are (other pages' tables also "
+    "download as Excel)."
 )
 access.audit("page_view", "contract", rows=0)
 # Four buttons to a row: seven tables side by side would squeeze each label.

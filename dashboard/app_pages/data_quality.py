@@ -1,10 +1,13 @@
-"""Data quality: run history and each file's row accounting, freshness per site and table, refused
-files, rows quarantined over runs, and the data problems tracked across runs; a case manager sees
-their site's freshness and their participants' problems.
+"""Data quality: for leadership, a plain summary per site first (fresh or stale, open problems by
+table, time to fix), then freshness per site and table, refused files, rows quarantined over runs
+and the data problems tracked across runs; the run history and each run's files (run IDs, archive
+paths) in an expander, "Technical detail". A case manager sees their site's freshness and their
+participants' problems. With nothing quarantined or no problem recorded, a sentence says so
+instead of an empty chart.
 
-Layout only: data from dashboard.queries.data_quality through cache.fetch, bound to the viewer's
-Scope; figures from dashboard.charts.data_quality. A little over 400 lines: five sections and a
-case manager's view, each table with its own labels.
+Layout only: data from dashboard.queries.data_quality (and quality_summary) through cache.fetch,
+bound to the viewer's Scope; figures from dashboard.charts.data_quality; the shared tables, the
+summary and the technical detail from dashboard.sections.data_quality.
 """
 
 from __future__ import annotations
@@ -15,16 +18,16 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from checks.labels import label, labelled
+from checks.labels import label
 from dashboard import access, cache
 from dashboard.charts.data_quality import problems_chart, quarantine_chart
-from dashboard.formatting import PROBLEM_VOCABULARIES, PROBLEMS_CONFIG, md_text, problems_csv_frame
+from dashboard.formatting import PROBLEMS_CONFIG, md_text, problems_csv_frame
 from dashboard.page import release_page
 from dashboard.queries import data_quality as dq
 from dashboard.queries.caseload import caseload_problems
 from dashboard.queries.release import Release
 from dashboard.scope import scope_of
-from pipelines.core.export import csv_bytes
+from dashboard.sections.data_quality import LABELS, count, show_runs, show_summary, show_table
 from pipelines.core.problems import NOT_TRACKED
 from pipelines.core.scope import Scope, ScopeError
 
@@ -33,88 +36,8 @@ OPEN_ROWS_SHOWN = 5_000
 FIXED_ROWS_SHOWN = 500
 REFUSALS_SHOWN = 200
 PROBLEM_CHART_SITES = 20
-
-
-def count(label: str) -> st.column_config.NumberColumn:
-    return st.column_config.NumberColumn(label, format="localized")
-
-
-# The columns the page's tables share, labelled once (every problems table: PROBLEMS_CONFIG).
-LABELS = {
-    "site_id": st.column_config.TextColumn("Site"),
-    "table_name": st.column_config.TextColumn("Table"),
-    "status": st.column_config.TextColumn("Status"),
-    "error": st.column_config.TextColumn("Error"),
-    "rows_read": count("Rows read"),
-    "rows_loaded": count("Loaded"),
-    "rows_quarantined": count("Quarantined"),
-    "rows_duplicate": count("Duplicates"),
-}
-
-
-def show_table(
-    frame: pl.DataFrame, key: str, config: dict, height: int | None = None, codes: dict | None = None
-) -> None:
-    """A table of the page, as wide as the page, without the index: tables and rules (and the
-    `codes` columns, column -> vocabulary) read as their labels, an empty cell as blank."""
-    shown = labelled(frame, PROBLEM_VOCABULARIES | (codes or {}))
-    options = {"width": "stretch", "hide_index": True, "placeholder": "", "key": key}
-    st.dataframe(shown, height=height or "auto", column_config=config, **options)
-
-
-def show_runs(path: Path, scope: Scope) -> None:
-    """Every run, newest first; then the row accounting of the files of the run chosen."""
-    st.header("Run history")
-    st.caption(
-        "Each nightly run, newest first. Rows read: the data rows of every export in force at that run "
-        "(each run reads them all again). Every row read is loaded, quarantined (held back with a "
-        "reason) or counted once as an exact duplicate. Files: exports read; refused: files not taken."
-    )
-    runs = cache.fetch(path, dq.run_history, scope)
-    if runs.is_empty():
-        st.info("This release records no runs.", icon=":material/info:")
-        return
-    # The numbers before the long run id, so they show without scrolling sideways.
-    shown = runs.select(pl.exclude("run_id", "run_label"), "run_id")
-    config = LABELS | {
-        "run_id": st.column_config.TextColumn("Run"),
-        "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
-        "as_of": st.column_config.DateColumn("As of"),
-        "published": st.column_config.CheckboxColumn("Published"),
-        "in_release": st.column_config.CheckboxColumn("This release", help="The run that built the release"),
-        "files": count("Files"),
-        "files_refused": count("Refused files"),
-    }
-    show_table(shown, "dq-runs", config, min(38 + 35 * runs.height, 320), {"status": "run_status"})
-    labels = dict(zip(runs["run_id"], runs["run_label"], strict=True))
-    run_id = st.selectbox(
-        "Files of the run",
-        runs["run_id"].to_list(),
-        format_func=lambda run: f"{labels[run]} · {run}",
-        key="dq-run",
-    )
-    files = cache.fetch(path, dq.run_files, scope, run_id)
-    st.caption(
-        "Every file of the run: new (accepted this run), unchanged (sent again, the same content), "
-        "in force (accepted earlier, still the latest), refused, waiting (still being written when the "
-        "run looked: a later run takes it) or held (fewer than half the rows of the export in force: "
-        "see Refused files). For each file rows read = loaded + quarantined + duplicates; blank rows "
-        "are skipped and not counted as read."
-    )
-    if files.is_empty():
-        st.info("No file was recorded for this run.", icon=":material/info:")
-        return
-    if not files["adds_up"].all():
-        st.warning("The row counts of some files do not add up: see the Adds up column.")
-    config = LABELS | {
-        "path": st.column_config.TextColumn("File"),
-        "accepted_at": st.column_config.TextColumn("Accepted (UTC)"),
-        "blank_rows": count("Blank rows"),
-        "adds_up": st.column_config.CheckboxColumn(
-            "Adds up", help="Read = loaded + quarantined + duplicates"
-        ),
-    }
-    show_table(files, "dq-run-files", config, codes={"status": "file_status"})
+NOTHING_QUARANTINED = "No row has been quarantined at any run: every row read was loaded."
+NO_PROBLEMS = "There are no data problems for these filters: none is open and none has been recorded."
 
 
 def show_freshness(path: Path, scope: Scope, today: date) -> None:
@@ -145,7 +68,7 @@ def show_freshness(path: Path, scope: Scope, today: date) -> None:
     ):
         column.metric(title, f"{number:,}", border=True)
     show_table(
-        fresh.drop("optional", "accepted_on"),
+        fresh.drop("optional", "accepted_at", "path"),  # the archive path: Technical detail
         "dq-freshness",
         LABELS
         | {
@@ -222,6 +145,9 @@ def show_quarantine(path: Path, scope: Scope, tracked: bool) -> None:
     if frame.is_empty():
         st.info("This release records no runs with rows read.", icon=":material/info:")
         return
+    if not frame["rows_quarantined"].sum():
+        st.success(NOTHING_QUARANTINED, icon=":material/check_circle:")
+        return
     chart, table = st.columns([3, 2])
     with chart:
         st.plotly_chart(
@@ -291,6 +217,8 @@ def show_problems(path: Path, release: Release, scope: Scope) -> None:
     )
     if summary.is_empty():
         st.info("No site matches these filters.", icon=":material/info:")
+    elif not (summary["open_problems"].sum() or summary["fixed_problems"].sum()):
+        st.success(NO_PROBLEMS, icon=":material/check_circle:")
     else:
         chart, table = st.columns([1, 1])
         with chart:
@@ -335,11 +263,11 @@ def show_problems(path: Path, release: Release, scope: Scope) -> None:
             )
         )
         show_table(open_rows.head(OPEN_ROWS_SHOWN), "dq-open-problems", PROBLEMS_CONFIG)
-        access.download(
-            f"Download open problems ({'all sites' if not sites else sites[0]}, CSV)",
-            data=lambda: dq.open_problems_csv(open_rows),
+        access.downloads(
+            f"Download open problems, {'all sites' if not sites else sites[0]}",
+            data=lambda: dq.open_problems_frame(open_rows),
             file_name=f"open-problems-{name}-{release.as_of:%Y-%m-%d}.csv",
-            mime="text/csv",
+            sheet="Open problems",
             page="data-quality",
             rows=open_rows.height,
             filters={"sites": sites, "tables": tables},
@@ -390,11 +318,11 @@ def show_own(path: Path, release: Release, scope: Scope) -> None:
         "next nightly run no longer sees it."
     )
     show_table(open_rows, "dq-own-problems", PROBLEMS_CONFIG)
-    access.download(
-        "Download your open problems (CSV)",
-        data=lambda: csv_bytes(problems_csv_frame(open_rows)),
+    access.downloads(
+        "Download your open problems",
+        data=lambda: problems_csv_frame(open_rows),
         file_name=f"open-problems-{site_id}-{case_manager_id}-{release.as_of:%Y-%m-%d}.csv",
-        mime="text/csv",
+        sheet="Open problems",
         page="data-quality",
         rows=open_rows.height,
         filters={"site_id": site_id, "case_manager_id": case_manager_id},
@@ -431,9 +359,10 @@ def show_release(path: Path, release: Release) -> None:
         filters={"problem_sites": sites, "problem_tables": tables, "run": st.session_state.get("dq-run")},
         rows=open_count,
     )
-    st.caption(f"Release as of {release.as_of:%Y-%m-%d}, built by run `{release.run_id}`.")
-    show_runs(path, scope)
-    show_freshness(path, scope, datetime.now(UTC).date())
+    today = datetime.now(UTC).date()
+    st.caption(f"Release as of {release.as_of:%Y-%m-%d}.")
+    show_summary(path, scope, today)
+    show_freshness(path, scope, today)
     show_refusals(path, scope, tracked)
     show_quarantine(path, scope, tracked)
     if tracked:
@@ -441,6 +370,10 @@ def show_release(path: Path, release: Release) -> None:
     else:
         st.header("Data problems")
         st.info(dq.NO_TRACKING, icon=":material/info:")
+    # Engineering detail, for whoever runs the nightly: run IDs, every file's archive path.
+    with st.expander("Technical detail"):
+        st.caption(f"This release was built by run `{release.run_id}`.")
+        show_runs(path, scope)
 
 
 release_page("Data quality", show_release)

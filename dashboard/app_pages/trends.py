@@ -245,9 +245,10 @@ def show(path: Path, release: Release, scope: Scope, options: trends.TrendOption
         placeholder="",
         key="trends-table",
     )
-    access.download(
-        "Download CSV",
+    access.downloads(
+        "Download",
         data=lambda: trends.table_csv(values, choice.metric, choice.split),
+        per_hundred=("Percent",),
         file_name=trends.csv_name(choice.metric, choice.split, choice.start, choice.end),
         mime="text/csv",
         page="trends",

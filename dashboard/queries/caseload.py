@@ -193,10 +193,19 @@ def flag_counts(table: pl.DataFrame) -> dict[str, int]:
     return {flag: int(table[flag].sum()) for flag in FLAGS}
 
 
+# How a prompt that applies reads in the caseload table (one that does not is left blank).
+FLAG_SHOWN = "Yes"
+
+
 def caseload_view(table: pl.DataFrame) -> pl.DataFrame:
     """The caseload as the page's table shows it: every code read as its label (a status never
-    assessed reads "Not recorded"), the flags as they are."""
-    return labelled(table, CASELOAD_VOCABULARIES)
+    assessed reads "Not recorded"), each prompt as a word ("Yes") or blank, never a checkbox."""
+    words = [
+        pl.when(pl.col(flag)).then(pl.lit(FLAG_SHOWN)).otherwise(pl.lit(None, pl.String)).alias(flag)
+        for flag in FLAGS
+        if flag in table.columns
+    ]
+    return labelled(table, CASELOAD_VOCABULARIES).with_columns(words)
 
 
 def by_event(column: str, vocabularies: dict[str, str]) -> pl.Expr:

@@ -296,6 +296,11 @@ def problem_summary(con: duckdb.DuckDBPyConnection, scope: Scope, tables: Sequen
     return con.sql(PROBLEM_SUMMARY_SQL, params=scope.params() | {"tables": list(tables)}).pl()
 
 
+def open_problems_frame(rows: pl.DataFrame) -> pl.DataFrame:
+    """Open problems as the download holds them for a site's data coordinator: labelled."""
+    return problems_csv_frame(rows.select(PROBLEM_COLUMNS))
+
+
 def open_problems_csv(rows: pl.DataFrame) -> bytes:
     """Open problems as a CSV a site's data coordinator opens in a spreadsheet (formula-safe)."""
-    return csv_bytes(problems_csv_frame(rows.select(PROBLEM_COLUMNS)))
+    return csv_bytes(open_problems_frame(rows))

@@ -3,10 +3,11 @@
 The same rows as metrics.csv, in the same order, with labels instead of codes (names.py), periods
 with their first and last days as dates, percentages and counts formatted, a hidden cell left empty,
 and a README sheet saying what the file is, its quarter, the suppression rule and where the methods
-are. Text is never a formula: every text cell is written as a string, and one that a spreadsheet
-would run (starting with = + - @) is neutralised as the CSV downloads are. Nothing in it depends on
-when it was written (xlsxwriter's zip entries carry a fixed date; the document's creation date is
-the data's as-of date), so the same archive and as-of give the same bytes.
+are. Text is never a formula (pipelines.core.export's writer, shared with the dashboard's Excel
+downloads): every text cell is written as a string, and one that a spreadsheet would run (starting
+with = + - @) is neutralised as the CSV downloads are. Nothing in it depends on when it was written
+(xlsxwriter's zip entries carry a fixed date; the document's creation date is the data's as-of
+date), so the same archive and as-of give the same bytes.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import io
 from collections.abc import Mapping
 
 import polars as pl
-import xlsxwriter
 
-from pipelines.core.export import neutralise
+from pipelines.core.export import (
+    workbook,
+    workbook_formats,
+    write_text,
+)
 from pipelines.core.metrics import is_count
 from pipelines.funder import names
 
@@ -38,9 +42,6 @@ HEADERS = (
     ("Value", 10),
     ("Hidden to protect privacy", 14),
 )
-DATE_FORMAT = "yyyy-mm-dd"
-PERCENT_FORMAT = "0.0%"
-COUNT_FORMAT = "#,##0"
 
 
 def metrics_xlsx(metrics_csv: bytes, quarter: str, as_of: str, recorded: Mapping | None = None) -> bytes:
@@ -48,40 +49,20 @@ def metrics_xlsx(metrics_csv: bytes, quarter: str, as_of: str, recorded: Mapping
     rows = pl.read_csv(io.BytesIO(metrics_csv), infer_schema=False, empty_string_is_null=False)
     day = dt.date.fromisoformat(as_of)
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
-    book.set_properties(
-        {
-            "title": f"LEAD outcomes, funder snapshot {names.period_label(quarter)}",
-            "created": dt.datetime(day.year, day.month, day.day),
-        }
-    )
-    formats = {
-        "head": book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#F2F6FA"}),
-        "date": book.add_format({"num_format": DATE_FORMAT}),
-        "percent": book.add_format({"num_format": PERCENT_FORMAT}),
-        "count": book.add_format({"num_format": COUNT_FORMAT}),
-        "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
-        "title": book.add_format({"bold": True, "font_size": 14}),
-        "bold": book.add_format({"bold": True, "valign": "top"}),
-    }
+    title = f"LEAD outcomes, funder snapshot {names.period_label(quarter)}"
+    book = workbook(out, title=title, created=day)
+    formats = workbook_formats(book)
     _readme(book, formats, quarter, day, rows.height)
     _metrics(book, formats, rows, dict(recorded or {}))
     book.close()
     return out.getvalue()
 
 
-def _text(sheet, row: int, col: int, value: object, fmt=None) -> None:  # noqa: ANN001
-    """A text cell that a spreadsheet never runs as a formula."""
-    sheet.write_string(row, col, neutralise(str(value)), fmt)
-
-
 def _readme(book, formats: dict, quarter: str, as_of: dt.date, rows: int) -> None:  # noqa: ANN001
     sheet = book.add_worksheet(README_SHEET)
     sheet.set_column(0, 0, 22)
     sheet.set_column(1, 1, 100)
-    _text(sheet, 0, 0, "LEAD outcomes: funder snapshot", formats["title"])
+    write_text(sheet, 0, 0, "LEAD outcomes: funder snapshot", formats["title"])
     lines = [
         (
             "What this file is",
@@ -108,29 +89,29 @@ def _readme(book, formats: dict, quarter: str, as_of: dt.date, rows: int) -> Non
         ),
     ]
     for i, (key, value) in enumerate(lines, start=2):
-        _text(sheet, i, 0, key, formats["bold"])
+        write_text(sheet, i, 0, key, formats["bold"])
         if isinstance(value, dt.date):
             sheet.write_datetime(i, 1, dt.datetime(value.year, value.month, value.day), formats["date"])
         else:
-            _text(sheet, i, 1, value, formats["wrap"])
+            write_text(sheet, i, 1, value, formats["wrap"])
 
 
 def _metrics(book, formats: dict, rows: pl.DataFrame, recorded: dict) -> None:  # noqa: ANN001
     sheet = book.add_worksheet(METRICS_SHEET)
     for col, (header, width) in enumerate(HEADERS):
         sheet.set_column(col, col, width)
-        _text(sheet, 0, col, header, formats["head"])
+        write_text(sheet, 0, col, header, formats["head"])
     sheet.freeze_panes(1, 0)
     for i, r in enumerate(rows.iter_rows(named=True), start=1):
         period, count = r["period"], is_count(r["metric"])
-        _text(sheet, i, 0, names.measure_label(r["metric"], recorded))
-        _text(sheet, i, 1, names.period_label(period))
-        _text(sheet, i, 2, "Quarter" if names.is_quarter(period) else "Month")
+        write_text(sheet, i, 0, names.measure_label(r["metric"], recorded))
+        write_text(sheet, i, 1, names.period_label(period))
+        write_text(sheet, i, 2, "Quarter" if names.is_quarter(period) else "Month")
         bounds = names.period_bounds(period)
         for col, day in enumerate(bounds or (), start=3):
             sheet.write_datetime(i, col, dt.datetime(day.year, day.month, day.day), formats["date"])
-        _text(sheet, i, 5, names.dimension_label(r["dimension"]))
-        _text(sheet, i, 6, names.group_label(r["dimension"], r["group"]))
+        write_text(sheet, i, 5, names.dimension_label(r["dimension"]))
+        write_text(sheet, i, 6, names.group_label(r["dimension"], r["group"]))
         hidden = r["suppressed"] == "true"
         for col, key in ((7, "numerator"), (8, "denominator")):
             if r[key] != "":
@@ -138,5 +119,5 @@ def _metrics(book, formats: dict, rows: pl.DataFrame, recorded: dict) -> None:  
         if not hidden and r["value"] != "":
             value = float(r["value"])
             sheet.write_number(i, 9, value, formats["count" if count else "percent"])
-        _text(sheet, i, 10, "Yes" if hidden else "No")
+        write_text(sheet, i, 10, "Yes" if hidden else "No")
     sheet.autofilter(0, 0, rows.height, len(HEADERS) - 1)

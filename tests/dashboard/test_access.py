@@ -21,6 +21,7 @@ from pipelines.demo.marker import marker_path
 from pipelines.nightly.run import nightly
 from tests import apptest
 from tests.conftest import Downloads
+from tests.download_files import as_csv, read_download
 
 AS_OF = dt.date(2024, 6, 30)
 ROLE_EMAILS = {
@@ -396,9 +397,10 @@ def test_a_case_managers_downloads_hold_only_their_own_participants(
     others = all_participants(served) - own
     at = apptest.open_page(PAGES[page][0], apptest.CASE_MANAGER)
     assert at.download_button  # the case manager's open problems
-    for button in at.download_button:
-        data, _ = downloads.fetch(button)
-        cells = {c.strip('"') for line in data.decode("utf-8").splitlines() for c in line.split(",")}
+    for button in at.download_button:  # the CSV and the Excel file of each table
+        data, name = downloads.fetch(button)
+        text = as_csv(data, name).decode("utf-8")
+        cells = {c.strip('"') for line in text.splitlines() for c in line.split(",")}
         assert not cells & others, button.label
 
 
@@ -451,13 +453,19 @@ def test_no_data_is_shown_when_the_audit_log_cannot_be_written(
 
 def test_an_export_is_audited_before_its_file_is_made(served: Home, downloads: Downloads) -> None:
     at = apptest.open_page(PAGES["trends"][0], apptest.LEADERSHIP)
-    (button,) = at.download_button
+    button, excel = at.download_button
     before = len(audit_entries(served))
     data, name = downloads.fetch(button)
     assert data.startswith(b"month") or data
     [entry] = audit_entries(served)[before:]
     assert (entry["event"], entry["page"], entry["filters"]["file"]) == ("export", "trends", name)
     assert entry["rows"] == len(data.decode("utf-8").strip().splitlines()) - 1
+    # The Excel file of the same table: its own entry, naming it, the same rows.
+    workbook, excel_name = downloads.fetch(excel)
+    [excel_entry] = audit_entries(served)[before + 1 :]
+    assert excel_name == name.removesuffix(".csv") + ".xlsx" and workbook.startswith(b"PK")
+    assert (excel_entry["event"], excel_entry["filters"]["file"]) == ("export", excel_name)
+    assert excel_entry["rows"] == entry["rows"] == read_download(workbook, excel_name).height
     # With the log unwritable, the click makes no file.
     path = audit_log.log_path(served)
     saved = path.read_bytes()

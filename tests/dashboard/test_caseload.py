@@ -74,6 +74,7 @@ from pipelines.core.scope import PROGRAM, Scope, ScopeError
 from pipelines.core.settings import Home
 from tests import apptest
 from tests.conftest import Downloads, drop, run
+from tests.download_files import read_download
 
 PAGE = "app_pages/caseload.py"
 FIRST_AS_OF, AS_OF = "2024-06-01", "2024-06-15"
@@ -216,12 +217,16 @@ def as_shown(rows: list[tuple]) -> list[tuple]:
 
 def caseload_shown(row: tuple) -> tuple:
     """An EXPECTED_CM1 row as the page's table shows it: codes as labels, a status never assessed
-    "Not recorded"."""
+    "Not recorded", a prompt as "Yes" or blank (never a checkbox)."""
     columns = CASELOAD_COLUMNS[1:]
     vocabularies = CASELOAD_VOCABULARIES
-    return tuple(
-        label(vocabularies[c], v) if c in vocabularies else v for c, v in zip(columns, row, strict=True)
-    )
+
+    def shown(column: str, value: object) -> object:
+        if column in FLAGS:
+            return "Yes" if value else None
+        return label(vocabularies[column], value) if column in vocabularies else value
+
+    return tuple(shown(c, v) for c, v in zip(columns, row, strict=True))
 
 
 # A table's proto carries no key: each of the page's tables is known by a column of its own.
@@ -529,6 +534,9 @@ def test_page_defaults_by_hand(page_home: Home, downloads: Downloads) -> None:
     found = tables(at)
     (table,) = found["caseload"]
     assert table.columns == [*CASELOAD_COLUMNS, "open_problems"]
+    # Prompts are words, not booleans a table would draw as (greyed, clickable-looking) checkboxes.
+    assert not [c for c, dtype in table.schema.items() if dtype == pl.Boolean]
+    assert set(table["housing_check_due"].drop_nulls()) == {"Yes"}
     assert {row[0]: row[1:-1] for row in table.rows()} == {
         p: caseload_shown(EXPECTED_CM1[p]) for p in ("P1", "P2", "P3", "P4")
     }
@@ -554,12 +562,18 @@ def test_page_defaults_by_hand(page_home: Home, downloads: Downloads) -> None:
     assert problem_rows(caseload_table) == as_shown(EXPECTED_PROBLEMS[("a", "CM1")])
     assert sorted(problem_rows(site_table)) == as_shown(EXPECTED_UNASSIGNED_A)
     buttons = {button.proto.label: button for button in at.download_button}
-    assert len(at.download_button) == 2 and set(buttons) == {"Download CSV"}
+    assert len(at.download_button) == 4 and set(buttons) == {"Download (CSV)", "Download (Excel)"}
     data, name = downloads.fetch(at.download_button[0])
     assert name == f"problems-a-CM1-{AS_OF}.csv"
     csv = pl.read_csv(data, infer_schema=False)  # headers and tables as the page shows them
     assert csv["Participant"].to_list() == ["P1"] and csv["Value"].to_list() == ["nowhere"]
     assert csv["Export"].to_list() == ["Housing"]
+    # The same table as Excel, under the same headers.
+    book, excel_name = downloads.fetch(at.download_button[1])
+    assert (at.download_button[1].label, excel_name) == ("Download (Excel)", f"problems-a-CM1-{AS_OF}.xlsx")
+    excel = read_download(book, excel_name)
+    assert excel.columns == csv.columns and excel["Participant"].to_list() == ["P1"]
+    assert excel["Value"].to_list() == ["nowhere"] and excel["Export"].to_list() == ["Housing"]
     assert not at.error
 
 

@@ -251,7 +251,7 @@ def test_problems_filter_by_site_and_table(page_home: Home) -> None:
         "south"
     ]
     assert table(at, "site_id", "open_problems")["site_id"].to_list() == ["south"]
-    assert "Download open problems (south, CSV)" in [b.label for b in at.get("download_button")]
+    assert "Download open problems, south (CSV)" in [b.label for b in at.get("download_button")]
     at.multiselect(key="dq-problem-tables").set_value(["housing"]).run()
     assert not at.exception
     assert "No open problem for these filters." in [i.value for i in at.info]
@@ -702,7 +702,7 @@ def test_a_case_managers_page_shows_their_sites_freshness_and_their_problems(
     }
     own = table(at, "participant_id", "table_name", "row_number")
     assert own.select("participant_id", "value").rows() == [("P2", "tent")]
-    (button,) = at.download_button
+    button, _excel = at.download_button
     data, _ = downloads.fetch(button)
     body = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
     assert [(row["Participant"], row["Value"]) for row in body] == [("P2", "tent")]

@@ -31,6 +31,7 @@ from pipelines.demo import write_demo
 from pipelines.nightly.run import nightly
 from tests import apptest
 from tests.conftest import Downloads
+from tests.download_files import as_csv
 from tests.visible import offending, raw_codes, shown
 
 AS_OF = dt.date(2024, 6, 30)
@@ -113,11 +114,12 @@ def test_trends_every_split_filter_and_csv(served: Home, downloads: Downloads) -
         at.selectbox(key="trends-split").set_value(split).run()
         assert_plain(at)
         groups |= set(at.dataframe[0].value["group"])
-        (button,) = at.download_button
-        data, name = downloads.fetch(button)
-        assert "_" not in name
-        rows = assert_plain_csv(data, skip=("Group code",))
-        assert {row["Group"] for row in rows} == set(at.dataframe[0].value["group"])
+        assert len(at.download_button) == 2  # CSV and Excel
+        for button in at.download_button:
+            data, name = downloads.fetch(button)
+            assert "_" not in name
+            rows = assert_plain_csv(as_csv(data, name), skip=("Group code",))
+            assert {row["Group"] for row in rows} == set(at.dataframe[0].value["group"])
     assert "All participants" in groups and "Arrest diversion" in groups
     at.selectbox(key="trends-split").set_value("all").run()
     at.multiselect(key="trends-referral-types").set_value(["arrest_diversion", "social_contact"]).run()
@@ -168,7 +170,7 @@ def test_caseload_every_timeline_and_problem_csv(served: Home, downloads: Downlo
             at.selectbox(key="caseload-participant").set_value(participant).run()
             assert_plain(at, COLUMNS, FILE_TEXT)
         for button in at.download_button:
-            assert_plain_csv(downloads.fetch(button)[0], COLUMNS, FILE_TEXT)
+            assert_plain_csv(as_csv(*downloads.fetch(button)), COLUMNS, FILE_TEXT)
 
 
 def test_data_quality_names_rules_and_tables(served: Home, downloads: Downloads) -> None:
@@ -179,7 +181,7 @@ def test_data_quality_names_rules_and_tables(served: Home, downloads: Downloads)
     rules = {cell for item in shown(at) if item.column == "rule" for cell in [item.text]}
     assert rules <= set(RULE.values())
     for button in at.download_button:
-        rows = assert_plain_csv(downloads.fetch(button)[0], COLUMNS, FILE_TEXT)
+        rows = assert_plain_csv(as_csv(*downloads.fetch(button)), COLUMNS, FILE_TEXT)
         assert {row["Rule"] for row in rows} <= set(RULE.values())
     own = apptest.open_page("app_pages/data_quality.py", apptest.CASE_MANAGER)
     assert_plain(own, COLUMNS, FILE_TEXT)

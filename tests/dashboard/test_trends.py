@@ -657,7 +657,7 @@ def test_page_defaults_by_hand(page_home: Home, downloads: Downloads) -> None:
     assert list(frame["value"]) == [expected[k] for k in sorted(expected, reverse=True)]
     assert set(frame["flag"]) == {""}  # a count is exact: never flagged, however small
     assert len(at.get("plotly_chart")) == 1
-    (button,) = at.download_button
+    button, _excel = at.download_button
     data, filename = downloads.fetch(button)
     assert filename == "trends-active-participants-all-2023-11-2024-05.csv"
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8"))))
@@ -697,7 +697,7 @@ def test_page_metric_split_filter_and_range(page_home: Home, downloads: Download
     assert table_rows(at) == labelled(
         within(by_group({"all": PERMANENT_ARREST_DIVERSION}), "2024-02", "2024-04")
     )
-    (button,) = at.download_button
+    button, _excel = at.download_button
     data, filename = downloads.fetch(button)
     assert filename == "trends-permanent-housing-all-2024-02-2024-04.csv"
     with open_release(live_release(page_home.current)) as con:
