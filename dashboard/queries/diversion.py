@@ -20,7 +20,14 @@ import polars as pl
 from checks.labels import AGE_BAND, label, label_expr
 from checks.vocab import GENDERS
 from dashboard import stats
-from dashboard.queries.equity import ALL_OTHERS, WHITE, race_order, reference_counts, size_flag
+from dashboard.queries.equity import (
+    ALL_OTHERS,
+    INTERVAL_NAMES,
+    WHITE,
+    race_order,
+    reference_counts,
+    size_flag,
+)
 from dashboard.queries.sql import load
 from dashboard.small_numbers import SMALL_FLAG, is_small
 from pipelines.core.metrics import SMALL_COUNT
@@ -330,7 +337,7 @@ def referral_view(table: pl.DataFrame) -> pl.DataFrame:
         pl.struct("ratio", "low", "high", "is_reference")
         .map_elements(ratio_text, return_dtype=pl.String)
         .alias("ratio"),
-        "method",
+        pl.col("method").replace_strict(INTERVAL_NAMES, default=None),
         "reference_numerator",
         "reference_denominator",
         "flag",

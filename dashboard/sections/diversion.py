@@ -18,7 +18,7 @@ from dashboard.charts.diversion import mix_chart, referral_chart
 from dashboard.formatting import md_text
 from dashboard.queries import diversion
 from dashboard.queries.diversion import MIX_DIMENSIONS, MIX_LABELS, Coverage
-from dashboard.queries.equity import WHITE
+from dashboard.queries.equity import INTERVAL_NAMES, WHITE
 from dashboard.small_numbers import SMALL_FLAG, SMALL_NOTE
 from dashboard.stats import LOG, SCORE, SCORE_BELOW
 from pipelines.core.metrics import SMALL_COUNT
@@ -41,20 +41,20 @@ comparison-group person in the year of the eligible contact or arrest. Participa
 a year their site's comparison export does not cover are left out (the caption says how many).
 
 **Who is in each group.** Race as the rest of this page counts it: the single race given,
-multiracial for several, unknown when none is known. Age is the index year less the birth year,
+more than one race for several, unknown when none is known. Age is the index year less the birth year,
 in the age bands of the metrics. Each share: the people of a category in a group (numerator) over
 everyone in that group (denominator).
 
 **Referral rate.** A race group's LEAD participants (numerator) over its eligible pool
-(denominator), with Wilson's 95% score interval.
+(denominator), with the range of rates the numbers are consistent with (a 95% interval).
 
 **Referral rate ratio.** A group's referral rate divided by the reference group's: above 1, the
 group was referred more often than the reference; below 1, less often; 1, as often. The reference
 is White people when at least {SMALL_COUNT} White people are in the pool and some were referred;
-otherwise all other groups pooled (multiracial and unknown included). The 95% interval is the
-**{SCORE}** (Koopman) when fewer than {SCORE_BELOW} people were referred on either side, else the
-**{LOG}** (Katz), both from statsmodels; the table's Interval column says which. An interval that
-includes 1 cannot tell the group's rate from the reference's.
+otherwise all other groups pooled (more than one race and unknown included). An interval that
+includes 1 cannot tell the group's rate from the reference's. When fewer than {SCORE_BELOW} people
+were referred on either side the interval is one made for small counts (the table's Interval
+column says which).
 
 **Small numbers.** {SMALL_NOTE} Here a share or rate on fewer than {SMALL_COUNT} people is flagged
 in the table and drawn hollow (or hatched); so is a ratio that rests on one.
@@ -62,6 +62,10 @@ in the table and drawn hollow (or hatched); so is a ratio that rests on one.
 **What this cannot say.** The pool is only as complete as the comparison export: people a site
 never lists as eligible are in neither group. A difference in referral rates says who is
 diverted, not why.
+
+**For analysts:** referral rates with Wilson's score interval; rate ratios with Koopman's score
+interval under {SCORE_BELOW} referred on either side, else the log (Katz) interval, both from
+statsmodels.
 """
 
 
@@ -101,7 +105,9 @@ def referral_config() -> dict[str, object]:
             "Rate ratio (95% CI)", help="The group's referral rate divided by the reference's"
         ),
         "method": st.column_config.TextColumn(
-            "Interval", help=f"{SCORE}: fewer than {SCORE_BELOW} referred on either side; {LOG} otherwise"
+            "Interval",
+            help=f"{INTERVAL_NAMES[SCORE]}: fewer than {SCORE_BELOW} referred on either side; "
+            f"{INTERVAL_NAMES[LOG].lower()} otherwise",
         ),
         "reference_numerator": st.column_config.NumberColumn("Ref. referred", **count),
         "reference_denominator": st.column_config.NumberColumn("Ref. eligible pool", **count),
