@@ -8,8 +8,8 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from checks.labels import labelled
 from pipelines.core.metrics import Kind, Metric
+from pipelines.core.problems import HEADERS, VOCABULARIES, for_people, readable
 
 MISSING = "—"
 
@@ -86,34 +86,40 @@ def md_text(text: object) -> str:
     return "".join(f"\\{c}" if c in MARKDOWN_SPECIALS else c for c in str(text).strip())
 
 
-# How every table of open data problems is labelled (the columns of pipelines.core.problems):
-# on the Caseload page and on the Data quality page, and the headers of their CSVs.
+# How every table of open data problems is labelled (the columns and headers of
+# pipelines.core.problems): on the Caseload page and on the Data quality page.
 PROBLEMS_CONFIG = {
-    "site_id": st.column_config.TextColumn("Site"),
-    "participant_id": st.column_config.TextColumn("Participant"),
-    "case_manager_id": st.column_config.TextColumn("Case manager"),
-    "table_name": st.column_config.TextColumn("Export"),
-    "file": st.column_config.TextColumn("File", help="The archived copy of the export that shows it"),
-    "row_number": st.column_config.NumberColumn("Row", help="Spreadsheet row; the header is row 1"),
-    "column_name": st.column_config.TextColumn("Column", width="medium"),
-    "rule": st.column_config.TextColumn("Rule", width="medium"),
-    "value": st.column_config.TextColumn("Value", width="medium"),
-    "message": st.column_config.TextColumn("Problem", width="large"),
-    "fix": st.column_config.TextColumn("How to fix it", width="large"),
-    "first_seen": st.column_config.DateColumn("First seen", format="YYYY-MM-DD"),
-    "age_days": st.column_config.NumberColumn("Age (days)", help="Days since a nightly run first saw it"),
+    "site_id": st.column_config.TextColumn(HEADERS["site_id"]),
+    "participant_id": st.column_config.TextColumn(HEADERS["participant_id"]),
+    "case_manager_id": st.column_config.TextColumn(HEADERS["case_manager_id"]),
+    "table_name": st.column_config.TextColumn(HEADERS["table_name"]),
+    "file": st.column_config.TextColumn(
+        HEADERS["file"], help="The archived copy of the export that shows it"
+    ),
+    "row_number": st.column_config.NumberColumn(
+        HEADERS["row_number"], help="Spreadsheet row; the header is row 1"
+    ),
+    "column_name": st.column_config.TextColumn(HEADERS["column_name"], width="medium"),
+    "rule": st.column_config.TextColumn(HEADERS["rule"], width="medium"),
+    "value": st.column_config.TextColumn(HEADERS["value"], width="medium"),
+    "message": st.column_config.TextColumn(HEADERS["message"], width="large"),
+    "fix": st.column_config.TextColumn(HEADERS["fix"], width="large"),
+    "first_seen": st.column_config.DateColumn(HEADERS["first_seen"], format="YYYY-MM-DD"),
+    "age_days": st.column_config.NumberColumn(
+        HEADERS["age_days"], help="Days since a nightly run first saw it"
+    ),
 }
-# The columns of a problem that hold codes, and the vocabulary each is read in.
-PROBLEM_VOCABULARIES = {"table_name": "table", "rule": "rule"}
+
+
+PROBLEM_VOCABULARIES = VOCABULARIES  # the columns of a problem holding codes, and their vocabulary
 
 
 def problems_view(problems: pl.DataFrame) -> pl.DataFrame:
     """Data problems as people read them: each table's label and each rule's plain name."""
-    return labelled(problems, PROBLEM_VOCABULARIES)
+    return readable(problems)
 
 
 def problems_csv_frame(problems: pl.DataFrame) -> pl.DataFrame:
     """Data problems as their CSV holds them for a data coordinator: labelled, under the headers
-    of the page's table (the column names stay in the `Column` cells: they are what to correct)."""
-    headers = {name: config["label"] for name, config in PROBLEMS_CONFIG.items() if name in problems.columns}
-    return problems_view(problems).rename(headers)
+    of the page's table (pipelines.core.problems.for_people, as `outcomes feedback` writes them)."""
+    return for_people(problems)

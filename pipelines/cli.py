@@ -266,7 +266,7 @@ def cmd_feedback(home: Home, args: argparse.Namespace) -> int:
     import duckdb
 
     from pipelines.core.export import csv_bytes
-    from pipelines.core.problems import NOT_TRACKED, feedback, tracks_problems
+    from pipelines.core.problems import NOT_TRACKED, feedback, for_people, tracks_problems
     from pipelines.core.release import live_release
 
     release = live_release(home.current)
@@ -290,7 +290,7 @@ def cmd_feedback(home: Home, args: argparse.Namespace) -> int:
         con.close()
     out = args.out or home.root / "feedback" / f"{args.site}-open-problems-{as_of}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(csv_bytes(problems))
+    out.write_bytes(csv_bytes(for_people(problems)))
     print(f"{problems.height:,} open problems of site {args.site} written to {out}")
     return 0
 

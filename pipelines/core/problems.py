@@ -15,6 +15,7 @@ from importlib import resources
 import duckdb
 import polars as pl
 
+from checks.labels import labelled
 from pipelines.core.scope import Scope
 
 OPEN_PROBLEMS_SQL = resources.files("pipelines.core").joinpath("sql", "open_problems.sql").read_text("utf-8")
@@ -63,6 +64,24 @@ FEEDBACK_COLUMNS = (
     "age_days",
 )
 FEEDBACK_ORDER = ("table_name", "row_number", "column_name")
+# How people read each column: the pages' table headers and every problems file's headers.
+HEADERS = {
+    "site_id": "Site",
+    "participant_id": "Participant",
+    "case_manager_id": "Case manager",
+    "table_name": "Export",
+    "file": "File",
+    "row_number": "Row",
+    "column_name": "Column",
+    "rule": "Rule",
+    "value": "Value",
+    "message": "Problem",
+    "fix": "How to fix it",
+    "first_seen": "First seen",
+    "age_days": "Age (days)",
+}
+# The columns of a problem that hold codes, and the vocabulary each is read in.
+VOCABULARIES = {"table_name": "table", "rule": "rule"}
 
 NOT_TRACKED = (
     "This release was built before data problems were tracked, so there is no list to show. "
@@ -97,3 +116,14 @@ def feedback(con: duckdb.DuckDBPyConnection, site_id: str) -> pl.DataFrame:
     """A site's open problems as `outcomes feedback` writes them: FEEDBACK_COLUMNS, in file order."""
     found = open_problems(con, Scope(site_id=site_id))
     return found.sort(FEEDBACK_ORDER, nulls_last=True, maintain_order=True).select(FEEDBACK_COLUMNS)
+
+
+def readable(problems: pl.DataFrame) -> pl.DataFrame:
+    """Problems as people read them: each export's label and each rule's plain name (the contract's
+    column names stay in the Column cells: they are what to correct)."""
+    return labelled(problems, VOCABULARIES)
+
+
+def for_people(problems: pl.DataFrame) -> pl.DataFrame:
+    """Problems as a file for a data coordinator holds them: readable, under HEADERS."""
+    return readable(problems).rename({c: h for c, h in HEADERS.items() if c in problems.columns})

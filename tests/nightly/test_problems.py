@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 import sys
 
@@ -113,10 +114,18 @@ def test_feedback_writes_the_sites_open_problems_without_formulas(home, tmp_path
     assert "4 open problems of site s" in done.stdout
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
     header, body = rows[0], rows[1:]
-    assert header[:3] == ["table_name", "file", "row_number"]
+    # Headers and cells a data coordinator reads: labels, not codes (the Column cells keep the
+    # contract's column names: they are what to correct).
+    assert header[:3] == ["Export", "File", "Row"]
+    assert {row[header.index("Export")] for row in body} == {"Participants", "Housing"}
+    assert not {c for row in rows for c in (row[0], *row[3:5]) if re.fullmatch(r"[a-z]+_[a-z_]+", c)} - {
+        "living_situation",
+        "referral_type",
+        "participant_id",
+    }
     assert len(body) == 4  # site t's problem is not in site s's file
     assert all(not cell.startswith(FORMULA_STARTS) for row in rows for cell in row)
-    values = {row[header.index("value")] for row in body}
+    values = {row[header.index("Value")] for row in body}
     assert {"'+couch", "'-tent", "'@sofa"} <= values
     unknown = subprocess.run(
         [sys.executable, "-m", "pipelines", "--home", str(home.root), "feedback", "--site", "nope"],
