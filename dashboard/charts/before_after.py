@@ -22,7 +22,7 @@ BEFORE_COLOUR, AFTER_COLOUR, DIFFERENCE_COLOUR = OKABE_ITO[1], OKABE_ITO[0], OKA
 SHARE_COLOUR, RATE_COLOUR = OKABE_ITO[4], OKABE_ITO[5]
 LAYOUT = {"colorway": list(OKABE_ITO)}
 # Subplot titles in lines this wide: two panels side by side on a phone are ~170 px each.
-PANEL_TITLE_WIDTH = 24
+PANEL_TITLE_WIDTH = 18
 
 
 def group_label(referral_type: str, people: int) -> str:

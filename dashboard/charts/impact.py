@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.charts.equity import ratio_ticks, tick_label
-from dashboard.charts.style import describe, finish, legend_below, wrap
+from dashboard.charts.style import describe, finish, wrap
 from dashboard.queries.impact import DESIGNS
 from pipelines.core.palette import MUTED_LINE, MUTED_TEXT, OKABE_ITO, REFERENCE_LINE
 from pipelines.evaluate.design import TREATED
@@ -214,9 +214,7 @@ def survival_chart(curves: pl.DataFrame, months: int) -> go.Figure:
         tickvals=list(range(0, months + 1, 3)),
     )
     figure.update_yaxes(title_text="Not yet arrested (%)", range=[0, 101], ticksuffix="%")
-    figure.update_layout(
-        **LAYOUT, legend=legend_below(420), margin={"l": 10, "r": 10, "t": 20, "b": 10}, height=420
-    )
+    figure.update_layout(**LAYOUT, legend=TOP_LEGEND, margin={"l": 10, "r": 10, "t": 60, "b": 10}, height=420)
     return finish(
         figure,
         f"Step chart of the share not yet arrested by month over {months} months: "
@@ -268,7 +266,7 @@ def love_plot(view: pl.DataFrame) -> go.Figure:
     values = [abs(v) for c in ("smd_unweighted", "smd_weighted") for v in view[c].drop_nulls()]
     reach = max([SMD_LIMIT * 1.5, *values]) * 1.1
     figure.update_xaxes(
-        title_text="Standardised mean difference<br>(participants minus<br>comparison group)",
+        title_text="Standardised mean<br>difference (participants<br>minus comparison group)",
         range=[-reach, reach],
     )
     figure.update_yaxes(type="category", categoryarray=labels, autorange="reversed", automargin=True)
