@@ -22,7 +22,7 @@ BEFORE_COLOUR, AFTER_COLOUR, DIFFERENCE_COLOUR = OKABE_ITO[1], OKABE_ITO[0], OKA
 SHARE_COLOUR, RATE_COLOUR = OKABE_ITO[4], OKABE_ITO[5]
 LAYOUT = {"colorway": list(OKABE_ITO)}
 # Subplot titles in lines this wide: two panels side by side on a phone are ~170 px each.
-PANEL_TITLE_WIDTH = 18
+PANEL_TITLE_WIDTH = 15
 
 
 def group_label(referral_type: str, people: int) -> str:
@@ -60,7 +60,7 @@ def comparison_chart(view: pl.DataFrame, measure: Measure, months: int) -> go.Fi
         horizontal_spacing=0.06,
         subplot_titles=(
             wrap(f"{measure_title(measure)}, {months} months before and after", PANEL_TITLE_WIDTH),
-            wrap("After minus before (95% CI)", PANEL_TITLE_WIDTH),
+            wrap("Change, after minus before (95% CI)", PANEL_TITLE_WIDTH),
         ),
     )
     before, after = view["before_value"].to_list(), view["after_value"].to_list()
@@ -131,11 +131,12 @@ def comparison_chart(view: pl.DataFrame, measure: Measure, months: int) -> go.Fi
     )
     # No change: the line the interval is read against.
     figure.add_vline(x=0, line={"color": REFERENCE_LINE, "width": 1, "dash": "dash"}, row=1, col=2)
-    height = 220 + 55 * max(len(labels), 1)
+    height = 230 + 55 * max(len(labels), 1)
+    figure.update_annotations(font_size=14)  # the panel titles: three short lines each
     figure.update_layout(
         **LAYOUT,
-        legend=legend_below(height, margin=70),
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        legend=legend_below(height, margin=80),
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
         height=height,
     )
     figure.update_yaxes(type="category", autorange="reversed", title_text="Referral type", row=1, col=1)

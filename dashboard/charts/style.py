@@ -8,6 +8,7 @@ chart. Streamlit's plotly_chart takes no aria-label, so the summary rides in `la
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from numbers import Real
 
@@ -104,9 +105,9 @@ def _values(columns: Iterable[object]) -> list[object]:
 
 
 def _is_percent(figure: go.Figure) -> bool:
+    """Whether the value axis shows fractions as percentages (".0%"), not a date ("%b %Y")."""
     formats = [a.tickformat or "" for a in (figure.layout.yaxis, figure.layout.xaxis)]
-    suffixes = [a.ticksuffix or "" for a in (figure.layout.yaxis, figure.layout.xaxis)]
-    return any("%" in f for f in formats) and not any("%" in s for s in suffixes)
+    return any(re.fullmatch(r"[,.\d]*%", f) for f in formats)
 
 
 def _span(kind: str, values: list[object], *, percent: bool = False) -> str:
