@@ -22,7 +22,7 @@ BEFORE_COLOUR, AFTER_COLOUR, DIFFERENCE_COLOUR = OKABE_ITO[1], OKABE_ITO[0], OKA
 SHARE_COLOUR, RATE_COLOUR = OKABE_ITO[4], OKABE_ITO[5]
 LAYOUT = {"colorway": list(OKABE_ITO)}
 # Subplot titles in lines this wide: two panels side by side on a phone are ~170 px each.
-PANEL_TITLE_WIDTH = 15
+PANEL_TITLE_WIDTH = 40
 
 
 def group_label(referral_type: str, people: int) -> str:
@@ -44,20 +44,22 @@ def error_bars(values: pl.Series, low: pl.Series, high: pl.Series, colour: str) 
 
 
 def comparison_chart(view: pl.DataFrame, measure: Measure, months: int) -> go.Figure:
-    """Left: the measure before and after referral per referral type (a dot plot joined by a line).
-    Right: the difference, after minus before, with its 95% CI. Hollow markers: fewer than 11 people.
+    """Above: the measure before and after referral per referral type (a dot plot joined by a
+    line). Below: the difference, after minus before, with its 95% CI. Hollow markers: fewer than
+    11 people. Stacked, not side by side: on a phone two panels beside the group names had ~100 px
+    each, and their titles ran into each other.
 
     `view` is `comparison_view` output: a share in percent, a rate per person-year.
     """
     labels = [group_label(t, n) for t, n in zip(view["referral_type"], view["people"], strict=True)]
     unit = "%" if measure.is_share else ""
     value_format = ".1f" if measure.is_share else ".2f"
+    height = 300 + 90 * max(len(labels), 1)
     figure = make_subplots(
-        rows=1,
-        cols=2,
-        shared_yaxes=True,
-        column_widths=[0.55, 0.45],
-        horizontal_spacing=0.06,
+        rows=2,
+        cols=1,
+        # Room between the panels for the upper one's ticks and axis title and the lower's title.
+        vertical_spacing=min(0.4, 110 / (height - 120)),
         subplot_titles=(
             wrap(f"{measure_title(measure)}, {months} months before and after", PANEL_TITLE_WIDTH),
             wrap("Change, after minus before (95% CI)", PANEL_TITLE_WIDTH),
@@ -126,24 +128,20 @@ def comparison_chart(view: pl.DataFrame, measure: Measure, months: int) -> go.Fi
                 f"%{{customdata[0]:+{value_format}}} to %{{customdata[1]:+{value_format}}})<extra></extra>"
             ),
         ),
-        row=1,
-        col=2,
+        row=2,
+        col=1,
     )
     # No change: the line the interval is read against.
-    figure.add_vline(x=0, line={"color": REFERENCE_LINE, "width": 1, "dash": "dash"}, row=1, col=2)
-    height = 230 + 55 * max(len(labels), 1)
-    figure.update_annotations(font_size=14)  # the panel titles: three short lines each
+    figure.add_vline(x=0, line={"color": REFERENCE_LINE, "width": 1, "dash": "dash"}, row=2, col=1)
     figure.update_layout(
         **LAYOUT,
-        legend=legend_below(height, margin=80),
-        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        legend=legend_below(height // 2, margin=60),
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
         height=height,
     )
-    figure.update_yaxes(type="category", autorange="reversed", title_text="Referral type", row=1, col=1)
+    figure.update_yaxes(type="category", autorange="reversed", title_text="Referral type")
     figure.update_xaxes(
-        title_text="Share arrested (%)"
-        if measure.is_share
-        else wrap(measure_title(measure), PANEL_TITLE_WIDTH),
+        title_text="Share arrested (%)" if measure.is_share else measure_title(measure),
         ticksuffix=unit,
         rangemode="tozero",
         row=1,
@@ -157,8 +155,8 @@ def comparison_chart(view: pl.DataFrame, measure: Measure, months: int) -> go.Fi
         title_text="Percentage points" if measure.is_share else "Per person-year",
         zeroline=False,
         range=[min(lows) - pad, max(highs) + pad],
-        row=1,
-        col=2,
+        row=2,
+        col=1,
     )
     what = f"Dot plot of {measure_title(measure).lower()} {months} months before and after referral"
     return finish(figure, f"{what}, per referral type, with the difference and its 95% CI")
