@@ -21,8 +21,9 @@ __all__ = ["baseline_chart", "comparison_chart", "describe"]
 BEFORE_COLOUR, AFTER_COLOUR, DIFFERENCE_COLOUR = OKABE_ITO[1], OKABE_ITO[0], OKABE_ITO[6]
 SHARE_COLOUR, RATE_COLOUR = OKABE_ITO[4], OKABE_ITO[5]
 LAYOUT = {"colorway": list(OKABE_ITO)}
-# Subplot titles in lines this wide: two panels side by side on a phone are ~170 px each.
-PANEL_TITLE_WIDTH = 40
+# Panel titles in lines this wide, ending at the plot's right edge: on a phone the group names
+# take the left half, and a title centred over the plot ran past the screen's edge.
+PANEL_TITLE_WIDTH = 28
 
 
 def group_label(referral_type: str, people: int) -> str:
@@ -140,6 +141,7 @@ def comparison_chart(view: pl.DataFrame, measure: Measure, months: int) -> go.Fi
         height=height,
     )
     figure.update_yaxes(type="category", autorange="reversed", title_text="Referral type")
+    figure.update_annotations(x=1, xanchor="right", align="right")
     figure.update_xaxes(
         title_text="Share arrested (%)" if measure.is_share else measure_title(measure),
         ticksuffix=unit,

@@ -34,7 +34,8 @@ CHARTS_DRAWN = """() => {
 VISIBLE_TEXT = """() => {
     const main = document.querySelector('[data-testid="stMain"]');
     const svg = [...main.querySelectorAll('.js-plotly-plot text')].map((t) => t.textContent);
-    const icons = new Set([...main.querySelectorAll('[data-testid="stIconMaterial"]')]
+    const icons = new Set([...main.querySelectorAll('span, i')]
+        .filter((el) => el.children.length === 0 && /Material/i.test(getComputedStyle(el).fontFamily))
         .map((icon) => icon.textContent.trim()));
     const words = [main.innerText, ...svg].join('\\n').split(/(\\s+)/);
     return words.filter((word) => !icons.has(word.trim())).join('');
@@ -75,14 +76,19 @@ CHART_TEXT_CLASHES = """() => {
     return problems;
 }"""
 
-# The first visible block after the page's title (h1): its text.
+# The first paragraph after the page's title (h1): the text of the first visible block that is
+# not a filter (a block holding an input, a select or a radio group: filters may come first, as
+# the sentence is about what they select).
 OPENING = """() => {
     const main = document.querySelector('[data-testid="stMain"]');
     const title = main.querySelector('h1');
     if (!title) return null;
+    const filter = 'input, textarea, [role="combobox"], [role="radiogroup"], [role="slider"], button';
     let block = title.closest('[data-testid="stElementContainer"]');
     for (block = block && block.nextElementSibling; block; block = block.nextElementSibling) {
-        if (block.offsetHeight > 0 && (block.innerText || '').trim()) return block.innerText.trim();
+        if (block.offsetHeight === 0 || !(block.innerText || '').trim()) continue;
+        if (block.querySelector(filter)) continue;
+        return block.innerText.trim();
     }
     return '';
 }"""
