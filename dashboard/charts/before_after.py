@@ -60,10 +60,11 @@ def comparison_chart(view: pl.DataFrame, measure: Measure, months: int) -> go.Fi
         rows=2,
         cols=1,
         # Room between the panels for the upper one's ticks and axis title and the lower's title.
-        vertical_spacing=min(0.4, 110 / (height - 120)),
+        # On a phone the legend below takes rows of its own, so the panels get less than `height`.
+        vertical_spacing=min(0.4, 150 / (height - 250)),
         subplot_titles=(
             wrap(f"{measure_title(measure)}, {months} months before and after", PANEL_TITLE_WIDTH),
-            wrap("Change, after minus before (95% CI)", PANEL_TITLE_WIDTH),
+            wrap("After minus before (95% CI)", PANEL_TITLE_WIDTH),
         ),
     )
     before, after = view["before_value"].to_list(), view["after_value"].to_list()
@@ -136,7 +137,7 @@ def comparison_chart(view: pl.DataFrame, measure: Measure, months: int) -> go.Fi
     figure.add_vline(x=0, line={"color": REFERENCE_LINE, "width": 1, "dash": "dash"}, row=2, col=1)
     figure.update_layout(
         **LAYOUT,
-        legend=legend_below(height // 2, margin=60),
+        legend=legend_below(height, margin=220),
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         height=height,
     )
