@@ -10,14 +10,20 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from dashboard.charts.style import describe, finish, legend_below, wrap
 from dashboard.queries.before_after import measure_title
 from dashboard.small_numbers import marker_symbols
-from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.core.palette import MUTED_LINE, OKABE_ITO, REFERENCE_LINE
 from pipelines.evaluate.estimate import Measure
+
+__all__ = ["baseline_chart", "comparison_chart", "describe"]
 
 BEFORE_COLOUR, AFTER_COLOUR, DIFFERENCE_COLOUR = OKABE_ITO[1], OKABE_ITO[0], OKABE_ITO[6]
 SHARE_COLOUR, RATE_COLOUR = OKABE_ITO[4], OKABE_ITO[5]
-LAYOUT = {"font": {"family": FONT_FAMILY}, "colorway": list(OKABE_ITO)}
+LAYOUT = {"colorway": list(OKABE_ITO)}
+# Panel titles in lines this wide, ending at the plot's right edge: on a phone the group names
+# take the left half, and a title centred over the plot ran past the screen's edge.
+PANEL_TITLE_WIDTH = 28
 
 
 def group_label(referral_type: str, people: int) -> str:
@@ -39,23 +45,26 @@ def error_bars(values: pl.Series, low: pl.Series, high: pl.Series, colour: str) 
 
 
 def comparison_chart(view: pl.DataFrame, measure: Measure, months: int) -> go.Figure:
-    """Left: the measure before and after referral per referral type (a dot plot joined by a line).
-    Right: the difference, after minus before, with its 95% CI. Hollow markers: fewer than 11 people.
+    """Above: the measure before and after referral per referral type (a dot plot joined by a
+    line). Below: the difference, after minus before, with its 95% CI. Hollow markers: fewer than
+    11 people. Stacked, not side by side: on a phone two panels beside the group names had ~100 px
+    each, and their titles ran into each other.
 
     `view` is `comparison_view` output: a share in percent, a rate per person-year.
     """
     labels = [group_label(t, n) for t, n in zip(view["referral_type"], view["people"], strict=True)]
     unit = "%" if measure.is_share else ""
     value_format = ".1f" if measure.is_share else ".2f"
+    height = 300 + 90 * max(len(labels), 1)
     figure = make_subplots(
-        rows=1,
-        cols=2,
-        shared_yaxes=True,
-        column_widths=[0.55, 0.45],
-        horizontal_spacing=0.06,
+        rows=2,
+        cols=1,
+        # Room between the panels for the upper one's ticks and axis title and the lower's title.
+        # On a phone the legend below takes rows of its own, so the panels get less than `height`.
+        vertical_spacing=min(0.4, 150 / (height - 250)),
         subplot_titles=(
-            f"{measure_title(measure)}, {months} months before and after referral",
-            "Difference, after minus before (95% CI)",
+            wrap(f"{measure_title(measure)}, {months} months before and after", PANEL_TITLE_WIDTH),
+            wrap("After minus before (95% CI)", PANEL_TITLE_WIDTH),
         ),
     )
     before, after = view["before_value"].to_list(), view["after_value"].to_list()
@@ -65,7 +74,7 @@ def comparison_chart(view: pl.DataFrame, measure: Measure, months: int) -> go.Fi
                 x=[b, a],
                 y=[label, label],
                 mode="lines",
-                line={"color": "#999999", "width": 2},
+                line={"color": MUTED_LINE, "width": 2},
                 showlegend=False,
                 hoverinfo="skip",
             ),
@@ -121,20 +130,21 @@ def comparison_chart(view: pl.DataFrame, measure: Measure, months: int) -> go.Fi
                 f"%{{customdata[0]:+{value_format}}} to %{{customdata[1]:+{value_format}}})<extra></extra>"
             ),
         ),
-        row=1,
-        col=2,
+        row=2,
+        col=1,
     )
     # No change: the line the interval is read against.
-    figure.add_vline(x=0, line={"color": "#555555", "width": 1, "dash": "dash"}, row=1, col=2)
+    figure.add_vline(x=0, line={"color": REFERENCE_LINE, "width": 1, "dash": "dash"}, row=2, col=1)
     figure.update_layout(
         **LAYOUT,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0},
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        height=200 + 55 * max(len(labels), 1),
+        legend=legend_below(height, margin=220),
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        height=height,
     )
-    figure.update_yaxes(type="category", autorange="reversed", title_text="Referral type", row=1, col=1)
+    figure.update_yaxes(type="category", autorange="reversed", title_text="Referral type")
+    figure.update_annotations(x=1, xanchor="right", align="right")
     figure.update_xaxes(
-        title_text="Share of people arrested (%)" if measure.is_share else measure_title(measure),
+        title_text="Share arrested (%)" if measure.is_share else measure_title(measure),
         ticksuffix=unit,
         rangemode="tozero",
         row=1,
@@ -145,13 +155,14 @@ def comparison_chart(view: pl.DataFrame, measure: Measure, months: int) -> go.Fi
     highs = [*view["high"].drop_nulls(), *view["difference"].drop_nulls(), 0.0]
     pad = max(0.02 if not measure.is_share else 2.0, (max(highs) - min(lows)) * 0.08)
     figure.update_xaxes(
-        title_text="Percentage points" if measure.is_share else "Difference per person-year",
+        title_text="Percentage points" if measure.is_share else "Per person-year",
         zeroline=False,
         range=[min(lows) - pad, max(highs) + pad],
-        row=1,
-        col=2,
+        row=2,
+        col=1,
     )
-    return figure
+    what = f"Dot plot of {measure_title(measure).lower()} {months} months before and after referral"
+    return finish(figure, f"{what}, per referral type, with the difference and its 95% CI")
 
 
 def baseline_chart(view: pl.DataFrame) -> go.Figure:
@@ -163,10 +174,10 @@ def baseline_chart(view: pl.DataFrame) -> go.Figure:
         rows=2,
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.12,
+        vertical_spacing=0.16,
         subplot_titles=(
-            "Share arrested in each 6-month window (95% CI)",
-            "Arrests per person-year at risk in each 6-month window (95% CI)",
+            wrap("Share arrested in each 6-month window (95% CI)"),
+            wrap("Arrests per person-year at risk in each 6-month window (95% CI)"),
         ),
     )
     symbols = marker_symbols(view["people"])
@@ -197,11 +208,11 @@ def baseline_chart(view: pl.DataFrame) -> go.Figure:
             y=view["rate"].to_list(),
             mode="lines+markers",
             name="Arrests per person-year at risk",
-            line={"color": RATE_COLOUR, "width": 2},
+            line={"color": RATE_COLOUR, "width": 2, "dash": "dash"},
             marker={
                 "color": RATE_COLOUR,
                 "size": 10,
-                "symbol": symbols,
+                "symbol": marker_symbols(view["people"], "square"),
                 "line": {"width": 2, "color": RATE_COLOUR},
             },
             error_y=error_bars(view["rate"], view["rate_low"], view["rate_high"], RATE_COLOUR),
@@ -218,16 +229,24 @@ def baseline_chart(view: pl.DataFrame) -> go.Figure:
     before = sum(1 for w in windows if w.endswith("before"))
     for row in (1, 2):
         figure.add_vline(
-            x=before - 0.5, line={"color": "#555555", "width": 1, "dash": "dash"}, row=row, col=1
+            x=before - 0.5, line={"color": REFERENCE_LINE, "width": 1, "dash": "dot"}, row=row, col=1
         )
     figure.add_annotation(
-        x=before - 0.5, y=1.0, xref="x", yref="paper", text="Referral", showarrow=False, yanchor="bottom"
+        x=before - 0.5,
+        y=0.0,
+        xref="x",
+        yref="paper",
+        text="Referral",
+        showarrow=False,
+        yanchor="bottom",
+        xanchor="left",
+        bgcolor="rgba(255, 255, 255, 0.8)",
     )
     figure.update_layout(
         **LAYOUT,
         showlegend=False,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        height=520,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+        height=560,
     )
     figure.update_xaxes(type="category", categoryorder="array", categoryarray=windows)
     figure.update_xaxes(
@@ -235,4 +254,8 @@ def baseline_chart(view: pl.DataFrame) -> go.Figure:
     )
     figure.update_yaxes(title_text="Share arrested (%)", ticksuffix="%", rangemode="tozero", row=1, col=1)
     figure.update_yaxes(title_text="Per person-year at risk", rangemode="tozero", row=2, col=1)
-    return figure
+    return finish(
+        figure,
+        f"Line charts of the share arrested and arrests per person-year at risk in 6-month windows "
+        f"around referral, the same {view['people'][0]:,} people",
+    )

@@ -11,8 +11,11 @@ import polars as pl
 
 from checks.labels import label
 from checks.vocab import EVENT_TYPES, HOUSING_CATEGORIES
+from dashboard.charts.style import describe, finish, legend_below
 from dashboard.queries.caseload import GUIDANCE_HIGH, GUIDANCE_LOW
-from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.core.palette import OKABE_ITO, REFERENCE_LINE
+
+__all__ = ["caseload_chart", "describe", "timeline_chart"]
 
 HOUSING_COLOURS = {
     "permanent": OKABE_ITO[2],  # bluish green
@@ -28,7 +31,7 @@ JUSTICE_SYMBOLS = dict(zip(EVENT_TYPES, ("x", "triangle-up", "square-open"), str
 WITHIN_COLOUR, OVER_COLOUR = OKABE_ITO[0], OKABE_ITO[1]
 
 
-def _vertical_line(figure: go.Figure, day: date, text: str, dash: str) -> None:
+def _vertical_line(figure: go.Figure, day: date, text: str, dash: str, side: str = "left") -> None:
     """A labelled vertical line across the whole plot (shape + annotation: date-safe)."""
     figure.add_shape(
         type="line",
@@ -38,10 +41,21 @@ def _vertical_line(figure: go.Figure, day: date, text: str, dash: str) -> None:
         y0=0,
         y1=1,
         yref="paper",
-        line={"color": "#555555", "width": 1, "dash": dash},
+        line={"color": REFERENCE_LINE, "width": 1, "dash": dash},
     )
+    # The label beside its line, on `side`: the as-of line's to the left, so it never meets an exit's.
     figure.add_annotation(
-        x=day, y=1, xref="x", yref="paper", text=text, showarrow=False, yanchor="bottom", font={"size": 11}
+        x=day,
+        y=1,
+        xref="x",
+        yref="paper",
+        text=text,
+        showarrow=False,
+        yanchor="bottom",
+        xanchor="right" if side == "left" else "left",
+        # The as-of label a row higher, so a referral or exit just before it never covers it.
+        yshift=14 if side == "left" else 0,
+        font={"size": 11},
     )
 
 
@@ -132,20 +146,21 @@ def timeline_chart(events: pl.DataFrame, as_of: date) -> go.Figure:
         )
     for event, text, dash in (("referral", "Referral", "dash"), ("exit", "Exit", "dash")):
         for day in events.filter(pl.col("event") == event)["date"].to_list():
-            _vertical_line(figure, day, text, dash)
-    _vertical_line(figure, as_of, "As of", "dot")
+            _vertical_line(figure, day, text, dash, side="right")
+    _vertical_line(figure, as_of, "As of", "dot", side="left")
     # A lane per service type, so that overlapping episodes do not hide each other.
     services = sorted(set(f"Treatment: {label('service_type', s)}" for s in treatment["detail"].to_list()))
     lanes = ["Housing", *(services or ["Treatment"])]
     lanes += ["Employment", "Justice record"]
     first = events["date"].min() if not events.is_empty() else as_of
+    height = 260 + 28 * len(lanes)
     figure.update_layout(
         colorway=list(OKABE_ITO),
-        font={"family": FONT_FAMILY},
         barmode="overlay",
-        legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        height=260 + 28 * len(lanes),
+        # On a phone the legend wraps onto four or five rows, and the plot shrinks to make room.
+        legend=legend_below(height, margin=height // 2),
+        margin={"l": 10, "r": 10, "t": 44, "b": 10},
+        height=height,
     )
     figure.update_xaxes(
         title_text="Date",
@@ -160,7 +175,9 @@ def timeline_chart(events: pl.DataFrame, as_of: date) -> go.Figure:
     figure.add_trace(
         go.Scatter(x=[None] * len(lanes), y=lanes, mode="markers", showlegend=False, hoverinfo="skip")
     )
-    return figure
+    return finish(
+        figure, f"Timeline of one participant's records by date, in {len(lanes)} lanes: {', '.join(lanes)}"
+    )
 
 
 def caseload_chart(sizes: pl.DataFrame, selected: str | None = None) -> go.Figure:
@@ -189,7 +206,7 @@ def caseload_chart(sizes: pl.DataFrame, selected: str | None = None) -> go.Figur
                 marker={
                     "color": colour,
                     "line": {
-                        "color": "#000000",
+                        "color": OKABE_ITO[6],
                         "width": [3 if cm == selected else 0 for cm in ids],
                     },
                 },
@@ -201,14 +218,13 @@ def caseload_chart(sizes: pl.DataFrame, selected: str | None = None) -> go.Figur
     )
     figure.add_hline(
         y=GUIDANCE_HIGH,
-        line={"color": "#000000", "width": 1.5, "dash": "dash"},
+        line={"color": OKABE_ITO[6], "width": 1.5, "dash": "dash"},
         annotation_text=f"Guidance: {GUIDANCE_LOW} to {GUIDANCE_HIGH}",
         annotation_position="top right",
     )
     top = max([GUIDANCE_HIGH, *sizes["current"].to_list()])
     figure.update_layout(
         colorway=list(OKABE_ITO),
-        font={"family": FONT_FAMILY},
         barmode="overlay",
         showlegend=True,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
@@ -222,4 +238,8 @@ def caseload_chart(sizes: pl.DataFrame, selected: str | None = None) -> go.Figur
         categoryarray=sizes["case_manager_id"].to_list(),
     )
     figure.update_yaxes(title_text="Current participants", rangemode="tozero", range=[0, top * 1.15])
-    return figure
+    return finish(
+        figure,
+        f"Bar chart of current participants per case manager against the guidance of "
+        f"{GUIDANCE_LOW} to {GUIDANCE_HIGH}",
+    )

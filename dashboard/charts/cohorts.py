@@ -14,25 +14,25 @@ import polars as pl
 
 from checks.labels import label as label_of
 from checks.vocab import REFERRAL_TYPES
+from dashboard.charts.style import describe, finish, legend_below
 from dashboard.queries.cohorts import LAST_MONTH
 from dashboard.small_numbers import marker_symbols, too_few_at_risk
 from dashboard.survival import DAYS_PER_MONTH
 from pipelines.core.metrics import METRICS, MIN_AT_RISK
-from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.core.palette import LINE_DASHES, OKABE_ITO, line_look
 
-# Seven colours (yellow is hard to see on white), then the same colours dashed, then dotted.
+__all__ = ["cohort_chart", "describe", "housing_chart", "line_style"]
+
+# Seven colours (the olive reads as the orange), each line with a dash and a marker of its own.
 LINE_COLOURS = OKABE_ITO[:7]
-LINE_DASHES = ("solid", "dash", "dot", "dashdot")
 REFERRAL_COLOURS = dict(zip(REFERRAL_TYPES, OKABE_ITO, strict=False))
+HEIGHT = 420
 
 
 def line_style(index: int) -> dict[str, object]:
-    """The nth line's colour and dash: seven Okabe-Ito colours, then dashed, then dotted."""
-    return {
-        "color": LINE_COLOURS[index % len(LINE_COLOURS)],
-        "dash": LINE_DASHES[(index // len(LINE_COLOURS)) % len(LINE_DASHES)],
-        "width": 2,
-    }
+    """The nth line's colour and dash (its marker: `line_look(index)["symbol"]`)."""
+    look = line_look(index)
+    return {"color": look["color"], "dash": look["dash"], "width": 2}
 
 
 def cohort_chart(curves: pl.DataFrame, metric: str, cohorts: Sequence[str]) -> go.Figure:
@@ -63,9 +63,9 @@ def cohort_chart(curves: pl.DataFrame, metric: str, cohorts: Sequence[str]) -> g
                     "size": 7,
                     # A count is no rate: no point of it rests on a denominator.
                     "symbol": (
-                        ["circle"] * rows.height
+                        [line_look(index)["symbol"]] * rows.height
                         if definition.is_count
-                        else marker_symbols(rows["denominator"].to_list())
+                        else marker_symbols(rows["denominator"].to_list(), line_look(index)["symbol"])
                     ),
                 },
                 hovertemplate=hover,
@@ -73,10 +73,9 @@ def cohort_chart(curves: pl.DataFrame, metric: str, cohorts: Sequence[str]) -> g
         )
     figure.update_layout(
         colorway=list(LINE_COLOURS),
-        font={"family": FONT_FAMILY},
-        legend={"title": {"text": "Referral cohort"}},
+        legend=legend_below(HEIGHT, title="Referral cohort"),
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        height=420,
+        height=HEIGHT,
     )
     figure.update_xaxes(
         title_text="Months since referral (0 = referral month)",
@@ -86,7 +85,9 @@ def cohort_chart(curves: pl.DataFrame, metric: str, cohorts: Sequence[str]) -> g
         dtick=3,
     )
     figure.update_yaxes(title_text=y_title, tickformat=tickformat, rangemode="tozero")
-    return figure
+    return finish(
+        figure, f"Line chart of {definition.label.lower()} by months since referral, one line per cohort"
+    )
 
 
 def rgba(colour: str, alpha: float) -> str:
@@ -123,7 +124,9 @@ def housing_chart(curve: pl.DataFrame, last_months: float = LAST_MONTH) -> go.Fi
     figure = go.Figure()
     groups = list(dict.fromkeys(curve["referral_type"].to_list()))
     others = iter(OKABE_ITO[len(REFERRAL_TYPES) : 7])
-    for group in groups:
+    for position, group in enumerate(groups):
+        # Solid, dotted, dash-dotted, ...: never plain dashed, which marks the few-at-risk tail.
+        dash = ("solid", *LINE_DASHES[2:])[position % (len(LINE_DASHES) - 1)]
         colour = REFERRAL_COLOURS.get(group) or next(others, OKABE_ITO[6])
         reliable, few = reliable_and_few(curve.filter(pl.col("referral_type") == group))
         rows = clipped_curve(reliable, last_months) if not reliable.is_empty() else reliable
@@ -155,7 +158,7 @@ def housing_chart(curve: pl.DataFrame, last_months: float = LAST_MONTH) -> go.Fi
                 mode="lines",
                 name=label,
                 legendgroup=group,
-                line={"color": colour, "width": 2, "shape": "hv"},
+                line={"color": colour, "width": 2, "shape": "hv", "dash": dash},
                 hovertemplate=(
                     f"{label}, %{{x:.1f}} months<br>%{{y:.1%}} housed "
                     "(95% CI %{customdata[0]:.1%} to %{customdata[1]:.1%})<br>"
@@ -183,13 +186,14 @@ def housing_chart(curve: pl.DataFrame, last_months: float = LAST_MONTH) -> go.Fi
                 )
             )
     figure.update_layout(
-        font={"family": FONT_FAMILY},
-        legend={"title": {"text": "Referral type"}},
+        legend=legend_below(HEIGHT, title="Referral type"),
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        height=420,
+        height=HEIGHT,
     )
     figure.update_xaxes(
         title_text="Months since referral", range=[0, last_months], tickmode="linear", tick0=0, dtick=3
     )
     figure.update_yaxes(title_text="Share permanently housed", tickformat=".0%", range=[0, 1])
-    return figure
+    return finish(
+        figure, "Step chart of the share permanently housed by months since referral, per referral type"
+    )

@@ -6,8 +6,11 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard.charts.style import describe, finish
 from dashboard.queries.data_quality import NAMED_SITES, OTHER_SITES
-from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.core.palette import OKABE_ITO
+
+__all__ = ["describe", "problems_chart", "quarantine_chart"]
 
 SITE_COLOURS = OKABE_ITO[:NAMED_SITES]
 OTHER_COLOUR = OKABE_ITO[6]  # black: the seventh colour, never yellow
@@ -16,16 +19,15 @@ OPEN_COLOUR, FIXED_COLOUR = OKABE_ITO[0], OKABE_ITO[2]
 SMALL_COUNT = 5
 
 
-def style(figure: go.Figure, height: int) -> go.Figure:
-    """The look every chart of the page shares."""
+def style(figure: go.Figure, height: int, what: str) -> go.Figure:
+    """The look every chart of the page shares, and the chart's summary in words."""
     figure.update_layout(
         colorway=list(OKABE_ITO),
-        font={"family": FONT_FAMILY},
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
         height=height,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
     )
-    return figure
+    return finish(figure, what)
 
 
 def count_axis(top: int) -> dict[str, object]:
@@ -71,7 +73,7 @@ def quarantine_chart(frame: pl.DataFrame) -> go.Figure:
     )
     top = frame.group_by("run_id").agg(pl.col("rows_quarantined").sum())["rows_quarantined"].max() or 0
     figure.update_yaxes(title_text="Rows quarantined", **count_axis(int(top)))
-    return style(figure, 340)
+    return style(figure, 340, "Bar chart of rows quarantined per nightly run, oldest run first")
 
 
 def problems_chart(summary: pl.DataFrame) -> go.Figure:
@@ -99,4 +101,6 @@ def problems_chart(summary: pl.DataFrame) -> go.Figure:
     top = max(summary["open_problems"].max() or 0, summary["fixed_problems"].max() or 0)
     figure.update_xaxes(title_text="Problems", **count_axis(int(top)))
     figure.update_yaxes(title_text="Site", type="category")
-    return style(figure, max(240, 60 + 40 * summary.height))
+    return style(
+        figure, max(240, 60 + 40 * summary.height), "Bar chart of open and fixed data problems per site"
+    )

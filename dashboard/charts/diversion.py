@@ -15,13 +15,16 @@ from plotly.subplots import make_subplots
 
 from checks.labels import label
 from dashboard.charts.equity import add_reference_and_gaps, ratio_ticks, tick_label
+from dashboard.charts.style import describe, finish
 from dashboard.queries.diversion import GROUP_LABELS, GROUPS, MIX_LABELS, category_label
 from dashboard.queries.equity import WHITE
 from dashboard.small_numbers import is_small
 from pipelines.core.metrics import SMALL_COUNT
-from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.core.palette import OKABE_ITO, UNKNOWN
 
-UNKNOWN_COLOUR = "#BBBBBB"
+__all__ = ["describe", "mix_chart", "referral_chart"]
+
+UNKNOWN_COLOUR = UNKNOWN
 RATE_COLOUR, SMALL_COLOUR = OKABE_ITO[0], OKABE_ITO[3]
 SMALL_GROUP = f"(fewer than {SMALL_COUNT} people)"
 ESTIMATE_NAME = "Estimate (95% CI)"
@@ -72,7 +75,6 @@ def mix_chart(mix: pl.DataFrame, dimension: str) -> go.Figure:
         )
     figure.update_layout(
         barmode="stack",
-        font={"family": FONT_FAMILY},
         showlegend=True,  # one category still says which it is
         legend={
             "orientation": "h",
@@ -96,7 +98,10 @@ def mix_chart(mix: pl.DataFrame, dimension: str) -> go.Figure:
     figure.update_yaxes(
         type="category", categoryorder="array", categoryarray=names, autorange="reversed", automargin=True
     )
-    return figure
+    return finish(
+        figure,
+        f"Stacked bar chart of each group's people by {MIX_LABELS[dimension].lower()}, in percent",
+    )
 
 
 def _marker(symbols: list[str], small: bool, colour: str) -> dict[str, object]:
@@ -210,7 +215,6 @@ def referral_chart(table: pl.DataFrame, reference: str) -> go.Figure:
         )
     add_reference_and_gaps(figure, table, edge, row=2, col=1)
     figure.update_layout(
-        font={"family": FONT_FAMILY},
         legend={"orientation": "h", "yanchor": "top", "y": -0.06, "xanchor": "left", "x": 0},
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         height=300 + 2 * 34 * max(len(groups), 1),
@@ -233,4 +237,8 @@ def referral_chart(table: pl.DataFrame, reference: str) -> go.Figure:
         autorange="reversed",
         automargin=True,
     )
-    return figure
+    return finish(
+        figure,
+        "Referral rate by race group, in percent, and each group's rate ratio on a log scale "
+        "where 1 is no difference",
+    )

@@ -11,9 +11,12 @@ import plotly.graph_objects as go
 import polars as pl
 
 from checks.labels import label
+from dashboard.charts.style import describe, finish
 from dashboard.queries.equity import REFERENCE_SHORT
 from pipelines.core.metrics import METRICS, SMALL_COUNT
-from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.core.palette import MUTED_TEXT, OKABE_ITO, REFERENCE_LINE
+
+__all__ = ["add_reference_and_gaps", "describe", "forest_chart", "ratio_ticks", "tick_label"]
 
 RATIO_COLOUR, SMALL_COLOUR, REFERENCE_COLOUR = OKABE_ITO[0], OKABE_ITO[3], OKABE_ITO[6]
 
@@ -69,7 +72,7 @@ def add_reference_and_gaps(figure: go.Figure, table: pl.DataFrame, edge: float, 
                 mode="text",
                 text=["no ratio: see the table"] * missing.height,
                 textposition="middle right",
-                textfont={"color": "#555555"},
+                textfont={"color": MUTED_TEXT},
                 name="No ratio",
                 showlegend=False,
                 customdata=missing["note"].to_list(),
@@ -78,7 +81,7 @@ def add_reference_and_gaps(figure: go.Figure, table: pl.DataFrame, edge: float, 
             **cell,
         )
     # The line of no difference (Plotly 7 places shapes on a log axis by value, not log10).
-    figure.add_vline(x=1, line={"color": "#555555", "width": 1, "dash": "dash"}, **cell)
+    figure.add_vline(x=1, line={"color": REFERENCE_LINE, "width": 1, "dash": "dash"}, **cell)
 
 
 def forest_chart(table: pl.DataFrame, metric: str, reference: str) -> go.Figure:
@@ -144,7 +147,6 @@ def forest_chart(table: pl.DataFrame, metric: str, reference: str) -> go.Figure:
     add_reference_and_gaps(figure, table, edge)
     figure.update_layout(
         title={"text": None},
-        font={"family": FONT_FAMILY},
         colorway=list(OKABE_ITO),
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0},
         # Room above the legend for the toolbar Plotly shows on hover.
@@ -153,7 +155,7 @@ def forest_chart(table: pl.DataFrame, metric: str, reference: str) -> go.Figure:
     )
     figure.update_xaxes(
         type="log",
-        title_text=f"Rate ratio vs. {REFERENCE_SHORT[reference]} (log scale)",
+        title_text=f"Rate ratio vs. {REFERENCE_SHORT[reference]}<br>(log scale)",
         tickvals=ticks,
         ticktext=[tick_label(tick) for tick in ticks],
         tickangle=0,
@@ -166,4 +168,8 @@ def forest_chart(table: pl.DataFrame, metric: str, reference: str) -> go.Figure:
         autorange="reversed",
         title_text="Race",
     )
-    return figure
+    return finish(
+        figure,
+        f"Forest plot of {measure.lower()} rate ratios against {REFERENCE_SHORT[reference]}, "
+        "one row per race group, on a log scale where 1 is no difference",
+    )

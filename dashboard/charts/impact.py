@@ -13,18 +13,29 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard.charts.equity import ratio_ticks, tick_label
+from dashboard.charts.style import describe, finish, wrap
 from dashboard.queries.impact import DESIGNS
-from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.core.palette import MUTED_LINE, MUTED_TEXT, OKABE_ITO, REFERENCE_LINE
 from pipelines.evaluate.design import TREATED
 from pipelines.evaluate.first_arrest import COMPARISON_UNWEIGHTED, COMPARISON_WEIGHTED
 from pipelines.evaluate.weights import SMD_LIMIT
 
-LEAD_COLOUR, COMPARISON_COLOUR, GREY = OKABE_ITO[0], OKABE_ITO[1], "#777777"
+__all__ = [
+    "costs_chart",
+    "describe",
+    "design_chart",
+    "forest_chart",
+    "love_plot",
+    "subgroup_chart",
+    "survival_chart",
+]
+
+LEAD_COLOUR, COMPARISON_COLOUR, GREY = OKABE_ITO[0], OKABE_ITO[1], MUTED_LINE
 FLAG_COLOUR, PROGRAM_COLOUR = OKABE_ITO[3], OKABE_ITO[2]
 DESIGN_COLOURS = dict(zip(DESIGNS, (GREY, COMPARISON_COLOUR, LEAD_COLOUR), strict=True))
 DESIGN_SYMBOLS = dict(zip(DESIGNS, ("square-open", "circle-open", "circle"), strict=True))
-LAYOUT = {"font": {"family": FONT_FAMILY}, "colorway": list(OKABE_ITO)}
-LINE = {"color": "#555555", "width": 1, "dash": "dash"}
+LAYOUT = {"colorway": list(OKABE_ITO)}
+LINE = {"color": REFERENCE_LINE, "width": 1, "dash": "dash"}
 # Above the plot: the legend, and room for the toolbar Plotly shows on hover.
 TOP_LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0}
 SIDES = "← lower for participants | higher →"
@@ -37,7 +48,7 @@ def log_axis(figure: go.Figure, frame: pl.DataFrame, title: str) -> float:
     ticks = ratio_ticks(frame.select(ratio="estimate", low="ci_low", high="ci_high"))
     figure.update_xaxes(
         type="log",
-        title_text=f"{title}<br>{SIDES}",
+        title_text=f"{wrap(title, 34)}<br>{SIDES}",
         tickvals=ticks,
         ticktext=[tick_label(t) for t in ticks],
         tickangle=0,
@@ -80,7 +91,7 @@ def no_estimate(figure: go.Figure, labels: list[str], edge: float) -> None:
                 mode="text",
                 text=["no estimate: see the table"] * len(labels),
                 textposition="middle right",
-                textfont={"color": "#555555"},
+                textfont={"color": MUTED_TEXT},
                 showlegend=False,
                 hoverinfo="skip",
             )
@@ -116,7 +127,11 @@ def forest_chart(view: pl.DataFrame, months: int) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         height=160 + 44 * max(view.height, 1),
     )
-    return figure
+    return finish(
+        figure,
+        f"Forest plot of every measure's ratio, participants against the comparison "
+        f"group, {months} months after, on a log scale where 1 is no difference",
+    )
 
 
 def design_chart(view: pl.DataFrame) -> go.Figure:
@@ -159,12 +174,16 @@ def design_chart(view: pl.DataFrame) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 90, "b": 10},
         height=200 + 66 * max(len(order), 1),
     )
-    return figure
+    return finish(
+        figure,
+        "Dot plot of each measure's ratio three ways (after against before, unweighted "
+        "and weighted comparison), on a log scale",
+    )
 
 
 CURVES = {
     TREATED: (LEAD_COLOUR, "solid"),
-    COMPARISON_WEIGHTED: (COMPARISON_COLOUR, "solid"),
+    COMPARISON_WEIGHTED: (COMPARISON_COLOUR, "dash"),
     COMPARISON_UNWEIGHTED: (COMPARISON_COLOUR, "dot"),
 }
 
@@ -183,20 +202,24 @@ def survival_chart(curves: pl.DataFrame, months: int) -> go.Figure:
                 y=part["percent"].to_list(),
                 mode="lines",
                 name=group,
-                line={"color": colour, "width": 2.5 if dash == "solid" else 2, "dash": dash, "shape": "hv"},
+                line={"color": colour, "width": 2.5 if group == TREATED else 2, "dash": dash, "shape": "hv"},
                 customdata=part.select("day").rows(),
                 hovertemplate=f"{group}<br>Day %{{customdata[0]}}: %{{y:.1f}}% not yet arrested"
                 "<extra></extra>",
             )
         )
     figure.update_xaxes(
-        title_text="Months after the index date (referral, for participants)",
+        title_text="Months after the index date<br>(referral, for participants)",
         range=[0, months],
         tickvals=list(range(0, months + 1, 3)),
     )
     figure.update_yaxes(title_text="Not yet arrested (%)", range=[0, 101], ticksuffix="%")
     figure.update_layout(**LAYOUT, legend=TOP_LEGEND, margin={"l": 10, "r": 10, "t": 60, "b": 10}, height=420)
-    return figure
+    return finish(
+        figure,
+        f"Step chart of the share not yet arrested by month over {months} months: "
+        "participants, and the comparison group weighted and unweighted",
+    )
 
 
 def love_plot(view: pl.DataFrame) -> go.Figure:
@@ -239,11 +262,11 @@ def love_plot(view: pl.DataFrame) -> go.Figure:
         )
     for x in (-SMD_LIMIT, SMD_LIMIT):
         figure.add_vline(x=x, line=LINE)
-    figure.add_vline(x=0, line={"color": "#999999", "width": 1})
+    figure.add_vline(x=0, line={"color": MUTED_LINE, "width": 1})
     values = [abs(v) for c in ("smd_unweighted", "smd_weighted") for v in view[c].drop_nulls()]
     reach = max([SMD_LIMIT * 1.5, *values]) * 1.1
     figure.update_xaxes(
-        title_text="Standardised mean difference<br>(participants minus comparison group)",
+        title_text="Standardised mean<br>difference (participants<br>minus comparison group)",
         range=[-reach, reach],
     )
     figure.update_yaxes(type="category", categoryarray=labels, autorange="reversed", automargin=True)
@@ -253,7 +276,10 @@ def love_plot(view: pl.DataFrame) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
         height=140 + 22 * max(len(labels), 1),
     )
-    return figure
+    return finish(
+        figure,
+        "Dot plot of each covariate's standardised mean difference before and after weighting",
+    )
 
 
 def subgroup_chart(view: pl.DataFrame, measure: str) -> go.Figure:
@@ -284,7 +310,10 @@ def subgroup_chart(view: pl.DataFrame, measure: str) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 20, "b": 10},
         height=150 + 40 * max(len(labels), 1),
     )
-    return figure
+    return finish(
+        figure,
+        f"Forest plot of {measure.lower()} ratios by subgroup, on a log scale where 1 is no difference",
+    )
 
 
 COST_BARS = ("Justice costs:<br>participants", "Justice costs:<br>comparison", "Program<br>cost")
@@ -314,4 +343,8 @@ def costs_chart(view: pl.DataFrame, currency: str, illustrative: bool) -> go.Fig
     figure.update_yaxes(title_text=title, range=[0, top * 1.18])
     figure.update_xaxes(type="category", tickangle=0, tickfont={"size": 11})
     figure.update_layout(**LAYOUT, showlegend=False, margin={"l": 10, "r": 10, "t": 20, "b": 10}, height=340)
-    return figure
+    return finish(
+        figure,
+        f"Bar chart of justice costs per person-year for participants and the comparison "
+        f"group, beside the program cost ({currency})",
+    )

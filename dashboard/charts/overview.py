@@ -5,9 +5,12 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard.charts.style import describe, finish, wrap
 from dashboard.small_numbers import marker_symbols
 from pipelines.core.metrics import METRICS
-from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.core.palette import OKABE_ITO
+
+__all__ = ["describe", "metric_colour", "trend_chart"]
 
 
 def metric_colour(metric: str) -> str:
@@ -55,13 +58,12 @@ def trend_chart(series: pl.DataFrame, metric: str, *, titled: bool = True) -> go
         )
     )
     figure.update_layout(
-        title={"text": definition.label if titled else None},
+        title={"text": wrap(definition.label) if titled else None},
         colorway=list(OKABE_ITO),
-        font={"family": FONT_FAMILY},
         showlegend=False,
         margin={"l": 10, "r": 10, "t": 40 if titled else 10, "b": 10},
         height=320,
     )
     figure.update_xaxes(title_text="Month", type="date", tickformat="%b %Y", hoverformat="%B %Y")
     figure.update_yaxes(title_text=y_title, tickformat=tickformat, rangemode="tozero")
-    return figure
+    return finish(figure, f"Line chart of {definition.label.lower()} by month")

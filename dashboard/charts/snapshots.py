@@ -12,9 +12,12 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard.charts.style import describe, finish
 from pipelines.funder import names
 from pipelines.funder.catalog import period_key
 from pipelines.funder.figures import groups_figure, months_figure
+
+__all__ = ["describe", "snapshot_chart"]
 
 
 def snapshot_chart(rows: pl.DataFrame, metric: str, label: str, dimension: str) -> go.Figure:
@@ -26,9 +29,12 @@ def snapshot_chart(rows: pl.DataFrame, metric: str, label: str, dimension: str) 
     quarters = [p for p in periods if names.is_quarter(p)]
     if dimension == "all":
         figure = months_figure(rows, [metric], {metric: label}, months, quarters, columns=1)
-        return figure.update_layout(height=340)
+        return finish(figure.update_layout(height=340), f"Bar chart of {label.lower()} by month and quarter")
     groups = names.group_order(dimension, rows["group"].to_list())
     panels = [(names.period_label(m), metric, m) for m in months] + [
         (f"Whole quarter ({names.period_label(q)})", metric, q) for q in quarters
     ]
-    return groups_figure(rows, dimension, groups, panels, columns=2)
+    figure = groups_figure(rows, dimension, groups, panels, columns=2)
+    return finish(
+        figure, f"Bar charts of {label.lower()} by group, a panel per month and one for the quarter"
+    )

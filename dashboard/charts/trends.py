@@ -5,22 +5,24 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
+from dashboard.charts.style import describe, finish, legend_below
 from dashboard.queries.trends import group_label
 from dashboard.small_numbers import marker_symbols
 from pipelines.core.metrics import DIMENSION_LABELS, METRICS, Kind, Metric
-from pipelines.core.palette import FONT_FAMILY, OKABE_ITO
+from pipelines.core.palette import OKABE_ITO, line_look
 
-# Seven colours, never yellow on white; past seven groups the dash changes instead.
+__all__ = ["describe", "line_style", "trend_chart"]
+
+# Seven colours, never the olive on white; every group has a dash and a marker of its own too.
 LINE_COLOURS = OKABE_ITO[:7]
-LINE_DASHES = ("solid", "dash", "dot")
 ALL_GROUP_NAME = group_label("all", "all")
+HEIGHT = 420
 
 
 def line_style(index: int) -> dict[str, object]:
-    """The colour and dash of the index-th group's line."""
-    colour = LINE_COLOURS[index % len(LINE_COLOURS)]
-    dash = LINE_DASHES[(index // len(LINE_COLOURS)) % len(LINE_DASHES)]
-    return {"color": colour, "dash": dash, "width": 2}
+    """The colour and dash of the index-th group's line (its marker: `line_look(index)`)."""
+    look = line_look(index)
+    return {"color": look["color"], "dash": look["dash"], "width": 2}
 
 
 def hover_template(definition: Metric) -> str:
@@ -37,9 +39,10 @@ def hover_template(definition: Metric) -> str:
 def trend_chart(values: pl.DataFrame, metric: str, split: str = "all") -> go.Figure:
     """One line per group over the months: a percentage for rates, a count for participants.
 
-    `values` is what `queries.trends.trend_values` returns. Many groups keep a legend of their
-    own on the right, which scrolls when it is taller than the chart. A rate on fewer than
-    SMALL_COUNT people is a hollow point (dashboard/small_numbers.py); the table flags it too.
+    `values` is what `queries.trends.trend_values` returns. The legend sits below the plot, so a
+    phone keeps the plot's width; each group has a colour, a dash and a marker of its own. A rate
+    on fewer than SMALL_COUNT people is a hollow point (dashboard/small_numbers.py); the table
+    flags it too.
     """
     definition = METRICS[metric]
     figure = go.Figure()
@@ -56,7 +59,9 @@ def trend_chart(values: pl.DataFrame, metric: str, split: str = "all") -> go.Fig
                 line=line_style(index),
                 marker={
                     "size": 7,
-                    "symbol": marker_symbols(rows["denominator"], is_count=definition.is_count),
+                    "symbol": marker_symbols(
+                        rows["denominator"], line_look(index)["symbol"], is_count=definition.is_count
+                    ),
                 },
                 hovertemplate=hover_template(definition),
             )
@@ -69,12 +74,14 @@ def trend_chart(values: pl.DataFrame, metric: str, split: str = "all") -> go.Fig
         y_title, tickformat = "Percent of denominator", ".0%"
     figure.update_layout(
         colorway=list(LINE_COLOURS),
-        font={"family": FONT_FAMILY},
         showlegend=split != "all",
-        legend={"title": {"text": DIMENSION_LABELS[split]}, "orientation": "v", "x": 1.02, "y": 1},
+        legend=legend_below(HEIGHT, title=DIMENSION_LABELS[split]),
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        height=420,
+        height=HEIGHT,
     )
     figure.update_xaxes(title_text="Month", type="date", tickformat="%b %Y", hoverformat="%B %Y")
     figure.update_yaxes(title_text=y_title, tickformat=tickformat, rangemode="tozero")
-    return figure
+    what = f"Line chart of {definition.label.lower()} by month"
+    if split != "all":
+        what += f", one line per {DIMENSION_LABELS[split].lower()}"
+    return finish(figure, what)

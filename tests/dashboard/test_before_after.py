@@ -224,13 +224,13 @@ def test_comparison_chart_carries_the_numbers(six) -> None:  # noqa: ANN001
     assert list(before.marker.symbol) == ["circle-open"] * 4
     assert list(after.marker.symbol) == ["diamond-open"] * 4
     assert before.marker.color in OKABE_ITO and after.marker.color in OKABE_ITO
-    assert figure.layout.xaxis.title.text == "Share of people arrested (%)"
+    assert figure.layout.xaxis.title.text == "Share arrested (%)"
     assert figure.layout.xaxis2.title.text == "Percentage points"
 
 
 def test_comparison_chart_of_a_rate(six) -> None:  # noqa: ANN001
     figure = comparison_chart(comparison_view(six, "arrests"), MEASURES["arrests"], 6)
-    assert figure.layout.xaxis.title.text == "Arrests per person-year at risk"
+    assert figure.layout.xaxis.title.text.replace("<br>", " ") == "Arrests per person-year at risk"
     assert "person-years at risk" in figure.data[-2].hovertemplate
 
 

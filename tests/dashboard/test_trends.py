@@ -31,6 +31,7 @@ from dashboard.queries import trends
 from dashboard.small_numbers import SMALL_FLAG
 from pipelines.core.export import FORMULA_STARTS, csv_bytes, neutralise
 from pipelines.core.metrics import METRICS
+from pipelines.core.palette import line_look
 from pipelines.core.periods import add_months
 from pipelines.core.release import live_release, open_release
 from pipelines.core.scope import PROGRAM
@@ -363,11 +364,14 @@ def test_trend_table_flags_small_denominators() -> None:
 def test_chart_is_hollow_at_ten_not_at_eleven() -> None:
     figure = charts.trend_chart(SMALL_AND_NOT, "employed", "site")
     symbols = {trace.name: list(trace.marker.symbol) for trace in figure.data}
-    assert symbols == {"a": ["circle", "circle"], "b": ["circle-open"]}  # a: 11 then 40; b: 10
+    # Each line has a symbol of its own; a small denominator opens it (a: 11 then 40; b: 10).
+    first, second = (look["symbol"] for look in map(line_look, (0, 1)))
+    assert first != second
+    assert symbols == {"a": [first, first], "b": [f"{second}-open"]}
     count = charts.trend_chart(
         SMALL_AND_NOT.with_columns(value=pl.col("numerator").cast(pl.Float64)), "active_participants", "site"
     )
-    assert {s for trace in count.data for s in trace.marker.symbol} == {"circle"}
+    assert not any(s.endswith("-open") for trace in count.data for s in trace.marker.symbol)
 
 
 # Days in jail: 30 days among 10 people, 33 among 11, 20 among 40.
@@ -382,9 +386,10 @@ def test_days_in_jail_read_as_days_per_participant_not_percent() -> None:
     assert figure.layout.yaxis.title.text == "Days per participant"
     assert "%" not in figure.layout.yaxis.tickformat
     assert "days per participant" in figure.data[0].hovertemplate
+    first, second = line_look(0)["symbol"], line_look(1)["symbol"]
     assert {trace.name: list(trace.marker.symbol) for trace in figure.data} == {
-        "a": ["circle", "circle"],
-        "b": ["circle-open"],
+        "a": [first, first],
+        "b": [f"{second}-open"],
     }
     line = JAIL_DAYS.filter(pl.col("group") == "a")
     said = trends.finding(line, "jail_days")
@@ -457,7 +462,10 @@ def test_chart_has_one_line_per_group_with_the_numbers(con: duckdb.DuckDBPyConne
         assert [tuple(cell) for cell in trace.customdata] == list(expected.values())
         assert "customdata[0]" in trace.hovertemplate and "customdata[1]" in trace.hovertemplate
         assert trace.line.color in charts.OKABE_ITO
-        assert set(trace.marker.symbol) == {"circle-open"}  # every denominator here is under 11
+        # Every denominator here is under 11: each line's own symbol, open.
+        assert {s.removesuffix("-open") for s in trace.marker.symbol} == {trace.marker.symbol[0][:-5]}
+        assert all(s.endswith("-open") for s in trace.marker.symbol)
+    assert figure.data[0].marker.symbol[0] != figure.data[1].marker.symbol[0]
     assert figure.data[0].line.color != figure.data[1].line.color
     assert figure.layout.xaxis.type == "date"
     assert figure.layout.yaxis.tickformat == ".0%"
@@ -476,7 +484,7 @@ def test_chart_of_a_count_program_wide(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_many_groups_stay_apart() -> None:
-    """Twenty cohorts: no two lines share both colour and dash, and yellow is never used."""
+    """Twenty cohorts: no two lines share colour, dash and marker, and no yellow or olive."""
     groups = [f"{2020 + i // 4}-Q{i % 4 + 1}" for i in range(20)]
     values = pl.DataFrame(
         {
@@ -488,10 +496,14 @@ def test_many_groups_stay_apart() -> None:
         }
     )
     figure = charts.trend_chart(values, "employed", "cohort")
-    assert figure.layout.legend.orientation == "v"  # beside the chart: it scrolls when long
-    styles = {(trace.line.color, trace.line.dash) for trace in figure.data}
+    # Below the chart, across: a phone keeps the plot's width.
+    assert figure.layout.legend.orientation == "h" and figure.layout.legend.y < 0
+    styles = {(trace.line.color, trace.line.dash, trace.marker.symbol[0]) for trace in figure.data}
     assert len(styles) == 20
-    assert "#F0E442" not in {color for color, _ in styles}
+    assert not {"#F0E442", charts.OKABE_ITO[7]} & {color for color, _, _ in styles}
+    # Neighbouring lines never differ by colour alone.
+    for one, other in zip(figure.data, figure.data[1:], strict=False):
+        assert (one.line.dash, one.marker.symbol[0]) != (other.line.dash, other.marker.symbol[0])
     assert [trace.name for trace in figure.data] == groups
 
 
@@ -826,7 +838,7 @@ def test_page_hollow_points_match_the_flags(demo_release: Home, monkeypatch: pyt
     assert flagged == small and any(small.values()) and not all(small.values())
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     hollow = {
-        (trace["name"], str(x)[:7]): symbol == "circle-open"
+        (trace["name"], str(x)[:7]): symbol.endswith("-open")
         for trace in spec["data"]
         for x, symbol in zip(trace["x"], trace["marker"]["symbol"], strict=True)
     }
