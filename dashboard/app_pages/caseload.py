@@ -29,6 +29,7 @@ from dashboard.queries.caseload import (
     caseload_view,
     filter_caseload,
     flag_counts,
+    opening,
     problem_counts,
     sites,
     timeline,
@@ -357,6 +358,8 @@ def show_release(path: Path, release: Release) -> None:
             return
         site, scope = chosen
     problems = cache.fetch(path, caseload_problems, scope)
+    current = cache.fetch(path, caseload, scope, release.as_of, False)
+    st.markdown(md_text(opening(current, problems)))
     shown = participants_section(path, release, scope, problems)
     timeline_section(path, release, scope, shown)
     sizes_section(path, release, site, scope)

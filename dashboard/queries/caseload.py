@@ -193,6 +193,40 @@ def flag_counts(table: pl.DataFrame) -> dict[str, int]:
     return {flag: int(table[flag].sum()) for flag in FLAGS}
 
 
+def opening(table: pl.DataFrame, problems: pl.DataFrame | None) -> str:
+    """What the caseload needs first, in a sentence: its current participants, then each prompt
+    that applies to someone (most first) and the open data problems; `table` is the caseload
+    without exited participants."""
+    people = table.height
+    if people == 0:
+        return "This caseload has no current participants."
+    counts = flag_counts(table)
+    prompts = sorted(
+        ((n, FLAGS[flag].lower()) for flag, n in counts.items() if flag != "exited" and n),
+        key=lambda item: -item[0],
+    )
+    said = "; ".join(
+        f"{n} {'has' if n == 1 else 'have'} {PROMPT_PHRASES.get(text, text)}" for n, text in prompts
+    )
+    text = f"{people} current participant{'s' if people != 1 else ''} in this caseload"
+    text += f": {said}." if said else ", and none needs a prompt today."
+    if problems is not None and problems.height:
+        owners = problems["participant_id"].n_unique()
+        text += (
+            f" {problems.height} open data problem{'s' if problems.height != 1 else ''} "
+            f"concern{'s' if problems.height == 1 else ''} {owners} of them (see Data problems below)."
+        )
+    return text
+
+
+# How each prompt reads after "N have ...": the prompt's label, said as a verb phrase.
+PROMPT_PHRASES = {
+    FLAGS["housing_check_due"].lower(): f"had no housing assessment in {HOUSING_DUE_DAYS} days",
+    FLAGS["unsheltered"].lower(): "been unsheltered at their last housing assessment",
+    FLAGS["recent_arrest"].lower(): f"an arrest record in the last {RECENT_ARREST_DAYS} days",
+}
+
+
 # How a prompt that applies reads in the caseload table (one that does not is left blank).
 FLAG_SHOWN = "Yes"
 

@@ -27,7 +27,7 @@ def test_trends_in_chromium(page: Page, dashboard_url: str, tmp_path: Path) -> N
         page.wait_for_function(LINE_DRAWN, timeout=PAGE_TIMEOUT_MS)
         expect(page.get_by_test_id("stPlotlyChart")).to_have_count(1)
         expect(page.get_by_test_id("stDataFrame")).to_have_count(1)
-        expect(page.get_by_test_id("stDownloadButton")).to_have_count(1)
+        expect(page.get_by_test_id("stDownloadButton")).to_have_count(2)  # CSV and Excel
 
         expect(page.get_by_test_id("stException")).to_have_count(0)
         expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)

@@ -87,6 +87,7 @@ PARAMS = {
     "last_month": 24,
     "last_complete_month": dt.date(2024, 5, 1),
     "through": dt.date(2024, 5, 1),
+    "since": dt.date(2023, 6, 1),
     "start": dt.date(2023, 1, 1),
     "end": dt.date(2024, 5, 31),
     "months": 6,
