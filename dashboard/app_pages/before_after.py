@@ -12,7 +12,7 @@ from streamlit.delta_generator import DeltaGenerator
 from dashboard import access, cache, choices
 from dashboard.charts.before_after import baseline_chart, comparison_chart
 from dashboard.formatting import md_text
-from dashboard.page import release_page
+from dashboard.page import release_page, show_chart
 from dashboard.queries import before_after
 from dashboard.queries.before_after import (
     REFERRAL_TYPE_LABELS,
@@ -277,12 +277,7 @@ def baseline_type(groups: list[str]) -> str:
 def show_measure(comparison: pl.DataFrame, everything: pl.DataFrame, measure: Measure, months: int) -> None:
     """The caveat, then the chosen measure by referral type (chart and table) and every measure."""
     st.info(CAVEAT, icon=":material/info:")
-    st.plotly_chart(
-        comparison_chart(comparison, measure, months),
-        width="stretch",
-        key="before-after-chart",
-        config={"displaylogo": False},
-    )
+    show_chart(comparison_chart(comparison, measure, months), key="before-after-chart")
     st.dataframe(
         comparison,
         width="stretch",
@@ -314,9 +309,7 @@ def show_measure(comparison: pl.DataFrame, everything: pl.DataFrame, measure: Me
 def show_baseline(baseline: pl.DataFrame, months: int) -> None:
     """The longer baseline of one referral type: chart and table."""
     first = window_label(*estimate.baseline_windows(months)[0])
-    st.plotly_chart(
-        baseline_chart(baseline), width="stretch", key="before-after-baseline", config={"displaylogo": False}
-    )
+    show_chart(baseline_chart(baseline), key="before-after-baseline")
     st.dataframe(
         baseline,
         width="stretch",

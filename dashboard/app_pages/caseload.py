@@ -16,7 +16,7 @@ import streamlit as st
 from dashboard import access, cache
 from dashboard.charts.caseload import caseload_chart, timeline_chart
 from dashboard.formatting import PROBLEMS_CONFIG, md_text, problems_csv_frame, problems_view
-from dashboard.page import release_page
+from dashboard.page import release_page, show_chart
 from dashboard.queries.caseload import (
     FLAGS,
     GUIDANCE_HIGH,
@@ -196,12 +196,7 @@ def timeline_section(path: Path, release: Release, scope: Scope, shown: pl.DataF
         "referral and exit; dotted: the release's as-of date. The table under the chart lists the "
         "same records."
     )
-    st.plotly_chart(
-        timeline_chart(events, release.as_of),
-        width="stretch",
-        key="caseload-timeline",
-        config={"displaylogo": False},
-    )
+    show_chart(timeline_chart(events, release.as_of), key="caseload-timeline")
     st.dataframe(
         timeline_table(events),
         width="stretch",
@@ -237,12 +232,7 @@ def sizes_section(path: Path, release: Release, site: Scope, scope: Scope) -> No
         )
     chart, numbers = st.columns([3, 2])
     with chart:
-        st.plotly_chart(
-            caseload_chart(sizes, scope.case_manager_id),
-            width="stretch",
-            key="caseload-sizes-chart",
-            config={"displaylogo": False},
-        )
+        show_chart(caseload_chart(sizes, scope.case_manager_id), key="caseload-sizes-chart")
     with numbers:
         st.dataframe(
             sizes,

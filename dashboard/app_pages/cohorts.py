@@ -12,7 +12,7 @@ from dashboard import access, cache, choices, survival
 from dashboard.charts import cohorts as charts
 from dashboard.findings import plain_definition
 from dashboard.formatting import month_label
-from dashboard.page import release_page
+from dashboard.page import release_page, show_chart
 from dashboard.queries import cohorts
 from dashboard.queries.release import Release
 from dashboard.scope import scope_of
@@ -133,12 +133,7 @@ def cohort_section(curves: pl.DataFrame, name: str, release: Release) -> None:
         st.info("Choose at least one referral cohort to draw.", icon=":material/info:")
         return
     chosen = [c for c in options if c in chosen]  # oldest first, whatever the order of picking
-    st.plotly_chart(
-        charts.cohort_chart(curves, name, chosen),
-        width="stretch",
-        key="cohorts-chart",
-        config={"displaylogo": False},
-    )
+    show_chart(charts.cohort_chart(curves, name, chosen), key="cohorts-chart")
     if not metric.is_count:
         st.caption(SMALL_NOTE)
     table = cohorts.cohort_table(curves, name, chosen)
@@ -179,12 +174,7 @@ def housing_section(fit: survival.HousingCurves) -> None:
         "less time are counted while they are followed)."
     )
     if not fit.curve.is_empty():
-        st.plotly_chart(
-            charts.housing_chart(fit.curve),
-            width="stretch",
-            key="housing-chart",
-            config={"displaylogo": False},
-        )
+        show_chart(charts.housing_chart(fit.curve), key="housing-chart")
         st.caption(
             f"Shaded: the 95% confidence band. Dashed, without a band: fewer than {MIN_AT_RISK} "
             "participants still followed and not yet housed, too few to read the curve there. Drawn to "

@@ -22,7 +22,7 @@ from checks.labels import label
 from dashboard import access, cache
 from dashboard.charts.data_quality import problems_chart, quarantine_chart
 from dashboard.formatting import PROBLEMS_CONFIG, md_text, problems_csv_frame
-from dashboard.page import release_page
+from dashboard.page import release_page, show_chart
 from dashboard.queries import data_quality as dq
 from dashboard.queries.caseload import caseload_problems
 from dashboard.queries.release import Release
@@ -150,12 +150,7 @@ def show_quarantine(path: Path, scope: Scope, tracked: bool) -> None:
         return
     chart, table = st.columns([3, 2])
     with chart:
-        st.plotly_chart(
-            quarantine_chart(frame),
-            width="stretch",
-            key="dq-quarantine-chart",
-            config={"displaylogo": False},
-        )
+        show_chart(quarantine_chart(frame), key="dq-quarantine-chart")
     with table:
         shown = frame.sort("started_at", "run_id", descending=True, maintain_order=True).with_columns(
             pl.col("share") * 100
@@ -222,12 +217,7 @@ def show_problems(path: Path, release: Release, scope: Scope) -> None:
     else:
         chart, table = st.columns([1, 1])
         with chart:
-            st.plotly_chart(
-                problems_chart(summary.head(PROBLEM_CHART_SITES)),
-                width="stretch",
-                key="dq-problems-chart",
-                config={"displaylogo": False},
-            )
+            show_chart(problems_chart(summary.head(PROBLEM_CHART_SITES)), key="dq-problems-chart")
             if summary.height > PROBLEM_CHART_SITES:
                 st.caption(f"The {PROBLEM_CHART_SITES} sites with the most open problems; the table has all.")
         with table:

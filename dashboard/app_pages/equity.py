@@ -13,7 +13,7 @@ from dashboard import access, cache, choices
 from dashboard.charts.equity import forest_chart
 from dashboard.findings import plain_definition
 from dashboard.formatting import md_text, month_label
-from dashboard.page import release_page
+from dashboard.page import release_page, show_chart
 from dashboard.queries import equity
 from dashboard.queries.equity import (
     ALL_OTHERS,
@@ -198,12 +198,7 @@ def show_outcome_ratios(path: Path, release: Release, scope: Scope, pool: Divers
         )
     chart, numbers = st.columns([1, 1])
     with chart:
-        st.plotly_chart(
-            forest_chart(table, metric_name, reference),
-            width="stretch",
-            key="equity-chart",
-            config={"displaylogo": False},
-        )
+        show_chart(forest_chart(table, metric_name, reference), key="equity-chart")
     with numbers:
         st.dataframe(
             equity.table_view(table),

@@ -21,7 +21,7 @@ from dashboard.charts.impact import (
 )
 from dashboard.formatting import md_text
 from dashboard.impact_findings import balance_warning, costs_sentence, headline
-from dashboard.page import release_page
+from dashboard.page import release_page, show_chart
 from dashboard.queries import impact
 from dashboard.queries.impact import (
     SHORT,
@@ -167,7 +167,7 @@ def table(frame: pl.DataFrame, config: dict[str, object], key: str) -> None:
 
 
 def chart(figure: object, key: str) -> None:
-    st.plotly_chart(figure, width="stretch", key=key, config={"displaylogo": False})
+    show_chart(figure, key=key)
 
 
 def unit_costs() -> tuple[Costs | None, str | None]:

@@ -16,7 +16,7 @@ from dashboard.formatting import (
     is_zero_change,
     month_label,
 )
-from dashboard.page import release_page
+from dashboard.page import release_page, show_chart
 from dashboard.queries import overview
 from dashboard.queries.overview import KPI_LOOKBACK_MONTHS
 from dashboard.queries.release import Release
@@ -170,12 +170,7 @@ def trend(name: str, series: pl.DataFrame, period: str) -> None:
         return
     chart, table = st.columns([3, 2])
     with chart:
-        st.plotly_chart(
-            charts.trend_chart(series, name, titled=False),
-            width="stretch",
-            key=f"trend-{name}",
-            config={"displaylogo": False},
-        )
+        show_chart(charts.trend_chart(series, name, titled=False), key=f"trend-{name}")
     with table:
         st.dataframe(
             overview.trend_table(series, name),

@@ -19,6 +19,7 @@ from dashboard import access, cache
 from dashboard.access import Viewer
 from dashboard.charts.snapshots import snapshot_chart
 from dashboard.formatting import md_text
+from dashboard.page import show_chart
 from dashboard.queries import snapshots
 from pipelines.core.audit import AuditUnavailable
 from pipelines.core.metrics import SMALL_COUNT
@@ -129,12 +130,7 @@ def show_metric(entry: Entry, table: pl.DataFrame) -> None:
             f"{hidden:,} of {shown.height:,} numbers read “{names.HIDDEN}”: they are not drawn and show no "
             f"numerator or value (a denominator of {SMALL_COUNT} or more stays). {names.HIDDEN_NOTE}"
         )
-    st.plotly_chart(
-        snapshot_chart(rows, metric, label, dimension),
-        width="stretch",
-        key="snap-chart",
-        config={"displaylogo": False},
-    )
+    show_chart(snapshot_chart(rows, metric, label, dimension), key="snap-chart")
     st.dataframe(
         shown,
         width="stretch",

@@ -15,7 +15,7 @@ from dashboard import access, cache, choices
 from dashboard.charts import trends as charts
 from dashboard.findings import plain_definition
 from dashboard.formatting import md_text, month_label
-from dashboard.page import release_page
+from dashboard.page import release_page, show_chart
 from dashboard.queries import trends
 from dashboard.queries.release import Release
 from dashboard.scope import scope_of
@@ -223,12 +223,7 @@ def show(path: Path, release: Release, scope: Scope, options: trends.TrendOption
     st.caption(describe(choice, release))
     with st.expander("How this is calculated"):
         st.markdown(METHOD)
-    st.plotly_chart(
-        charts.trend_chart(values, choice.metric, choice.split),
-        width="stretch",
-        key="trends-chart",
-        config={"displaylogo": False},
-    )
+    show_chart(charts.trend_chart(values, choice.metric, choice.split), key="trends-chart")
     table = trends.trend_table(values, choice.metric, choice.split)
     small = table.filter(pl.col("flag") != "").height
     if small:

@@ -16,6 +16,7 @@ import streamlit as st
 from dashboard import cache
 from dashboard.charts.diversion import mix_chart, referral_chart
 from dashboard.formatting import md_text
+from dashboard.page import show_chart
 from dashboard.queries import diversion
 from dashboard.queries.diversion import MIX_DIMENSIONS, MIX_LABELS, Coverage
 from dashboard.queries.equity import INTERVAL_NAMES, WHITE
@@ -221,7 +222,7 @@ def show_diversion(pool: Diversion) -> None:
     mix, table, reference, dimension = pool.mix, pool.table, pool.reference, pool.dimension
     st.markdown(f"**{MIX_LABELS[dimension]} of each group**")
     chart, numbers = st.columns([1, 1])
-    chart.plotly_chart(mix_chart(mix, dimension), width="stretch", key="diversion-mix-chart")
+    show_chart(mix_chart(mix, dimension), key="diversion-mix-chart", where=chart)
     numbers.dataframe(
         diversion.mix_view(mix, dimension),
         width="stretch",
@@ -237,7 +238,7 @@ def show_diversion(pool: Diversion) -> None:
     )
     st.markdown("**Referral rate by race**")
     # Two panels side by side need the page's width: the table goes under the chart.
-    st.plotly_chart(referral_chart(table, reference), width="stretch", key="diversion-rate-chart")
+    show_chart(referral_chart(table, reference), key="diversion-rate-chart")
     st.dataframe(
         diversion.referral_view(table),
         width="stretch",
