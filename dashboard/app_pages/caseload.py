@@ -47,13 +47,22 @@ NO_CURRENT = (
     "the participants who have left the program."
 )
 NO_MATCH = "No participant on this caseload matches these filters. Clear a prompt or the search."
-PROMPTS_NOTE = (
-    "Prompts are reminders for outreach, never judgments about a participant: "
-    f"**housing check due**: no housing assessment in the {HOUSING_DUE_DAYS} days up to the as-of date "
-    "(or none on record); **unsheltered**: the latest housing assessment records unsheltered; "
-    f"**arrest record**: a justice record of an arrest dated in the {RECENT_ARREST_DAYS} days up to the "
-    "as-of date, a reason to check in; **exited**: an exit date on or before the as-of date."
-)
+PROMPTS_NOTE = "Prompts are reminders for outreach, never judgments about a participant."
+METHOD = f"""
+**Current participants.** Referred on or before the data date and not exited by it (exited
+participants are shown only when you include them).
+
+**Latest housing and employment.** The newest assessment on record, with the days since it.
+**Treatment:** the episode open on the data date that started last.
+
+**Prompts.** Housing check due: no housing assessment in the {HOUSING_DUE_DAYS} days up to the data
+date (or none on record). Unsheltered: the latest housing assessment records unsheltered. Arrest
+record: a justice record of an arrest dated in the {RECENT_ARREST_DAYS} days up to the data date, a
+reason to check in. Exited: an exit date on or before the data date.
+
+**Data problems.** Rows of your participants the nightly could not load, with what to fix: open
+until a new export no longer shows them.
+"""
 
 
 def date_column(title: str, help: str | None = None) -> object:
@@ -123,9 +132,7 @@ def participants_section(
     """The caseload table under its filters; returns the rows shown."""
     st.header("Participants")
     st.caption(
-        f"Case manager {md_text(scope.case_manager_id)} at {scope.site_id}, as of {release.as_of:%Y-%m-%d}. "
-        "Latest housing and employment: the newest assessment on record, with the days since it. "
-        "Treatment: the episode open on the as-of date that started last."
+        f"Case manager {md_text(scope.case_manager_id)} at {scope.site_id}, as of {release.as_of:%Y-%m-%d}."
     )
     st.caption(PROMPTS_NOTE)
     exited_column, flags_column, search_column = st.columns([1, 2, 1])
@@ -354,6 +361,8 @@ def show_release(path: Path, release: Release) -> None:
     timeline_section(path, release, scope, shown)
     sizes_section(path, release, site, scope)
     problems_section(path, release, site, scope, problems)
+    with st.expander("How this is calculated"):
+        st.markdown(METHOD)
 
 
 release_page("Caseload", show_release)

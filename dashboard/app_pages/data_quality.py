@@ -37,19 +37,28 @@ FIXED_ROWS_SHOWN = 500
 REFUSALS_SHOWN = 200
 PROBLEM_CHART_SITES = 20
 NOTHING_QUARANTINED = "No row has been quarantined at any run: every row read was loaded."
+METHOD = f"""
+**Fresh or stale.** For each site and table, the days from the acceptance of the export in force
+(the latest one accepted) to today. Stale: accepted more than {dq.STALE_AFTER_DAYS} days ago. Missing:
+no export of that table was ever accepted. The justice table is optional: a site that sends none
+is shown as not sent, not as a fault. A refused file leaves the export before it in force.
+
+**Data problems.** A problem is a row the nightly could not load, with its reason: the site, table,
+participant, column, rule and value. It is followed from night to night: open while the exports in
+force still show it, fixed at the first night whose exports no longer do. First seen and fixed on
+are the dates of those nights' data; a problem's age is the days from first seen to this release's
+data date. Time to fix: the median days from first seen to fixed, over the problems fixed so far.
+
+**Quarantined rows.** Rows each night set aside with their reason, counted per table and night;
+nothing is dropped silently: every row read is loaded, set aside or counted as an exact duplicate.
+"""
 NO_PROBLEMS = "There are no data problems for these filters: none is open and none has been recorded."
 
 
 def show_freshness(path: Path, scope: Scope, today: date) -> None:
     """Days since each export in force of each table at the scope's site(s) was accepted."""
     st.header("Freshness")
-    st.caption(
-        f"Days from the acceptance of each site's export in force (the latest accepted) to today, "
-        f"{today:%Y-%m-%d} (UTC). Stale: accepted more than {dq.STALE_AFTER_DAYS} days ago. Missing: "
-        "the site has never had an export of this table accepted. The justice table is optional: a "
-        "site that sends none is shown as not sent, not as a fault. Refused: files of this table the "
-        "release's run refused (the export in force stays)."
-    )
+    st.caption(f"Days since each site's latest accepted export of each table, to today ({today:%Y-%m-%d}).")
     fresh = cache.fetch(path, dq.freshness, scope, today)
     if fresh.is_empty():
         st.info("No export has been accepted yet.", icon=":material/info:")
@@ -196,12 +205,7 @@ def problem_lists(path: Path, scope: Scope, tables: tuple[str, ...]) -> tuple[pl
 def show_problems(path: Path, release: Release, scope: Scope) -> None:
     """Problems tracked across runs: a summary per site, the open ones with how to fix them, the fixed."""
     st.header("Data problems")
-    st.caption(
-        "A problem is a quarantined row's reason (site, table, participant, column, rule and value), "
-        "followed from run to run: open while the exports in force still show it, fixed at the first run "
-        "whose exports no longer do. First seen and fixed on are the as-of dates of those runs; age: "
-        f"days from first seen to this release's as-of date ({release.as_of:%Y-%m-%d})."
-    )
+    st.caption("Rows the nightly could not load, followed from night to night until a new export fixes them.")
     scope, tables, name = problem_filters(path, scope)
     summary, open_rows, fixed_rows = problem_lists(path, scope, tables)
     sites = () if scope.site_id is None else (scope.site_id,)
@@ -295,6 +299,8 @@ def show_own(path: Path, release: Release, scope: Scope) -> None:
         f"records of {md_text(case_manager_id)}'s participants."
     )
     show_freshness(path, scope, datetime.now(UTC).date())
+    with st.expander("How this is calculated"):
+        st.markdown(METHOD)
     st.header("Data problems in your participants' records")
     if open_rows is None:
         st.info(NOT_TRACKED, icon=":material/info:")
@@ -360,6 +366,8 @@ def show_release(path: Path, release: Release) -> None:
     else:
         st.header("Data problems")
         st.info(dq.NO_TRACKING, icon=":material/info:")
+    with st.expander("How this is calculated"):
+        st.markdown(METHOD)
     # Engineering detail, for whoever runs the nightly: run IDs, every file's archive path.
     with st.expander("Technical detail"):
         st.caption(f"This release was built by run `{release.run_id}`.")

@@ -313,7 +313,7 @@ def test_freshness_against_today(page_home: Home) -> None:
     today = datetime.now(UTC).date()
     at = open_page()
     fresh = table(at, "site_id", "table_name", "state", "days_since")
-    assert any(f"to today, {today:%Y-%m-%d} (UTC)" in caption.value for caption in at.caption)
+    assert any(f"to today ({today:%Y-%m-%d})" in caption.value for caption in at.caption)
     shown = {
         (site, name): (state, days) for site, name, state, days in fresh.select(fresh.columns[:4]).rows()
     }

@@ -206,3 +206,26 @@ def test_data_contract_page(served: Home) -> None:
         at = apptest.open_page("app_pages/contract.py", email)
         assert_plain(at, COLUMNS | set(MODELS))
         assert [b.label for b in at.download_button][-1] == "Comparison group's justice records template"
+
+
+@pytest.mark.parametrize(
+    ("page", "email"),
+    [
+        ("overview", apptest.LEADERSHIP),
+        ("trends", apptest.LEADERSHIP),
+        ("cohorts", apptest.LEADERSHIP),
+        ("before_after", apptest.LEADERSHIP),
+        ("equity", apptest.LEADERSHIP),
+        ("impact", apptest.LEADERSHIP),
+        ("caseload", apptest.LEADERSHIP),
+        ("caseload", apptest.CASE_MANAGER),
+        ("data_quality", apptest.LEADERSHIP),
+        ("data_quality", apptest.CASE_MANAGER),
+    ],
+)
+def test_every_page_keeps_its_method_in_an_expander(served: Home, page: str, email: str) -> None:
+    """How a page counts is one click away on every page that shows numbers, in the same words."""
+    at = apptest.open_page(f"app_pages/{page}.py", email)
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [expander.label for expander in at.expander]
+    assert "How this is calculated" in labels, labels
