@@ -23,6 +23,8 @@ from pipelines.core.scope import Scope
 
 DEFAULT_METRIC = "permanent_housing"
 NO_PARTICIPANTS = "No participants match these filters. Choose other referral types or sites."
+# The section's own empty state: the page's opening already says no participant matches.
+NO_CURVE = "No one to follow to permanent housing under these filters."
 ESTIMATING = "Estimating time to permanent housing…"
 METHOD_LABEL = "How this is calculated"
 COHORT_METHOD = (
@@ -166,7 +168,7 @@ def housing_section(fit: survival.HousingCurves) -> None:
     """The time-to-permanent-housing curves, their medians, and the curve at set months."""
     st.header("Time to permanent housing")
     if fit.summary.is_empty():
-        st.info(NO_PARTICIPANTS, icon=":material/info:")
+        st.info(NO_CURVE, icon=":material/info:")
         return
     st.caption(
         "Share housed: of participants not in permanent housing at referral, the estimated share who "
